@@ -1,0 +1,392 @@
+//! Sending: one keep-alive agent per client, credentials up front, Digest
+//! when asked, redirects followed by hand (POST and body kept, credentials
+//! only to the configured origin), and a time budget that is never infinite.
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use ureq::tls::{parse_pem, PemItem, RootCerts, TlsConfig};
+use url::Url;
+
+use crate::auth::{self, DigestChallenge};
+use crate::error::{Error, ErrorKind, Result};
+use crate::order::Order;
+
+pub const DEFAULT_BASE_URL: &str = "https://social-sb.com/api";
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
+pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+/// As CURLOPT_MAXREDIRS would be set by a careful shop; curl's own default is unlimited.
+pub const MAX_REDIRECTS: u32 = 10;
+/// Answers longer than this are cut: SPREAD answers with a short JSON document.
+const MAX_BODY: u64 = 1 << 20;
+const USER_AGENT: &str = concat!("libspread/", env!("CARGO_PKG_VERSION"));
+
+/// What SPREAD answered to a delivered request (always 2xx).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Response {
+    pub status: u16,
+    pub body: String,
+}
+
+/// Everything a client can be told; validated when set.
+#[derive(Clone, Debug)]
+struct Settings {
+    base_url: Url,
+    timeout: Duration,
+    connect_timeout: Duration,
+    ca_file: Option<PathBuf>,
+    allow_insecure_http: bool,
+}
+
+/// A SPREAD client: the keys, the settings and a pooled HTTP agent.
+/// `Send + Sync`: share one per process.
+pub struct Client {
+    public_key: String,
+    private_key: String,
+    basic: String,
+    settings: Settings,
+    agent: ureq::Agent,
+}
+
+impl std::fmt::Debug for Client {
+    /// Shows no secret.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Client").field("base_url", &self.settings.base_url.as_str()).finish_non_exhaustive()
+    }
+}
+
+fn check_key(name: &str, key: &str) -> Result<()> {
+    // The value itself is a secret: errors describe it, never quote it.
+    if key.is_empty() {
+        return Err(Error::config(name, "must not be empty"));
+    }
+    if key.chars().any(char::is_control) {
+        return Err(Error::config(name, "contains a control character"));
+    }
+    Ok(())
+}
+
+fn is_loopback(url: &Url) -> bool {
+    match url.host() {
+        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
+    }
+}
+
+/// Plain http leaks the keys to anyone on the path: only loopback, unless opted in.
+fn check_scheme(url: &Url, allow_insecure_http: bool, what: &str) -> Result<()> {
+    match url.scheme() {
+        "https" => Ok(()),
+        "http" if allow_insecure_http || is_loopback(url) => Ok(()),
+        "http" => Err(Error::config(
+            what,
+            format!("plain http to {} would send the API keys in clear; use https (or allow insecure http explicitly)", url.host_str().unwrap_or("?")),
+        )),
+        other => Err(Error::config(what, format!("scheme {other:?} is not http or https"))),
+    }
+}
+
+fn parse_base_url(raw: &str, allow_insecure_http: bool) -> Result<Url> {
+    let url = Url::parse(raw).map_err(|e| Error::config("base_url", format!("not a URL ({e})")))?;
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(Error::config("base_url", "must not contain credentials: pass the keys to the client instead"));
+    }
+    if url.query().is_some() || url.fragment().is_some() {
+        return Err(Error::config("base_url", "must not have a query or a fragment"));
+    }
+    if url.host_str().map_or(true, str::is_empty) {
+        return Err(Error::config("base_url", "has no host"));
+    }
+    check_scheme(&url, allow_insecure_http, "base_url")?;
+    Ok(url)
+}
+
+fn load_ca_file(path: &Path) -> Result<RootCerts> {
+    let pem = std::fs::read(path)
+        .map_err(|e| Error::new(ErrorKind::Config, format!("ca_file: cannot read {}: {e}", path.display())))?;
+    let certs: Vec<_> = parse_pem(&pem)
+        .filter_map(|item| match item {
+            Ok(PemItem::Certificate(c)) => Some(c),
+            _ => None,
+        })
+        .collect();
+    if certs.is_empty() {
+        return Err(Error::config("ca_file", format!("no PEM certificate in {}", path.display())));
+    }
+    Ok(RootCerts::new_with_certs(&certs))
+}
+
+fn build_agent(s: &Settings) -> Result<ureq::Agent> {
+    let roots = match &s.ca_file {
+        Some(path) => load_ca_file(path)?,
+        None => RootCerts::WebPki,
+    };
+    let config = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .max_redirects(0)
+        .user_agent(USER_AGENT)
+        .timeout_connect(Some(s.connect_timeout.min(s.timeout)))
+        .timeout_global(Some(s.timeout))
+        .tls_config(TlsConfig::builder().root_certs(roots).build())
+        .build();
+    Ok(config.new_agent())
+}
+
+/// The part of an answer the send loop looks at.
+struct Answer {
+    status: u16,
+    location: Option<String>,
+    challenges: Vec<String>,
+    body: String,
+}
+
+fn same_origin(a: &Url, b: &Url) -> bool {
+    a.scheme() == b.scheme() && a.host() == b.host() && a.port_or_known_default() == b.port_or_known_default()
+}
+
+/// A short, single-line excerpt of the server's answer for error messages.
+fn excerpt(body: &str) -> String {
+    let one_line: String = body.chars().map(|c| if c.is_control() { ' ' } else { c }).collect();
+    let trimmed = one_line.trim();
+    match trimmed.char_indices().nth(300) {
+        Some((i, _)) => format!("{}…", &trimmed[..i]),
+        None => trimmed.to_owned(),
+    }
+}
+
+fn transport_error(e: ureq::Error, url: &Url, budget: Duration) -> Error {
+    let target = format!("{}:{}", url.host_str().unwrap_or("?"), url.port_or_known_default().unwrap_or(0));
+    let timeout = || Error::new(ErrorKind::Timeout, format!("no answer from {target} within {} ms", budget.as_millis()));
+    match e {
+        ureq::Error::Timeout(_) => timeout(),
+        ureq::Error::Io(io) if io.kind() == std::io::ErrorKind::TimedOut => timeout(),
+        ureq::Error::HostNotFound => Error::new(ErrorKind::Network, format!("cannot resolve host {}", url.host_str().unwrap_or("?"))),
+        ureq::Error::Tls(m) => Error::new(ErrorKind::Tls, format!("TLS with {target} failed: {m}")),
+        ureq::Error::Pem(m) => Error::new(ErrorKind::Tls, format!("TLS with {target} failed: {m}")),
+        ureq::Error::Rustls(m) => Error::new(ErrorKind::Tls, format!("TLS with {target} failed: {m}")),
+        ureq::Error::Io(io) => {
+            let text = io.to_string();
+            // rustls reports handshake and certificate failures as I/O errors.
+            let kind = if text.contains("certificate") || text.contains("TLS") || text.contains("handshake") {
+                ErrorKind::Tls
+            } else {
+                ErrorKind::Network
+            };
+            Error::new(kind, format!("connection to {target} failed: {text}"))
+        }
+        other => Error::new(ErrorKind::Network, format!("request to {target} failed: {other}")),
+    }
+}
+
+impl Client {
+    /// A client for the given API keys, with the default base URL and timeouts.
+    pub fn new(public_key: &str, private_key: &str) -> Result<Client> {
+        check_key("public_key", public_key)?;
+        check_key("private_key", private_key)?;
+        if public_key.contains(':') {
+            return Err(Error::config("public_key", "must not contain ':' (HTTP Basic would split it)"));
+        }
+        let settings = Settings {
+            base_url: parse_base_url(DEFAULT_BASE_URL, false)?,
+            timeout: DEFAULT_TIMEOUT,
+            connect_timeout: DEFAULT_CONNECT_TIMEOUT,
+            ca_file: None,
+            allow_insecure_http: false,
+        };
+        Ok(Client {
+            agent: build_agent(&settings)?,
+            basic: auth::basic(public_key, private_key),
+            public_key: public_key.to_owned(),
+            private_key: private_key.to_owned(),
+            settings,
+        })
+    }
+
+    /// Applies `change` to a copy of the settings and keeps it only if a new agent builds.
+    fn reconfigure(&mut self, change: impl FnOnce(&mut Settings) -> Result<()>) -> Result<()> {
+        let mut next = self.settings.clone();
+        change(&mut next)?;
+        self.agent = build_agent(&next)?;
+        self.settings = next;
+        Ok(())
+    }
+
+    /// The API root, such as `https://social-sb.com/api`; `updateOrder` is appended.
+    pub fn set_base_url(&mut self, url: &str) -> Result<()> {
+        self.reconfigure(|s| {
+            s.base_url = parse_base_url(url, s.allow_insecure_http)?;
+            Ok(())
+        })
+    }
+
+    pub fn base_url(&self) -> &str {
+        self.settings.base_url.as_str()
+    }
+
+    /// The whole budget of one send, redirects and authentication included.
+    pub fn set_timeout(&mut self, total: Duration) -> Result<()> {
+        if total.is_zero() {
+            return Err(Error::config("timeout", "must be more than 0 ms (there is no infinite timeout)"));
+        }
+        self.reconfigure(|s| {
+            s.timeout = total;
+            Ok(())
+        })
+    }
+
+    pub fn set_connect_timeout(&mut self, connect: Duration) -> Result<()> {
+        if connect.is_zero() {
+            return Err(Error::config("connect_timeout", "must be more than 0 ms"));
+        }
+        self.reconfigure(|s| {
+            s.connect_timeout = connect;
+            Ok(())
+        })
+    }
+
+    /// Trust only the certificates in this PEM file (a private CA, a test CA).
+    pub fn set_ca_file(&mut self, path: &Path) -> Result<()> {
+        self.reconfigure(|s| {
+            s.ca_file = Some(path.to_owned());
+            Ok(())
+        })
+    }
+
+    /// Allows plain http to hosts other than loopback. The keys then travel in clear.
+    pub fn set_allow_insecure_http(&mut self, allow: bool) -> Result<()> {
+        self.reconfigure(|s| {
+            s.allow_insecure_http = allow;
+            Ok(())
+        })
+    }
+
+    /// Validates `order`, then sends it to `updateOrder`.
+    pub fn send(&self, order: &Order) -> Result<Response> {
+        order.check_required()?;
+        self.post("updateOrder", order.encode().as_bytes())
+    }
+
+    fn endpoint_url(&self, endpoint: &str) -> Result<Url> {
+        let base = self.settings.base_url.as_str().trim_end_matches('/');
+        Url::parse(&format!("{base}/{endpoint}")).map_err(|e| Error::config("base_url", format!("cannot append {endpoint}: {e}")))
+    }
+
+    /// POSTs an already encoded form body to `endpoint` under the base URL.
+    pub fn post(&self, endpoint: &str, body: &[u8]) -> Result<Response> {
+        let deadline = Instant::now() + self.settings.timeout;
+        let mut url = self.endpoint_url(endpoint)?;
+        let mut digest: Option<DigestChallenge> = None;
+        let mut answered_challenge = false;
+        let mut redirects = 0;
+        loop {
+            let credentials = same_origin(&url, &self.settings.base_url).then(|| match &digest {
+                Some(c) => {
+                    let uri = match url.query() {
+                        Some(q) => format!("{}?{q}", url.path()),
+                        None => url.path().to_owned(),
+                    };
+                    auth::digest_response(c, &self.public_key, &self.private_key, "POST", &uri)
+                }
+                None => self.basic.clone(),
+            });
+            let answer = self.exchange(&url, body, credentials.as_deref(), deadline)?;
+            match answer.status {
+                200..=299 => return Ok(Response { status: answer.status, body: answer.body }),
+                401 if credentials.is_some() && !answered_challenge => {
+                    if let Some(c) = auth::parse_digest(answer.challenges.iter().map(String::as_str)) {
+                        digest = Some(c);
+                        answered_challenge = true;
+                        continue;
+                    }
+                    return Err(self.refused(&answer));
+                }
+                301 | 302 | 303 | 307 | 308 => {
+                    url = self.follow(&url, &answer, &mut redirects)?;
+                    answered_challenge = false;
+                }
+                401 | 403 => return Err(self.refused(&answer)),
+                400..=499 => {
+                    return Err(Error::new(
+                        ErrorKind::Rejected,
+                        format!("SPREAD rejected the request (HTTP {}): {}", answer.status, excerpt(&answer.body)),
+                    )
+                    .with_status(answer.status))
+                }
+                500..=599 => {
+                    return Err(Error::new(
+                        ErrorKind::Server,
+                        format!("SPREAD failed (HTTP {}): {}", answer.status, excerpt(&answer.body)),
+                    )
+                    .with_status(answer.status))
+                }
+                other => {
+                    return Err(Error::new(ErrorKind::Server, format!("unexpected HTTP status {other}")).with_status(other))
+                }
+            }
+        }
+    }
+
+    fn refused(&self, answer: &Answer) -> Error {
+        Error::new(
+            ErrorKind::Auth,
+            format!("SPREAD refused the API keys (HTTP {}): {}", answer.status, excerpt(&answer.body)),
+        )
+        .with_status(answer.status)
+    }
+
+    /// The next URL of a redirect, if it may be followed.
+    fn follow(&self, from: &Url, answer: &Answer, redirects: &mut u32) -> Result<Url> {
+        *redirects += 1;
+        if *redirects > MAX_REDIRECTS {
+            return Err(Error::new(ErrorKind::Redirect, format!("more than {MAX_REDIRECTS} redirects")));
+        }
+        let Some(location) = &answer.location else {
+            return Err(Error::new(ErrorKind::Redirect, format!("HTTP {} without a Location", answer.status)));
+        };
+        let next = from
+            .join(location)
+            .map_err(|e| Error::new(ErrorKind::Redirect, format!("cannot follow Location {:?}: {e}", excerpt(location))))?;
+        if !next.username().is_empty() || next.password().is_some() {
+            return Err(Error::new(ErrorKind::Redirect, "refusing a redirect to a URL with credentials"));
+        }
+        if from.scheme() == "https" && next.scheme() != "https" {
+            return Err(Error::new(ErrorKind::Redirect, format!("refusing a redirect from https to {}", next.scheme())));
+        }
+        check_scheme(&next, self.settings.allow_insecure_http, "redirect").map_err(|e| Error::new(ErrorKind::Redirect, e.message))?;
+        Ok(next)
+    }
+
+    /// One HTTP request within what is left of the budget.
+    fn exchange(&self, url: &Url, body: &[u8], authorization: Option<&str>, deadline: Instant) -> Result<Answer> {
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return Err(Error::new(
+                ErrorKind::Timeout,
+                format!("no answer within {} ms", self.settings.timeout.as_millis()),
+            ));
+        }
+        let mut request = self.agent.post(url.as_str()).config().timeout_global(Some(left)).build();
+        if let Some(value) = authorization {
+            request = request.header("Authorization", value);
+        }
+        let mut response = request
+            .content_type("application/x-www-form-urlencoded")
+            .send(body)
+            .map_err(|e| transport_error(e, url, self.settings.timeout))?;
+        let header = |name: &str| -> Vec<String> {
+            response.headers().get_all(name).iter().filter_map(|v| v.to_str().ok()).map(str::to_owned).collect()
+        };
+        let location = header("location").into_iter().next();
+        let challenges = header("www-authenticate");
+        let status = response.status().as_u16();
+        let bytes = response
+            .body_mut()
+            .with_config()
+            .limit(MAX_BODY)
+            .read_to_vec()
+            .map_err(|e| transport_error(e, url, self.settings.timeout))?;
+        Ok(Answer { status, location, challenges, body: String::from_utf8_lossy(&bytes).into_owned() })
+    }
+}

@@ -1,0 +1,204 @@
+//! A byte-for-byte reimplementation of PHP's `http_build_query`, so that a
+//! shop moving from the seed's curl block sends SPREAD exactly the same body.
+//!
+//! The rules (measured in `shared/reference/php-http_build_query.txt`):
+//! `urlencode` keeps only ASCII alphanumerics and `-_.`, turns space into `+`
+//! and every other byte into upper-case `%XX` (including `*` and `~`); nested
+//! keys are written `a[b][0]` with the brackets encoded; `null` and empty
+//! arrays vanish; floats print like PHP's `%.14G`; booleans are `1`/`0`.
+
+use std::fmt::Write as _;
+
+/// A PHP array key.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Key {
+    Int(i64),
+    Str(String),
+}
+
+/// A PHP value as `http_build_query` sees it.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Value {
+    Str(String),
+    Int(i64),
+    Float(f64),
+    Bool(bool),
+    /// An ordered PHP array; an empty one is left out of the body.
+    Array(Vec<(Key, Value)>),
+}
+
+impl From<&str> for Key {
+    fn from(s: &str) -> Self {
+        Key::Str(s.to_owned())
+    }
+}
+
+/// PHP's `urlencode` applied to `bytes`, appended to `out`.
+pub fn urlencode_into(out: &mut String, bytes: &[u8]) {
+    const HEX: &[u8; 16] = b"0123456789ABCDEF";
+    for &b in bytes {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' => out.push(b as char),
+            b' ' => out.push('+'),
+            _ => {
+                out.push('%');
+                out.push(HEX[(b >> 4) as usize] as char);
+                out.push(HEX[(b & 15) as usize] as char);
+            }
+        }
+    }
+}
+
+/// A float as PHP prints it with `precision=14` (`%.14G`): `158.31`, `0.3`
+/// for 0.1+0.2, `100`, `1.0E+20`, `1.5E-7`, `-0`, `NAN`, `INF`.
+pub fn php_float(v: f64) -> String {
+    const PRECISION: i32 = 14;
+    if v.is_nan() {
+        return "NAN".into();
+    }
+    if v.is_infinite() {
+        return if v > 0.0 { "INF".into() } else { "-INF".into() };
+    }
+    let sign = if v.is_sign_negative() { "-" } else { "" };
+    // 14 significant digits, correctly rounded (ties to even, as zend_dtoa's mode 2).
+    let sci = format!("{:.*e}", (PRECISION - 1) as usize, v.abs());
+    let (mantissa, exp) = sci.split_once('e').expect("Rust's {:e} always has an exponent");
+    let exp: i32 = exp.parse().expect("Rust's exponent is an integer");
+    let mut digits: String = mantissa.chars().filter(char::is_ascii_digit).collect();
+    while digits.len() > 1 && digits.ends_with('0') {
+        digits.pop();
+    }
+    if digits == "0" {
+        return format!("{sign}0");
+    }
+    // `decpt` as zend_gcvt names it: digits before the decimal point.
+    let decpt = exp + 1;
+    let mut out = String::from(sign);
+    if if decpt < 0 { decpt < -3 } else { decpt > PRECISION } {
+        let (first, rest) = digits.split_at(1);
+        let rest = if rest.is_empty() { "0" } else { rest };
+        let e = decpt - 1;
+        let _ = write!(out, "{first}.{rest}E{}{}", if e < 0 { '-' } else { '+' }, e.abs());
+    } else if decpt <= 0 {
+        out.push_str("0.");
+        out.extend(std::iter::repeat('0').take((-decpt) as usize));
+        out.push_str(&digits);
+    } else {
+        let decpt = decpt as usize;
+        if digits.len() <= decpt {
+            out.push_str(&digits);
+            out.extend(std::iter::repeat('0').take(decpt - digits.len()));
+        } else {
+            out.push_str(&digits[..decpt]);
+            out.push('.');
+            out.push_str(&digits[decpt..]);
+        }
+    }
+    out
+}
+
+fn push_key(out: &mut String, key: &Key) {
+    match key {
+        Key::Int(i) => {
+            let _ = write!(out, "{i}");
+        }
+        Key::Str(s) => urlencode_into(out, s.as_bytes()),
+    }
+}
+
+/// Appends `pairs` as PHP's `http_build_query` would, each key under
+/// `prefix` (already encoded, e.g. `data%5Badd_tag%5D`) when given.
+pub fn build_query_into(out: &mut String, prefix: Option<&str>, pairs: &[(Key, Value)]) {
+    for (key, value) in pairs {
+        let mut name = String::new();
+        if let Some(p) = prefix {
+            name.push_str(p);
+            name.push_str("%5B");
+            push_key(&mut name, key);
+            name.push_str("%5D");
+        } else {
+            push_key(&mut name, key);
+        }
+        match value {
+            Value::Array(items) => build_query_into(out, Some(&name), items),
+            scalar => {
+                if !out.is_empty() {
+                    out.push('&');
+                }
+                out.push_str(&name);
+                out.push('=');
+                match scalar {
+                    Value::Str(s) => urlencode_into(out, s.as_bytes()),
+                    Value::Int(i) => {
+                        let _ = write!(out, "{i}");
+                    }
+                    Value::Float(f) => urlencode_into(out, php_float(*f).as_bytes()),
+                    Value::Bool(b) => out.push(if *b { '1' } else { '0' }),
+                    Value::Array(_) => unreachable!("arrays are handled above"),
+                }
+            }
+        }
+    }
+}
+
+/// `http_build_query($pairs)`.
+pub fn http_build_query(pairs: &[(Key, Value)]) -> String {
+    let mut out = String::new();
+    build_query_into(&mut out, None, pairs);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn floats_match_php_reference() {
+        // From shared/reference/php-http_build_query.txt (PHP 8.2, precision=14).
+        let cases: &[(f64, &str)] = &[
+            (158.31, "158.31"),
+            (0.1 + 0.2, "0.3"),
+            (1e20, "1.0E+20"),
+            (100.0, "100"),
+            (-0.0, "-0"),
+            (1.5e-7, "1.5E-7"),
+            (1e15, "1.0E+15"),
+            (1e14, "1.0E+14"),
+            (123456789012345678.0, "1.2345678901235E+17"),
+            (0.5, "0.5"),
+            (158.31 * 100.0, "15831"),
+            (f64::EPSILON, "2.2204460492503E-16"),
+            (f64::NAN, "NAN"),
+            (f64::INFINITY, "INF"),
+            (f64::NEG_INFINITY, "-INF"),
+            (0.0001, "0.0001"),
+            (0.00001, "1.0E-5"),
+        ];
+        for &(v, want) in cases {
+            assert_eq!(php_float(v), want, "{v:e}");
+        }
+    }
+
+    #[test]
+    fn urlencode_matches_php_reference() {
+        let enc = |s: &str| {
+            let mut o = String::new();
+            urlencode_into(&mut o, s.as_bytes());
+            o
+        };
+        assert_eq!(enc("bâtiment A"), "b%C3%A2timent+A");
+        assert_eq!(enc("*~+&=%"), "%2A%7E%2B%26%3D%25");
+        assert_eq!(enc("-_."), "-_.");
+        assert_eq!(enc("x\r\ny"), "x%0D%0Ay");
+    }
+
+    #[test]
+    fn nesting_and_empties() {
+        let q = http_build_query(&[
+            ("a".into(), Value::Array(vec![(Key::Int(327), Value::Str("v".into())), (Key::Int(1), Value::Str("w".into()))])),
+            ("e".into(), Value::Array(vec![])),
+            ("b".into(), Value::Array(vec![("my key".into(), Value::Bool(true))])),
+        ]);
+        assert_eq!(q, "a%5B327%5D=v&a%5B1%5D=w&b%5Bmy+key%5D=1");
+    }
+}

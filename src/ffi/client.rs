@@ -1,0 +1,116 @@
+//! `SpreadClient`: the keys, the settings and a pool of connections.
+//! Thread-safe: share one client between threads; configure it before
+//! sharing (a setter waits for sends in progress).
+
+use std::ffi::{c_char, c_int};
+use std::path::Path;
+use std::sync::{RwLock, RwLockReadGuard, RwLockWriteGuard};
+use std::time::Duration;
+
+use super::order::SpreadOrder;
+use super::response::SpreadResponse;
+use super::{arg_ref, arg_str, guard, guard_status, FfiError};
+use crate::client::Client;
+
+/// A SPREAD client. Opaque.
+pub struct SpreadClient {
+    inner: RwLock<Client>,
+}
+
+impl SpreadClient {
+    // A poisoned lock only means another thread panicked mid-call; the client is still whole.
+    fn read(&self) -> RwLockReadGuard<'_, Client> {
+        self.inner.read().unwrap_or_else(|p| p.into_inner())
+    }
+    fn write(&self) -> RwLockWriteGuard<'_, Client> {
+        self.inner.write().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+/// A client for the API keys from SPREAD's back office ("Paramétrage >
+/// Tracker"), with the default base URL `https://social-sb.com/api`, a 30 s
+/// total and 10 s connect timeout. The keys are copied. Owned by the caller:
+/// free with `spread_client_free`. NULL on error (see `spread_last_error`).
+#[no_mangle]
+pub extern "C" fn spread_client_new(public_key: *const c_char, private_key: *const c_char) -> *mut SpreadClient {
+    guard(|| {
+        let client = Client::new(arg_str(public_key, "public_key")?, arg_str(private_key, "private_key")?)?;
+        Ok(Box::into_raw(Box::new(SpreadClient { inner: RwLock::new(client) })))
+    })
+}
+
+/// Frees a client. NULL is a no-op. No other thread may be using it.
+#[no_mangle]
+pub extern "C" fn spread_client_free(c: *mut SpreadClient) {
+    guard(|| {
+        if !c.is_null() {
+            // SAFETY: `c` came from `Box::into_raw` in `spread_client_new` and is freed once.
+            drop(unsafe { Box::from_raw(c) });
+        }
+        Ok(())
+    })
+}
+
+fn configure(c: *const SpreadClient, change: impl FnOnce(&mut Client) -> Result<(), FfiError>) -> c_int {
+    guard_status(|| change(&mut arg_ref(c, "client")?.write()))
+}
+
+/// Sets the API root (`https://social-sb.com/api` by default); orders go to
+/// `<url>/updateOrder`. Plain `http://` only for loopback hosts unless
+/// `spread_client_set_allow_insecure_http` was called first. `url` is copied.
+#[no_mangle]
+pub extern "C" fn spread_client_set_base_url(c: *mut SpreadClient, url: *const c_char) -> c_int {
+    configure(c, |client| Ok(client.set_base_url(arg_str(url, "base_url")?)?))
+}
+
+/// Sets the total time budget of one send (authentication and redirects
+/// included), in milliseconds; more than 0. Default 30000.
+#[no_mangle]
+pub extern "C" fn spread_client_set_timeout_ms(c: *mut SpreadClient, total_ms: u32) -> c_int {
+    configure(c, |client| Ok(client.set_timeout(Duration::from_millis(total_ms.into()))?))
+}
+
+/// Sets the time allowed to open a connection, in milliseconds; more than 0.
+/// Default 10000 (never more than the total budget).
+#[no_mangle]
+pub extern "C" fn spread_client_set_connect_timeout_ms(c: *mut SpreadClient, connect_ms: u32) -> c_int {
+    configure(c, |client| Ok(client.set_connect_timeout(Duration::from_millis(connect_ms.into()))?))
+}
+
+/// Trusts only the CA certificates in this PEM file instead of the bundled
+/// Mozilla roots. The file is read now; `path` is copied.
+#[no_mangle]
+pub extern "C" fn spread_client_set_ca_file(c: *mut SpreadClient, path: *const c_char) -> c_int {
+    configure(c, |client| Ok(client.set_ca_file(Path::new(arg_str(path, "ca_file")?))?))
+}
+
+/// Allows plain http to non-loopback hosts (the keys then travel in clear).
+/// Off by default.
+#[no_mangle]
+pub extern "C" fn spread_client_set_allow_insecure_http(c: *mut SpreadClient, allow: bool) -> c_int {
+    configure(c, |client| Ok(client.set_allow_insecure_http(allow)?))
+}
+
+/// Validates `o` and sends it to SPREAD's `updateOrder`, blocking for at most
+/// the client's timeout. `c` and `o` are borrowed; `o` may be freed or sent
+/// again afterwards (SPREAD updates by order_idorder, so a resend is safe).
+/// On `SPREAD_OK`, if `out` is not NULL, `*out` receives a response owned by
+/// the caller (free with `spread_response_free`); on any other status `*out`
+/// is set to NULL. Safe to call from several threads with one client.
+#[no_mangle]
+pub extern "C" fn spread_send(c: *mut SpreadClient, o: *const SpreadOrder, out: *mut *mut SpreadResponse) -> c_int {
+    if !out.is_null() {
+        // SAFETY: a non-NULL `out` points to writable storage for one pointer.
+        unsafe { *out = std::ptr::null_mut() };
+    }
+    guard_status(|| {
+        let client = arg_ref(c, "client")?;
+        let order = arg_ref(o, "order")?;
+        let response = client.read().send(&order.inner)?;
+        if !out.is_null() {
+            // SAFETY: as above.
+            unsafe { *out = Box::into_raw(Box::new(SpreadResponse::from(response))) };
+        }
+        Ok(())
+    })
+}

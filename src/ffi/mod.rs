@@ -1,0 +1,293 @@
+//! The C ABI. One module per C type (`SpreadClient`, `SpreadOrder`,
+//! `SpreadResponse`); this module holds what they share: status codes, the
+//! thread-local last error, the panic/NULL guard and string conversions.
+//!
+//! Conventions, stated once here and repeated on each function:
+//! - every fallible function returns a `SpreadStatus` code as `int`;
+//! - on failure it sets this thread's last error (`spread_last_error`);
+//! - no panic crosses the boundary; NULL pointers are errors, `_free(NULL)` is a no-op;
+//! - a pointer returned by a `_new` function is owned by the caller and freed
+//!   with the matching `_free`; `const char *` results are borrowed unless the
+//!   doc says "free with spread_string_free".
+#![allow(clippy::not_unsafe_ptr_arg_deref)]
+
+use std::any::Any;
+use std::cell::RefCell;
+use std::ffi::{c_char, c_int, CStr, CString};
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::LazyLock;
+
+use crate::error::{Error, ErrorKind};
+
+pub mod client;
+pub mod order;
+pub mod response;
+
+/// Result codes. The numbers are part of the ABI and never change.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[allow(non_camel_case_types)]
+pub enum SpreadStatus {
+    /// Success: delivered (2xx) or done.
+    SPREAD_OK = 0,
+    /// Not delivered now, but durably spooled for a later flush.
+    SPREAD_QUEUED = 1,
+    /// A required pointer argument was NULL.
+    SPREAD_ERR_NULL_ARGUMENT = 10,
+    /// A string argument was not valid UTF-8.
+    SPREAD_ERR_INVALID_UTF8 = 11,
+    /// A value broke its field's rule; the order is unchanged.
+    SPREAD_ERR_INVALID_VALUE = 12,
+    /// A field SPREAD requires was not set.
+    SPREAD_ERR_MISSING_FIELD = 13,
+    /// The client configuration is wrong (URL, keys, CA file, timeout).
+    SPREAD_ERR_CONFIG = 14,
+    /// The connection failed or broke.
+    SPREAD_ERR_NETWORK = 20,
+    /// The time budget ran out.
+    SPREAD_ERR_TIMEOUT = 21,
+    /// TLS or certificate verification failed.
+    SPREAD_ERR_TLS = 22,
+    /// A redirect was refused (too many, https to http, bad Location).
+    SPREAD_ERR_REDIRECT = 23,
+    /// SPREAD refused the API keys (401/403).
+    SPREAD_ERR_AUTH = 30,
+    /// SPREAD rejected the request (other 4xx).
+    SPREAD_ERR_REJECTED = 31,
+    /// SPREAD failed (5xx).
+    SPREAD_ERR_SERVER = 32,
+    /// A local file operation failed.
+    SPREAD_ERR_IO = 40,
+    /// A bug in libspread was caught before it could reach the caller.
+    SPREAD_ERR_PANIC = 99,
+}
+
+use SpreadStatus::*;
+
+const ALL_STATUSES: [SpreadStatus; 16] = [
+    SPREAD_OK,
+    SPREAD_QUEUED,
+    SPREAD_ERR_NULL_ARGUMENT,
+    SPREAD_ERR_INVALID_UTF8,
+    SPREAD_ERR_INVALID_VALUE,
+    SPREAD_ERR_MISSING_FIELD,
+    SPREAD_ERR_CONFIG,
+    SPREAD_ERR_NETWORK,
+    SPREAD_ERR_TIMEOUT,
+    SPREAD_ERR_TLS,
+    SPREAD_ERR_REDIRECT,
+    SPREAD_ERR_AUTH,
+    SPREAD_ERR_REJECTED,
+    SPREAD_ERR_SERVER,
+    SPREAD_ERR_IO,
+    SPREAD_ERR_PANIC,
+];
+
+impl From<ErrorKind> for SpreadStatus {
+    fn from(kind: ErrorKind) -> Self {
+        match kind {
+            ErrorKind::InvalidValue => SPREAD_ERR_INVALID_VALUE,
+            ErrorKind::MissingField => SPREAD_ERR_MISSING_FIELD,
+            ErrorKind::Config => SPREAD_ERR_CONFIG,
+            ErrorKind::Network => SPREAD_ERR_NETWORK,
+            ErrorKind::Timeout => SPREAD_ERR_TIMEOUT,
+            ErrorKind::Tls => SPREAD_ERR_TLS,
+            ErrorKind::Redirect => SPREAD_ERR_REDIRECT,
+            ErrorKind::Auth => SPREAD_ERR_AUTH,
+            ErrorKind::Rejected => SPREAD_ERR_REJECTED,
+            ErrorKind::Server => SPREAD_ERR_SERVER,
+            ErrorKind::Io => SPREAD_ERR_IO,
+        }
+    }
+}
+
+/// A failure on its way to C: a status and a message for `spread_last_error`.
+pub(crate) struct FfiError {
+    status: SpreadStatus,
+    message: String,
+}
+
+impl FfiError {
+    pub(crate) fn new(status: SpreadStatus, message: impl Into<String>) -> Self {
+        FfiError { status, message: message.into() }
+    }
+}
+
+impl From<Error> for FfiError {
+    fn from(e: Error) -> Self {
+        FfiError::new(e.kind.into(), e.message)
+    }
+}
+
+thread_local! {
+    static LAST_ERROR: RefCell<CString> = RefCell::new(CString::default());
+}
+
+fn set_last_error(message: &str) {
+    // Interior NULs cannot be shown by C; they cannot come from our messages anyway.
+    let c = CString::new(message.replace('\0', "\\0")).unwrap_or_default();
+    LAST_ERROR.with(|slot| *slot.borrow_mut() = c);
+}
+
+fn panic_message(payload: Box<dyn Any + Send>) -> String {
+    let what = payload
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "unknown cause".into());
+    format!("internal error in libspread (please report it): {what}")
+}
+
+/// What a function returns when it fails: its status, or NULL for pointers.
+pub(crate) trait OnError {
+    fn on_error(status: SpreadStatus) -> Self;
+}
+
+impl OnError for c_int {
+    fn on_error(status: SpreadStatus) -> Self {
+        status as c_int
+    }
+}
+
+impl<T> OnError for *mut T {
+    fn on_error(_: SpreadStatus) -> Self {
+        std::ptr::null_mut()
+    }
+}
+
+impl<T> OnError for *const T {
+    fn on_error(_: SpreadStatus) -> Self {
+        std::ptr::null()
+    }
+}
+
+/// Runs an FFI body: a caught panic or an `Err` becomes the last error and
+/// the function's failure value. Every entry point goes through here.
+pub(crate) fn guard<R: OnError>(body: impl FnOnce() -> Result<R, FfiError>) -> R {
+    match catch_unwind(AssertUnwindSafe(body)) {
+        Ok(Ok(value)) => value,
+        Ok(Err(e)) => {
+            set_last_error(&e.message);
+            R::on_error(e.status)
+        }
+        Err(payload) => {
+            set_last_error(&panic_message(payload));
+            R::on_error(SPREAD_ERR_PANIC)
+        }
+    }
+}
+
+/// `guard` for functions that return a status.
+pub(crate) fn guard_status(body: impl FnOnce() -> Result<(), FfiError>) -> c_int {
+    guard(|| body().map(|()| SPREAD_OK as c_int))
+}
+
+/// Borrows a C string argument as UTF-8, naming the argument on failure.
+pub(crate) fn arg_str<'a>(ptr: *const c_char, name: &str) -> Result<&'a str, FfiError> {
+    if ptr.is_null() {
+        return Err(FfiError::new(SPREAD_ERR_NULL_ARGUMENT, format!("{name}: is NULL")));
+    }
+    // SAFETY: the caller passes a NUL-terminated string that lives for this call.
+    let bytes = unsafe { CStr::from_ptr(ptr) }.to_bytes();
+    std::str::from_utf8(bytes).map_err(|e| {
+        FfiError::new(SPREAD_ERR_INVALID_UTF8, format!("{name}: not valid UTF-8 (bad byte at offset {})", e.valid_up_to()))
+    })
+}
+
+/// Borrows a handle argument, naming it when NULL.
+pub(crate) fn arg_ref<'a, T>(ptr: *const T, name: &str) -> Result<&'a T, FfiError> {
+    // SAFETY: a non-NULL handle was made by our `_new` and not yet freed (documented contract).
+    unsafe { ptr.as_ref() }.ok_or_else(|| FfiError::new(SPREAD_ERR_NULL_ARGUMENT, format!("{name}: is NULL")))
+}
+
+pub(crate) fn arg_mut<'a, T>(ptr: *mut T, name: &str) -> Result<&'a mut T, FfiError> {
+    // SAFETY: as for `arg_ref`; the caller owns the handle and does not share it during the call.
+    unsafe { ptr.as_mut() }.ok_or_else(|| FfiError::new(SPREAD_ERR_NULL_ARGUMENT, format!("{name}: is NULL")))
+}
+
+/// Hands a Rust string to C; the caller frees it with `spread_string_free`.
+pub(crate) fn owned_c_string(s: String) -> Result<*mut c_char, FfiError> {
+    CString::new(s)
+        .map(CString::into_raw)
+        .map_err(|_| FfiError::new(SPREAD_ERR_INVALID_VALUE, "text contains a NUL byte and cannot be returned to C"))
+}
+
+/// This thread's last error message: names the field or the cause of the
+/// most recent failure of a libspread call on this thread. Never NULL
+/// (an empty string before any failure), never contains a secret.
+/// Borrowed: valid until the next failing libspread call on this thread.
+#[no_mangle]
+pub extern "C" fn spread_last_error() -> *const c_char {
+    LAST_ERROR.with(|slot| slot.borrow().as_ptr())
+}
+
+/// The name of a status code, such as "SPREAD_ERR_TIMEOUT";
+/// "SPREAD_UNKNOWN_STATUS" for a number that is not one. Static: never freed.
+#[no_mangle]
+pub extern "C" fn spread_status_name(status: c_int) -> *const c_char {
+    static NAMES: LazyLock<Vec<(c_int, CString)>> = LazyLock::new(|| {
+        ALL_STATUSES.iter().map(|s| (*s as c_int, CString::new(format!("{s:?}")).expect("no NUL"))).collect()
+    });
+    NAMES
+        .iter()
+        .find(|(code, _)| *code == status)
+        .map_or(c"SPREAD_UNKNOWN_STATUS".as_ptr(), |(_, name)| name.as_ptr())
+}
+
+/// The library version, such as "0.1.0" (the crate version). Static: never freed.
+#[no_mangle]
+pub extern "C" fn spread_version() -> *const c_char {
+    static VERSION: LazyLock<CString> = LazyLock::new(|| CString::new(crate::VERSION).expect("no NUL"));
+    VERSION.as_ptr()
+}
+
+/// The name of the `index`-th scalar field (`customer_email`, ...,
+/// `order_end_service`), in the seed's order; NULL past the end. Bindings
+/// derive their setters from this list. Static: never freed.
+#[no_mangle]
+pub extern "C" fn spread_field_name(index: usize) -> *const c_char {
+    static NAMES: LazyLock<Vec<CString>> = LazyLock::new(|| {
+        crate::fields::SCALAR_FIELDS.iter().map(|f| CString::new(f.name).expect("no NUL")).collect()
+    });
+    NAMES.get(index).map_or(std::ptr::null(), |n| n.as_ptr())
+}
+
+/// Frees a string that libspread returned as owned (`spread_order_encode`).
+/// `spread_string_free(NULL)` does nothing.
+#[no_mangle]
+pub extern "C" fn spread_string_free(s: *mut c_char) {
+    guard(|| {
+        if !s.is_null() {
+            // SAFETY: `s` came from `CString::into_raw` in `owned_c_string` and is freed once.
+            drop(unsafe { CString::from_raw(s) });
+        }
+        Ok(())
+    })
+}
+
+impl OnError for () {
+    fn on_error(_: SpreadStatus) -> Self {}
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn status_names_round_trip() {
+        for s in ALL_STATUSES {
+            let name = unsafe { CStr::from_ptr(spread_status_name(s as c_int)) }.to_str().unwrap();
+            assert_eq!(name, format!("{s:?}"));
+        }
+        let unknown = unsafe { CStr::from_ptr(spread_status_name(12345)) };
+        assert_eq!(unknown.to_str().unwrap(), "SPREAD_UNKNOWN_STATUS");
+    }
+
+    #[test]
+    fn panics_become_a_status_and_a_message() {
+        let code: c_int = guard(|| -> Result<c_int, FfiError> { panic!("boom") });
+        assert_eq!(code, SPREAD_ERR_PANIC as c_int);
+        let msg = unsafe { CStr::from_ptr(spread_last_error()) }.to_str().unwrap();
+        assert!(msg.contains("boom"), "{msg}");
+    }
+}

@@ -1,0 +1,309 @@
+//! `SpreadOrder`: an order being built. One owner at a time; not for
+//! sharing between threads while it is being changed.
+
+use std::ffi::{c_char, c_int};
+
+use super::{arg_mut, arg_ref, arg_str, guard, guard_status, owned_c_string, FfiError};
+use crate::order::Order;
+
+/// An order with its customer profile. Opaque.
+pub struct SpreadOrder {
+    pub(crate) inner: Order,
+}
+
+/// A new, empty order. Owned by the caller: free it with `spread_order_free`.
+/// Never NULL.
+#[no_mangle]
+pub extern "C" fn spread_order_new() -> *mut SpreadOrder {
+    guard(|| Ok(Box::into_raw(Box::new(SpreadOrder { inner: Order::new() }))))
+}
+
+/// Frees an order made by `spread_order_new`. NULL is a no-op. The pointer
+/// must not be used afterwards.
+#[no_mangle]
+pub extern "C" fn spread_order_free(o: *mut SpreadOrder) {
+    guard(|| {
+        if !o.is_null() {
+            // SAFETY: `o` came from `Box::into_raw` in `spread_order_new` and is freed once.
+            drop(unsafe { Box::from_raw(o) });
+        }
+        Ok(())
+    })
+}
+
+/// Applies `change` to the order behind `o`, a borrowed non-NULL handle.
+fn with_order(o: *mut SpreadOrder, change: impl FnOnce(&mut Order) -> Result<(), FfiError>) -> c_int {
+    guard_status(|| change(&mut arg_mut(o, "order")?.inner))
+}
+
+fn set_text(o: *mut SpreadOrder, field: &str, v: *const c_char) -> c_int {
+    with_order(o, |order| Ok(order.set(field, arg_str(v, field)?)?))
+}
+
+/// Sets `data[customer_email]`. The customer's e-mail (a customer identifier; one `@`, no spaces).
+/// `o` and `v` are borrowed; on error the order is unchanged.
+#[no_mangle]
+pub extern "C" fn spread_order_set_customer_email(o: *mut SpreadOrder, v: *const c_char) -> c_int {
+    set_text(o, "customer_email", v)
+}
+
+/// Sets `data[external_id]`. The customer's id in the shop (a customer identifier).
+/// `o` and `v` are borrowed; on error the order is unchanged.
+#[no_mangle]
+pub extern "C" fn spread_order_set_external_id(o: *mut SpreadOrder, v: *const c_char) -> c_int {
+    set_text(o, "external_id", v)
+}
+
+/// Sets `data[customer_cookie]`. SPREAD's tracking cookie `sbt`, when the browser sent one.
+/// `o` and `v` are borrowed; on error the order is unchanged.
+#[no_mangle]
+pub extern "C" fn spread_order_set_customer_cookie(o: *mut SpreadOrder, v: *const c_char) -> c_int {
+    set_text(o, "customer_cookie", v)
+}
+
+/// Sets `data[customer_name]`. Free text (line breaks allowed, other control characters not).
+/// `o` and `v` are borrowed; on error the order is unchanged.
+#[no_mangle]
+pub extern "C" fn spread_order_set_customer_name(o: *mut SpreadOrder, v: *const c_char) -> c_int {
+    set_text(o, "customer_name", v)
+}
+
+/// Sets `data[customer_firstname]`. Free text (line breaks allowed, other control characters not).
+/// `o` and `v` are borrowed; on error the order is unchanged.
+#[no_mangle]
+pub extern "C" fn spread_order_set_customer_firstname(o: *mut SpreadOrder, v: *const c_char) -> c_int {
+    set_text(o, "customer_firstname", v)
+}
+
+/// Sets `data[customer_gender]`. "male" or "female".
+/// `o` and `v` are borrowed; on error the order is unchanged.
+#[no_mangle]
+pub extern "C" fn spread_order_set_customer_gender(o: *mut SpreadOrder, v: *const c_char) -> c_int {
+    set_text(o, "customer_gender", v)
+}
+
+/// Sets `data[customer_address]`. Free text (line breaks allowed, other control characters not).
+/// `o` and `v` are borrowed; on error the order is unchanged.
+#[no_mangle]
+pub extern "C" fn spread_order_set_customer_address(o: *mut SpreadOrder, v: *const c_char) -> c_int {
+    set_text(o, "customer_address", v)
+}
+
+/// Sets `data[customer_address_2]`. Free text (line breaks allowed, other control characters not).
+/// `o` and `v` are borrowed; on error the order is unchanged.
+#[no_mangle]
+pub extern "C" fn spread_order_set_customer_address_2(o: *mut SpreadOrder, v: *const c_char) -> c_int {
+    set_text(o, "customer_address_2", v)
+}
+
+/// Sets `data[customer_address_3]`. Free text (line breaks allowed, other control characters not).
+/// `o` and `v` are borrowed; on error the order is unchanged.
+#[no_mangle]
+pub extern "C" fn spread_order_set_customer_address_3(o: *mut SpreadOrder, v: *const c_char) -> c_int {
+    set_text(o, "customer_address_3", v)
+}
+
+/// Sets `data[customer_cp]`. Free text (line breaks allowed, other control characters not).
+/// `o` and `v` are borrowed; on error the order is unchanged.
+#[no_mangle]
+pub extern "C" fn spread_order_set_customer_cp(o: *mut SpreadOrder, v: *const c_char) -> c_int {
+    set_text(o, "customer_cp", v)
+}
+
+/// Sets `data[customer_city]`. Free text (line breaks allowed, other control characters not).
+/// `o` and `v` are borrowed; on error the order is unchanged.
+#[no_mangle]
+pub extern "C" fn spread_order_set_customer_city(o: *mut SpreadOrder, v: *const c_char) -> c_int {
+    set_text(o, "customer_city", v)
+}
+
+/// Sets `data[customer_country]`. ISO 3166-1 alpha-2, such as "FR".
+/// `o` and `v` are borrowed; on error the order is unchanged.
+#[no_mangle]
+pub extern "C" fn spread_order_set_customer_country(o: *mut SpreadOrder, v: *const c_char) -> c_int {
+    set_text(o, "customer_country", v)
+}
+
+/// Sets `data[customer_tel]`. Free text (line breaks allowed, other control characters not).
+/// `o` and `v` are borrowed; on error the order is unchanged.
+#[no_mangle]
+pub extern "C" fn spread_order_set_customer_tel(o: *mut SpreadOrder, v: *const c_char) -> c_int {
+    set_text(o, "customer_tel", v)
+}
+
+/// Sets `data[customer_mobile]`. Free text (line breaks allowed, other control characters not).
+/// `o` and `v` are borrowed; on error the order is unchanged.
+#[no_mangle]
+pub extern "C" fn spread_order_set_customer_mobile(o: *mut SpreadOrder, v: *const c_char) -> c_int {
+    set_text(o, "customer_mobile", v)
+}
+
+/// Sets `data[customer_fonction]`. Free text (line breaks allowed, other control characters not).
+/// `o` and `v` are borrowed; on error the order is unchanged.
+#[no_mangle]
+pub extern "C" fn spread_order_set_customer_fonction(o: *mut SpreadOrder, v: *const c_char) -> c_int {
+    set_text(o, "customer_fonction", v)
+}
+
+/// Sets `data[customer_company]`. Free text (line breaks allowed, other control characters not).
+/// `o` and `v` are borrowed; on error the order is unchanged.
+#[no_mangle]
+pub extern "C" fn spread_order_set_customer_company(o: *mut SpreadOrder, v: *const c_char) -> c_int {
+    set_text(o, "customer_company", v)
+}
+
+/// Sets `data[customer_birthday]`. Y-m-d, such as "1970-12-31".
+/// `o` and `v` are borrowed; on error the order is unchanged.
+#[no_mangle]
+pub extern "C" fn spread_order_set_customer_birthday(o: *mut SpreadOrder, v: *const c_char) -> c_int {
+    set_text(o, "customer_birthday", v)
+}
+
+/// Sets `data[customer_lang]`. A locale such as "fr_FR".
+/// `o` and `v` are borrowed; on error the order is unchanged.
+#[no_mangle]
+pub extern "C" fn spread_order_set_customer_lang(o: *mut SpreadOrder, v: *const c_char) -> c_int {
+    set_text(o, "customer_lang", v)
+}
+
+/// Sets `data[action]`. The action, "order" for an order.
+/// `o` and `v` are borrowed; on error the order is unchanged.
+#[no_mangle]
+pub extern "C" fn spread_order_set_action(o: *mut SpreadOrder, v: *const c_char) -> c_int {
+    set_text(o, "action", v)
+}
+
+/// Sets `data[order_idorder]`. The shop's unique order id; sending it again updates the order.
+/// `o` and `v` are borrowed; on error the order is unchanged.
+#[no_mangle]
+pub extern "C" fn spread_order_set_order_idorder(o: *mut SpreadOrder, v: *const c_char) -> c_int {
+    set_text(o, "order_idorder", v)
+}
+
+/// Sets `data[order_crea_dt]`. When the order was made, UTC, Y-m-d H:i:s.
+/// `o` and `v` are borrowed; on error the order is unchanged.
+#[no_mangle]
+pub extern "C" fn spread_order_set_order_crea_dt(o: *mut SpreadOrder, v: *const c_char) -> c_int {
+    set_text(o, "order_crea_dt", v)
+}
+
+/// Sets `data[order_start_service]`. Start of the service, Y-m-d.
+/// `o` and `v` are borrowed; on error the order is unchanged.
+#[no_mangle]
+pub extern "C" fn spread_order_set_order_start_service(o: *mut SpreadOrder, v: *const c_char) -> c_int {
+    set_text(o, "order_start_service", v)
+}
+
+/// Sets `data[order_end_service]`. End of the service, Y-m-d.
+/// `o` and `v` are borrowed; on error the order is unchanged.
+#[no_mangle]
+pub extern "C" fn spread_order_set_order_end_service(o: *mut SpreadOrder, v: *const c_char) -> c_int {
+    set_text(o, "order_end_service", v)
+}
+
+/// Sets `data[order_state]`: 0 cancelled, 10 taken (unpaid), 20 paid,
+/// 50 shipped, 100 completed. On error the order is unchanged.
+#[no_mangle]
+pub extern "C" fn spread_order_set_order_state(o: *mut SpreadOrder, state: i32) -> c_int {
+    with_order(o, |order| Ok(order.set_order_state(state.into())?))
+}
+
+/// Sets `data[order_amount]` from a double, printed as PHP prints floats
+/// (`158.31`, `100`). Finite and not negative. On error the order is unchanged.
+#[no_mangle]
+pub extern "C" fn spread_order_set_order_amount(o: *mut SpreadOrder, amount: f64) -> c_int {
+    with_order(o, |order| Ok(order.set_order_amount(amount)?))
+}
+
+/// Sets `data[order_amount]` from a plain decimal string (`"158.31"`), sent
+/// as written: no float rounding. `decimal` is borrowed.
+#[no_mangle]
+pub extern "C" fn spread_order_set_order_amount_str(o: *mut SpreadOrder, decimal: *const c_char) -> c_int {
+    set_text(o, "order_amount", decimal)
+}
+
+fn add_to(o: *mut SpreadOrder, list: &str, v: *const c_char) -> c_int {
+    with_order(o, |order| Ok(order.add_to_list(list, arg_str(v, list)?)?))
+}
+
+/// Appends a customer tag to add (`data[add_tag][]`). `tag` is borrowed.
+#[no_mangle]
+pub extern "C" fn spread_order_add_tag(o: *mut SpreadOrder, tag: *const c_char) -> c_int {
+    add_to(o, "add_tag", tag)
+}
+
+/// Appends a customer tag to remove (`data[del_tag][]`). `tag` is borrowed.
+#[no_mangle]
+pub extern "C" fn spread_order_del_tag(o: *mut SpreadOrder, tag: *const c_char) -> c_int {
+    add_to(o, "del_tag", tag)
+}
+
+/// Appends an order tag to add (`data[add_order_tag][]`). `tag` is borrowed.
+#[no_mangle]
+pub extern "C" fn spread_order_add_order_tag(o: *mut SpreadOrder, tag: *const c_char) -> c_int {
+    add_to(o, "add_order_tag", tag)
+}
+
+/// Appends an order tag to remove (`data[del_order_tag][]`). `tag` is borrowed.
+#[no_mangle]
+pub extern "C" fn spread_order_del_order_tag(o: *mut SpreadOrder, tag: *const c_char) -> c_int {
+    add_to(o, "del_order_tag", tag)
+}
+
+/// Sets `data[custom_fields][id]`; ids (> 0) come from SPREAD's back office.
+/// `v` is borrowed.
+#[no_mangle]
+pub extern "C" fn spread_order_set_custom_field(o: *mut SpreadOrder, id: u32, v: *const c_char) -> c_int {
+    with_order(o, |order| Ok(order.set_custom_field(id, arg_str(v, "custom_fields")?)?))
+}
+
+/// Sets `data[consents][tech_name]` to 1 (accepted) or 0 (refused).
+/// `tech_name` is borrowed.
+#[no_mangle]
+pub extern "C" fn spread_order_set_consent(o: *mut SpreadOrder, tech_name: *const c_char, accepted: bool) -> c_int {
+    with_order(o, |order| Ok(order.set_consent(arg_str(tech_name, "consents")?, accepted)?))
+}
+
+/// Starts the next product (`data[product_attributes][n]`); the following
+/// `spread_order_add_product_attribute` calls describe it.
+#[no_mangle]
+pub extern "C" fn spread_order_add_product(o: *mut SpreadOrder) -> c_int {
+    with_order(o, |order| {
+        order.add_product();
+        Ok(())
+    })
+}
+
+/// Adds `"key:value"` (such as `"size:xl"`) to the current product, starting
+/// the first product if none was started. `key_colon_value` is borrowed.
+#[no_mangle]
+pub extern "C" fn spread_order_add_product_attribute(o: *mut SpreadOrder, key_colon_value: *const c_char) -> c_int {
+    with_order(o, |order| Ok(order.add_product_attribute(arg_str(key_colon_value, "product_attributes")?)?))
+}
+
+/// Sets `data[name]` from text. A known field name is checked by that
+/// field's rule (so `"order_state"`, `"10"` works); any other name is kept
+/// and sent as is. `name` and `v` are borrowed.
+#[no_mangle]
+pub extern "C" fn spread_order_set_field(o: *mut SpreadOrder, name: *const c_char, v: *const c_char) -> c_int {
+    with_order(o, |order| {
+        let name = arg_str(name, "name")?;
+        Ok(order.set(name, arg_str(v, name)?)?)
+    })
+}
+
+/// Checks that the fields SPREAD requires are set (customer_email or
+/// external_id, order_idorder, order_state, order_amount, order_crea_dt).
+/// `spread_send` does the same check.
+#[no_mangle]
+pub extern "C" fn spread_order_validate(o: *const SpreadOrder) -> c_int {
+    guard_status(|| Ok(arg_ref(o, "order")?.inner.check_required()?))
+}
+
+/// The exact body that `spread_send` posts, byte-identical to PHP's
+/// `http_build_query`. Owned by the caller: free with `spread_string_free`.
+/// NULL on error (see `spread_last_error`).
+#[no_mangle]
+pub extern "C" fn spread_order_encode(o: *const SpreadOrder) -> *mut c_char {
+    guard(|| owned_c_string(arg_ref(o, "order")?.inner.encode()))
+}

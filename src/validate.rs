@@ -1,0 +1,259 @@
+//! Field rules. Each check returns an error naming the field and the cause,
+//! so a caller in any language learns what to fix without reading the docs.
+
+use crate::error::{Error, Result};
+use crate::fields::Rule;
+
+/// The order states SPREAD knows: cancelled, taken (unpaid), paid, shipped, completed.
+pub const ORDER_STATES: [i32; 5] = [0, 10, 20, 50, 100];
+
+/// Checks `value` against `rule`, for the field called `field`.
+pub fn check(field: &str, rule: Rule, value: &str) -> Result<()> {
+    match rule {
+        Rule::Text => text(field, value),
+        Rule::Id => token(field, value),
+        Rule::Email => email(field, value),
+        Rule::Gender => match value {
+            "male" | "female" => Ok(()),
+            _ => Err(Error::invalid(field, format!("{value:?} is not \"male\" or \"female\""))),
+        },
+        Rule::Country => {
+            if value.len() == 2 && value.bytes().all(|b| b.is_ascii_uppercase()) {
+                Ok(())
+            } else {
+                Err(Error::invalid(field, format!("{value:?} is not an ISO 3166-1 alpha-2 code such as \"FR\"")))
+            }
+        }
+        Rule::Lang => {
+            let b = value.as_bytes();
+            let ok = b.len() == 5
+                && b[..2].iter().all(u8::is_ascii_lowercase)
+                && b[2] == b'_'
+                && b[3..].iter().all(u8::is_ascii_uppercase);
+            if ok {
+                Ok(())
+            } else {
+                Err(Error::invalid(field, format!("{value:?} is not a locale such as \"fr_FR\"")))
+            }
+        }
+        Rule::Date => date(field, value),
+        Rule::DateTime => datetime(field, value),
+        Rule::State => state_str(field, value).map(|_| ()),
+        Rule::Amount => amount_str(field, value),
+    }
+}
+
+fn is_forbidden_control(c: char, allow_whitespace: bool) -> bool {
+    c.is_control() && !(allow_whitespace && matches!(c, '\t' | '\n' | '\r'))
+}
+
+/// Free text: line breaks and tabs are fine (addresses), other control characters are not.
+pub fn text(field: &str, value: &str) -> Result<()> {
+    match value.chars().find(|&c| is_forbidden_control(c, true)) {
+        Some(c) => Err(Error::invalid(field, format!("contains the control character {c:?}"))),
+        None => Ok(()),
+    }
+}
+
+/// Identifiers, tags, consent names, attributes: non-empty, no control characters.
+pub fn token(field: &str, value: &str) -> Result<()> {
+    if value.is_empty() {
+        return Err(Error::invalid(field, "must not be empty"));
+    }
+    match value.chars().find(|&c| is_forbidden_control(c, false)) {
+        Some(c) => Err(Error::invalid(field, format!("contains the control character {c:?}"))),
+        None => Ok(()),
+    }
+}
+
+/// One `@`, non-empty parts, no whitespace or control characters; non-ASCII allowed.
+pub fn email(field: &str, value: &str) -> Result<()> {
+    let bad = |why: &str| Err(Error::invalid(field, format!("{value:?} is not an e-mail address: {why}")));
+    if let Some(c) = value.chars().find(|c| c.is_whitespace() || c.is_control()) {
+        return bad(&format!("contains {c:?}"));
+    }
+    match value.split_once('@') {
+        None => bad("no '@'"),
+        Some((_, domain)) if domain.contains('@') => bad("more than one '@'"),
+        Some((local, _)) if local.is_empty() => bad("nothing before '@'"),
+        Some((_, domain)) if domain.is_empty() => bad("nothing after '@'"),
+        Some(_) => Ok(()),
+    }
+}
+
+fn digits(s: &str) -> Option<u32> {
+    if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    s.parse().ok()
+}
+
+fn days_in_month(year: u32, month: u32) -> u32 {
+    match month {
+        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+        4 | 6 | 9 | 11 => 30,
+        2 if (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 => 29,
+        2 => 28,
+        _ => 0,
+    }
+}
+
+fn is_date(s: &str) -> bool {
+    let parts: Vec<&str> = s.split('-').collect();
+    if parts.len() != 3 || parts[0].len() != 4 || parts[1].len() != 2 || parts[2].len() != 2 {
+        return false;
+    }
+    match (digits(parts[0]), digits(parts[1]), digits(parts[2])) {
+        (Some(y), Some(m), Some(d)) => y >= 1 && d >= 1 && d <= days_in_month(y, m),
+        _ => false,
+    }
+}
+
+fn is_time(s: &str) -> bool {
+    let parts: Vec<&str> = s.split(':').collect();
+    if parts.len() != 3 || parts.iter().any(|p| p.len() != 2) {
+        return false;
+    }
+    matches!(
+        (digits(parts[0]), digits(parts[1]), digits(parts[2])),
+        (Some(h), Some(m), Some(s)) if h < 24 && m < 60 && s < 60
+    )
+}
+
+/// A real calendar date written `Y-m-d`.
+pub fn date(field: &str, value: &str) -> Result<()> {
+    if is_date(value) {
+        Ok(())
+    } else {
+        Err(Error::invalid(field, format!("{value:?} is not a date written Y-m-d such as \"2019-06-05\"")))
+    }
+}
+
+/// A real date and time written `Y-m-d H:i:s`.
+pub fn datetime(field: &str, value: &str) -> Result<()> {
+    match value.split_once(' ') {
+        Some((d, t)) if is_date(d) && is_time(t) => Ok(()),
+        _ => Err(Error::invalid(
+            field,
+            format!("{value:?} is not a date and time written Y-m-d H:i:s such as \"2014-06-21 14:31:08\""),
+        )),
+    }
+}
+
+pub fn state(field: &str, value: i64) -> Result<i32> {
+    match i32::try_from(value) {
+        Ok(v) if ORDER_STATES.contains(&v) => Ok(v),
+        _ => Err(Error::invalid(field, format!("{value} is not one of 0, 10, 20, 50, 100"))),
+    }
+}
+
+/// A state given as text, as the seed does (`"10"`).
+pub fn state_str(field: &str, value: &str) -> Result<i32> {
+    let n: Option<i64> = if value.bytes().all(|b| b.is_ascii_digit()) { value.parse().ok() } else { None };
+    match n {
+        Some(n) => state(field, n),
+        None => Err(Error::invalid(field, format!("{value:?} is not one of 0, 10, 20, 50, 100"))),
+    }
+}
+
+pub fn amount(field: &str, value: f64) -> Result<()> {
+    if !value.is_finite() {
+        Err(Error::invalid(field, format!("{value} is not a finite number")))
+    } else if value < 0.0 {
+        Err(Error::invalid(field, format!("{value} is negative")))
+    } else {
+        Ok(())
+    }
+}
+
+/// A plain non-negative decimal: digits, optionally a point and more digits (`158.31`).
+pub fn amount_str(field: &str, value: &str) -> Result<()> {
+    let (int, frac) = value.split_once('.').unwrap_or((value, "0"));
+    let all_digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    if all_digits(int) && all_digits(frac) {
+        Ok(())
+    } else {
+        Err(Error::invalid(field, format!("{value:?} is not a plain decimal amount such as \"158.31\"")))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates_are_real_calendar_dates() {
+        assert!(date("d", "2024-02-29").is_ok());
+        assert!(date("d", "2023-02-29").is_err());
+        assert!(date("d", "1900-02-29").is_err());
+        assert!(date("d", "2000-02-29").is_ok());
+        assert!(date("d", "2019-04-31").is_err());
+        assert!(date("d", "2019-13-01").is_err());
+        assert!(date("d", "2019-00-01").is_err());
+        assert!(date("d", "19-06-05").is_err());
+        assert!(date("d", "2019-6-5").is_err());
+        assert!(date("d", "2019-06-05 ").is_err());
+        assert!(datetime("d", "2014-06-21 14:31:08").is_ok());
+        assert!(datetime("d", "2014-06-21 24:00:00").is_err());
+        assert!(datetime("d", "2014-06-21T14:31:08").is_err());
+        assert!(datetime("d", "2014-06-21 14:31").is_err());
+        assert!(datetime("d", "2014-06-21 14:31:60").is_err());
+    }
+
+    #[test]
+    fn messages_name_the_field_and_the_cause() {
+        let e = state("order_state", 7).unwrap_err();
+        assert_eq!(e.message, "order_state: 7 is not one of 0, 10, 20, 50, 100");
+        let e = email("customer_email", "john@doe@com").unwrap_err();
+        assert!(e.message.starts_with("customer_email: "), "{}", e.message);
+        assert!(e.message.contains("more than one '@'"));
+    }
+
+    #[test]
+    fn emails() {
+        for ok in ["john@doe.com", "jöhn@dœ.fr", "a@b"] {
+            assert!(email("e", ok).is_ok(), "{ok}");
+        }
+        for bad in ["", "john", "@doe.com", "john@", "jo hn@doe.com", "john@doe.com\n", "a@b@c"] {
+            assert!(email("e", bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn amounts_and_states() {
+        assert!(amount("a", 0.0).is_ok());
+        assert!(amount("a", -0.01).is_err());
+        assert!(amount("a", f64::NAN).is_err());
+        assert!(amount("a", f64::INFINITY).is_err());
+        for ok in ["0", "158.31", "007.50"] {
+            assert!(amount_str("a", ok).is_ok(), "{ok}");
+        }
+        for bad in ["", ".5", "5.", "-1", "1e3", "1,5", " 1", "1.2.3"] {
+            assert!(amount_str("a", bad).is_err(), "{bad:?}");
+        }
+        assert_eq!(state_str("s", "10").unwrap(), 10);
+        for bad in ["", "-0", "+10", "10.0", "7", "99999999999999999999"] {
+            assert!(state_str("s", bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn text_and_tokens() {
+        assert!(text("t", "8, rue de la place\nbâtiment A\t").is_ok());
+        assert!(text("t", "").is_ok());
+        assert!(text("t", "a\u{7}b").is_err());
+        assert!(token("t", "").is_err());
+        assert!(token("t", "tag\n").is_err());
+        assert!(token("t", "tag 1 é").is_ok());
+    }
+
+    #[test]
+    fn country_and_lang() {
+        assert!(check("c", Rule::Country, "FR").is_ok());
+        assert!(check("c", Rule::Country, "fr").is_err());
+        assert!(check("c", Rule::Country, "FRA").is_err());
+        assert!(check("l", Rule::Lang, "fr_FR").is_ok());
+        assert!(check("l", Rule::Lang, "fr-FR").is_err());
+        assert!(check("l", Rule::Lang, "FR_fr").is_err());
+    }
+}

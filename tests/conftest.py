@@ -1,0 +1,36 @@
+"""Fixtures shared by every pytest suite under tests/: a sandbox per session
+(reset before each test that asks for `sb`) and the built library."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from harness import REPO_ROOT, Sandbox  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def libspread() -> Path:
+    """The shared library under test: SPREAD_LIBRARY, else target/release (built by `make`)."""
+    path = Path(os.environ.get("SPREAD_LIBRARY") or REPO_ROOT / "target" / "release" / "libspread.so")
+    if not path.exists():
+        pytest.fail(f"{path} is missing: run `cargo build --release` (make does it)")
+    return path
+
+
+@pytest.fixture(scope="session")
+def session_sandbox():
+    with Sandbox() as sandbox:
+        yield sandbox
+
+
+@pytest.fixture
+def sb(session_sandbox) -> Sandbox:
+    """The session's sandbox, emptied and with no fault."""
+    session_sandbox.reset()
+    return session_sandbox

@@ -1,0 +1,69 @@
+//! The committed headers must be what cbindgen makes of src/ffi today.
+//! Regenerate with `make headers` (SPREAD_BLESS=1 cargo test --test headers).
+
+use std::path::{Path, PathBuf};
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn generate(config: &str) -> String {
+    let config = cbindgen::Config::from_file(root().join(config)).expect("cbindgen config");
+    let mut out = Vec::new();
+    cbindgen::Builder::new()
+        .with_crate(root())
+        .with_config(config)
+        .generate()
+        .expect("cbindgen runs on src/")
+        .write(&mut out);
+    String::from_utf8(out).expect("UTF-8 header")
+}
+
+/// The PHP header: cbindgen's output with the scope and library defines that
+/// `FFI::load` reads. FFI_LIB is a bare file name, resolved by the dynamic
+/// loader; the PHP binding rewrites it to an absolute path when it loads.
+fn php_header() -> String {
+    let body = generate("cbindgen-ffi.toml");
+    let mut out = String::from("#define FFI_SCOPE \"SPREAD\"\n#define FFI_LIB \"libspread.so\"\n");
+    out.push_str(body.trim_end());
+    out.push('\n');
+    out
+}
+
+fn check(path: &Path, want: &str) {
+    if std::env::var_os("SPREAD_BLESS").is_some() {
+        std::fs::write(path, want).expect("write header");
+        return;
+    }
+    let have = std::fs::read_to_string(path).unwrap_or_default();
+    assert!(
+        have == want,
+        "{} is stale: run `make headers` and commit the result",
+        path.display()
+    );
+}
+
+#[test]
+fn c_header_is_current() {
+    check(&root().join("include/spread.h"), &generate("cbindgen.toml"));
+}
+
+#[test]
+fn php_header_is_current_and_parsable_by_php_ffi() {
+    let header = php_header();
+    // What shared/reference/php-ffi-parser.txt measured PHP's parser to refuse.
+    for refused in ["#include", "#if", "#endif", "extern \"C\"", "//", "__attribute__"] {
+        assert!(!header.contains(refused), "PHP FFI refuses {refused:?}");
+    }
+    assert!(header.ends_with('\n'));
+    check(&root().join("include/spread_ffi.h"), &header);
+}
+
+#[test]
+fn every_scalar_field_has_a_c_setter() {
+    let header = generate("cbindgen.toml");
+    for field in spread::fields::SCALAR_FIELDS {
+        let name = format!("spread_order_set_{}(", field.name);
+        assert!(header.contains(&name), "include/spread.h lacks {name}");
+    }
+}
