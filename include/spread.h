@@ -186,14 +186,52 @@ int spread_client_set_ca_file(struct SpreadClient *c, const char *path);
 int spread_client_set_allow_insecure_http(struct SpreadClient *c, bool allow);
 
 /**
- * Validates `o` and sends it to SPREAD's `updateOrder`, blocking for at most
- * the client's timeout. `c` and `o` are borrowed; `o` may be freed or sent
- * again afterwards (SPREAD updates by order_idorder, so a resend is safe).
- * On `SPREAD_OK`, if `out` is not NULL, `*out` receives a response owned by
- * the caller (free with `spread_response_free`); on any other status `*out`
- * is set to NULL. Safe to call from several threads with one client.
+ * Validates `o` and sends it to SPREAD's `updateOrder`, retrying (see
+ * `spread_client_set_max_attempts`) within the client's timeout. `c` and `o`
+ * are borrowed; `o` may be freed or sent again afterwards (SPREAD updates by
+ * order_idorder, so a resend is safe).
+ * Returns SPREAD_OK when delivered: then, if `out` is not NULL, `*out`
+ * receives a response owned by the caller (free with
+ * `spread_response_free`). Returns SPREAD_QUEUED when a spool is set and the
+ * order could not be delivered now (or older spooled orders are still
+ * waiting, which it must not overtake): it is durably on disk for
+ * `spread_flush`. On every status but SPREAD_OK, `*out` is set to NULL.
+ * Safe to call from several threads with one client.
  */
 int spread_send(struct SpreadClient *c, const struct SpreadOrder *o, struct SpreadResponse **out);
+
+/**
+ * How many times one `spread_send` may try (the first try included),
+ * always within the timeout; at least 1. Default 3. Retried: connection
+ * failures, timeouts, 5xx but 501/505, 408, and 429/503 after their
+ * Retry-After.
+ */
+int spread_client_set_max_attempts(struct SpreadClient *c, uint32_t attempts);
+
+/**
+ * Keeps orders that cannot be delivered now in the folder `dir` (created
+ * 0700 if missing; entries are 0600 files holding the endpoint and the body,
+ * never credentials) instead of failing. Several processes may share one
+ * folder. `dir` is copied.
+ */
+int spread_client_set_spool_dir(struct SpreadClient *c, const char *dir);
+
+/**
+ * Delivers the spooled orders, oldest first. Stops at the first failure
+ * that may pass (network, timeout, 5xx, 429) and returns its status; orders
+ * SPREAD rejects (4xx) are moved to `rejected/` with its answer and the
+ * flush goes on. Returns SPREAD_OK (with nothing done) while another thread
+ * or process is flushing the same folder. `delivered` and `remaining`, when
+ * not NULL, receive the counts, also on failure. SPREAD_ERR_CONFIG without
+ * a spool folder.
+ */
+int spread_flush(struct SpreadClient *c, size_t *delivered, size_t *remaining);
+
+/**
+ * The number of orders waiting in the spool, into `*pending`.
+ * SPREAD_ERR_CONFIG without a spool folder.
+ */
+int spread_spool_pending(const struct SpreadClient *c, size_t *pending);
 
 /**
  * A new, empty order. Owned by the caller: free it with `spread_order_free`.

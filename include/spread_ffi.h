@@ -53,6 +53,14 @@ int spread_client_set_allow_insecure_http(struct SpreadClient *c, bool allow);
 
 int spread_send(struct SpreadClient *c, const struct SpreadOrder *o, struct SpreadResponse **out);
 
+int spread_client_set_max_attempts(struct SpreadClient *c, uint32_t attempts);
+
+int spread_client_set_spool_dir(struct SpreadClient *c, const char *dir);
+
+int spread_flush(struct SpreadClient *c, size_t *delivered, size_t *remaining);
+
+int spread_spool_pending(const struct SpreadClient *c, size_t *pending);
+
 struct SpreadOrder *spread_order_new(void);
 
 void spread_order_free(struct SpreadOrder *o);

@@ -1,9 +1,10 @@
 //! Sending: one keep-alive agent per client, credentials up front, Digest
 //! when asked, redirects followed by hand (POST and body kept, credentials
-//! only to the configured origin), and a time budget that is never infinite.
+//! only to the configured origin), retries with backoff, a time budget that is
+//! never infinite, and the spool when SPREAD cannot be reached.
 
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 use ureq::tls::{parse_pem, PemItem, RootCerts, TlsConfig};
 use url::Url;
@@ -11,10 +12,16 @@ use url::Url;
 use crate::auth::{self, DigestChallenge};
 use crate::error::{Error, ErrorKind, Result};
 use crate::order::Order;
+use crate::retry;
+use crate::spool::Spool;
 
 pub const DEFAULT_BASE_URL: &str = "https://social-sb.com/api";
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+/// Attempts per send (the first one included), all within the time budget.
+pub const DEFAULT_MAX_ATTEMPTS: u32 = 3;
+/// Where orders are sent under the base URL.
+pub const UPDATE_ORDER: &str = "updateOrder";
 /// As CURLOPT_MAXREDIRS would be set by a careful shop; curl's own default is unlimited.
 pub const MAX_REDIRECTS: u32 = 10;
 /// Answers longer than this are cut: SPREAD answers with a short JSON document.
@@ -28,6 +35,24 @@ pub struct Response {
     pub body: String,
 }
 
+/// What became of a send.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Sent {
+    Delivered(Response),
+    /// Not delivered now; durably in the spool for a later flush.
+    Queued,
+}
+
+/// What a flush did. `stopped_by` is the failure that ended it early
+/// (entries from there on stay in the spool).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct FlushReport {
+    pub delivered: usize,
+    pub rejected: usize,
+    pub remaining: usize,
+    pub stopped_by: Option<Error>,
+}
+
 /// Everything a client can be told; validated when set.
 #[derive(Clone, Debug)]
 struct Settings {
@@ -36,6 +61,7 @@ struct Settings {
     connect_timeout: Duration,
     ca_file: Option<PathBuf>,
     allow_insecure_http: bool,
+    max_attempts: u32,
 }
 
 /// A SPREAD client: the keys, the settings and a pooled HTTP agent.
@@ -46,6 +72,7 @@ pub struct Client {
     basic: String,
     settings: Settings,
     agent: ureq::Agent,
+    spool: Option<Spool>,
 }
 
 impl std::fmt::Debug for Client {
@@ -139,6 +166,7 @@ struct Answer {
     status: u16,
     location: Option<String>,
     challenges: Vec<String>,
+    retry_after: Option<Duration>,
     body: String,
 }
 
@@ -194,6 +222,7 @@ impl Client {
             connect_timeout: DEFAULT_CONNECT_TIMEOUT,
             ca_file: None,
             allow_insecure_http: false,
+            max_attempts: DEFAULT_MAX_ATTEMPTS,
         };
         Ok(Client {
             agent: build_agent(&settings)?,
@@ -201,6 +230,7 @@ impl Client {
             public_key: public_key.to_owned(),
             private_key: private_key.to_owned(),
             settings,
+            spool: None,
         })
     }
 
@@ -262,10 +292,133 @@ impl Client {
         })
     }
 
-    /// Validates `order`, then sends it to `updateOrder`.
-    pub fn send(&self, order: &Order) -> Result<Response> {
+    /// How many times one send may try (1 = no retry). At least 1.
+    pub fn set_max_attempts(&mut self, attempts: u32) -> Result<()> {
+        if attempts == 0 {
+            return Err(Error::config("max_attempts", "must be at least 1"));
+        }
+        self.settings.max_attempts = attempts;
+        Ok(())
+    }
+
+    /// Keeps orders that cannot be delivered now in `dir` (created 0700)
+    /// instead of failing; `flush` delivers them later.
+    pub fn set_spool_dir(&mut self, dir: &Path) -> Result<()> {
+        self.spool = Some(Spool::open(dir)?);
+        Ok(())
+    }
+
+    pub fn spool(&self) -> Option<&Spool> {
+        self.spool.as_ref()
+    }
+
+    /// Validates `order`, then delivers it to `updateOrder`, retrying within
+    /// the time budget. With a spool, an order that cannot be delivered now
+    /// (or that would overtake older spooled updates) is queued instead.
+    pub fn send(&self, order: &Order) -> Result<Sent> {
         order.check_required()?;
-        self.post("updateOrder", order.encode().as_bytes())
+        let body = order.encode();
+        let deadline = Instant::now() + self.settings.timeout;
+        let Some(spool) = &self.spool else {
+            return self.deliver(UPDATE_ORDER, body.as_bytes(), deadline, self.settings.max_attempts).map(Sent::Delivered);
+        };
+        let queue = || spool.push(UPDATE_ORDER, order.id(), body.as_bytes()).map(|_| Sent::Queued);
+        if spool.pending()? > 0 {
+            // An older update of this order may be waiting: it must reach SPREAD first.
+            let report = self.flush_until(spool, deadline);
+            match report.stopped_by {
+                Some(e) if !e.is_retryable() => return Err(e),
+                _ if report.remaining > 0 => return queue(),
+                _ => {}
+            }
+        }
+        match self.deliver(UPDATE_ORDER, body.as_bytes(), deadline, self.settings.max_attempts) {
+            Ok(response) => Ok(Sent::Delivered(response)),
+            Err(e) if e.is_retryable() => queue(),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Replays the spool, oldest first, until it is empty or a delivery
+    /// fails for a reason that may pass (then the rest waits for the next
+    /// flush). Entries SPREAD rejects go to `rejected/` with its answer.
+    /// Another flush in progress (any process) makes this one a no-op.
+    pub fn flush(&self) -> Result<FlushReport> {
+        let spool = self.spool.as_ref().ok_or_else(|| Error::config("spool_dir", "no spool folder is set"))?;
+        Ok(self.flush_until(spool, Instant::now() + self.settings.timeout.max(Duration::from_secs(3600))))
+    }
+
+    fn flush_until(&self, spool: &Spool, deadline: Instant) -> FlushReport {
+        let mut report = FlushReport::default();
+        let lock = match spool.try_lock() {
+            Ok(lock) => lock,
+            Err(e) => {
+                report.stopped_by = Some(e);
+                None
+            }
+        };
+        if lock.is_some() {
+            spool.clean_stale_tmp();
+            if let Err(e) = self.replay(spool, deadline, &mut report) {
+                report.stopped_by = Some(e);
+            }
+        }
+        report.remaining = spool.pending().unwrap_or(0);
+        report
+    }
+
+    fn replay(&self, spool: &Spool, deadline: Instant, report: &mut FlushReport) -> Result<()> {
+        loop {
+            // Listed again after each pass: writers may have queued behind us meanwhile.
+            let paths = spool.entries()?;
+            if paths.is_empty() {
+                return Ok(());
+            }
+            for path in paths {
+                if Instant::now() >= deadline {
+                    return Err(Error::new(ErrorKind::Timeout, "flush: time budget used up"));
+                }
+                let entry = match Spool::read(&path) {
+                    Ok(entry) => entry,
+                    Err(e) if path.exists() => {
+                        spool.reject(&path, &e.message)?;
+                        report.rejected += 1;
+                        continue;
+                    }
+                    Err(_) => continue, // delivered by a flusher that held the lock before us
+                };
+                let entry_deadline = deadline.min(Instant::now() + self.settings.timeout);
+                match self.deliver(&entry.endpoint, &entry.body, entry_deadline, 1) {
+                    Ok(_) => {
+                        spool.remove(&path)?;
+                        report.delivered += 1;
+                    }
+                    Err(e) if e.kind == ErrorKind::Rejected && !e.is_retryable() => {
+                        spool.reject(&path, &e.message)?;
+                        report.rejected += 1;
+                    }
+                    Err(e) => return Err(e),
+                }
+            }
+        }
+    }
+
+    /// One request, with up to `attempts` tries, all before `deadline`.
+    fn deliver(&self, endpoint: &str, body: &[u8], deadline: Instant, attempts: u32) -> Result<Response> {
+        let mut attempt = 1;
+        loop {
+            match self.post(endpoint, body, deadline) {
+                Err(e) if attempt < attempts && e.is_retryable() => {
+                    let pause = e.retry_after.unwrap_or_else(|| retry::backoff(attempt));
+                    if Instant::now() + pause >= deadline {
+                        return Err(e);
+                    }
+                    std::thread::sleep(pause);
+                    attempt += 1;
+                }
+                result => return result,
+            }
+        }
     }
 
     fn endpoint_url(&self, endpoint: &str) -> Result<Url> {
@@ -273,9 +426,9 @@ impl Client {
         Url::parse(&format!("{base}/{endpoint}")).map_err(|e| Error::config("base_url", format!("cannot append {endpoint}: {e}")))
     }
 
-    /// POSTs an already encoded form body to `endpoint` under the base URL.
-    pub fn post(&self, endpoint: &str, body: &[u8]) -> Result<Response> {
-        let deadline = Instant::now() + self.settings.timeout;
+    /// POSTs an already encoded form body to `endpoint` under the base URL,
+    /// once (authentication and redirects included), before `deadline`.
+    pub fn post(&self, endpoint: &str, body: &[u8], deadline: Instant) -> Result<Response> {
         let mut url = self.endpoint_url(endpoint)?;
         let mut digest: Option<DigestChallenge> = None;
         let mut answered_challenge = false;
@@ -308,18 +461,22 @@ impl Client {
                 }
                 401 | 403 => return Err(self.refused(&answer)),
                 400..=499 => {
-                    return Err(Error::new(
+                    let mut e = Error::new(
                         ErrorKind::Rejected,
                         format!("SPREAD rejected the request (HTTP {}): {}", answer.status, excerpt(&answer.body)),
                     )
-                    .with_status(answer.status))
+                    .with_status(answer.status);
+                    e.retry_after = answer.retry_after;
+                    return Err(e);
                 }
                 500..=599 => {
-                    return Err(Error::new(
+                    let mut e = Error::new(
                         ErrorKind::Server,
                         format!("SPREAD failed (HTTP {}): {}", answer.status, excerpt(&answer.body)),
                     )
-                    .with_status(answer.status))
+                    .with_status(answer.status);
+                    e.retry_after = answer.retry_after;
+                    return Err(e);
                 }
                 other => {
                     return Err(Error::new(ErrorKind::Server, format!("unexpected HTTP status {other}")).with_status(other))
@@ -380,6 +537,7 @@ impl Client {
         };
         let location = header("location").into_iter().next();
         let challenges = header("www-authenticate");
+        let retry_after = header("retry-after").first().and_then(|v| retry::parse_retry_after(v, SystemTime::now()));
         let status = response.status().as_u16();
         let bytes = response
             .body_mut()
@@ -387,6 +545,6 @@ impl Client {
             .limit(MAX_BODY)
             .read_to_vec()
             .map_err(|e| transport_error(e, url, self.settings.timeout))?;
-        Ok(Answer { status, location, challenges, body: String::from_utf8_lossy(&bytes).into_owned() })
+        Ok(Answer { status, location, challenges, retry_after, body: String::from_utf8_lossy(&bytes).into_owned() })
     }
 }

@@ -2,6 +2,7 @@
 //! carry a secret (keys, Authorization headers, URLs with credentials).
 
 use std::fmt;
+use std::time::Duration;
 
 /// Why something failed; each kind maps to one stable C status code.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -36,11 +37,13 @@ pub struct Error {
     pub message: String,
     /// The HTTP status, for errors that come from an answer.
     pub status: Option<u16>,
+    /// How long the server asked us to wait (`Retry-After`).
+    pub retry_after: Option<Duration>,
 }
 
 impl Error {
     pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
-        Error { kind, message: message.into(), status: None }
+        Error { kind, message: message.into(), status: None, retry_after: None }
     }
 
     pub fn invalid(field: &str, why: impl fmt::Display) -> Self {
@@ -54,6 +57,18 @@ impl Error {
     pub fn with_status(mut self, status: u16) -> Self {
         self.status = Some(status);
         self
+    }
+
+    /// Whether the same request may succeed later: the network, a timeout,
+    /// a 5xx other than 501/505, 408 and 429. Resending is safe because SPREAD
+    /// updates by order_idorder. Everything else would fail the same way again.
+    pub fn is_retryable(&self) -> bool {
+        match self.kind {
+            ErrorKind::Network | ErrorKind::Timeout => true,
+            ErrorKind::Server => !matches!(self.status, Some(501 | 505)),
+            ErrorKind::Rejected => matches!(self.status, Some(408 | 429)),
+            _ => false,
+        }
     }
 }
 

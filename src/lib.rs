@@ -11,11 +11,13 @@ pub mod encode;
 pub mod error;
 pub mod fields;
 pub mod order;
+pub mod retry;
+pub mod spool;
 pub mod validate;
 
 pub mod ffi;
 
-pub use client::{Client, Response};
+pub use client::{Client, FlushReport, Response, Sent};
 pub use error::{Error, ErrorKind, Result};
 pub use order::Order;
 

@@ -9,8 +9,8 @@ use std::time::Duration;
 
 use super::order::SpreadOrder;
 use super::response::SpreadResponse;
-use super::{arg_ref, arg_str, guard, guard_status, FfiError};
-use crate::client::Client;
+use super::{arg_ref, arg_str, guard, guard_status, FfiError, SpreadStatus};
+use crate::client::{Client, Sent};
 
 /// A SPREAD client. Opaque.
 pub struct SpreadClient {
@@ -91,26 +91,103 @@ pub extern "C" fn spread_client_set_allow_insecure_http(c: *mut SpreadClient, al
     configure(c, |client| Ok(client.set_allow_insecure_http(allow)?))
 }
 
-/// Validates `o` and sends it to SPREAD's `updateOrder`, blocking for at most
-/// the client's timeout. `c` and `o` are borrowed; `o` may be freed or sent
-/// again afterwards (SPREAD updates by order_idorder, so a resend is safe).
-/// On `SPREAD_OK`, if `out` is not NULL, `*out` receives a response owned by
-/// the caller (free with `spread_response_free`); on any other status `*out`
-/// is set to NULL. Safe to call from several threads with one client.
+/// Validates `o` and sends it to SPREAD's `updateOrder`, retrying (see
+/// `spread_client_set_max_attempts`) within the client's timeout. `c` and `o`
+/// are borrowed; `o` may be freed or sent again afterwards (SPREAD updates by
+/// order_idorder, so a resend is safe).
+/// Returns SPREAD_OK when delivered: then, if `out` is not NULL, `*out`
+/// receives a response owned by the caller (free with
+/// `spread_response_free`). Returns SPREAD_QUEUED when a spool is set and the
+/// order could not be delivered now (or older spooled orders are still
+/// waiting, which it must not overtake): it is durably on disk for
+/// `spread_flush`. On every status but SPREAD_OK, `*out` is set to NULL.
+/// Safe to call from several threads with one client.
 #[no_mangle]
 pub extern "C" fn spread_send(c: *mut SpreadClient, o: *const SpreadOrder, out: *mut *mut SpreadResponse) -> c_int {
     if !out.is_null() {
         // SAFETY: a non-NULL `out` points to writable storage for one pointer.
         unsafe { *out = std::ptr::null_mut() };
     }
-    guard_status(|| {
+    guard(|| {
         let client = arg_ref(c, "client")?;
         let order = arg_ref(o, "order")?;
-        let response = client.read().send(&order.inner)?;
-        if !out.is_null() {
-            // SAFETY: as above.
-            unsafe { *out = Box::into_raw(Box::new(SpreadResponse::from(response))) };
+        match client.read().send(&order.inner)? {
+            Sent::Queued => Ok(SpreadStatus::SPREAD_QUEUED as c_int),
+            Sent::Delivered(response) => {
+                if !out.is_null() {
+                    // SAFETY: as above.
+                    unsafe { *out = Box::into_raw(Box::new(SpreadResponse::from(response))) };
+                }
+                Ok(SpreadStatus::SPREAD_OK as c_int)
+            }
         }
+    })
+}
+
+/// How many times one `spread_send` may try (the first try included),
+/// always within the timeout; at least 1. Default 3. Retried: connection
+/// failures, timeouts, 5xx but 501/505, 408, and 429/503 after their
+/// Retry-After.
+#[no_mangle]
+pub extern "C" fn spread_client_set_max_attempts(c: *mut SpreadClient, attempts: u32) -> c_int {
+    configure(c, |client| Ok(client.set_max_attempts(attempts)?))
+}
+
+/// Keeps orders that cannot be delivered now in the folder `dir` (created
+/// 0700 if missing; entries are 0600 files holding the endpoint and the body,
+/// never credentials) instead of failing. Several processes may share one
+/// folder. `dir` is copied.
+#[no_mangle]
+pub extern "C" fn spread_client_set_spool_dir(c: *mut SpreadClient, dir: *const c_char) -> c_int {
+    configure(c, |client| Ok(client.set_spool_dir(Path::new(arg_str(dir, "spool_dir")?))?))
+}
+
+/// Delivers the spooled orders, oldest first. Stops at the first failure
+/// that may pass (network, timeout, 5xx, 429) and returns its status; orders
+/// SPREAD rejects (4xx) are moved to `rejected/` with its answer and the
+/// flush goes on. Returns SPREAD_OK (with nothing done) while another thread
+/// or process is flushing the same folder. `delivered` and `remaining`, when
+/// not NULL, receive the counts, also on failure. SPREAD_ERR_CONFIG without
+/// a spool folder.
+#[no_mangle]
+pub extern "C" fn spread_flush(c: *mut SpreadClient, delivered: *mut usize, remaining: *mut usize) -> c_int {
+    for out in [delivered, remaining] {
+        if !out.is_null() {
+            // SAFETY: non-NULL out-pointers point to writable size_t storage.
+            unsafe { *out = 0 };
+        }
+    }
+    guard_status(|| {
+        let report = arg_ref(c, "client")?.read().flush()?;
+        // SAFETY: as above.
+        unsafe {
+            if !delivered.is_null() {
+                *delivered = report.delivered;
+            }
+            if !remaining.is_null() {
+                *remaining = report.remaining;
+            }
+        }
+        match report.stopped_by {
+            Some(e) => Err(e.into()),
+            None => Ok(()),
+        }
+    })
+}
+
+/// The number of orders waiting in the spool, into `*pending`.
+/// SPREAD_ERR_CONFIG without a spool folder.
+#[no_mangle]
+pub extern "C" fn spread_spool_pending(c: *const SpreadClient, pending: *mut usize) -> c_int {
+    guard_status(|| {
+        if pending.is_null() {
+            return Err(FfiError::new(SpreadStatus::SPREAD_ERR_NULL_ARGUMENT, "pending: is NULL"));
+        }
+        let client = arg_ref(c, "client")?.read();
+        let spool = client.spool().ok_or_else(|| crate::Error::config("spool_dir", "no spool folder is set"))?;
+        let count = spool.pending()?;
+        // SAFETY: checked non-NULL above; points to writable size_t storage.
+        unsafe { *pending = count };
         Ok(())
     })
 }

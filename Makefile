@@ -1,0 +1,42 @@
+# libspread. `make demo` runs the demo, `make test` every test; both install
+# missing system tools first (.ci/setup, Debian, as root).
+
+CARGO ?= cargo
+PYTHON ?= python3
+LIB := target/release/libspread.so
+
+.PHONY: all build setup headers demo test test-rust test-php test-python clean
+
+all: build
+
+# Tools the demo and the tests need; .ci/setup installs them when one is missing.
+setup:
+	@for tool in php phpunit php-fpm8.2 cgi-fcgi valgrind cc curl; do \
+	  command -v $$tool >/dev/null || { echo "installing system tools ($$tool is missing)"; bash .ci/setup; break; }; \
+	done
+	@$(PYTHON) -c "import pytest" 2>/dev/null || $(PYTHON) -m pip install -q --disable-pip-version-check pytest
+
+build:
+	$(CARGO) build --release
+
+# Regenerates include/spread.h and include/spread_ffi.h from src/ffi/.
+headers:
+	SPREAD_BLESS=1 $(CARGO) test --release --test headers
+
+demo: setup build
+	$(PYTHON) scripts/demo.py
+
+# Release profile everywhere: dependencies are compiled once for the build and the tests.
+test-rust:
+	$(CARGO) test --release
+
+test-php: build
+	phpunit -c tests/php/phpunit.xml
+
+test-python: build
+	$(PYTHON) -m pytest -q tests
+
+test: setup build test-rust test-php test-python
+
+clean:
+	$(CARGO) clean
