@@ -323,12 +323,12 @@ impl Client {
             return self.deliver(UPDATE_ORDER, body.as_bytes(), deadline, self.settings.max_attempts).map(Sent::Delivered);
         };
         let queue = || spool.push(UPDATE_ORDER, order.id(), body.as_bytes()).map(|_| Sent::Queued);
-        if spool.pending()? > 0 {
+        if spool.has_pending()? {
             // An older update of this order may be waiting: it must reach SPREAD first.
-            let report = self.flush_until(spool, deadline);
+            let (report, emptied) = self.flush_until(spool, deadline);
             match report.stopped_by {
                 Some(e) if !e.is_retryable() => return Err(e),
-                _ if report.remaining > 0 => return queue(),
+                _ if !emptied => return queue(),
                 _ => {}
             }
         }
@@ -345,10 +345,14 @@ impl Client {
     /// Another flush in progress (any process) makes this one a no-op.
     pub fn flush(&self) -> Result<FlushReport> {
         let spool = self.spool.as_ref().ok_or_else(|| Error::config("spool_dir", "no spool folder is set"))?;
-        Ok(self.flush_until(spool, Instant::now() + self.settings.timeout.max(Duration::from_secs(3600))))
+        let (mut report, _) = self.flush_until(spool, Instant::now() + self.settings.timeout.max(Duration::from_secs(3600)));
+        report.remaining = spool.pending()?;
+        Ok(report)
     }
 
-    fn flush_until(&self, spool: &Spool, deadline: Instant) -> FlushReport {
+    /// A flush without the final count (a listing of the folder, which a
+    /// send need not pay for); true when it left the spool empty.
+    fn flush_until(&self, spool: &Spool, deadline: Instant) -> (FlushReport, bool) {
         let mut report = FlushReport::default();
         let lock = match spool.try_lock() {
             Ok(lock) => lock,
@@ -357,14 +361,15 @@ impl Client {
                 None
             }
         };
+        let mut emptied = false;
         if lock.is_some() {
             spool.clean_stale_tmp();
-            if let Err(e) = self.replay(spool, deadline, &mut report) {
-                report.stopped_by = Some(e);
+            match self.replay(spool, deadline, &mut report) {
+                Ok(()) => emptied = true,
+                Err(e) => report.stopped_by = Some(e),
             }
         }
-        report.remaining = spool.pending().unwrap_or(0);
-        report
+        (report, emptied)
     }
 
     fn replay(&self, spool: &Spool, deadline: Instant, report: &mut FlushReport) -> Result<()> {

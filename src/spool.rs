@@ -139,6 +139,12 @@ impl Spool {
         Ok(paths)
     }
 
+    /// Whether any request waits, without listing the whole folder.
+    pub fn has_pending(&self) -> Result<bool> {
+        let mut dir = fs::read_dir(&self.dir).map_err(|e| io_error("list", &self.dir, e))?;
+        Ok(dir.any(|e| e.is_ok_and(|e| e.path().extension().is_some_and(|x| x == ENTRY_EXT))))
+    }
+
     /// How many requests wait to be delivered.
     pub fn pending(&self) -> Result<usize> {
         Ok(self.entry_paths()?.len())

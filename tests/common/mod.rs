@@ -1,0 +1,129 @@
+//! The sandbox (sandbox/router.php under `php -S`) for Rust tests: started on
+//! a free loopback port, stopped (killed) when dropped.
+
+#![allow(dead_code)]
+
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+pub const PUBLIC_KEY: &str = "PUBLIC_KEY";
+pub const PRIVATE_KEY: &str = "PRIVATE_KEY";
+
+pub fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// A fresh temporary folder (removed by the OS's tmp cleaning; tests keep them small).
+pub fn temp_dir(tag: &str) -> PathBuf {
+    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos();
+    let dir = std::env::temp_dir().join(format!("spread-test-{tag}-{}-{nanos}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// A loopback port nothing listens on (yet).
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+pub struct Sandbox {
+    pub port: u16,
+    child: Child,
+    dir: PathBuf,
+    http: ureq::Agent,
+}
+
+impl Sandbox {
+    pub fn start() -> Sandbox {
+        Sandbox::start_on(free_port())
+    }
+
+    /// Starts on `port`, for tests that need the server to appear at an address clients already use.
+    pub fn start_on(port: u16) -> Sandbox {
+        let dir = temp_dir("sandbox");
+        let child = Command::new("php")
+            .args(["-S", &format!("127.0.0.1:{port}"), repo().join("sandbox/router.php").to_str().unwrap()])
+            .current_dir(&dir)
+            .env("SPREAD_SANDBOX_DB", dir.join("sandbox.sqlite"))
+            .env("SPREAD_SANDBOX_PUBLIC_KEY", PUBLIC_KEY)
+            .env("SPREAD_SANDBOX_PRIVATE_KEY", PRIVATE_KEY)
+            .env_remove("PHP_CLI_SERVER_WORKERS")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("php is installed (make setup)");
+        let http = ureq::Agent::config_builder().http_status_as_error(false).build().new_agent();
+        let sandbox = Sandbox { port, child, dir, http };
+        let addr: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while TcpStream::connect_timeout(&addr, Duration::from_millis(100)).is_err() {
+            assert!(Instant::now() < deadline, "php -S did not start on port {port}");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        sandbox
+    }
+
+    pub fn base_url(&self) -> String {
+        format!("http://127.0.0.1:{}/api", self.port)
+    }
+
+    fn get(&self, path: &str) -> Value {
+        let mut r = self.http.get(&format!("http://127.0.0.1:{}{path}", self.port)).call().unwrap();
+        serde_json::from_str(&r.body_mut().read_to_string().unwrap()).unwrap()
+    }
+
+    fn post(&self, path: &str, body: &str) {
+        let mut r = self.http.post(&format!("http://127.0.0.1:{}{path}", self.port)).send(body).unwrap();
+        let status = r.status().as_u16();
+        let text = r.body_mut().read_to_string().unwrap();
+        assert_eq!(status, 200, "{path}: {text}");
+    }
+
+    /// Orders and profiles as stored, canonical JSON.
+    pub fn state(&self) -> Value {
+        self.get("/_sandbox/state")
+    }
+
+    /// Every request the API saw, oldest first.
+    pub fn requests(&self) -> Vec<Value> {
+        self.get("/_sandbox/requests").as_array().cloned().unwrap_or_default()
+    }
+
+    pub fn fault(&self, json: &str) {
+        self.post("/_sandbox/fault", json);
+    }
+
+    pub fn reset(&self) {
+        self.post("/_sandbox/reset", "");
+    }
+}
+
+impl Drop for Sandbox {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// A valid order `id` at `state`, for tests that only care about delivery.
+pub fn order(id: &str, state: i64) -> spread::Order {
+    let mut o = spread::Order::new();
+    o.set("customer_email", &format!("{id}@example.com")).unwrap();
+    o.set("order_idorder", id).unwrap();
+    o.set_order_state(state).unwrap();
+    o.set_order_amount(12.5).unwrap();
+    o.set("order_crea_dt", "2024-01-02 03:04:05").unwrap();
+    o
+}
+
+pub fn client(base_url: &str) -> spread::Client {
+    let mut c = spread::Client::new(PUBLIC_KEY, PRIVATE_KEY).unwrap();
+    c.set_base_url(base_url).unwrap();
+    c
+}
