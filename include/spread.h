@@ -118,6 +118,12 @@ extern "C" {
 const char *spread_last_error(void);
 
 /**
+ * The status of this thread's most recent failure (SPREAD_OK before any):
+ * what a function that returns a pointer (`spread_client_new`) failed with.
+ */
+int spread_last_status(void);
+
+/**
  * The name of a status code, such as "SPREAD_ERR_TIMEOUT";
  * "SPREAD_UNKNOWN_STATUS" for a number that is not one. Static: never freed.
  */

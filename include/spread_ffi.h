@@ -29,6 +29,8 @@ typedef struct SpreadResponse SpreadResponse;
 
 const char *spread_last_error(void);
 
+int spread_last_status(void);
+
 const char *spread_status_name(int status);
 
 const char *spread_version(void);

@@ -102,16 +102,13 @@ fn is_loopback(url: &Url) -> bool {
     }
 }
 
-/// Plain http leaks the keys to anyone on the path: only loopback, unless opted in.
-fn check_scheme(url: &Url, allow_insecure_http: bool, what: &str) -> Result<()> {
+/// Plain http leaks the keys and customers' data to anyone on the path:
+/// https always, http only to loopback unless opted in.
+fn scheme_allowed(url: &Url, allow_insecure_http: bool) -> bool {
     match url.scheme() {
-        "https" => Ok(()),
-        "http" if allow_insecure_http || is_loopback(url) => Ok(()),
-        "http" => Err(Error::config(
-            what,
-            format!("plain http to {} would send the API keys in clear; use https (or allow insecure http explicitly)", url.host_str().unwrap_or("?")),
-        )),
-        other => Err(Error::config(what, format!("scheme {other:?} is not http or https"))),
+        "https" => true,
+        "http" => allow_insecure_http || is_loopback(url),
+        _ => false,
     }
 }
 
@@ -126,7 +123,18 @@ fn parse_base_url(raw: &str, allow_insecure_http: bool) -> Result<Url> {
     if url.host_str().map_or(true, str::is_empty) {
         return Err(Error::config("base_url", "has no host"));
     }
-    check_scheme(&url, allow_insecure_http, "base_url")?;
+    if !scheme_allowed(&url, allow_insecure_http) {
+        return Err(Error::config(
+            "base_url",
+            match url.scheme() {
+                "http" => format!(
+                    "plain http to {} would send the API keys in clear; use https (or allow insecure http explicitly)",
+                    url.host_str().unwrap_or("?")
+                ),
+                other => format!("scheme {other:?} is not http or https"),
+            },
+        ));
+    }
     Ok(url)
 }
 
@@ -516,7 +524,12 @@ impl Client {
         if from.scheme() == "https" && next.scheme() != "https" {
             return Err(Error::new(ErrorKind::Redirect, format!("refusing a redirect from https to {}", next.scheme())));
         }
-        check_scheme(&next, self.settings.allow_insecure_http, "redirect").map_err(|e| Error::new(ErrorKind::Redirect, e.message))?;
+        if !scheme_allowed(&next, self.settings.allow_insecure_http) {
+            return Err(Error::new(
+                ErrorKind::Redirect,
+                format!("refusing a redirect to {}://{}: only https (or http on loopback) is followed", next.scheme(), next.host_str().unwrap_or("?")),
+            ));
+        }
         Ok(next)
     }
 

@@ -75,8 +75,8 @@ pub fn email(field: &str, value: &str) -> Result<()> {
     match value.split_once('@') {
         None => bad("no '@'"),
         Some((_, domain)) if domain.contains('@') => bad("more than one '@'"),
-        Some((local, _)) if local.is_empty() => bad("nothing before '@'"),
-        Some((_, domain)) if domain.is_empty() => bad("nothing after '@'"),
+        Some(("", _)) => bad("nothing before '@'"),
+        Some((_, "")) => bad("nothing after '@'"),
         Some(_) => Ok(()),
     }
 }
@@ -148,10 +148,11 @@ pub fn state(field: &str, value: i64) -> Result<i32> {
 }
 
 /// A state given as text, as the seed does (`"10"`).
+/// Only the canonical spelling: the text is sent as written, and SPREAD
+/// refuses `010` even though it means 10.
 pub fn state_str(field: &str, value: &str) -> Result<i32> {
-    let n: Option<i64> = if value.bytes().all(|b| b.is_ascii_digit()) { value.parse().ok() } else { None };
-    match n {
-        Some(n) => state(field, n),
+    match ORDER_STATES.iter().find(|s| s.to_string() == value) {
+        Some(&s) => Ok(s),
         None => Err(Error::invalid(field, format!("{value:?} is not one of 0, 10, 20, 50, 100"))),
     }
 }
@@ -159,7 +160,8 @@ pub fn state_str(field: &str, value: &str) -> Result<i32> {
 pub fn amount(field: &str, value: f64) -> Result<()> {
     if !value.is_finite() {
         Err(Error::invalid(field, format!("{value} is not a finite number")))
-    } else if value < 0.0 {
+    } else if value.is_sign_negative() {
+        // -0.0 included: PHP would send it as "-0".
         Err(Error::invalid(field, format!("{value} is negative")))
     } else {
         Ok(())
@@ -223,6 +225,7 @@ mod tests {
     fn amounts_and_states() {
         assert!(amount("a", 0.0).is_ok());
         assert!(amount("a", -0.01).is_err());
+        assert!(amount("a", -0.0).is_err());
         assert!(amount("a", f64::NAN).is_err());
         assert!(amount("a", f64::INFINITY).is_err());
         for ok in ["0", "158.31", "007.50"] {
@@ -232,7 +235,7 @@ mod tests {
             assert!(amount_str("a", bad).is_err(), "{bad:?}");
         }
         assert_eq!(state_str("s", "10").unwrap(), 10);
-        for bad in ["", "-0", "+10", "10.0", "7", "99999999999999999999"] {
+        for bad in ["", "-0", "+10", "10.0", "7", "010", "00", "99999999999999999999"] {
             assert!(state_str("s", bad).is_err(), "{bad:?}");
         }
     }

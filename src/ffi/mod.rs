@@ -120,13 +120,13 @@ impl From<Error> for FfiError {
 }
 
 thread_local! {
-    static LAST_ERROR: RefCell<CString> = RefCell::new(CString::default());
+    static LAST_ERROR: RefCell<(c_int, CString)> = RefCell::new((SPREAD_OK as c_int, CString::default()));
 }
 
-fn set_last_error(message: &str) {
+fn set_last_error(status: SpreadStatus, message: &str) {
     // Interior NULs cannot be shown by C; they cannot come from our messages anyway.
     let c = CString::new(message.replace('\0', "\\0")).unwrap_or_default();
-    LAST_ERROR.with(|slot| *slot.borrow_mut() = c);
+    LAST_ERROR.with(|slot| *slot.borrow_mut() = (status as c_int, c));
 }
 
 fn panic_message(payload: Box<dyn Any + Send>) -> String {
@@ -167,11 +167,11 @@ pub(crate) fn guard<R: OnError>(body: impl FnOnce() -> Result<R, FfiError>) -> R
     match catch_unwind(AssertUnwindSafe(body)) {
         Ok(Ok(value)) => value,
         Ok(Err(e)) => {
-            set_last_error(&e.message);
+            set_last_error(e.status, &e.message);
             R::on_error(e.status)
         }
         Err(payload) => {
-            set_last_error(&panic_message(payload));
+            set_last_error(SPREAD_ERR_PANIC, &panic_message(payload));
             R::on_error(SPREAD_ERR_PANIC)
         }
     }
@@ -218,7 +218,14 @@ pub(crate) fn owned_c_string(s: String) -> Result<*mut c_char, FfiError> {
 /// Borrowed: valid until the next failing libspread call on this thread.
 #[no_mangle]
 pub extern "C" fn spread_last_error() -> *const c_char {
-    LAST_ERROR.with(|slot| slot.borrow().as_ptr())
+    LAST_ERROR.with(|slot| slot.borrow().1.as_ptr())
+}
+
+/// The status of this thread's most recent failure (SPREAD_OK before any):
+/// what a function that returns a pointer (`spread_client_new`) failed with.
+#[no_mangle]
+pub extern "C" fn spread_last_status() -> c_int {
+    LAST_ERROR.with(|slot| slot.borrow().0)
 }
 
 /// The name of a status code, such as "SPREAD_ERR_TIMEOUT";

@@ -1,0 +1,128 @@
+//! Arbitrary bytes through the C ABI: every setter, `set_field` with random
+//! names, the encoder and client configuration. Nothing may panic (the guard
+//! would turn it into SPREAD_ERR_PANIC), every failure must leave the order
+//! as it was and explain itself in `spread_last_error`.
+//! (A coverage-guided cargo-fuzz target needs a nightly toolchain, which
+//! these machines do not have; this deterministic property run is the stable
+//! suite's share.)
+
+use std::ffi::{c_char, c_int, CStr, CString};
+
+use spread::ffi::client::*;
+use spread::ffi::order::*;
+use spread::ffi::{spread_last_error, spread_string_free, SpreadStatus};
+
+const CASES: usize = 200_000;
+
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+    /// Random bytes without NUL (C strings end there), biased towards the
+    /// interesting: ASCII, UTF-8 lead bytes, '@', ':', '-', digits.
+    fn bytes(&mut self) -> CString {
+        let len = (self.next() % 24) as usize;
+        let v: Vec<u8> = (0..len)
+            .map(|_| match self.next() % 8 {
+                0 => b"@:-_ [].0123456789"[(self.next() % 18) as usize],
+                1 => 0xC0 + (self.next() % 0x40) as u8,
+                2 => 0x80 + (self.next() % 0x40) as u8,
+                _ => 1 + (self.next() % 255) as u8,
+            })
+            .collect();
+        CString::new(v).unwrap()
+    }
+}
+
+fn encoded(o: *const SpreadOrder) -> String {
+    let p = spread_order_encode(o);
+    assert!(!p.is_null());
+    let s = unsafe { CStr::from_ptr(p) }.to_str().unwrap().to_owned();
+    spread_string_free(p);
+    s
+}
+
+fn check(status: c_int, before: &str, o: *const SpreadOrder) -> bool {
+    assert_ne!(status, SpreadStatus::SPREAD_ERR_PANIC as c_int, "panic: {:?}", unsafe { CStr::from_ptr(spread_last_error()) });
+    if status != 0 {
+        let msg = unsafe { CStr::from_ptr(spread_last_error()) }.to_str().expect("messages are UTF-8");
+        assert!(!msg.is_empty(), "a failure without a message");
+        assert_eq!(encoded(o), before, "a failed setter changed the order");
+    }
+    status == 0
+}
+
+type Setter = extern "C" fn(*mut SpreadOrder, *const c_char) -> c_int;
+
+#[test]
+fn arbitrary_bytes_never_panic_and_failures_change_nothing() {
+    let setters: &[Setter] = &[
+        spread_order_set_customer_email,
+        spread_order_set_external_id,
+        spread_order_set_customer_gender,
+        spread_order_set_customer_country,
+        spread_order_set_customer_lang,
+        spread_order_set_customer_birthday,
+        spread_order_set_customer_address,
+        spread_order_set_order_idorder,
+        spread_order_set_order_crea_dt,
+        spread_order_set_order_amount_str,
+        spread_order_add_tag,
+        spread_order_del_order_tag,
+        spread_order_add_product_attribute,
+    ];
+    let mut rng = Rng(0xF022_5EED);
+    let mut o = spread_order_new();
+    let (mut accepted, mut refused) = (0usize, 0usize);
+    for i in 0..CASES {
+        if i % 500 == 0 {
+            spread_order_free(o);
+            o = spread_order_new();
+        }
+        let before = encoded(o);
+        let (a, b) = (rng.bytes(), rng.bytes());
+        let status = match rng.next() % 6 {
+            0 => spread_order_set_field(o, a.as_ptr(), b.as_ptr()),
+            1 => spread_order_set_custom_field(o, (rng.next() % 4) as u32, a.as_ptr()),
+            2 => spread_order_set_consent(o, a.as_ptr(), rng.next() % 2 == 0),
+            3 => spread_order_set_order_amount(o, f64::from_bits(rng.next())),
+            4 => spread_order_set_order_state(o, (rng.next() % 120) as i32 - 10),
+            _ => setters[(rng.next() % setters.len() as u64) as usize](o, a.as_ptr()),
+        };
+        if check(status, &before, o) {
+            accepted += 1;
+        } else {
+            refused += 1;
+        }
+    }
+    spread_order_free(o);
+    eprintln!("fuzz: {CASES} cases, {accepted} accepted, {refused} refused, no panic");
+    assert!(accepted > CASES / 20 && refused > CASES / 20, "the generator only explores one side");
+}
+
+#[test]
+fn arbitrary_client_configuration_never_panics() {
+    let mut rng = Rng(0x00C1_1E27);
+    for _ in 0..5_000 {
+        let (a, b) = (rng.bytes(), rng.bytes());
+        let c = spread_client_new(a.as_ptr(), b.as_ptr());
+        if c.is_null() {
+            assert!(!unsafe { CStr::from_ptr(spread_last_error()) }.to_bytes().is_empty());
+            continue;
+        }
+        for status in [
+            spread_client_set_base_url(c, rng.bytes().as_ptr()),
+            spread_client_set_base_url(c, CString::new(format!("http://127.0.0.1:1/{}", rng.next())).unwrap().as_ptr()),
+            spread_client_set_timeout_ms(c, (rng.next() % 3) as u32),
+            spread_client_set_ca_file(c, rng.bytes().as_ptr()),
+        ] {
+            assert_ne!(status, SpreadStatus::SPREAD_ERR_PANIC as c_int);
+        }
+        spread_client_free(c);
+    }
+}
