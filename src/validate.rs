@@ -153,6 +153,9 @@ pub fn state(field: &str, value: i64) -> Result<i32> {
 pub fn state_str(field: &str, value: &str) -> Result<i32> {
     match ORDER_STATES.iter().find(|s| s.to_string() == value) {
         Some(&s) => Ok(s),
+        None if !value.is_empty() && value.bytes().all(|b| b.is_ascii_digit()) => {
+            Err(Error::invalid(field, format!("{value} is not one of 0, 10, 20, 50, 100")))
+        }
         None => Err(Error::invalid(field, format!("{value:?} is not one of 0, 10, 20, 50, 100"))),
     }
 }
