@@ -1,0 +1,11 @@
+<?php
+
+declare(strict_types=1);
+
+namespace Spread;
+
+/** A value breaks its field's rule or has the wrong PHP type; the message names the field. The order is unchanged. */
+class InvalidValueException extends Exception
+{
+    public const STATUS = self::INVALID_VALUE;
+}

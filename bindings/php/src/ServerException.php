@@ -1,0 +1,11 @@
+<?php
+
+declare(strict_types=1);
+
+namespace Spread;
+
+/** SPREAD failed (5xx). */
+class ServerException extends Exception
+{
+    public const STATUS = self::SERVER;
+}

@@ -1,0 +1,280 @@
+<?php
+
+declare(strict_types=1);
+
+namespace Spread\Tests;
+
+use Spread\AuthException;
+use Spread\Client;
+use Spread\ConfigException;
+use Spread\Exception;
+use Spread\InvalidUtf8Exception;
+use Spread\InvalidValueException;
+use Spread\MissingFieldException;
+use Spread\NetworkException;
+use Spread\Order;
+use Spread\RedirectException;
+use Spread\RejectedException;
+use Spread\ServerException;
+use Spread\Tests\Support\Php;
+use Spread\Tests\Support\Sandbox;
+use Spread\Tests\Support\SandboxTestCase;
+use Spread\Tests\Support\Seed;
+use Spread\TimeoutException;
+
+/**
+ * Bad input and failing servers: always a Spread\Exception subclass whose
+ * message names the field or the cause, the C status as its code, never a
+ * PHP warning (PHPUnit turns those into failures) and never the private key.
+ */
+final class BadInputTest extends SandboxTestCase
+{
+    private const SECRET = 'PRIV-s3cr3t-do-not-print';
+    private const URL_PASSWORD = 'url-pw-do-not-print';
+
+    /** @var list<\Throwable> every exception seen, checked for the secret at the end */
+    private static array $seen = [];
+
+    /** @dataProvider invalidValues */
+    public function testInvalidValuesNameTheFieldAndChangeNothing(callable $set, string $class, string $message): void
+    {
+        $order = (new Order())->customerName('Doe');
+        $before = $order->encode();
+        $e = $this->thrownBy(fn () => $set($order));
+        $this->assertInstanceOf($class, $e);
+        $this->assertSame($class::STATUS, $e->getCode());
+        $this->assertStringStartsWith($message, $e->getMessage());
+        $this->assertSame($before, $order->encode(), 'the order is unchanged');
+    }
+
+    public static function invalidValues(): array
+    {
+        $invalid = InvalidValueException::class;
+        return [
+            'state 7' => [fn (Order $o) => $o->orderState(7), $invalid, 'order_state: 7 is not one of 0, 10, 20, 50, 100'],
+            'state "7"' => [fn (Order $o) => $o->orderState('7'), $invalid, 'order_state: 7 is not one of'],
+            'state out of int32' => [fn (Order $o) => $o->orderState(2 ** 40), $invalid, 'order_state: 1099511627776 is not one of'],
+            'state float' => [fn (Order $o) => $o->orderState(10.0), $invalid, 'order_state: expected one of 0, 10, 20, 50, 100 (int or string), got float'],
+            'bad email' => [fn (Order $o) => $o->customerEmail('john.doe.com'), $invalid, 'customer_email: "john.doe.com" is not an e-mail address'],
+            'bad birthday' => [fn (Order $o) => $o->customerBirthday('31/12/1970'), $invalid, 'customer_birthday: "31/12/1970" is not a date'],
+            'bad crea_dt' => [fn (Order $o) => $o->orderCreaDt('2014-06-21T14:31:08'), $invalid, 'order_crea_dt: '],
+            'impossible date' => [fn (Order $o) => $o->orderStartService('2023-02-29'), $invalid, 'order_start_service: '],
+            'gender' => [fn (Order $o) => $o->customerGender('m'), $invalid, 'customer_gender: "m" is not "male" or "female"'],
+            'country' => [fn (Order $o) => $o->customerCountry('fr'), $invalid, 'customer_country: "fr" is not an ISO 3166-1'],
+            'lang' => [fn (Order $o) => $o->customerLang('fr-FR'), $invalid, 'customer_lang: "fr-FR" is not a locale'],
+            'negative amount' => [fn (Order $o) => $o->orderAmount(-1.5), $invalid, 'order_amount: -1.5 is negative'],
+            'negative int amount' => [fn (Order $o) => $o->orderAmount(-3), $invalid, 'order_amount: "-3" is not a plain decimal'],
+            'NaN amount' => [fn (Order $o) => $o->orderAmount(NAN), $invalid, 'order_amount: NaN is not a finite number'],
+            'INF amount' => [fn (Order $o) => $o->orderAmount(INF), $invalid, 'order_amount: inf is not a finite number'],
+            'comma amount' => [fn (Order $o) => $o->orderAmount('158,31'), $invalid, 'order_amount: "158,31" is not a plain decimal'],
+            'empty tag' => [fn (Order $o) => $o->addTag(''), $invalid, 'add_tag: must not be empty'],
+            'empty order tag' => [fn (Order $o) => $o->delOrderTag(''), $invalid, 'del_order_tag: must not be empty'],
+            'custom field id 0' => [fn (Order $o) => $o->customField(0, 'v'), $invalid, 'custom_fields: id 0 is not a custom field id'],
+            'custom field id -1' => [fn (Order $o) => $o->customField(-1, 'v'), $invalid, 'custom_fields: key int -1 is not a custom field id'],
+            'custom field id "007"' => [fn (Order $o) => $o->customField('007', 'v'), $invalid, 'custom_fields: key string "007" is not'],
+            'custom field id 2^32' => [fn (Order $o) => $o->customField(2 ** 32, 'v'), $invalid, 'custom_fields: key int 4294967296'],
+            'product attribute' => [fn (Order $o) => $o->addProduct(['size:xl', 'xl']), $invalid, 'product_attributes: "xl" is not written "key:value"'],
+            'product attribute empty value' => [fn (Order $o) => $o->addProduct(['size:']), $invalid, 'product_attributes: "size:"'],
+            'consent name with brackets' => [fn (Order $o) => $o->consent('a[b]', true), $invalid, 'consents: "a[b]" must not contain'],
+            'control character' => [fn (Order $o) => $o->customerName("Doe\x07"), $invalid, 'customer_name: contains the control character'],
+            'NUL byte' => [fn (Order $o) => $o->customerCity("Rou\0en"), $invalid, 'customer_city: contains a NUL byte'],
+            'invalid UTF-8' => [fn (Order $o) => $o->customerCity("Rou\xE9n"), InvalidUtf8Exception::class, 'customer_city: not valid UTF-8'],
+            'structured name in field()' => [fn (Order $o) => $o->field('add_tag', 'x'), $invalid, 'add_tag: expected a list of tags'],
+            'empty field name' => [fn (Order $o) => $o->field('', 'x'), $invalid, 'field name: must not be empty'],
+        ];
+    }
+
+    /** @dataProvider wrongTypes */
+    public function testWrongPhpTypesAreInvalidValues(callable $set, string $message): void
+    {
+        $e = $this->thrownBy(fn () => $set(new Order()));
+        $this->assertInstanceOf(InvalidValueException::class, $e);
+        $this->assertSame(12, $e->getCode());
+        $this->assertStringStartsWith($message, $e->getMessage());
+    }
+
+    public static function wrongTypes(): array
+    {
+        return [
+            'array for a string' => [fn (Order $o) => $o->customerName(['Doe']), 'customer_name: expected a string or a number, got a list'],
+            'object for a string' => [fn (Order $o) => $o->customerEmail(new \stdClass()), 'customer_email: expected a string or a number, got an object of class stdClass'],
+            'array for a state' => [fn (Order $o) => $o->orderState([10]), 'order_state: expected one of'],
+            'bool for an amount' => [fn (Order $o) => $o->orderAmount(true), 'order_amount: expected a float, an int or a decimal string, got bool true'],
+            'array for a tag' => [fn (Order $o) => $o->addTag(['a']), 'add_tag: expected a string or a number, got a list'],
+            'string for a consent' => [fn (Order $o) => $o->consent('NewsEmail', 'yes'), 'consents[NewsEmail]: expected true/false, 1/0 or "1"/"0", got string "yes"'],
+            'float for a consent' => [fn (Order $o) => $o->consent('NewsEmail', 1.0), 'consents[NewsEmail]: expected true/false, 1/0 or "1"/"0", got float 1.0'],
+            'int for a product' => [fn (Order $o) => $o->addProduct([42]), 'product_attributes[0]: expected a "key:value" string'],
+            'map for a product' => [fn (Order $o) => $o->addProduct(['size' => 'xl']), 'product_attributes: expected a list of "key:value" strings, got an array with keys size'],
+            'fromArray: string tags' => [fn () => Order::fromArray(['add_tag' => 'tag1']), 'add_tag: expected a list of tags such as ["tag1", "tag2"], got string "tag1"'],
+            'fromArray: keyed tags' => [fn () => Order::fromArray(['del_tag' => [3 => 'x']]), 'del_tag: expected a list of tags'],
+            'fromArray: null in a list' => [fn () => Order::fromArray(['add_order_tag' => ['a', null]]), 'add_order_tag[1]: null inside a list'],
+            'fromArray: product not a list' => [fn () => Order::fromArray(['product_attributes' => ['size:xl']]), 'product_attributes[0]: expected a list of "key:value" strings, got string "size:xl"'],
+            'fromArray: custom_fields scalar' => [fn () => Order::fromArray(['custom_fields' => 'v']), 'custom_fields: expected an array such as [327 => "value"]'],
+            'fromArray: nested unknown' => [fn () => Order::fromArray(['extra' => ['a' => 1]]), 'extra: expected a string or a number, got an array with keys a'],
+            'fromArray: request not array' => [fn () => Order::fromArray(['data' => [], 'request' => '1']), 'request: expected an array'],
+        ];
+    }
+
+    public function testMissingFieldsAreNamedAndNothingIsSent(): void
+    {
+        $client = $this->client();
+        $cases = [
+            'customer_email: customer_email or external_id is required' => fn (Order $o) => $o,
+            'order_idorder: is required' => fn (Order $o) => $o->externalId('x'),
+            'order_state: is required' => fn (Order $o) => $o->externalId('x')->orderIdorder('1'),
+            'order_amount: is required' => fn (Order $o) => $o->externalId('x')->orderIdorder('1')->orderState(10),
+            'order_crea_dt: is required' => fn (Order $o) => $o->externalId('x')->orderIdorder('1')->orderState(10)->orderAmount(1),
+        ];
+        foreach ($cases as $message => $build) {
+            foreach ([fn (Order $o) => $o->validate(), fn (Order $o) => $client->send($o)] as $call) {
+                $e = $this->thrownBy(fn () => $call($build(new Order())));
+                $this->assertInstanceOf(MissingFieldException::class, $e);
+                $this->assertSame(13, $e->getCode());
+                $this->assertStringStartsWith($message, $e->getMessage());
+            }
+        }
+        $e = $this->thrownBy(fn () => $client->updateOrder(['data' => ['customer_email' => 'a@b.c'], 'request' => []]));
+        $this->assertInstanceOf(MissingFieldException::class, $e);
+        $this->assertSame([], $this->sandbox->requests(), 'nothing reached SPREAD');
+    }
+
+    public function testUnreachableServerIsANetworkError(): void
+    {
+        $port = Php::freePort(); // nothing listens there
+        $client = new Client(Sandbox::PUBLIC_KEY, self::SECRET, ['base_url' => "http://127.0.0.1:$port/api", 'timeout_ms' => 3000]);
+        $e = $this->thrownBy(fn () => $client->updateOrder(Seed::postData()));
+        $this->assertInstanceOf(NetworkException::class, $e);
+        $this->assertNotInstanceOf(TimeoutException::class, $e);
+        $this->assertSame(20, $e->getCode());
+        $this->assertStringContainsString("127.0.0.1:$port", $e->getMessage());
+    }
+
+    public function testWrongKeysAreAnAuthError(): void
+    {
+        $client = new Client('PUBLIC_KEY', self::SECRET, ['base_url' => $this->sandbox->baseUrl()]);
+        $e = $this->thrownBy(fn () => $client->updateOrder(Seed::postData()));
+        $this->assertInstanceOf(AuthException::class, $e);
+        $this->assertSame(30, $e->getCode());
+        $this->assertStringContainsString('401', $e->getMessage());
+        $this->assertSame([], $this->sandbox->state()['orders']);
+    }
+
+    public function testSlowServerTimesOutWithinTheBudget(): void
+    {
+        // php -S serves one request at a time: keep the delay short, the next test waits for it.
+        $this->sandbox->fault(['mode' => 'slow', 'delay_ms' => 2000, 'times' => 1]);
+        $client = new Client(Sandbox::PUBLIC_KEY, self::SECRET, ['base_url' => $this->sandbox->baseUrl(), 'timeout_ms' => 1000]);
+        $start = microtime(true);
+        $e = $this->thrownBy(fn () => $client->updateOrder(Seed::postData()));
+        $elapsed = microtime(true) - $start;
+        $this->assertInstanceOf(TimeoutException::class, $e);
+        $this->assertInstanceOf(NetworkException::class, $e, 'a timeout is a network failure');
+        $this->assertSame(21, $e->getCode());
+        $this->assertLessThan(1.5, $elapsed, "gave up after {$elapsed}s");
+        $this->assertGreaterThan(0.9, $elapsed);
+    }
+
+    public function testServerAndRejectedAnswers(): void
+    {
+        $client = $this->client();
+        $this->sandbox->fault(['mode' => 'status', 'code' => 501, 'times' => 1]); // not retryable
+        $e = $this->thrownBy(fn () => $client->updateOrder(Seed::postData()));
+        $this->assertInstanceOf(ServerException::class, $e);
+        $this->assertStringContainsString('501', $e->getMessage());
+
+        $this->sandbox->fault(['mode' => 'status', 'code' => 422, 'times' => 1]);
+        $e = $this->thrownBy(fn () => $client->updateOrder(Seed::postData()));
+        $this->assertInstanceOf(RejectedException::class, $e);
+        $this->assertSame(31, $e->getCode());
+        $this->assertStringContainsString('422', $e->getMessage());
+    }
+
+    public function testRefusedRedirectIsARedirectError(): void
+    {
+        $this->sandbox->fault(['mode' => 'redirect', 'code' => 307, 'location' => 'http://spread.invalid/api/updateOrder', 'times' => 1]);
+        $client = new Client(Sandbox::PUBLIC_KEY, self::SECRET, ['base_url' => $this->sandbox->baseUrl()]);
+        $e = $this->thrownBy(fn () => $client->updateOrder(Seed::postData()));
+        $this->assertInstanceOf(RedirectException::class, $e);
+        $this->assertSame(23, $e->getCode());
+        $this->assertStringContainsString('spread.invalid', $e->getMessage());
+    }
+
+    /** @dataProvider badOptions */
+    public function testBadClientOptionsAreConfigErrors(array $options, string $message): void
+    {
+        $e = $this->thrownBy(fn () => new Client(Sandbox::PUBLIC_KEY, self::SECRET, $options));
+        $this->assertInstanceOf(ConfigException::class, $e);
+        $this->assertSame(14, $e->getCode());
+        $this->assertStringStartsWith($message, $e->getMessage());
+        $this->assertStringNotContainsString(self::URL_PASSWORD, $e->getMessage());
+    }
+
+    public static function badOptions(): array
+    {
+        return [
+            'unknown option' => [['timeout' => 5], 'timeout: unknown option; the options are library, allow_insecure_http'],
+            'not a URL' => [['base_url' => 'not a url'], 'base_url: not a URL'],
+            'plain http to a remote host' => [['base_url' => 'http://social-sb.com/api'], 'base_url: plain http to social-sb.com'],
+            'credentials in the URL' => [['base_url' => 'https://u:' . self::URL_PASSWORD . '@social-sb.com/api'], 'base_url: must not contain credentials'],
+            'timeout as a string' => [['timeout_ms' => '1s'], 'timeout_ms: expected an int, got string'],
+            'negative timeout' => [['timeout_ms' => -1], 'timeout_ms: -1 is out of range'],
+            'zero timeout' => [['timeout_ms' => 0], 'timeout: '],
+            'allow_insecure_http as a string' => [['allow_insecure_http' => 'yes'], 'allow_insecure_http: expected a bool, got string'],
+            'missing CA file' => [['ca_file' => '/nonexistent/ca.pem'], 'ca_file: cannot read /nonexistent/ca.pem'],
+            'library not a string' => [['library' => 42], 'library: expected a string, got int'],
+        ];
+    }
+
+    public function testEmptyKeysAreConfigErrors(): void
+    {
+        $e = $this->thrownBy(fn () => new Client('', self::SECRET));
+        $this->assertInstanceOf(ConfigException::class, $e);
+        $this->assertSame('public_key: must not be empty', $e->getMessage());
+        $e = $this->thrownBy(fn () => new Client('PUBLIC_KEY', "PRIV\0"));
+        $this->assertInstanceOf(ConfigException::class, $e);
+        $this->assertSame('private_key: contains a NUL byte', $e->getMessage());
+    }
+
+    public function testPlainHttpToARemoteHostNeedsTheOptIn(): void
+    {
+        $client = new Client('PUBLIC_KEY', 'PRIVATE_KEY', ['allow_insecure_http' => true, 'base_url' => 'http://spread.invalid/api']);
+        $this->assertInstanceOf(Client::class, $client);
+    }
+
+    /** Runs last in this class (PHPUnit keeps declaration order). */
+    public function testNoMessageOrTraceContainsThePrivateKey(): void
+    {
+        $this->assertGreaterThan(10, count(self::$seen));
+        foreach (self::$seen as $e) {
+            for ($x = $e; $x !== null; $x = $x->getPrevious()) {
+                $this->assertStringNotContainsString(self::SECRET, $x->getMessage(), get_class($x));
+                $this->assertStringNotContainsString(self::SECRET, $this->bindingFrames($x), get_class($x));
+                $this->assertStringNotContainsString(self::SECRET, (string)$x, get_class($x));
+            }
+        }
+        ob_start();
+        var_dump(new Client('PUBLIC_KEY', self::SECRET));
+        $this->assertStringNotContainsString(self::SECRET, ob_get_clean());
+    }
+
+    /** The binding's own stack frames with their arguments (the tests' frames hold the secret, of course). */
+    private function bindingFrames(\Throwable $e): string
+    {
+        $frames = array_filter($e->getTrace(), fn ($f) => str_starts_with($f['class'] ?? '', 'Spread\\') && !str_starts_with($f['class'], 'Spread\\Tests\\'));
+        $this->assertNotEmpty($frames);
+        return print_r($frames, true);
+    }
+
+    /** Runs $f, returns what it threw (failing when nothing was thrown), and keeps it for the secret check. */
+    private function thrownBy(callable $f): \Throwable
+    {
+        try {
+            $f();
+        } catch (\Throwable $e) {
+            self::$seen[] = $e;
+            $this->assertInstanceOf(Exception::class, $e, 'a Spread\Exception, not ' . get_class($e) . ': ' . $e->getMessage());
+            return $e;
+        }
+        $this->fail('nothing was thrown');
+    }
+}

@@ -1,0 +1,113 @@
+<?php
+
+declare(strict_types=1);
+
+namespace Spread\Tests;
+
+use Spread\Client;
+use Spread\ConfigException;
+use Spread\Library;
+use Spread\LibraryException;
+use Spread\ServerException;
+use Spread\Tests\Support\Php;
+use Spread\Tests\Support\Sandbox;
+use Spread\Tests\Support\SandboxTestCase;
+use Spread\Tests\Support\Seed;
+
+/** spool_dir / max_attempts, queued responses, flush() and pending(): store and forward through the sandbox. */
+final class SpoolTest extends SandboxTestCase
+{
+    protected function setUp(): void
+    {
+        parent::setUp();
+        try {
+            $this->client(['spool_dir' => Php::tempDir('spread-php-spool-')]);
+        } catch (LibraryException $e) {
+            $this->markTestSkipped('libspread ' . Library::get()->version() . ' has no spool yet: ' . $e->getMessage());
+        }
+    }
+
+    public function testAnUnreachableServerQueuesThenFlushDelivers(): void
+    {
+        $spool = Php::tempDir('spread-php-spool-');
+        $client = $this->client(['spool_dir' => $spool, 'max_attempts' => 1, 'timeout_ms' => 5000]);
+        $this->sandbox->fault(['mode' => 'status', 'code' => 503, 'times' => 1]);
+
+        $response = $client->updateOrder(Seed::postData());
+        $this->assertTrue($response->queued());
+        $this->assertSame(0, $response->status());
+        $this->assertSame('', $response->body());
+        $this->assertSame(1, $client->pending());
+        $this->assertSame([], $this->sandbox->state()['orders']);
+        $spooled = implode('', array_map('file_get_contents', array_filter(glob("$spool/**") ?: [], 'is_file')));
+        $this->assertStringNotContainsString(Sandbox::PRIVATE_KEY, $spooled, 'no secret in the spool');
+
+        $this->assertSame(['delivered' => 1, 'remaining' => 0], $client->flush());
+        $this->assertSame(0, $client->pending());
+        $this->assertSame('10', $this->storedOrder('0000001')['order_state']);
+        $this->assertSame(Seed::body(), $this->receivedBodies()[1]);
+    }
+
+    public function testQueuedOrdersKeepTheirOrderAndAFailingFlushThrows(): void
+    {
+        $client = $this->client(['spool_dir' => Php::tempDir('spread-php-spool-'), 'max_attempts' => 1]);
+        $this->sandbox->fault(['mode' => 'status', 'code' => 503, 'times' => 2]);
+        $first = Seed::postData();
+        $second = Seed::postData();
+        $second['data']['order_idorder'] = $second['request']['order_idorder'] = '0000002';
+
+        $this->assertTrue($client->updateOrder($first)->queued());
+        // 0000001 waits: sending 0000002 first retries it (503 again), and 0000002 must not overtake it.
+        $this->assertTrue($client->updateOrder($second)->queued());
+        $this->assertSame(2, $client->pending());
+
+        $this->sandbox->fault(['mode' => 'status', 'code' => 503, 'times' => 1]);
+        try {
+            $client->flush();
+            $this->fail('no exception');
+        } catch (ServerException $e) {
+            $this->assertStringContainsString('503', $e->getMessage());
+        }
+        $this->assertSame(2, $client->pending());
+
+        $this->assertSame(['delivered' => 2, 'remaining' => 0], $client->flush());
+        $this->assertSame(['0000001', '0000002'], array_keys($this->sandbox->state()['orders']));
+        $ids = array_map(fn ($body) => preg_replace('/.*request%5Border_idorder%5D=/', '', $body), $this->receivedBodies());
+        $this->assertSame(['0000001', '0000001', '0000001', '0000001', '0000002'], $ids, 'three 503s, then both in order');
+    }
+
+    public function testNetworkFailureIsQueuedToo(): void
+    {
+        $client = new Client(Sandbox::PUBLIC_KEY, Sandbox::PRIVATE_KEY, [
+            'base_url' => 'http://127.0.0.1:' . Php::freePort() . '/api',
+            'spool_dir' => Php::tempDir('spread-php-spool-'),
+            'max_attempts' => 1,
+        ]);
+        $this->assertTrue($client->updateOrder(Seed::postData())->queued());
+        $this->assertSame(1, $client->pending());
+    }
+
+    public function testSpoolFunctionsNeedASpoolDir(): void
+    {
+        $this->expectException(ConfigException::class);
+        $this->expectExceptionCode(14);
+        $this->client()->pending();
+    }
+
+    public function testADeliveredOrderIsNotQueued(): void
+    {
+        $client = $this->client(['spool_dir' => Php::tempDir('spread-php-spool-')]);
+        $response = $client->updateOrder(Seed::postData());
+        $this->assertFalse($response->queued());
+        $this->assertSame(200, $response->status());
+        $this->assertSame(0, $client->pending());
+        $this->assertSame(['delivered' => 0, 'remaining' => 0], $client->flush());
+    }
+
+    public function testMaxAttemptsMustBeAnInt(): void
+    {
+        $this->expectException(ConfigException::class);
+        $this->expectExceptionMessage('max_attempts: expected an int, got string');
+        new Client('PUBLIC_KEY', 'PRIVATE_KEY', ['max_attempts' => '3']);
+    }
+}

@@ -1,0 +1,22 @@
+<?php
+/*
+ * PHPUnit bootstrap: the binding through its plain autoloader (as a shop
+ * without Composer uses it), the test support classes, and every PHP
+ * warning, notice or deprecation turned into a failure.
+ */
+
+declare(strict_types=1);
+
+error_reporting(E_ALL);
+set_error_handler(static function (int $severity, string $message, string $file, int $line): bool {
+    if (!(error_reporting() & $severity)) {
+        return false; // silenced with @ on purpose (probing a port)
+    }
+    throw new ErrorException($message, 0, $severity, $file, $line);
+});
+
+require dirname(__DIR__, 2) . '/bindings/php/autoload.php';
+require __DIR__ . '/Support/Php.php';
+require __DIR__ . '/Support/Sandbox.php';
+require __DIR__ . '/Support/Seed.php';
+require __DIR__ . '/Support/SandboxTestCase.php';

@@ -1,0 +1,32 @@
+<?php
+/*
+ * The application script FpmPreloadTest runs inside php-fpm: sends an order
+ * through the preloaded binding (no require of the binding: the classes come
+ * from opcache.preload) and reports, as JSON, what happened and whether plain
+ * request code may call FFI::cdef (it must not under ffi.enable=preload).
+ * FastCGI params: SANDBOX_URL (API base URL), ORDER_ID.
+ */
+
+declare(strict_types=1);
+
+require __DIR__ . '/../Support/Seed.php';
+
+header('Content-Type: application/json');
+$report = ['sapi' => PHP_SAPI, 'ffi.enable' => ini_get('ffi.enable')];
+try {
+    $postData = Spread\Tests\Support\Seed::postData();
+    $postData['data']['order_idorder'] = $postData['request']['order_idorder'] = $_SERVER['ORDER_ID'];
+    $client = new Spread\Client('PUBLIC_KEY', 'PRIVATE_KEY', ['base_url' => $_SERVER['SANDBOX_URL']]);
+    $response = $client->updateOrder($postData);
+    $report += ['status' => $response->status(), 'body' => $response->body(), 'library' => Spread\Library::get()->path];
+} catch (Throwable $e) {
+    $report['error'] = get_class($e) . ': ' . $e->getMessage();
+}
+try {
+    FFI::cdef('int abs(int);');
+    $report['cdef'] = 'allowed';
+} catch (Throwable $e) {
+    $report['cdef'] = get_class($e) . ': ' . $e->getMessage();
+}
+$report['preloaded_classes'] = opcache_get_status(false)['preload_statistics']['classes'] ?? [];
+echo json_encode($report, JSON_UNESCAPED_SLASHES);
