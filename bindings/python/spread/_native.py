@@ -1,0 +1,260 @@
+"""libspread through ctypes: finding and loading it, declaring every function used,
+and the few helpers all wrappers share (status checks, C strings, handle lifetimes).
+
+Nothing here knows about fields or rules: those live in the Rust core.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import os
+import sys
+import threading
+from ctypes import POINTER, c_bool, c_char_p, c_int, c_int32, c_size_t, c_uint16, c_uint32, c_void_p
+from pathlib import Path
+from typing import Callable, Dict, Iterator, List, Optional, Tuple, Type
+
+from .errors import (ClosedError, ConfigError, InvalidValueError, LibraryError, SpreadError,
+                     error_for_status)
+
+SPREAD_OK = 0
+SPREAD_QUEUED = 1
+
+#: The file cargo builds for the cdylib on this platform.
+LIBRARY_FILE = {"darwin": "libspread.dylib", "win32": "spread.dll"}.get(sys.platform, "libspread.so")
+
+_PACKAGE_DIR = Path(__file__).resolve().parent
+
+_STR = c_char_p  # const char * in (bytes), or a borrowed const char * out (copied by ctypes)
+_PTR = c_void_p  # opaque handles and owned char * results (freed by hand)
+
+# name: (restype, argtypes). Handles are opaque: c_void_p is enough and keeps them as ints.
+_PROTOTYPES: Dict[str, Tuple[object, List[object]]] = {
+    "spread_last_error": (_STR, []),
+    "spread_status_name": (_STR, [c_int]),
+    "spread_version": (_STR, []),
+    "spread_field_name": (_STR, [c_size_t]),
+    "spread_string_free": (None, [_PTR]),
+    "spread_client_new": (_PTR, [_STR, _STR]),
+    "spread_client_free": (None, [_PTR]),
+    "spread_client_set_base_url": (c_int, [_PTR, _STR]),
+    "spread_client_set_timeout_ms": (c_int, [_PTR, c_uint32]),
+    "spread_client_set_connect_timeout_ms": (c_int, [_PTR, c_uint32]),
+    "spread_client_set_ca_file": (c_int, [_PTR, _STR]),
+    "spread_client_set_allow_insecure_http": (c_int, [_PTR, c_bool]),
+    "spread_send": (c_int, [_PTR, _PTR, POINTER(_PTR)]),
+    "spread_order_new": (_PTR, []),
+    "spread_order_free": (None, [_PTR]),
+    "spread_order_set_field": (c_int, [_PTR, _STR, _STR]),
+    "spread_order_set_order_state": (c_int, [_PTR, c_int32]),
+    "spread_order_set_order_amount": (c_int, [_PTR, ctypes.c_double]),
+    "spread_order_set_order_amount_str": (c_int, [_PTR, _STR]),
+    "spread_order_add_tag": (c_int, [_PTR, _STR]),
+    "spread_order_del_tag": (c_int, [_PTR, _STR]),
+    "spread_order_add_order_tag": (c_int, [_PTR, _STR]),
+    "spread_order_del_order_tag": (c_int, [_PTR, _STR]),
+    "spread_order_set_custom_field": (c_int, [_PTR, c_uint32, _STR]),
+    "spread_order_set_consent": (c_int, [_PTR, _STR, c_bool]),
+    "spread_order_add_product": (c_int, [_PTR]),
+    "spread_order_add_product_attribute": (c_int, [_PTR, _STR]),
+    "spread_order_validate": (c_int, [_PTR]),
+    "spread_order_encode": (_PTR, [_PTR]),
+    "spread_response_status": (c_uint16, [_PTR]),
+    "spread_response_body": (_STR, [_PTR]),
+    "spread_response_free": (None, [_PTR]),
+}
+
+# The store-and-forward spool, newer than the rest: used when the loaded library has it.
+_OPTIONAL_PROTOTYPES: Dict[str, Tuple[object, List[object]]] = {
+    "spread_client_set_spool_dir": (c_int, [_PTR, _STR]),
+    "spread_client_set_max_attempts": (c_int, [_PTR, c_uint32]),
+    "spread_flush": (c_int, [_PTR, POINTER(c_size_t), POINTER(c_size_t)]),
+    "spread_spool_pending": (c_int, [_PTR, POINTER(c_size_t)]),
+}
+
+
+def candidate_paths() -> List[Path]:
+    """Where libspread is looked for: SPREAD_LIBRARY alone when set (an explicit choice
+    must not silently fall back), else the copy bundled in the package, then
+    target/release of the source checkout this package sits in."""
+    override = os.environ.get("SPREAD_LIBRARY")
+    if override:
+        return [Path(override)]
+    paths = [_PACKAGE_DIR / LIBRARY_FILE]
+    repo = _PACKAGE_DIR.parent.parent.parent  # <repo>/bindings/python/spread
+    if (repo / "Cargo.toml").is_file():
+        paths.append(repo / "target" / "release" / LIBRARY_FILE)
+    return paths
+
+
+def _declare(dll: ctypes.CDLL) -> None:
+    for name, (restype, argtypes) in _PROTOTYPES.items():
+        fn = getattr(dll, name)  # AttributeError: not libspread, or too old
+        fn.restype, fn.argtypes = restype, argtypes
+    for name, (restype, argtypes) in _OPTIONAL_PROTOTYPES.items():
+        fn = getattr(dll, name, None)
+        if fn is not None:
+            fn.restype, fn.argtypes = restype, argtypes
+
+
+def _load() -> Tuple[ctypes.CDLL, Path]:
+    tried: List[str] = []
+    for path in candidate_paths():
+        if not path.is_file():
+            tried.append(f"{path}: not found")
+            continue
+        try:
+            # CDLL (not PyDLL) releases the GIL during each call: threads really send in parallel.
+            dll = ctypes.CDLL(str(path))
+            _declare(dll)
+        except (OSError, AttributeError) as e:
+            tried.append(f"{path}: {e}")
+            continue
+        return dll, path
+    raise LibraryError("cannot load libspread; tried:\n  " + "\n  ".join(tried)
+                       + "\n(set SPREAD_LIBRARY to the library's path, or reinstall the package)")
+
+
+_lock = threading.Lock()
+_loaded: Optional[Tuple[ctypes.CDLL, Path]] = None
+
+
+def lib() -> ctypes.CDLL:
+    """The loaded library, loaded on first use (so `import spread` never fails)."""
+    global _loaded
+    if _loaded is None:
+        with _lock:
+            if _loaded is None:
+                _loaded = _load()
+    return _loaded[0]
+
+
+def library_path() -> Path:
+    """The file libspread was loaded from."""
+    lib()
+    assert _loaded is not None
+    return _loaded[1]
+
+
+def require(name: str, feature: str) -> Callable[..., int]:
+    """An optional function, or a LibraryError saying which feature needs it."""
+    fn: Optional[Callable[..., int]] = getattr(lib(), name, None)
+    if fn is None:
+        raise LibraryError(f"{feature} needs a libspread with {name}(); {library_path()} "
+                           f"(version {version()}) has none")
+    return fn
+
+
+def version() -> str:
+    return _text(lib().spread_version())
+
+
+def status_name(status: int) -> str:
+    return _text(lib().spread_status_name(status))
+
+
+def _text(borrowed: bytes) -> str:
+    """A borrowed const char * result (ctypes already copied it to bytes)."""
+    return borrowed.decode("utf-8", "replace")
+
+
+def field_names() -> Tuple[str, ...]:
+    """The core's scalar fields, in the seed's order."""
+    names: List[str] = []
+    while (name := lib().spread_field_name(len(names))) is not None:
+        names.append(name.decode())
+    return tuple(names)
+
+
+def last_error() -> str:
+    """This thread's last libspread message: read it right after the failing call."""
+    return _text(lib().spread_last_error())
+
+
+def check(status: int) -> int:
+    """Passes SPREAD_OK and SPREAD_QUEUED through; raises the matching SpreadError otherwise."""
+    if status in (SPREAD_OK, SPREAD_QUEUED):
+        return status
+    raise error_for_status(status, last_error())
+
+
+def fail(error: Type[SpreadError] = InvalidValueError) -> SpreadError:
+    """The error for a function that returned NULL (it sets a message but no status)."""
+    return error(last_error())
+
+
+def to_c(value: object, field: str, error: Type[SpreadError] = InvalidValueError) -> bytes:
+    """UTF-8 bytes for a C string argument named `field`.
+
+    Lone surrogates go through (``surrogatepass``) so that libspread itself rejects them
+    as invalid UTF-8, naming the field. A NUL would silently cut the C string short, so it
+    is refused here. Messages never quote the value: it may be a secret.
+    """
+    if not isinstance(value, str):
+        raise TypeError(f"{field}: expected str, got {type(value).__name__}")
+    if "\0" in value:
+        raise error(f"{field}: contains a NUL character, which cannot be passed to libspread")
+    return value.encode("utf-8", "surrogatepass")
+
+
+def take_string(ptr: int) -> str:
+    """Copies an owned char * from libspread, then frees it."""
+    try:
+        return ctypes.string_at(ptr).decode("utf-8")
+    finally:
+        lib().spread_string_free(ptr)
+
+
+def uint32(value: object, field: str, error: Type[SpreadError] = ConfigError) -> int:
+    """An int that fits a C uint32_t (ctypes would silently wrap it otherwise)."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"{field}: expected int, got {type(value).__name__}")
+    if not 0 <= value <= 0xFFFFFFFF:
+        raise error(f"{field}: {value} is out of range (0 to 4294967295)")
+    return value
+
+
+class Handle:
+    """Owns one native pointer and frees it exactly once.
+
+    Uses may overlap (a client shared by threads) or, when `exclusive`, take turns (an
+    order is one Rust value that must not be read while it is changed). close() refuses
+    new uses at once, waits for those in progress, then frees. Using a closed handle
+    raises ClosedError instead of crashing the process.
+    """
+
+    def __init__(self, ptr: int, free: Callable[[int], None], what: str, exclusive: bool) -> None:
+        self._ptr: Optional[int] = ptr
+        self._free = free
+        self._what = what
+        self._users = 0
+        self._idle = threading.Condition()
+        self._turn = threading.Lock() if exclusive else contextlib.nullcontext()
+
+    @property
+    def closed(self) -> bool:
+        return self._ptr is None
+
+    @contextlib.contextmanager
+    def use(self) -> Iterator[int]:
+        with self._turn:
+            with self._idle:
+                ptr = self._ptr
+                if ptr is None:
+                    raise ClosedError(f"this {self._what} is closed")
+                self._users += 1
+            try:
+                yield ptr
+            finally:
+                with self._idle:
+                    self._users -= 1
+                    self._idle.notify_all()
+
+    def close(self) -> None:
+        with self._idle:
+            ptr, self._ptr = self._ptr, None
+            while self._users:
+                self._idle.wait()
+        if ptr is not None:
+            self._free(ptr)

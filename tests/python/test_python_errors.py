@@ -1,0 +1,404 @@
+"""Bad input and failures: a clear exception naming the field or the cause, the right
+class for each libspread status, the order unchanged, no crash, and no secret in any
+message."""
+
+from __future__ import annotations
+
+import builtins
+import math
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from spread_test_helpers import minimal_order
+
+import spread
+from spread import _native
+
+SECRET = "s3cr3t-PRIVATE-clé-🔑"
+
+
+def no_secret(error: BaseException, secret: str = SECRET) -> None:
+    for text in (str(error), repr(error), *map(str, error.args)):
+        assert secret not in text
+
+
+# ----------------------------------------------------------------------------- classes
+
+@pytest.mark.parametrize("cls, name, builtin", [
+    (spread.InvalidUtf8Error, "SPREAD_ERR_INVALID_UTF8", ValueError),
+    (spread.InvalidValueError, "SPREAD_ERR_INVALID_VALUE", ValueError),
+    (spread.MissingFieldError, "SPREAD_ERR_MISSING_FIELD", ValueError),
+    (spread.ConfigError, "SPREAD_ERR_CONFIG", ValueError),
+    (spread.NetworkError, "SPREAD_ERR_NETWORK", ConnectionError),
+    (spread.TimeoutError, "SPREAD_ERR_TIMEOUT", builtins.TimeoutError),
+    (spread.TlsError, "SPREAD_ERR_TLS", spread.SpreadError),
+    (spread.RedirectError, "SPREAD_ERR_REDIRECT", spread.SpreadError),
+    (spread.AuthError, "SPREAD_ERR_AUTH", spread.ApiError),
+    (spread.RejectedError, "SPREAD_ERR_REJECTED", spread.ApiError),
+    (spread.ServerError, "SPREAD_ERR_SERVER", spread.ApiError),
+    (spread.SpoolIOError, "SPREAD_ERR_IO", OSError),
+    (spread.InternalError, "SPREAD_ERR_PANIC", spread.SpreadError),
+])
+def test_each_class_mirrors_its_c_status(cls, name, builtin):
+    assert _native.status_name(cls.code) == name
+    error = spread.errors.error_for_status(cls.code, "field: why")
+    assert type(error) is cls and error.status == cls.code
+    assert isinstance(error, spread.SpreadError) and isinstance(error, builtin)
+    assert str(error) == "field: why"
+
+
+def test_timeout_is_a_network_error_and_a_builtin_timeout():
+    assert issubclass(spread.TimeoutError, spread.NetworkError)
+    assert issubclass(spread.TimeoutError, builtins.TimeoutError)
+
+
+# ----------------------------------------------------------------------------- wrong Python types
+
+@pytest.mark.parametrize("make, field", [
+    (lambda: spread.Order(customer_email=["a@b.c"]), "customer_email"),
+    (lambda: spread.Order(customer_name=1.5), "customer_name"),
+    (lambda: spread.Order(customer_name=True), "customer_name"),
+    (lambda: spread.Order(order_state=10.0), "order_state"),
+    (lambda: spread.Order(order_amount=True), "order_amount"),
+    (lambda: spread.Order(order_amount=[1]), "order_amount"),
+    (lambda: spread.Order(order_idorder=b"1"), "order_idorder"),
+    (lambda: spread.Order(coupon="x"), "coupon"),
+    (lambda: spread.Order().set(5, "x"), "field names"),
+    (lambda: spread.Order().set("coupon", None), "coupon"),
+    (lambda: spread.Order().add_tag(None), "add_tag"),
+    (lambda: spread.Order().custom_field("abc", "v"), "custom_fields"),
+    (lambda: spread.Order().custom_field(1.0, "v"), "custom_fields"),
+    (lambda: spread.Order().custom_field(327, 1.5), "custom_fields[327]"),
+    (lambda: spread.Order().consent(7, True), "consents"),
+    (lambda: spread.Order().add_product("size:xl"), "product_attributes"),
+    (lambda: spread.Order().add_product([("size", "xl")]), "product_attributes"),
+    (lambda: spread.Order.from_dict(["data"]), "post_data"),
+    (lambda: spread.Order.from_dict({"data": "x"}), "data"),
+    (lambda: spread.Order.from_dict({"add_tag": "x"}), "add_tag"),
+    (lambda: spread.Order.from_dict({"custom_fields": ["x"]}), "custom_fields"),
+    (lambda: spread.Order.from_dict({"product_attributes": ["size:xl"]}), "product_attributes"),
+    (lambda: spread.Client(1, "k"), "public_key"),
+    (lambda: spread.Client("p", None), "private_key"),
+    (lambda: spread.Client("p", "k", timeout="1"), "timeout"),
+    (lambda: spread.Client("p", "k", base_url=b"http://127.0.0.1"), "base_url"),
+    (lambda: spread.Client("p", "k", allow_insecure_http="yes"), "allow_insecure_http"),
+    (lambda: spread.Client("p", "k", max_attempts=1.5), "max_attempts"),
+    (lambda: spread.Client("p", "k").send({"data": {}}), "spread.Order"),
+])
+def test_wrong_types_raise_type_error_naming_the_field(make, field):
+    with pytest.raises(TypeError) as info:
+        make()
+    assert field in str(info.value)
+
+
+# ----------------------------------------------------------------------------- each rule
+
+@pytest.mark.parametrize("name, value, named, cause", [
+    ("customer_email", "john.doe.com", "customer_email", "is not an e-mail address: no '@'"),
+    ("customer_email", "a@b@c", "customer_email", "more than one '@'"),
+    ("customer_email", "john @doe.com", "customer_email", "is not an e-mail address"),
+    ("external_id", "", "external_id", "must not be empty"),
+    ("customer_cookie", "a\tb", "customer_cookie", "contains the control character"),
+    ("customer_name", "Doe\x07", "customer_name", "contains the control character"),
+    ("customer_gender", "other", "customer_gender", 'is not "male" or "female"'),
+    ("customer_country", "fr", "customer_country", "is not an ISO 3166-1 alpha-2 code"),
+    ("customer_country", "FRA", "customer_country", "is not an ISO 3166-1 alpha-2 code"),
+    ("customer_birthday", "2023-02-29", "customer_birthday", "is not a date written Y-m-d"),
+    ("customer_lang", "fr-FR", "customer_lang", 'is not a locale such as "fr_FR"'),
+    ("action", "", "action", "must not be empty"),
+    ("order_idorder", "", "order_idorder", "must not be empty"),
+    ("order_state", 7, "order_state", "7 is not one of 0, 10, 20, 50, 100"),
+    ("order_state", "7", "order_state", "is not one of 0, 10, 20, 50, 100"),
+    ("order_state", "010", "order_state", "is not one of 0, 10, 20, 50, 100"),  # SPREAD refuses it
+    ("order_state", -10, "order_state", "is not one of"),
+    ("order_state", 2**40 + 10, "order_state", f"{2**40 + 10}"),  # no silent wrap to 10
+    ("order_amount", -1.0, "order_amount", "-1 is negative"),
+    ("order_amount", -0.0, "order_amount", "is negative"),        # PHP would send "-0"
+    ("order_amount", math.nan, "order_amount", "is not a finite number"),
+    ("order_amount", math.inf, "order_amount", "is not a finite number"),
+    ("order_amount", "12,50", "order_amount", "is not a plain decimal amount"),
+    ("order_amount", Decimal("-1.5"), "order_amount", "is not a plain decimal amount"),
+    ("order_amount", -5, "order_amount", "is not a plain decimal amount"),
+    ("order_crea_dt", "2014-06-21T14:31:08", "order_crea_dt", "is not a date and time written Y-m-d H:i:s"),
+    ("order_start_service", "2019-6-5", "order_start_service", "is not a date written Y-m-d"),
+    ("order_end_service", "2019-04-31", "order_end_service", "is not a date written Y-m-d"),
+    ("coupon", "a\x00b", "coupon", "contains a NUL character"),  # would cut the C string short
+    ("coupon", "a\x1bb", "coupon", "contains the control character"),
+    ("a[b]", "x", "field name", "must not contain '[' or ']'"),
+    ("", "x", "field name", "must not be empty"),
+    ("add_tag", "x", "add_tag", "is not a single value: use its own setter"),
+])
+def test_each_rule_names_the_field_and_leaves_the_order_unchanged(name, value, named, cause):
+    with spread.Order(**minimal_order()) as order:
+        before = order.encode()
+        with pytest.raises(spread.InvalidValueError) as info:
+            order.set(name, value)
+        message = str(info.value)
+        assert message.startswith(f"{named}: ") and cause in message, message
+        assert info.value.status == 12 and isinstance(info.value, ValueError)
+        assert order.encode() == before
+
+
+@pytest.mark.parametrize("change, message", [
+    (lambda o: o.add_tag("ok", ""), "add_tag: must not be empty"),
+    (lambda o: o.del_order_tag("a\nb"), "del_order_tag: contains the control character"),
+    (lambda o: o.custom_field(0, "x"), "custom_fields: id 0 is not a custom field id"),
+    (lambda o: o.custom_field(2**32, "x"), "custom_fields[4294967296]: 4294967296 is out of range"),
+    (lambda o: o.custom_field(-1, "x"), "custom_fields[-1]: -1 is out of range"),
+    (lambda o: o.custom_field(5, "a\x01"), "custom_fields[5]: contains the control character"),
+    (lambda o: o.consent("news[letter]", True), "consents: \"news[letter]\" must not contain"),
+    (lambda o: o.consent("", True), "consents: must not be empty"),
+    (lambda o: o.consent("news", "yes"), "consents[news]: expected True/False or 1/0"),
+    (lambda o: o.consent("news", 2), "consents[news]: expected True/False or 1/0"),
+    (lambda o: o.add_product(["size"]), "product_attributes: \"size\" is not written \"key:value\""),
+    (lambda o: o.add_product(["size:xl", ":xl"]), "product_attributes: \":xl\" is not written"),
+])
+def test_structured_rules(change, message):
+    with spread.Order(**minimal_order()) as order:
+        order.add_tag("first")
+        before = order.encode()
+        with pytest.raises(spread.InvalidValueError) as info:
+            change(order)
+        assert str(info.value).startswith(message), str(info.value)
+        assert order.encode() == before  # all or nothing, also for several values
+
+
+def test_a_bad_product_attribute_adds_no_product():
+    with spread.Order() as order:
+        order.add_product(["size:xl"])
+        with pytest.raises(spread.InvalidValueError):
+            order.add_product(["color:blue", "nope"])
+        assert order.encode() == "data%5Bproduct_attributes%5D%5B0%5D%5B0%5D=size%3Axl"
+
+
+@pytest.mark.parametrize("post_data, error, message", [
+    ({"data": minimal_order("1"), "request": {"order_idorder": "2"}}, spread.InvalidValueError,
+     "request[order_idorder]: '2' differs from data[order_idorder] '1'"),
+    ({"data": minimal_order("1"), "request": {"order_idorder": "1", "debug": "1"}}, spread.InvalidValueError,
+     "request: only order_idorder can be sent, not 'debug'"),
+    ({"data": {"customer_email": "a@b.c"}, "request": {"order_idorder": "1"}}, spread.MissingFieldError,
+     "order_idorder: request[order_idorder] is set but data[order_idorder] is not"),
+    ({"data": minimal_order("1"), "top": "x"}, spread.InvalidValueError,
+     "post_data: only 'data' and 'request' can be sent, not 'top'"),
+    ({"data": minimal_order("1", customer_gender="x")}, spread.InvalidValueError, "customer_gender: "),
+    ({"data": minimal_order("1", consents={"n": "true"})}, spread.InvalidValueError, "consents[n]: "),
+    ({"data": minimal_order("1", custom_fields={"0327": "x"})}, TypeError, "custom_fields: ids are ints"),
+])
+def test_from_dict_errors(post_data, error, message):
+    with pytest.raises(error) as info:
+        spread.Order.from_dict(post_data)
+    assert str(info.value).startswith(message), str(info.value)
+
+
+def test_int_and_str_order_ids_agree():
+    with spread.Order.from_dict({"data": minimal_order(42), "request": {"order_idorder": "42"}}) as order:
+        assert order.encode().endswith("request%5Border_idorder%5D=42")
+
+
+# ----------------------------------------------------------------------------- strings that cannot cross
+
+def test_lone_surrogate_is_invalid_utf8_naming_the_field():
+    with spread.Order() as order:
+        with pytest.raises(spread.InvalidUtf8Error, match=r"^customer_name: not valid UTF-8") as info:
+            order.set("customer_name", "Doe\ud800")
+        assert isinstance(info.value, ValueError) and info.value.status == 11
+        with pytest.raises(spread.InvalidUtf8Error, match=r"^add_tag: not valid UTF-8"):
+            order.add_tag("\udcff")
+        assert order.encode() == ""
+
+
+def test_keys_that_cannot_cross_are_config_errors_without_the_key():
+    for bad in ("", "ab\x00cd" + SECRET, "ab\ncd" + SECRET, "\ud800" + SECRET):
+        with pytest.raises(spread.ConfigError) as info:
+            spread.Client("PUBLIC_KEY", bad)
+        assert str(info.value).startswith("private_key: ")
+        no_secret(info.value)
+    with pytest.raises(spread.ConfigError, match="^public_key: must not contain ':'"):
+        spread.Client("PUB:LIC", SECRET)
+
+
+# ----------------------------------------------------------------------------- configuration
+
+@pytest.mark.parametrize("options, named, cause", [
+    ({"base_url": "ftp://127.0.0.1/api"}, "base_url", "ftp"),
+    ({"base_url": "http://example.com/api"}, "base_url", "example.com"),
+    ({"base_url": "not a url"}, "base_url", "not a URL"),
+    ({"base_url": f"http://user:{SECRET}@127.0.0.1/api"}, "base_url", "credentials"),
+    ({"timeout": 0}, "timeout", "more than 0"),
+    ({"timeout": -1}, "timeout (ms)", "-1000 is out of range"),
+    ({"timeout": 5e6}, "timeout (ms)", "5000000000 is out of range"),
+    ({"timeout": math.nan}, "timeout", "nan is not a finite number of seconds"),
+    ({"connect_timeout": 0}, "connect_timeout", "more than 0"),
+    ({"ca_file": "/nonexistent/ca.pem"}, "ca_file", "/nonexistent/ca.pem"),
+    ({"ca_file": os.devnull}, "ca_file", "no PEM certificate"),
+])
+def test_bad_configuration(options, named, cause):
+    with pytest.raises(spread.ConfigError) as info:
+        spread.Client("PUBLIC_KEY", SECRET, **options)
+    message = str(info.value)
+    assert message.startswith(f"{named}: ") and cause in message, message
+    assert info.value.status == 14
+    no_secret(info.value)
+
+
+def test_insecure_http_needs_the_opt_in():
+    spread.Client("PUBLIC_KEY", SECRET, base_url="http://example.com/api", allow_insecure_http=True).close()
+    spread.Client("PUBLIC_KEY", SECRET, timeout=0.0001).close()  # rounded up to 1 ms, not 0
+
+
+# ----------------------------------------------------------------------------- sending
+
+def test_missing_field_is_raised_before_anything_is_sent(sb, client):
+    data = minimal_order()
+    del data["order_amount"]
+    with pytest.raises(spread.MissingFieldError, match="^order_amount: is required to send an order"):
+        client.update_order(data)
+    data = minimal_order()
+    del data["customer_email"]
+    with pytest.raises(spread.MissingFieldError, match="^customer_email: customer_email or external_id is required"):
+        client.update_order(data)
+    assert sb.requests() == []
+
+
+def test_unreachable_server_is_a_network_error():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]  # closed again below: nothing listens there
+    with spread.Client("PUBLIC_KEY", SECRET, base_url=f"http://127.0.0.1:{port}/api", timeout=5) as client:
+        with pytest.raises(spread.NetworkError) as info:
+            client.update_order(minimal_order())
+    assert type(info.value) is spread.NetworkError and isinstance(info.value, ConnectionError)
+    assert f"127.0.0.1:{port}" in str(info.value)
+    no_secret(info.value)
+
+
+def test_wrong_keys_are_an_auth_error_without_the_key(sb):
+    with spread.Client(sb.public_key, SECRET, base_url=sb.base_url) as client:
+        with pytest.raises(spread.AuthError) as info:
+            client.update_order(minimal_order())
+    assert str(info.value).startswith("SPREAD refused the API keys (HTTP 401)")
+    assert info.value.status == 30
+    no_secret(info.value)
+    assert all(SECRET not in r["raw"].decode() for r in sb.requests())
+    assert sb.state()["orders"] == {}
+
+
+def test_slow_server_times_out_on_time(sb):
+    sb.fault(mode="slow", delay_ms=2000, times=1)
+    with spread.Client(sb.public_key, sb.private_key, base_url=sb.base_url, timeout=1) as client:
+        began = time.monotonic()
+        with pytest.raises(spread.TimeoutError) as info:
+            client.update_order(minimal_order())
+        elapsed = time.monotonic() - began
+    assert 0.9 <= elapsed < 1.5, elapsed
+    assert isinstance(info.value, builtins.TimeoutError) and info.value.status == 21
+    assert "within 1000 ms" in str(info.value)
+    no_secret(info.value, sb.private_key)
+
+
+@pytest.mark.parametrize("code, error", [
+    (500, spread.ServerError), (503, spread.ServerError), (400, spread.RejectedError),
+    (422, spread.RejectedError), (403, spread.AuthError),
+])
+def test_http_errors(sb, code, error):
+    sb.fault(mode="status", code=code)
+    with spread.Client(sb.public_key, sb.private_key, base_url=sb.base_url, max_attempts=1) as client:
+        with pytest.raises(error) as info:
+            client.update_order(minimal_order())
+    assert f"(HTTP {code})" in str(info.value)
+    assert len(sb.requests()) == 1
+    no_secret(info.value, sb.private_key)
+
+
+def test_passing_failures_are_retried(sb, client):
+    sb.fault(mode="status", code=503, times=2)
+    assert client.update_order(minimal_order("RETRY")).status == 200  # 3 attempts by default
+    assert [r["status"] for r in sb.requests()] == [503, 503, 200]
+
+
+def test_redirects(sb, client):
+    sb.fault(mode="redirect", code=307, location="/api/updateOrder2", times=1)
+    assert client.update_order(minimal_order("R-1")).status == 200
+    assert [r["path"] for r in sb.requests()] == ["/api/updateOrder", "/api/updateOrder2"]
+    sb.fault(mode="redirect", code=302, location="/api/updateOrder")  # forever: a loop
+    with pytest.raises(spread.RedirectError, match="more than 10 redirects"):
+        client.update_order(minimal_order("R-2"))
+
+
+def test_digest_only_server(sb, client):
+    sb.fault(mode="digest", algorithm="SHA-256")
+    assert client.update_order(minimal_order("DG-1")).status == 200
+    assert [r["auth_scheme"] for r in sb.requests()] == ["Basic", "Digest"]
+
+
+# ----------------------------------------------------------------------------- closed handles
+
+def test_closed_order_raises_instead_of_crashing(client):
+    order = spread.Order(**minimal_order())
+    order.close()
+    order.close()  # idempotent
+    assert order.closed and "closed" in repr(order)
+    for use in (lambda: order.set("customer_name", "x"), order.encode, order.validate,
+                lambda: order.add_product(["a:b"]), lambda: client.send(order)):
+        with pytest.raises(spread.ClosedError, match="this Order is closed"):
+            use()
+
+
+def test_closed_client_raises_instead_of_crashing(sb):
+    with spread.Client(sb.public_key, sb.private_key, base_url=sb.base_url) as client:
+        pass
+    assert client.closed
+    client.close()
+    with pytest.raises(spread.ClosedError, match="this Client is closed"), spread.Order(**minimal_order()) as order:
+        client.send(order)
+    assert isinstance(spread.ClosedError("x"), ValueError)
+
+
+def test_repr_shows_no_key():
+    with spread.Client("PUBLIC_KEY", SECRET) as client:
+        assert SECRET not in repr(client) and "PUBLIC_KEY" not in repr(client)
+
+
+# ----------------------------------------------------------------------------- loading
+
+def run_python(code: str, **env: str) -> subprocess.CompletedProcess:
+    environ = {k: v for k, v in os.environ.items() if k != "SPREAD_LIBRARY"}
+    environ.update(env, PYTHONPATH=os.pathsep.join(p for p in sys.path if p))
+    return subprocess.run([sys.executable, "-c", code], env=environ, capture_output=True, text=True, timeout=60,
+                          check=False)
+
+
+@pytest.mark.parametrize("library, reason", [
+    ("/nonexistent/libspread.so", "not found"),
+    (__file__, "invalid ELF header"),
+])
+def test_a_library_that_cannot_load_is_one_library_error(library, reason):
+    code = ("import spread\n"
+            "try:\n    spread.Order()\n"
+            "except spread.LibraryError as e:\n    print(type(e).__name__, e.status, e)\n")
+    out = run_python(code, SPREAD_LIBRARY=library)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.startswith("LibraryError None cannot load libspread; tried:")
+    assert f"{library}: " in out.stdout and reason in out.stdout
+    assert "SPREAD_LIBRARY" in out.stdout
+
+
+
+def test_every_function_used_is_declared():
+    """ctypes defaults (int result, unchecked arguments) would truncate pointers: every
+    libspread function the package calls must have its restype and argtypes."""
+    source = "".join(p.read_text() for p in Path(spread.__file__).parent.glob("*.py"))
+    used = set(re.findall(r"\b(spread_[a-z_0-9]+)\b", source))
+    declared = {**_native._PROTOTYPES, **_native._OPTIONAL_PROTOTYPES}
+    assert used <= set(declared), used - set(declared)
+    lib = _native.lib()
+    for name in declared:
+        fn = getattr(lib, name)
+        assert fn.argtypes is not None, name

@@ -1,0 +1,88 @@
+"""The spool (store and forward) through the binding: an order that cannot be delivered
+now is queued on disk (Response.queued), flush() delivers it later, and no key is
+ever written to the spool."""
+
+from __future__ import annotations
+
+import base64
+from pathlib import Path
+
+import pytest
+from spread_test_helpers import minimal_order
+
+import spread
+
+
+@pytest.fixture
+def spooled(sb, tmp_path):
+    """A client with a spool and no retries (so a 5xx queues at once)."""
+    with spread.Client(sb.public_key, sb.private_key, base_url=sb.base_url, timeout=5,
+                       spool_dir=tmp_path / "spool", max_attempts=1) as c:
+        yield c
+
+
+def spool_bytes(folder: Path) -> bytes:
+    return b"".join(p.read_bytes() for p in folder.rglob("*") if p.is_file())
+
+
+def test_undeliverable_order_is_queued_then_flushed(sb, spooled, tmp_path):
+    sb.fault(mode="status", code=503)
+    response = spooled.update_order(minimal_order("Q-1"))
+    assert response == spread.Response(status=0, body="", queued=True)
+    assert spooled.pending == 1
+    assert sb.state()["orders"] == {}
+
+    with pytest.raises(spread.ServerError) as info:  # still down: the flush stops, nothing lost
+        spooled.flush()
+    assert info.value.flush_result == (0, 1)
+    assert spooled.pending == 1
+
+    sb.fault(mode="none")
+    assert spooled.flush() == spread.FlushResult(delivered=1, remaining=0)
+    assert spooled.pending == 0
+    assert sb.state()["orders"]["Q-1"]["order_state"] == "20"
+    assert spooled.flush() == (0, 0)
+
+
+def test_spool_holds_no_secret(sb, spooled, tmp_path):
+    sb.fault(mode="status", code=500)
+    assert spooled.update_order(minimal_order("Q-2")).queued
+    stored = spool_bytes(tmp_path / "spool")
+    assert b"Q-2" in stored
+    basic = base64.b64encode(f"{sb.public_key}:{sb.private_key}".encode())
+    assert sb.private_key.encode() not in stored and basic not in stored
+
+
+def test_a_newer_update_does_not_overtake_the_queued_one(sb, spooled):
+    sb.fault(mode="drop")
+    assert spooled.update_order(minimal_order("Q-3", order_state=10)).queued
+    sb.fault(mode="none")
+    response = spooled.update_order(minimal_order("Q-3", order_state=50))
+    assert (response.status, response.queued) == (200, False)
+    stored = sb.state()["orders"]["Q-3"]
+    assert (stored["order_state"], stored["updates"]) == ("50", 2)
+    assert spooled.pending == 0
+
+
+def test_refused_keys_are_raised_not_queued(sb, tmp_path):
+    with spread.Client(sb.public_key, "WRONG-KEY", base_url=sb.base_url, spool_dir=str(tmp_path)) as c:
+        with pytest.raises(spread.AuthError):
+            c.update_order(minimal_order())
+        assert c.pending == 0
+
+
+def test_spool_settings_are_checked(sb, tmp_path):
+    with spread.Client(sb.public_key, sb.private_key, base_url=sb.base_url) as c:
+        with pytest.raises(spread.ConfigError, match="^spool_dir: "):
+            _ = c.pending
+        with pytest.raises(spread.ConfigError, match="^spool_dir: "):
+            c.flush()
+    with pytest.raises(spread.ConfigError, match="^max_attempts: must be at least 1"):
+        spread.Client(sb.public_key, sb.private_key, max_attempts=0)
+    with pytest.raises(spread.ConfigError, match=r"^max_attempts: 4294967296 is out of range"):
+        spread.Client(sb.public_key, sb.private_key, max_attempts=2**32)
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    with pytest.raises(spread.SpoolIOError, match="^spool: cannot create folder .*Not a directory") as info:
+        spread.Client(sb.public_key, sb.private_key, spool_dir=blocker / "spool")
+    assert isinstance(info.value, OSError) and info.value.status == 40
