@@ -124,6 +124,12 @@ const char *spread_last_error(void);
 int spread_last_status(void);
 
 /**
+ * The HTTP status SPREAD answered in this thread's last failure (401, 429,
+ * 503…), or 0 when that failure was not an answer (network, validation).
+ */
+uint16_t spread_last_http_status(void);
+
+/**
  * The name of a status code, such as "SPREAD_ERR_TIMEOUT";
  * "SPREAD_UNKNOWN_STATUS" for a number that is not one. Static: never freed.
  */
@@ -205,6 +211,22 @@ int spread_client_set_allow_insecure_http(struct SpreadClient *c, bool allow);
  * Safe to call from several threads with one client.
  */
 int spread_send(struct SpreadClient *c, const struct SpreadOrder *o, struct SpreadResponse **out);
+
+/**
+ * Sends `n` orders on up to `concurrency` threads (1 to 32; connections are
+ * kept and reused), blocking until every order is delivered, queued or
+ * failed. `statuses` (an array of `n` ints owned by the caller) receives one
+ * status per order, as `spread_send` would return it; senders that meet a
+ * Retry-After (429, 503) all wait it out together. `orders` (an array of `n`
+ * borrowed orders) is only read. Returns SPREAD_OK when every order was
+ * delivered or queued; otherwise the first failed order's status, with
+ * `spread_last_error` naming its index ("orders[3]: ...").
+ */
+int spread_send_many(struct SpreadClient *c,
+                     const struct SpreadOrder *const *orders,
+                     size_t n,
+                     uint32_t concurrency,
+                     int *statuses);
 
 /**
  * How many times one `spread_send` may try (the first try included),

@@ -31,6 +31,8 @@ const char *spread_last_error(void);
 
 int spread_last_status(void);
 
+uint16_t spread_last_http_status(void);
+
 const char *spread_status_name(int status);
 
 const char *spread_version(void);
@@ -54,6 +56,12 @@ int spread_client_set_ca_file(struct SpreadClient *c, const char *path);
 int spread_client_set_allow_insecure_http(struct SpreadClient *c, bool allow);
 
 int spread_send(struct SpreadClient *c, const struct SpreadOrder *o, struct SpreadResponse **out);
+
+int spread_send_many(struct SpreadClient *c,
+                     const struct SpreadOrder *const *orders,
+                     size_t n,
+                     uint32_t concurrency,
+                     int *statuses);
 
 int spread_client_set_max_attempts(struct SpreadClient *c, uint32_t attempts);
 

@@ -3,7 +3,10 @@
 //! only to the configured origin), retries with backoff, a time budget that is
 //! never infinite, and the spool when SPREAD cannot be reached.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{LazyLock, Mutex};
 use std::time::{Duration, Instant, SystemTime};
 
 use ureq::tls::{parse_pem, PemItem, RootCerts, TlsConfig};
@@ -20,6 +23,8 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// Attempts per send (the first one included), all within the time budget.
 pub const DEFAULT_MAX_ATTEMPTS: u32 = 3;
+/// The most threads one `send_many` uses.
+pub const MAX_CONCURRENCY: usize = 32;
 /// Where orders are sent under the base URL.
 pub const UPDATE_ORDER: &str = "updateOrder";
 /// As CURLOPT_MAXREDIRS would be set by a careful shop; curl's own default is unlimited.
@@ -153,6 +158,46 @@ fn load_ca_file(path: &Path) -> Result<RootCerts> {
     Ok(RootCerts::new_with_certs(&certs))
 }
 
+/// What makes two agents interchangeable: everything but the keys and the
+/// URL (connections are pooled per host inside an agent, and credentials are
+/// per-request headers). The CA file is named by path, size and mtime, so a
+/// renewed file gets a new agent.
+#[derive(Clone, PartialEq, Eq, Hash)]
+struct AgentKey {
+    timeout: Duration,
+    connect_timeout: Duration,
+    ca_file: Option<(PathBuf, u64, Option<SystemTime>)>,
+}
+
+/// Agents shared by every client of the process, so that a client made per
+/// request (a php-fpm worker does `new Spread\Client` on each one) reuses the
+/// worker's open connections instead of paying TCP and TLS handshakes again.
+static AGENTS: LazyLock<Mutex<HashMap<AgentKey, ureq::Agent>>> = LazyLock::new(Default::default);
+/// Distinct settings in one process are few; past this, start afresh.
+const MAX_AGENTS: usize = 16;
+
+fn shared_agent(s: &Settings) -> Result<ureq::Agent> {
+    let ca_file = match &s.ca_file {
+        Some(path) => {
+            let meta = std::fs::metadata(path)
+                .map_err(|e| Error::new(ErrorKind::Config, format!("ca_file: cannot read {}: {e}", path.display())))?;
+            Some((path.clone(), meta.len(), meta.modified().ok()))
+        }
+        None => None,
+    };
+    let key = AgentKey { timeout: s.timeout, connect_timeout: s.connect_timeout, ca_file };
+    let mut agents = AGENTS.lock().unwrap_or_else(|p| p.into_inner());
+    if let Some(agent) = agents.get(&key) {
+        return Ok(agent.clone());
+    }
+    let agent = build_agent(s)?;
+    if agents.len() >= MAX_AGENTS {
+        agents.clear();
+    }
+    agents.insert(key, agent.clone());
+    Ok(agent)
+}
+
 fn build_agent(s: &Settings) -> Result<ureq::Agent> {
     let roots = match &s.ca_file {
         Some(path) => load_ca_file(path)?,
@@ -165,8 +210,33 @@ fn build_agent(s: &Settings) -> Result<ureq::Agent> {
         .timeout_connect(Some(s.connect_timeout.min(s.timeout)))
         .timeout_global(Some(s.timeout))
         .tls_config(TlsConfig::builder().root_certs(roots).build())
+        // Enough idle connections for `send_many` at full concurrency.
+        .max_idle_connections(64)
+        .max_idle_connections_per_host(MAX_CONCURRENCY)
         .build();
     Ok(config.new_agent())
+}
+
+/// Senders of one `send_many` wait together after a 429 or 503 Retry-After,
+/// instead of each hammering the server on its own schedule.
+#[derive(Default)]
+struct Gate {
+    not_before: Mutex<Option<Instant>>,
+}
+
+impl Gate {
+    fn wait(&self) {
+        let until = *self.not_before.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(pause) = until.and_then(|t| t.checked_duration_since(Instant::now())) {
+            std::thread::sleep(pause);
+        }
+    }
+
+    fn hold(&self, pause: Duration) {
+        let mut until = self.not_before.lock().unwrap_or_else(|p| p.into_inner());
+        let t = Instant::now() + pause;
+        *until = Some(until.map_or(t, |u| u.max(t)));
+    }
 }
 
 /// The part of an answer the send loop looks at.
@@ -233,7 +303,7 @@ impl Client {
             max_attempts: DEFAULT_MAX_ATTEMPTS,
         };
         Ok(Client {
-            agent: build_agent(&settings)?,
+            agent: shared_agent(&settings)?,
             basic: auth::basic(public_key, private_key),
             public_key: public_key.to_owned(),
             private_key: private_key.to_owned(),
@@ -246,7 +316,7 @@ impl Client {
     fn reconfigure(&mut self, change: impl FnOnce(&mut Settings) -> Result<()>) -> Result<()> {
         let mut next = self.settings.clone();
         change(&mut next)?;
-        self.agent = build_agent(&next)?;
+        self.agent = shared_agent(&next)?;
         self.settings = next;
         Ok(())
     }
@@ -324,11 +394,44 @@ impl Client {
     /// the time budget. With a spool, an order that cannot be delivered now
     /// (or that would overtake older spooled updates) is queued instead.
     pub fn send(&self, order: &Order) -> Result<Sent> {
+        self.send_gated(order, None)
+    }
+
+    /// Sends `orders` on up to `concurrency` threads (1..=32), each as
+    /// `send` would, and returns one outcome per order, in order. Senders
+    /// that meet a `Retry-After` all wait it out together. Blocks until done.
+    pub fn send_many(&self, orders: &[&Order], concurrency: usize) -> Vec<Result<Sent>> {
+        let threads = concurrency.clamp(1, MAX_CONCURRENCY).min(orders.len().max(1));
+        let gate = Gate::default();
+        let next = AtomicUsize::new(0);
+        let results: Vec<Mutex<Option<Result<Sent>>>> = orders.iter().map(|_| Mutex::new(None)).collect();
+        std::thread::scope(|scope| {
+            for _ in 0..threads {
+                scope.spawn(|| loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    let Some(order) = orders.get(i) else { break };
+                    let outcome = self.send_gated(order, Some(&gate));
+                    *results[i].lock().unwrap_or_else(|p| p.into_inner()) = Some(outcome);
+                });
+            }
+        });
+        results
+            .into_iter()
+            .map(|slot| {
+                slot.into_inner()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .unwrap_or_else(|| Err(Error::new(ErrorKind::Network, "send_many: a sender thread stopped early")))
+            })
+            .collect()
+    }
+
+    fn send_gated(&self, order: &Order, gate: Option<&Gate>) -> Result<Sent> {
         order.check_required()?;
         let body = order.encode();
         let deadline = Instant::now() + self.settings.timeout;
+        let attempts = self.settings.max_attempts;
         let Some(spool) = &self.spool else {
-            return self.deliver(UPDATE_ORDER, body.as_bytes(), deadline, self.settings.max_attempts).map(Sent::Delivered);
+            return self.deliver_gated(UPDATE_ORDER, body.as_bytes(), deadline, attempts, gate).map(Sent::Delivered);
         };
         let queue = || spool.push(UPDATE_ORDER, order.id(), body.as_bytes()).map(|_| Sent::Queued);
         if spool.has_pending()? {
@@ -340,7 +443,7 @@ impl Client {
                 _ => {}
             }
         }
-        match self.deliver(UPDATE_ORDER, body.as_bytes(), deadline, self.settings.max_attempts) {
+        match self.deliver_gated(UPDATE_ORDER, body.as_bytes(), deadline, attempts, gate) {
             Ok(response) => Ok(Sent::Delivered(response)),
             Err(e) if e.is_retryable() => queue(),
             Err(e) => Err(e),
@@ -418,15 +521,25 @@ impl Client {
 
     /// One request, with up to `attempts` tries, all before `deadline`.
     fn deliver(&self, endpoint: &str, body: &[u8], deadline: Instant, attempts: u32) -> Result<Response> {
+        self.deliver_gated(endpoint, body, deadline, attempts, None)
+    }
+
+    fn deliver_gated(&self, endpoint: &str, body: &[u8], deadline: Instant, attempts: u32, gate: Option<&Gate>) -> Result<Response> {
         let mut attempt = 1;
         loop {
+            if let Some(gate) = gate {
+                gate.wait();
+            }
             match self.post(endpoint, body, deadline) {
                 Err(e) if attempt < attempts && e.is_retryable() => {
                     let pause = e.retry_after.unwrap_or_else(|| retry::backoff(attempt));
                     if Instant::now() + pause >= deadline {
                         return Err(e);
                     }
-                    std::thread::sleep(pause);
+                    match (gate, e.retry_after) {
+                        (Some(gate), Some(_)) => gate.hold(pause),
+                        _ => std::thread::sleep(pause),
+                    }
                     attempt += 1;
                 }
                 result => return result,

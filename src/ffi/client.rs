@@ -124,6 +124,55 @@ pub extern "C" fn spread_send(c: *mut SpreadClient, o: *const SpreadOrder, out: 
     })
 }
 
+/// Sends `n` orders on up to `concurrency` threads (1 to 32; connections are
+/// kept and reused), blocking until every order is delivered, queued or
+/// failed. `statuses` (an array of `n` ints owned by the caller) receives one
+/// status per order, as `spread_send` would return it; senders that meet a
+/// Retry-After (429, 503) all wait it out together. `orders` (an array of `n`
+/// borrowed orders) is only read. Returns SPREAD_OK when every order was
+/// delivered or queued; otherwise the first failed order's status, with
+/// `spread_last_error` naming its index ("orders[3]: ...").
+#[no_mangle]
+pub extern "C" fn spread_send_many(
+    c: *mut SpreadClient,
+    orders: *const *const SpreadOrder,
+    n: usize,
+    concurrency: u32,
+    statuses: *mut c_int,
+) -> c_int {
+    guard_status(|| {
+        let client = arg_ref(c, "client")?;
+        if n == 0 {
+            return Ok(());
+        }
+        arg_ref(orders, "orders")?;
+        arg_ref(statuses, "statuses")?;
+        // SAFETY: the caller passes arrays of `n` elements (documented contract).
+        let (orders, statuses) = unsafe { (std::slice::from_raw_parts(orders, n), std::slice::from_raw_parts_mut(statuses, n)) };
+        let refs: Vec<Result<&crate::Order, FfiError>> =
+            orders.iter().enumerate().map(|(i, &o)| arg_ref(o, &format!("orders[{i}]")).map(|o| &o.inner)).collect();
+        let valid: Vec<&crate::Order> = refs.iter().filter_map(|r| r.as_ref().ok().copied()).collect();
+        let mut outcomes = client.read().send_many(&valid, concurrency as usize).into_iter();
+        let mut first_failure: Option<FfiError> = None;
+        for (i, slot) in refs.into_iter().enumerate() {
+            let outcome = slot.and_then(|_| match outcomes.next().expect("one outcome per valid order") {
+                Ok(Sent::Delivered(_)) => Ok(SpreadStatus::SPREAD_OK),
+                Ok(Sent::Queued) => Ok(SpreadStatus::SPREAD_QUEUED),
+                Err(e) => Err(FfiError::from(e).prefixed(&format!("orders[{i}]: "))),
+            });
+            statuses[i] = match outcome {
+                Ok(status) => status as c_int,
+                Err(e) => {
+                    let code = e.status() as c_int;
+                    first_failure.get_or_insert(e);
+                    code
+                }
+            };
+        }
+        first_failure.map_or(Ok(()), Err)
+    })
+}
+
 /// How many times one `spread_send` may try (the first try included),
 /// always within the timeout; at least 1. Default 3. Retried: connection
 /// failures, timeouts, 5xx but 501/505, 408, and 429/503 after their

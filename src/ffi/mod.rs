@@ -105,28 +105,48 @@ impl From<ErrorKind> for SpreadStatus {
 pub(crate) struct FfiError {
     status: SpreadStatus,
     message: String,
+    /// The HTTP status SPREAD answered, when the failure is an answer.
+    http_status: u16,
 }
 
 impl FfiError {
     pub(crate) fn new(status: SpreadStatus, message: impl Into<String>) -> Self {
-        FfiError { status, message: message.into() }
+        FfiError { status, message: message.into(), http_status: 0 }
+    }
+
+    pub(crate) fn status(&self) -> SpreadStatus {
+        self.status
+    }
+
+    /// The same failure, said of one item of a batch.
+    pub(crate) fn prefixed(mut self, prefix: &str) -> Self {
+        self.message.insert_str(0, prefix);
+        self
     }
 }
 
 impl From<Error> for FfiError {
     fn from(e: Error) -> Self {
-        FfiError::new(e.kind.into(), e.message)
+        FfiError { status: e.kind.into(), message: e.message, http_status: e.status.unwrap_or(0) }
     }
 }
 
-thread_local! {
-    static LAST_ERROR: RefCell<(c_int, CString)> = RefCell::new((SPREAD_OK as c_int, CString::default()));
+/// This thread's last failure: status, HTTP status (0 if none), message.
+struct LastError {
+    status: c_int,
+    http_status: u16,
+    message: CString,
 }
 
-fn set_last_error(status: SpreadStatus, message: &str) {
+thread_local! {
+    static LAST_ERROR: RefCell<LastError> =
+        RefCell::new(LastError { status: SPREAD_OK as c_int, http_status: 0, message: CString::default() });
+}
+
+fn set_last_error(e: &FfiError) {
     // Interior NULs cannot be shown by C; they cannot come from our messages anyway.
-    let c = CString::new(message.replace('\0', "\\0")).unwrap_or_default();
-    LAST_ERROR.with(|slot| *slot.borrow_mut() = (status as c_int, c));
+    let message = CString::new(e.message.replace('\0', "\\0")).unwrap_or_default();
+    LAST_ERROR.with(|slot| *slot.borrow_mut() = LastError { status: e.status as c_int, http_status: e.http_status, message });
 }
 
 fn panic_message(payload: Box<dyn Any + Send>) -> String {
@@ -167,11 +187,11 @@ pub(crate) fn guard<R: OnError>(body: impl FnOnce() -> Result<R, FfiError>) -> R
     match catch_unwind(AssertUnwindSafe(body)) {
         Ok(Ok(value)) => value,
         Ok(Err(e)) => {
-            set_last_error(e.status, &e.message);
+            set_last_error(&e);
             R::on_error(e.status)
         }
         Err(payload) => {
-            set_last_error(SPREAD_ERR_PANIC, &panic_message(payload));
+            set_last_error(&FfiError::new(SPREAD_ERR_PANIC, panic_message(payload)));
             R::on_error(SPREAD_ERR_PANIC)
         }
     }
@@ -218,14 +238,21 @@ pub(crate) fn owned_c_string(s: String) -> Result<*mut c_char, FfiError> {
 /// Borrowed: valid until the next failing libspread call on this thread.
 #[no_mangle]
 pub extern "C" fn spread_last_error() -> *const c_char {
-    LAST_ERROR.with(|slot| slot.borrow().1.as_ptr())
+    LAST_ERROR.with(|slot| slot.borrow().message.as_ptr())
 }
 
 /// The status of this thread's most recent failure (SPREAD_OK before any):
 /// what a function that returns a pointer (`spread_client_new`) failed with.
 #[no_mangle]
 pub extern "C" fn spread_last_status() -> c_int {
-    LAST_ERROR.with(|slot| slot.borrow().0)
+    LAST_ERROR.with(|slot| slot.borrow().status)
+}
+
+/// The HTTP status SPREAD answered in this thread's last failure (401, 429,
+/// 503…), or 0 when that failure was not an answer (network, validation).
+#[no_mangle]
+pub extern "C" fn spread_last_http_status() -> u16 {
+    LAST_ERROR.with(|slot| slot.borrow().http_status)
 }
 
 /// The name of a status code, such as "SPREAD_ERR_TIMEOUT";

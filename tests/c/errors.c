@@ -85,6 +85,19 @@ static void null_arguments(void)
     CHECK_STATUS(spread_spool_pending(NULL, &pending), SPREAD_ERR_NULL_ARGUMENT, "client: is NULL");
     CHECK_STATUS(spread_spool_pending(c, NULL), SPREAD_ERR_NULL_ARGUMENT, "pending: is NULL");
 
+    /* spread_send_many: NULL arrays, and a NULL order inside the array (its own status). */
+    const SpreadOrder *batch[2] = {o, NULL};
+    int statuses[2] = {-1, -1};
+    CHECK_STATUS(spread_send_many(NULL, batch, 2, 2, statuses), SPREAD_ERR_NULL_ARGUMENT, "client: is NULL");
+    CHECK_STATUS(spread_send_many(c, NULL, 2, 2, statuses), SPREAD_ERR_NULL_ARGUMENT, "orders: is NULL");
+    CHECK_STATUS(spread_send_many(c, batch, 2, 2, NULL), SPREAD_ERR_NULL_ARGUMENT, "statuses: is NULL");
+    CHECK_OK(spread_send_many(c, NULL, 0, 2, NULL)); /* nothing to send */
+    CHECK(spread_client_set_base_url(c, closed_url) == SPREAD_OK);
+    CHECK(spread_client_set_max_attempts(c, 1) == SPREAD_OK);
+    CHECK_STATUS(spread_send_many(c, batch, 2, 2, statuses), SPREAD_ERR_NETWORK, "orders[0]: ");
+    CHECK(statuses[0] == SPREAD_ERR_NETWORK && statuses[1] == SPREAD_ERR_NULL_ARGUMENT);
+    CHECK(spread_last_http_status() == 0);
+
     int dummy;
     SpreadResponse *r = (SpreadResponse *)&dummy; /* must be reset to NULL on failure */
     CHECK_STATUS(spread_send(NULL, o, &r), SPREAD_ERR_NULL_ARGUMENT, "client: is NULL");

@@ -1,0 +1,114 @@
+//! `send_many` and connection reuse, against the sandbox and against a small
+//! keep-alive server that counts the connections it is given.
+
+mod common;
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpListener;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use common::{client, order, Sandbox};
+use spread::Sent;
+
+#[test]
+fn send_many_delivers_every_order_once() {
+    let sb = Sandbox::start();
+    let orders: Vec<_> = (0..40).map(|i| order(&format!("bulk-{i}"), 20)).collect();
+    let refs: Vec<_> = orders.iter().collect();
+    let outcomes = client(&sb.base_url()).send_many(&refs, 8);
+    assert_eq!(outcomes.len(), 40);
+    assert!(outcomes.iter().all(|o| matches!(o, Ok(Sent::Delivered(_)))), "{outcomes:?}");
+    assert_eq!(sb.state()["orders"].as_object().unwrap().len(), 40);
+    assert_eq!(sb.requests().len(), 40);
+}
+
+#[test]
+fn send_many_reports_each_failure_in_its_place() {
+    let sb = Sandbox::start();
+    let mut bad = spread::Order::new(); // no customer: refused before anything is sent
+    bad.set("order_idorder", "no-customer").unwrap();
+    let good = order("bulk-good", 20);
+    let outcomes = client(&sb.base_url()).send_many(&[&good, &bad, &good], 2);
+    assert!(matches!(outcomes[0], Ok(Sent::Delivered(_))));
+    assert_eq!(outcomes[1].as_ref().unwrap_err().kind, spread::ErrorKind::MissingField);
+    assert!(matches!(outcomes[2], Ok(Sent::Delivered(_))));
+}
+
+#[test]
+fn senders_wait_out_a_retry_after_together() {
+    let sb = Sandbox::start();
+    sb.fault(r#"{"mode":"retry_after","code":429,"retry_after":"1","times":1}"#);
+    let orders: Vec<_> = (0..8).map(|i| order(&format!("gate-{i}"), 20)).collect();
+    let refs: Vec<_> = orders.iter().collect();
+    let start = Instant::now();
+    let outcomes = client(&sb.base_url()).send_many(&refs, 4);
+    assert!(outcomes.iter().all(|o| matches!(o, Ok(Sent::Delivered(_)))));
+    assert!(start.elapsed() >= Duration::from_secs(1));
+    let log = sb.requests();
+    let throttled = log.iter().position(|r| r["status"] == 429).expect("one 429");
+    // After the 429, only requests already in flight (one per other sender)
+    // arrive within the second it asked for; everything else waits.
+    let t429 = log[throttled]["time"].as_f64().unwrap();
+    let later: Vec<f64> = log[throttled + 1..].iter().map(|r| r["time"].as_f64().unwrap()).collect();
+    let early = later.iter().filter(|t| **t < t429 + 0.9).count();
+    assert!(early <= 3, "{early} requests did not wait: {t429} then {later:?}");
+    assert_eq!(log.len(), 9, "8 orders and one retry");
+}
+
+/// An HTTP/1.1 server that keeps connections open, answers 200 to every
+/// POST, and counts connections; stops after `requests` answers.
+fn keep_alive_server(requests: usize) -> (u16, Arc<AtomicUsize>) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let connections = Arc::new(AtomicUsize::new(0));
+    let counted = connections.clone();
+    let answered = Arc::new(AtomicUsize::new(0));
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(stream) = stream else { break };
+            counted.fetch_add(1, Ordering::SeqCst);
+            let answered = answered.clone();
+            std::thread::spawn(move || {
+                stream.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+                let mut reader = BufReader::new(stream.try_clone().unwrap());
+                let mut writer = stream;
+                loop {
+                    let mut length = 0;
+                    loop {
+                        let mut line = String::new();
+                        if reader.read_line(&mut line).unwrap_or(0) == 0 {
+                            return;
+                        }
+                        if line == "\r\n" {
+                            break;
+                        }
+                        if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+                            length = v.trim().parse().unwrap();
+                        }
+                    }
+                    let mut body = vec![0; length];
+                    reader.read_exact(&mut body).unwrap();
+                    writer.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok").unwrap();
+                    if answered.fetch_add(1, Ordering::SeqCst) + 1 >= requests {
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    (port, connections)
+}
+
+#[test]
+fn a_new_client_per_request_reuses_the_process_connections() {
+    let (port, connections) = keep_alive_server(5);
+    let url = format!("http://127.0.0.1:{port}/api");
+    for i in 0..5 {
+        // What a php-fpm worker does: a new client on each request.
+        let c = client(&url);
+        assert!(matches!(c.send(&order(&format!("reuse-{i}"), 10)), Ok(Sent::Delivered(_))));
+    }
+    assert_eq!(connections.load(Ordering::SeqCst), 1, "each client opened its own connection");
+}
