@@ -118,7 +118,7 @@ pub fn parse_digest<'a>(headers: impl IntoIterator<Item = &'a str>) -> Option<Di
         };
         let (Some(nonce), Some((algorithm, sess))) = (nonce, algorithm) else { continue };
         let candidate = DigestChallenge { realm, nonce, opaque, algorithm, sess, qop_auth };
-        if best.as_ref().map_or(true, |b| b.algorithm == Algorithm::Md5 && algorithm == Algorithm::Sha256) {
+        if best.as_ref().is_none_or(|b| b.algorithm == Algorithm::Md5 && algorithm == Algorithm::Sha256) {
             best = Some(candidate);
         }
     }

@@ -125,7 +125,7 @@ fn parse_base_url(raw: &str, allow_insecure_http: bool) -> Result<Url> {
     if url.query().is_some() || url.fragment().is_some() {
         return Err(Error::config("base_url", "must not have a query or a fragment"));
     }
-    if url.host_str().map_or(true, str::is_empty) {
+    if url.host_str().is_none_or(str::is_empty) {
         return Err(Error::config("base_url", "has no host"));
     }
     if !scheme_allowed(&url, allow_insecure_http) {

@@ -81,13 +81,13 @@ pub fn php_float(v: f64) -> String {
         let _ = write!(out, "{first}.{rest}E{}{}", if e < 0 { '-' } else { '+' }, e.abs());
     } else if decpt <= 0 {
         out.push_str("0.");
-        out.extend(std::iter::repeat('0').take((-decpt) as usize));
+        out.extend(std::iter::repeat_n('0', (-decpt) as usize));
         out.push_str(&digits);
     } else {
         let decpt = decpt as usize;
         if digits.len() <= decpt {
             out.push_str(&digits);
-            out.extend(std::iter::repeat('0').take(decpt - digits.len()));
+            out.extend(std::iter::repeat_n('0', decpt - digits.len()));
         } else {
             out.push_str(&digits[..decpt]);
             out.push('.');
