@@ -248,6 +248,15 @@ struct Answer {
     body: String,
 }
 
+impl Answer {
+    /// The failure this answer means, with the server's own words.
+    fn error(&self, kind: ErrorKind, what: &str) -> Error {
+        let mut e = Error::new(kind, format!("{what} (HTTP {}): {}", self.status, excerpt(&self.body))).with_status(self.status);
+        e.retry_after = self.retry_after;
+        e
+    }
+}
+
 fn same_origin(a: &Url, b: &Url) -> bool {
     a.scheme() == b.scheme() && a.host() == b.host() && a.port_or_known_default() == b.port_or_known_default()
 }
@@ -579,44 +588,20 @@ impl Client {
                         answered_challenge = true;
                         continue;
                     }
-                    return Err(self.refused(&answer));
+                    return Err(answer.error(ErrorKind::Auth, "SPREAD refused the API keys"));
                 }
                 301 | 302 | 303 | 307 | 308 => {
                     url = self.follow(&url, &answer, &mut redirects)?;
                     answered_challenge = false;
                 }
-                401 | 403 => return Err(self.refused(&answer)),
-                400..=499 => {
-                    let mut e = Error::new(
-                        ErrorKind::Rejected,
-                        format!("SPREAD rejected the request (HTTP {}): {}", answer.status, excerpt(&answer.body)),
-                    )
-                    .with_status(answer.status);
-                    e.retry_after = answer.retry_after;
-                    return Err(e);
-                }
-                500..=599 => {
-                    let mut e = Error::new(
-                        ErrorKind::Server,
-                        format!("SPREAD failed (HTTP {}): {}", answer.status, excerpt(&answer.body)),
-                    )
-                    .with_status(answer.status);
-                    e.retry_after = answer.retry_after;
-                    return Err(e);
-                }
+                401 | 403 => return Err(answer.error(ErrorKind::Auth, "SPREAD refused the API keys")),
+                400..=499 => return Err(answer.error(ErrorKind::Rejected, "SPREAD rejected the request")),
+                500..=599 => return Err(answer.error(ErrorKind::Server, "SPREAD failed")),
                 other => {
                     return Err(Error::new(ErrorKind::Server, format!("unexpected HTTP status {other}")).with_status(other))
                 }
             }
         }
-    }
-
-    fn refused(&self, answer: &Answer) -> Error {
-        Error::new(
-            ErrorKind::Auth,
-            format!("SPREAD refused the API keys (HTTP {}): {}", answer.status, excerpt(&answer.body)),
-        )
-        .with_status(answer.status)
     }
 
     /// The next URL of a redirect, if it may be followed.

@@ -14,15 +14,15 @@ use spread::ffi::{spread_last_error, spread_string_free, SpreadStatus};
 
 const CASES: usize = 200_000;
 
-struct Rng(u64);
+mod common;
 
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
+use common::Rng;
+
+trait Bytes {
+    fn bytes(&mut self) -> CString;
+}
+
+impl Bytes for Rng {
     /// Random bytes without NUL (C strings end there), biased towards the
     /// interesting: ASCII, UTF-8 lead bytes, '@', ':', '-', digits.
     fn bytes(&mut self) -> CString {
@@ -89,7 +89,7 @@ fn arbitrary_bytes_never_panic_and_failures_change_nothing() {
         let status = match rng.next() % 6 {
             0 => spread_order_set_field(o, a.as_ptr(), b.as_ptr()),
             1 => spread_order_set_custom_field(o, (rng.next() % 4) as u32, a.as_ptr()),
-            2 => spread_order_set_consent(o, a.as_ptr(), rng.next() % 2 == 0),
+            2 => spread_order_set_consent(o, a.as_ptr(), rng.next().is_multiple_of(2)),
             3 => spread_order_set_order_amount(o, f64::from_bits(rng.next())),
             4 => spread_order_set_order_state(o, (rng.next() % 120) as i32 - 10),
             _ => setters[(rng.next() % setters.len() as u64) as usize](o, a.as_ptr()),

@@ -10,20 +10,20 @@ use std::io::Write as _;
 use std::process::{Command, Stdio};
 
 use base64::Engine as _;
+use common::Rng;
 use spread::Order;
 
 const CASES: usize = 3000;
 
-/// xorshift64*: deterministic, so a failure reproduces.
-struct Rng(u64);
+/// The generator's vocabulary on top of the shared deterministic `Rng`.
+trait Gen {
+    fn below(&mut self, n: usize) -> usize;
+    fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T;
+    fn text(&mut self, max: usize) -> String;
+    fn float(&mut self) -> f64;
+}
 
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
+impl Gen for Rng {
     fn below(&mut self, n: usize) -> usize {
         (self.next() % n as u64) as usize
     }

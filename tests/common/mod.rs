@@ -127,3 +127,15 @@ pub fn client(base_url: &str) -> spread::Client {
     c.set_base_url(base_url).unwrap();
     c
 }
+
+/// xorshift64*: deterministic, so a failure reproduces from its seed.
+pub struct Rng(pub u64);
+
+impl Rng {
+    pub fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+}
