@@ -34,3 +34,17 @@ def sb(session_sandbox) -> Sandbox:
     """The session's sandbox, emptied and with no fault."""
     session_sandbox.reset()
     return session_sandbox
+
+
+@pytest.fixture(scope="session")
+def second_session_sandbox():
+    with Sandbox() as sandbox:
+        yield sandbox
+
+
+@pytest.fixture
+def other(second_session_sandbox) -> Sandbox:
+    """A second sandbox, emptied: another origin (port) for redirects, or a
+    twin that receives one client's requests while `sb` receives another's."""
+    second_session_sandbox.reset()
+    return second_session_sandbox

@@ -37,16 +37,6 @@ def seed_body() -> bytes:
     return SEED_BODY_FILE.read_bytes()
 
 
-@pytest.fixture(scope="module")
-def other_sandbox():
-    with Sandbox() as other:
-        yield other
-
-
-@pytest.fixture
-def other(other_sandbox) -> Sandbox:
-    other_sandbox.reset()
-    return other_sandbox
 
 
 def closed_port_url() -> str:

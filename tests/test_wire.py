@@ -32,17 +32,10 @@ def send_orders(tmp_path_factory, libspread) -> Path:
     return compile_program("send_orders", tmp_path_factory.mktemp("wire"), libspread)
 
 
-@pytest.fixture(scope="module")
-def lib_sandbox_session():
-    with Sandbox() as sandbox:
-        yield sandbox
-
-
 @pytest.fixture
-def lib_sb(lib_sandbox_session) -> Sandbox:
+def lib_sb(other) -> Sandbox:
     """Receives libspread's requests; `sb` (from conftest) receives the seed code's."""
-    lib_sandbox_session.reset()
-    return lib_sandbox_session
+    return other
 
 
 # ----------------------------------------------------------------------------- driving libspread
