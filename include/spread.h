@@ -1,14 +1,18 @@
 /*
  * libspread: send customer profiles and orders to the SPREAD CRM.
  *
- * Threads: a SpreadClient may be shared by threads (spread_send is
- * thread-safe); a SpreadOrder has one owner at a time. spread_last_error()
- * is per thread.
+ * Threads: a SpreadClient may be shared by threads (every spread_client_*,
+ * spread_send*, spread_flush and spread_spool_pending call is thread-safe;
+ * configure the client before sharing it, since a setter waits for sends and
+ * flushes in progress); a SpreadOrder has one owner at a time.
+ * spread_last_error() and spread_last_status() are per thread.
  * Ownership: pointers from *_new are the caller's and go back through the
  * matching *_free (NULL is a no-op); char * results are freed with
  * spread_string_free; const char * results are borrowed as documented.
  * Errors: functions returning int return a SpreadStatus; on failure
  * spread_last_error() names the field or the cause.
+ * ABI: within a major version (SONAME libspread.so.<major>) functions and
+ * status numbers are only ever added, never changed or removed.
  */
 
 #ifndef SPREAD_H
@@ -213,14 +217,18 @@ int spread_client_set_allow_insecure_http(struct SpreadClient *c, bool allow);
 int spread_send(struct SpreadClient *c, const struct SpreadOrder *o, struct SpreadResponse **out);
 
 /**
- * Sends `n` orders on up to `concurrency` threads (1 to 32; connections are
- * kept and reused), blocking until every order is delivered, queued or
- * failed. `statuses` (an array of `n` ints owned by the caller) receives one
+ * Sends `n` orders on up to `concurrency` threads (1 to 32, else
+ * SPREAD_ERR_CONFIG; connections are kept and reused), blocking until every
+ * order is delivered, queued or failed. Updates of the same order_idorder
+ * are sent one after the other in array order; spooled orders are flushed
+ * first. `statuses` (an array of `n` ints owned by the caller) receives one
  * status per order, as `spread_send` would return it; senders that meet a
  * Retry-After (429, 503) all wait it out together. `orders` (an array of `n`
  * borrowed orders) is only read. Returns SPREAD_OK when every order was
  * delivered or queued; otherwise the first failed order's status, with
- * `spread_last_error` naming its index ("orders[3]: ...").
+ * `spread_last_error` naming its index ("orders[3]: ..."). When the call
+ * fails before looking at the orders (NULL client or arrays, bad
+ * concurrency), `statuses` is left untouched.
  */
 int spread_send_many(struct SpreadClient *c,
                      const struct SpreadOrder *const *orders,

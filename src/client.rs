@@ -407,20 +407,43 @@ impl Client {
     }
 
     /// Sends `orders` on up to `concurrency` threads (1..=32), each as
-    /// `send` would, and returns one outcome per order, in order. Senders
-    /// that meet a `Retry-After` all wait it out together. Blocks until done.
+    /// `send` would, and returns one outcome per order, in order. Updates of
+    /// the same order_idorder go through one thread in the order given, so a
+    /// newer one never overtakes an older one. Senders that meet a
+    /// `Retry-After` all wait it out together. Blocks until done.
     pub fn send_many(&self, orders: &[&Order], concurrency: usize) -> Vec<Result<Sent>> {
-        let threads = concurrency.clamp(1, MAX_CONCURRENCY).min(orders.len().max(1));
+        // Spooled orders go first, once, rather than by whichever sender gets the lock.
+        if let Some(spool) = &self.spool {
+            if spool.has_pending().unwrap_or(false) {
+                self.flush_until(spool, Instant::now() + self.settings.timeout);
+            }
+        }
+        // One queue of indices per order id (orders without one cannot be sent and fail alone).
+        let mut queues: Vec<Vec<usize>> = Vec::new();
+        let mut queue_of: HashMap<&str, usize> = HashMap::new();
+        for (i, order) in orders.iter().enumerate() {
+            match order.id().and_then(|id| queue_of.get(id).copied()) {
+                Some(q) => queues[q].push(i),
+                None => {
+                    if let Some(id) = order.id() {
+                        queue_of.insert(id, queues.len());
+                    }
+                    queues.push(vec![i]);
+                }
+            }
+        }
+        let threads = concurrency.clamp(1, MAX_CONCURRENCY).min(queues.len().max(1));
         let gate = Gate::default();
         let next = AtomicUsize::new(0);
         let results: Vec<Mutex<Option<Result<Sent>>>> = orders.iter().map(|_| Mutex::new(None)).collect();
         std::thread::scope(|scope| {
             for _ in 0..threads {
                 scope.spawn(|| loop {
-                    let i = next.fetch_add(1, Ordering::Relaxed);
-                    let Some(order) = orders.get(i) else { break };
-                    let outcome = self.send_gated(order, Some(&gate));
-                    *results[i].lock().unwrap_or_else(|p| p.into_inner()) = Some(outcome);
+                    let Some(queue) = queues.get(next.fetch_add(1, Ordering::Relaxed)) else { break };
+                    for &i in queue {
+                        let outcome = self.send_gated(orders[i], Some(&gate));
+                        *results[i].lock().unwrap_or_else(|p| p.into_inner()) = Some(outcome);
+                    }
                 });
             }
         });

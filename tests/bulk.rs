@@ -112,3 +112,36 @@ fn a_new_client_per_request_reuses_the_process_connections() {
     }
     assert_eq!(connections.load(Ordering::SeqCst), 1, "each client opened its own connection");
 }
+
+#[test]
+fn updates_of_one_order_in_a_batch_keep_their_order() {
+    // Two workers, the first request slowed: without per-order sequencing the
+    // second update would be stored first and then overwritten by the first.
+    let sb = Sandbox::start_with_workers(2);
+    sb.fault(r#"{"mode":"slow","delay_ms":500,"times":1}"#);
+    let (older, newer, other) = (order("same", 10), order("same", 50), order("other", 20));
+    let outcomes = client(&sb.base_url()).send_many(&[&older, &other, &newer], 3);
+    assert!(outcomes.iter().all(|o| matches!(o, Ok(Sent::Delivered(_)))), "{outcomes:?}");
+    let state = sb.state();
+    assert_eq!(state["orders"]["same"]["order_state"], "50");
+    assert_eq!(state["orders"]["same"]["updates"], 2);
+}
+
+#[test]
+fn a_batch_flushes_the_spool_first_and_then_sends_directly() {
+    let port = common::free_port();
+    let spool = common::temp_dir("bulk-spool");
+    let mut c = client(&format!("http://127.0.0.1:{port}/api"));
+    c.set_max_attempts(1).unwrap();
+    c.set_spool_dir(&spool).unwrap();
+    assert_eq!(c.send(&order("waiting", 10)).unwrap(), Sent::Queued);
+    let sb = Sandbox::start_on(port);
+    let orders: Vec<_> = (0..12).map(|i| order(&format!("fresh-{i}"), 20)).collect();
+    let refs: Vec<_> = orders.iter().collect();
+    let outcomes = c.send_many(&refs, 4);
+    assert!(outcomes.iter().all(|o| matches!(o, Ok(Sent::Delivered(_)))), "{outcomes:?}");
+    assert_eq!(c.spool().unwrap().pending().unwrap(), 0);
+    let log = sb.requests();
+    assert_eq!(log.len(), 13);
+    assert!(log[0]["body"].as_str().unwrap().contains("waiting"), "the spooled order went first");
+}

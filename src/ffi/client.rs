@@ -1,6 +1,7 @@
 //! `SpreadClient`: the keys, the settings and a pool of connections.
-//! Thread-safe: share one client between threads; configure it before
-//! sharing (a setter waits for sends in progress).
+//! Thread-safe: share one client between threads. Configure it before
+//! sharing: every function here is safe to call from any thread, but a
+//! setter waits for the sends and flushes in progress to finish.
 
 use std::ffi::{c_char, c_int};
 use std::path::Path;
@@ -10,7 +11,7 @@ use std::time::Duration;
 use super::order::SpreadOrder;
 use super::response::SpreadResponse;
 use super::{arg_ref, arg_str, guard, guard_status, FfiError, SpreadStatus};
-use crate::client::{Client, Sent};
+use crate::client::{Client, Sent, MAX_CONCURRENCY};
 
 /// A SPREAD client. Opaque.
 pub struct SpreadClient {
@@ -124,14 +125,18 @@ pub extern "C" fn spread_send(c: *mut SpreadClient, o: *const SpreadOrder, out: 
     })
 }
 
-/// Sends `n` orders on up to `concurrency` threads (1 to 32; connections are
-/// kept and reused), blocking until every order is delivered, queued or
-/// failed. `statuses` (an array of `n` ints owned by the caller) receives one
+/// Sends `n` orders on up to `concurrency` threads (1 to 32, else
+/// SPREAD_ERR_CONFIG; connections are kept and reused), blocking until every
+/// order is delivered, queued or failed. Updates of the same order_idorder
+/// are sent one after the other in array order; spooled orders are flushed
+/// first. `statuses` (an array of `n` ints owned by the caller) receives one
 /// status per order, as `spread_send` would return it; senders that meet a
 /// Retry-After (429, 503) all wait it out together. `orders` (an array of `n`
 /// borrowed orders) is only read. Returns SPREAD_OK when every order was
 /// delivered or queued; otherwise the first failed order's status, with
-/// `spread_last_error` naming its index ("orders[3]: ...").
+/// `spread_last_error` naming its index ("orders[3]: ..."). When the call
+/// fails before looking at the orders (NULL client or arrays, bad
+/// concurrency), `statuses` is left untouched.
 #[no_mangle]
 pub extern "C" fn spread_send_many(
     c: *mut SpreadClient,
@@ -142,6 +147,9 @@ pub extern "C" fn spread_send_many(
 ) -> c_int {
     guard_status(|| {
         let client = arg_ref(c, "client")?;
+        if !(1..=MAX_CONCURRENCY).contains(&(concurrency as usize)) {
+            return Err(crate::Error::config("concurrency", format!("{concurrency} is out of range (1 to {MAX_CONCURRENCY})")).into());
+        }
         if n == 0 {
             return Ok(());
         }

@@ -92,6 +92,9 @@ static void null_arguments(void)
     CHECK_STATUS(spread_send_many(c, NULL, 2, 2, statuses), SPREAD_ERR_NULL_ARGUMENT, "orders: is NULL");
     CHECK_STATUS(spread_send_many(c, batch, 2, 2, NULL), SPREAD_ERR_NULL_ARGUMENT, "statuses: is NULL");
     CHECK_OK(spread_send_many(c, NULL, 0, 2, NULL)); /* nothing to send */
+    CHECK_STATUS(spread_send_many(c, batch, 2, 0, statuses), SPREAD_ERR_CONFIG, "concurrency: 0 is out of range");
+    CHECK_STATUS(spread_send_many(c, batch, 2, 33, statuses), SPREAD_ERR_CONFIG, "concurrency: 33 is out of range");
+    CHECK(statuses[0] == -1 && statuses[1] == -1); /* untouched by a call that failed early */
     CHECK(spread_client_set_base_url(c, closed_url) == SPREAD_OK);
     CHECK(spread_client_set_max_attempts(c, 1) == SPREAD_OK);
     CHECK_STATUS(spread_send_many(c, batch, 2, 2, statuses), SPREAD_ERR_NETWORK, "orders[0]: ");

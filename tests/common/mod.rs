@@ -44,14 +44,28 @@ impl Sandbox {
 
     /// Starts on `port`, for tests that need the server to appear at an address clients already use.
     pub fn start_on(port: u16) -> Sandbox {
+        Sandbox::launch(port, 0)
+    }
+
+    /// With `workers` PHP processes answering concurrently (PHP_CLI_SERVER_WORKERS).
+    pub fn start_with_workers(workers: u32) -> Sandbox {
+        Sandbox::launch(free_port(), workers)
+    }
+
+    fn launch(port: u16, workers: u32) -> Sandbox {
         let dir = temp_dir("sandbox");
-        let child = Command::new("php")
+        let mut command = Command::new("php");
+        if workers > 1 {
+            command.env("PHP_CLI_SERVER_WORKERS", workers.to_string());
+        } else {
+            command.env_remove("PHP_CLI_SERVER_WORKERS");
+        }
+        let child = command
             .args(["-S", &format!("127.0.0.1:{port}"), repo().join("sandbox/router.php").to_str().unwrap()])
             .current_dir(&dir)
             .env("SPREAD_SANDBOX_DB", dir.join("sandbox.sqlite"))
             .env("SPREAD_SANDBOX_PUBLIC_KEY", PUBLIC_KEY)
             .env("SPREAD_SANDBOX_PRIVATE_KEY", PRIVATE_KEY)
-            .env_remove("PHP_CLI_SERVER_WORKERS")
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
