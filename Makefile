@@ -11,13 +11,14 @@ all: build
 
 # Tools the demo and the tests need; .ci/setup installs them when one is missing.
 setup:
-	@for tool in php phpunit php-fpm8.2 cgi-fcgi valgrind cc curl; do \
+	@for tool in php phpunit php-fpm8.2 cgi-fcgi valgrind cc c++ cmake pkg-config curl openssl; do \
 	  command -v $$tool >/dev/null || { echo "installing system tools ($$tool is missing)"; bash .ci/setup; break; }; \
 	done
 	@$(PYTHON) -c "import pytest" 2>/dev/null || $(PYTHON) -m pip install -q --disable-pip-version-check pytest
 
 build:
 	$(CARGO) build --release
+	sh scripts/install.sh dev-link
 
 # Regenerates include/spread.h and include/spread_ffi.h from src/ffi/.
 headers:
@@ -40,3 +41,20 @@ test: setup build test-rust test-php test-python
 
 clean:
 	$(CARGO) clean
+
+# C/C++ consumers: `make install PREFIX=/opt/spread` (default /usr/local; DESTDIR
+# stages, LIBDIR/INCLUDEDIR/BINDIR override) installs the libraries with their
+# SONAME links, the headers, spread.pc, the CMake package and the CLI.
+PREFIX ?= /usr/local
+LIBDIR ?= $(PREFIX)/lib
+INCLUDEDIR ?= $(PREFIX)/include
+BINDIR ?= $(PREFIX)/bin
+INSTALL_ENV = PREFIX='$(PREFIX)' LIBDIR='$(LIBDIR)' INCLUDEDIR='$(INCLUDEDIR)' BINDIR='$(BINDIR)' DESTDIR='$(DESTDIR)'
+
+.PHONY: install uninstall
+
+install: build
+	$(INSTALL_ENV) sh scripts/install.sh install
+
+uninstall:
+	$(INSTALL_ENV) sh scripts/install.sh uninstall

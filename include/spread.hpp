@@ -15,9 +15,10 @@
  * the spool are libspread's; this header converts types and turns status codes
  * into exceptions. Link with libspread (pkg-config spread, or CMake spread::spread).
  *
- * Threads: one Client may be shared by threads for send(), flush() and
- * pending() (they are const); configure it before sharing it. An Order has one
- * owner at a time. Errors are thrown, so spread_last_error() is never needed.
+ * Threads: one Client may be shared by threads for send(), send_many(),
+ * flush() and pending() (they are const); configure it before sharing it.
+ * An Order has one owner at a time. Errors are thrown, so spread_last_error()
+ * is never needed.
  *
  * Ownership: Client and Order own their C handle and free it in their
  * destructor; they move but do not copy. A moved-from object holds no handle:
@@ -28,7 +29,8 @@
  *
  * Errors: every failure throws a spread::Error (a std::runtime_error whose
  * what() is libspread's message naming the field or cause, never a secret)
- * of the class that matches its SpreadStatus; status() gives the number.
+ * of the class that matches its SpreadStatus; status() gives the number and
+ * http_status() what SPREAD answered, if it did.
  */
 
 #ifndef SPREAD_HPP
@@ -64,21 +66,33 @@ struct Response {
     bool queued = false;
 };
 
+/** What send_many() did with each order. */
+struct SendManyResult {
+    /** One per order, in order: SPREAD_OK (delivered), SPREAD_QUEUED (spooled) or its SPREAD_ERR_*. */
+    std::vector<int> statuses;
+    /** libspread's message for the first failed order ("orders[3]: ..."); empty when none failed. */
+    std::string error;
+};
+
 /** Base of every libspread failure. */
 class Error : public std::runtime_error {
 public:
-    Error(int status, const std::string& message, std::optional<FlushResult> flushed = std::nullopt)
-        : std::runtime_error(message), status_(status), flushed_(flushed) {}
+    Error(int status, const std::string& message, std::uint16_t http_status = 0,
+          std::optional<FlushResult> flushed = std::nullopt)
+        : std::runtime_error(message), status_(status), http_status_(http_status), flushed_(flushed) {}
 
     /** The SpreadStatus, such as SPREAD_ERR_TIMEOUT (21). */
     int status() const noexcept { return status_; }
     /** Its name, such as "SPREAD_ERR_TIMEOUT". */
     const char* status_name() const noexcept { return spread_status_name(status_); }
+    /** The HTTP status SPREAD answered (401, 503...), or 0 when it did not answer. */
+    std::uint16_t http_status() const noexcept { return http_status_; }
     /** When flush() stopped on this error: what it had done by then. */
     const std::optional<FlushResult>& flush_result() const noexcept { return flushed_; }
 
 private:
     int status_;
+    std::uint16_t http_status_;
     std::optional<FlushResult> flushed_;
 };
 
@@ -114,32 +128,32 @@ class Internal : public Error { public: using Error::Error; };
 namespace detail {
 
 /** Throws the spread::Error subclass for `status`. */
-[[noreturn]] inline void throw_error(int status, const std::string& message,
-                               std::optional<FlushResult> flushed = std::nullopt)
+[[noreturn]] inline void throw_error(int status, const std::string& message, std::uint16_t http_status = 0,
+                                     std::optional<FlushResult> flushed = std::nullopt)
 {
     switch (status) {
-    case SPREAD_ERR_NULL_ARGUMENT: throw NullArgument(status, message, flushed);
-    case SPREAD_ERR_INVALID_UTF8: throw InvalidUtf8(status, message, flushed);
-    case SPREAD_ERR_INVALID_VALUE: throw InvalidValue(status, message, flushed);
-    case SPREAD_ERR_MISSING_FIELD: throw MissingField(status, message, flushed);
-    case SPREAD_ERR_CONFIG: throw Config(status, message, flushed);
-    case SPREAD_ERR_NETWORK: throw Network(status, message, flushed);
-    case SPREAD_ERR_TIMEOUT: throw Timeout(status, message, flushed);
-    case SPREAD_ERR_TLS: throw Tls(status, message, flushed);
-    case SPREAD_ERR_REDIRECT: throw Redirect(status, message, flushed);
-    case SPREAD_ERR_AUTH: throw Auth(status, message, flushed);
-    case SPREAD_ERR_REJECTED: throw Rejected(status, message, flushed);
-    case SPREAD_ERR_SERVER: throw Server(status, message, flushed);
-    case SPREAD_ERR_IO: throw Io(status, message, flushed);
-    default: throw Internal(status, message, flushed);
+    case SPREAD_ERR_NULL_ARGUMENT: throw NullArgument(status, message, http_status, flushed);
+    case SPREAD_ERR_INVALID_UTF8: throw InvalidUtf8(status, message, http_status, flushed);
+    case SPREAD_ERR_INVALID_VALUE: throw InvalidValue(status, message, http_status, flushed);
+    case SPREAD_ERR_MISSING_FIELD: throw MissingField(status, message, http_status, flushed);
+    case SPREAD_ERR_CONFIG: throw Config(status, message, http_status, flushed);
+    case SPREAD_ERR_NETWORK: throw Network(status, message, http_status, flushed);
+    case SPREAD_ERR_TIMEOUT: throw Timeout(status, message, http_status, flushed);
+    case SPREAD_ERR_TLS: throw Tls(status, message, http_status, flushed);
+    case SPREAD_ERR_REDIRECT: throw Redirect(status, message, http_status, flushed);
+    case SPREAD_ERR_AUTH: throw Auth(status, message, http_status, flushed);
+    case SPREAD_ERR_REJECTED: throw Rejected(status, message, http_status, flushed);
+    case SPREAD_ERR_SERVER: throw Server(status, message, http_status, flushed);
+    case SPREAD_ERR_IO: throw Io(status, message, http_status, flushed);
+    default: throw Internal(status, message, http_status, flushed);
     }
 }
 
-/** Throws for any status but SPREAD_OK, with this thread's libspread message. */
+/** Throws for any status but SPREAD_OK, with what this thread's libspread call left. */
 inline void check(int status, std::optional<FlushResult> flushed = std::nullopt)
 {
     if (status != SPREAD_OK) {
-        throw_error(status, spread_last_error(), flushed);
+        throw_error(status, spread_last_error(), spread_last_http_status(), flushed);
     }
 }
 
@@ -432,6 +446,34 @@ public:
         }
         detail::check(status);
         return Response{spread_response_status(out), spread_response_body(out), false};
+    }
+
+    /** Sends `orders` (borrowed) on up to `concurrency` threads (1 to 32), each as
+     *  send() would, reusing connections; blocks until all are done. A failed
+     *  order does not stop the others: see the result's statuses. Throws only
+     *  when the call itself fails (concurrency out of range, a moved-from client). */
+    SendManyResult send_many(const std::vector<Order>& orders, std::uint32_t concurrency = 8) const
+    {
+        // spread.h documents 1 to 32 but clamps; refused here as the PHP and Python bindings do.
+        if (concurrency < 1 || concurrency > 32) {
+            detail::throw_error(SPREAD_ERR_CONFIG,
+                                "concurrency: " + std::to_string(concurrency) + " is out of range (1 to 32)");
+        }
+        std::vector<const SpreadOrder*> handles;
+        handles.reserve(orders.size());
+        for (const Order& order : orders) {
+            handles.push_back(order.native());
+        }
+        constexpr int untouched = -1;  // no SpreadStatus: libspread failed before looking at the orders
+        SendManyResult result{std::vector<int>(orders.size(), untouched), std::string()};
+        const int status = spread_send_many(c_, handles.data(), handles.size(), concurrency, result.statuses.data());
+        if (status != SPREAD_OK) {
+            if (result.statuses.empty() || result.statuses.front() == untouched) {
+                detail::check(status);
+            }
+            result.error = spread_last_error();
+        }
+        return result;
     }
 
     /** Delivers the spooled orders, oldest first. A failure that may pass

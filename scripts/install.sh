@@ -1,0 +1,125 @@
+#!/bin/sh
+# Installs what `cargo build --release` made, the way C and C++ projects expect
+# a library (`make install` / `make uninstall` call this):
+#
+#   install     LIBDIR/libspread.so.X.Y.Z (SONAME libspread.so.X, set by build.rs)
+#               with libspread.so.X and libspread.so linking to it, libspread.a,
+#               LIBDIR/pkgconfig/spread.pc, LIBDIR/cmake/spread/spread{Config,ConfigVersion}.cmake,
+#               INCLUDEDIR/spread.h and spread.hpp, BINDIR/spread (the CLI)
+#   uninstall   removes those files
+#   dev-link    target/release/libspread.so.X -> libspread.so, so that programs
+#               linked against the build tree find the SONAME they record
+#
+# Environment: PREFIX (/usr/local), LIBDIR (PREFIX/lib), INCLUDEDIR
+# (PREFIX/include), BINDIR (PREFIX/bin), DESTDIR (staging root, prepended to
+# every path written; the installed files still name PREFIX).
+set -eu
+
+repo=$(cd "$(dirname "$0")/.." && pwd)
+build="$repo/target/release"
+
+# The crate version, from Cargo.toml's [package] section: the one place it is written.
+version=$(awk -F'"' '/^\[/ { pkg = ($0 == "[package]") } pkg && /^version *=/ { print $2; exit }' "$repo/Cargo.toml")
+case $version in
+    [0-9]*.[0-9]*.[0-9]*) ;;
+    *) echo "install.sh: cannot read the version from $repo/Cargo.toml" >&2; exit 1 ;;
+esac
+major=${version%%.*}
+soname="libspread.so.$major"
+
+prefix=${PREFIX:-/usr/local}
+libdir=${LIBDIR:-$prefix/lib}
+includedir=${INCLUDEDIR:-$prefix/include}
+bindir=${BINDIR:-$prefix/bin}
+destdir=${DESTDIR:-}
+pkgconfigdir="$libdir/pkgconfig"
+cmakedir="$libdir/cmake/spread"
+
+for dir in "$prefix" "$libdir" "$includedir" "$bindir"; do
+    case $dir in
+        /*) ;;
+        *) echo "install.sh: '$dir' is not an absolute path" >&2; exit 1 ;;
+    esac
+done
+
+# Path of $2 relative to directory $1 (both absolute, need not exist).
+relative() {
+    realpath -m -s --relative-to="$1" "$2"
+}
+
+# The .pc file spells its paths with ${prefix} where it can, as pkg-config users expect.
+pc_path() {
+    case $1 in
+        "$prefix") echo '${prefix}' ;;
+        "$prefix"/*) echo "\${prefix}${1#"$prefix"}" ;;
+        *) echo "$1" ;;
+    esac
+}
+
+# $1 made safe as a sed replacement (| is the delimiter below).
+sed_escape() {
+    printf '%s' "$1" | sed 's/[&|\\]/\\&/g'
+}
+
+# Substitutes @NAME@ placeholders of template $1 into $2.
+configure() {
+    sed -e "s|@VERSION@|$version|g" \
+        -e "s|@MAJOR@|$major|g" \
+        -e "s|@PREFIX@|$(sed_escape "$prefix")|g" \
+        -e "s|@LIBDIR@|$(sed_escape "$(pc_path "$libdir")")|g" \
+        -e "s|@INCLUDEDIR@|$(sed_escape "$(pc_path "$includedir")")|g" \
+        -e "s|@PREFIX_FROM_CMAKEDIR@|$(sed_escape "$(relative "$cmakedir" "$prefix")")|g" \
+        -e "s|@LIBDIR_REL@|$(sed_escape "$(relative "$prefix" "$libdir")")|g" \
+        -e "s|@INCLUDEDIR_REL@|$(sed_escape "$(relative "$prefix" "$includedir")")|g" \
+        "$1" >"$2"
+    chmod 0644 "$2"
+}
+
+# ld.so finds a library in a system folder (/usr/local/lib) only once its cache lists it.
+refresh_ld_cache() {
+    if [ -z "$destdir" ] && [ "$(id -u)" = 0 ] && command -v ldconfig >/dev/null \
+        && ldconfig -v -N 2>/dev/null | awk -F: -v dir="$libdir" '$1 == dir { found = 1 } END { exit !found }'; then
+        ldconfig
+    fi
+}
+
+do_install() {
+    for artifact in libspread.so libspread.a spread; do
+        [ -f "$build/$artifact" ] || { echo "install.sh: $build/$artifact is missing: run cargo build --release" >&2; exit 1; }
+    done
+    lib="$destdir$libdir"
+    install -d "$lib" "$destdir$pkgconfigdir" "$destdir$cmakedir" "$destdir$includedir" "$destdir$bindir"
+    install -m 0755 "$build/libspread.so" "$lib/libspread.so.$version"
+    ln -sfn "libspread.so.$version" "$lib/$soname"
+    ln -sfn "libspread.so.$version" "$lib/libspread.so"
+    install -m 0644 "$build/libspread.a" "$lib/libspread.a"
+    install -m 0644 "$repo/include/spread.h" "$repo/include/spread.hpp" "$destdir$includedir/"
+    install -m 0755 "$build/spread" "$destdir$bindir/spread"
+    configure "$repo/pkgconfig/spread.pc.in" "$destdir$pkgconfigdir/spread.pc"
+    configure "$repo/cmake/spreadConfig.cmake.in" "$destdir$cmakedir/spreadConfig.cmake"
+    configure "$repo/cmake/spreadConfigVersion.cmake.in" "$destdir$cmakedir/spreadConfigVersion.cmake"
+    refresh_ld_cache
+    echo "installed libspread $version into $destdir$prefix"
+}
+
+do_uninstall() {
+    lib="$destdir$libdir"
+    rm -f "$lib/libspread.so.$version" "$lib/$soname" "$lib/libspread.so" "$lib/libspread.a" \
+        "$destdir$pkgconfigdir/spread.pc" \
+        "$destdir$cmakedir/spreadConfig.cmake" "$destdir$cmakedir/spreadConfigVersion.cmake" \
+        "$destdir$includedir/spread.h" "$destdir$includedir/spread.hpp" \
+        "$destdir$bindir/spread"
+    # Only the folder that is ours alone; lib/, include/ and bin/ are shared.
+    rmdir "$destdir$cmakedir" 2>/dev/null || true
+    refresh_ld_cache
+    echo "removed libspread $version from $destdir$prefix"
+}
+
+case ${1:-} in
+    install) do_install ;;
+    uninstall) do_uninstall ;;
+    dev-link)
+        [ -f "$build/libspread.so" ] || { echo "install.sh: $build/libspread.so is missing" >&2; exit 1; }
+        ln -sfn libspread.so "$build/$soname" ;;
+    *) echo "usage: $0 install|uninstall|dev-link" >&2; exit 2 ;;
+esac
