@@ -146,6 +146,7 @@ final class BadInputTest extends SandboxTestCase
         $this->assertInstanceOf(NetworkException::class, $e);
         $this->assertNotInstanceOf(TimeoutException::class, $e);
         $this->assertSame(20, $e->getCode());
+        $this->assertSame(0, $e->httpStatus(), 'no answer at all');
         $this->assertStringContainsString("127.0.0.1:$port", $e->getMessage());
     }
 
@@ -155,6 +156,7 @@ final class BadInputTest extends SandboxTestCase
         $e = $this->thrownBy(fn () => $client->updateOrder(Seed::postData()));
         $this->assertInstanceOf(AuthException::class, $e);
         $this->assertSame(30, $e->getCode());
+        $this->assertSame(401, $e->httpStatus());
         $this->assertStringContainsString('401', $e->getMessage());
         $this->assertSame([], $this->sandbox->state()['orders']);
     }
@@ -170,6 +172,7 @@ final class BadInputTest extends SandboxTestCase
         $this->assertInstanceOf(TimeoutException::class, $e);
         $this->assertInstanceOf(NetworkException::class, $e, 'a timeout is a network failure');
         $this->assertSame(21, $e->getCode());
+        $this->assertSame(0, $e->httpStatus());
         $this->assertLessThan(1.5, $elapsed, "gave up after {$elapsed}s");
         $this->assertGreaterThan(0.9, $elapsed);
     }
@@ -180,13 +183,58 @@ final class BadInputTest extends SandboxTestCase
         $this->sandbox->fault(['mode' => 'status', 'code' => 501, 'times' => 1]); // not retryable
         $e = $this->thrownBy(fn () => $client->updateOrder(Seed::postData()));
         $this->assertInstanceOf(ServerException::class, $e);
+        $this->assertSame(501, $e->httpStatus());
         $this->assertStringContainsString('501', $e->getMessage());
 
         $this->sandbox->fault(['mode' => 'status', 'code' => 422, 'times' => 1]);
         $e = $this->thrownBy(fn () => $client->updateOrder(Seed::postData()));
         $this->assertInstanceOf(RejectedException::class, $e);
         $this->assertSame(31, $e->getCode());
+        $this->assertSame(422, $e->httpStatus());
         $this->assertStringContainsString('422', $e->getMessage());
+    }
+
+    /** @dataProvider httpFaults */
+    public function testHttpStatusOfEachAnswer(array $fault, array $options, string $class, int $httpStatus, int $requests): void
+    {
+        $this->sandbox->fault($fault);
+        $e = $this->thrownBy(fn () => $this->client($options)->updateOrder(Seed::postData()));
+        $this->sandbox->fault(['mode' => 'none']);
+        $this->assertInstanceOf($class, $e);
+        $this->assertSame($httpStatus, $e->httpStatus());
+        $this->assertStringContainsString("(HTTP $httpStatus)", $e->getMessage());
+        $this->assertCount($requests, $this->sandbox->requests());
+    }
+
+    public static function httpFaults(): array
+    {
+        return [
+            'permanent 503, retried' => [['mode' => 'status', 'code' => 503], [], ServerException::class, 503, 3],
+            '400' => [['mode' => 'status', 'code' => 400], [], RejectedException::class, 400, 1],
+            '403' => [['mode' => 'status', 'code' => 403], [], AuthException::class, 403, 1],
+            'permanent 429' => [['mode' => 'retry_after', 'code' => 429, 'retry_after' => '0'], ['max_attempts' => 2], RejectedException::class, 429, 2],
+        ];
+    }
+
+    public function testHttpStatusOfAFailingFlush(): void
+    {
+        $client = $this->client(['spool_dir' => Php::tempDir('spread-php-spool-'), 'max_attempts' => 1]);
+        $this->sandbox->fault(['mode' => 'status', 'code' => 502]);
+        $this->assertTrue($client->updateOrder(Seed::postData())->queued());
+        $e = $this->thrownBy(fn () => $client->flush());
+        $this->sandbox->fault(['mode' => 'none']);
+        $this->assertInstanceOf(ServerException::class, $e);
+        $this->assertSame(502, $e->httpStatus());
+    }
+
+    public function testFailuresThatAreNoAnswerHaveNoHttpStatus(): void
+    {
+        $e = $this->thrownBy(fn () => (new Order())->orderState(7));
+        $this->assertSame(0, $e->httpStatus());
+        $e = $this->thrownBy(fn () => new Client('PUBLIC_KEY', self::SECRET, ['base_url' => 'not a url']));
+        $this->assertSame(0, $e->httpStatus());
+        $this->assertSame(0, (new \Spread\InternalException('x'))->httpStatus());
+        $this->assertSame(504, Exception::fromStatus(32, 'x', 504)->httpStatus());
     }
 
     public function testRefusedRedirectIsARedirectError(): void
@@ -233,6 +281,18 @@ final class BadInputTest extends SandboxTestCase
         $e = $this->thrownBy(fn () => new Client('PUBLIC_KEY', "PRIV\0"));
         $this->assertInstanceOf(ConfigException::class, $e);
         $this->assertSame('private_key: contains a NUL byte', $e->getMessage());
+    }
+
+    public function testAKeyThatIsNotUtf8IsInvalidUtf8AsLibspreadSays(): void
+    {
+        // spread_client_new returns NULL for every failure: spread_last_status tells which.
+        $e = $this->thrownBy(fn () => new Client('PUBLIC_KEY', self::SECRET . "\xFF"));
+        $this->assertInstanceOf(InvalidUtf8Exception::class, $e);
+        $this->assertSame(11, $e->getCode());
+        $this->assertStringStartsWith('private_key: not valid UTF-8', $e->getMessage());
+        $e = $this->thrownBy(fn () => new Client("\xC3", self::SECRET));
+        $this->assertInstanceOf(InvalidUtf8Exception::class, $e);
+        $this->assertStringStartsWith('public_key: not valid UTF-8', $e->getMessage());
     }
 
     public function testPlainHttpToARemoteHostNeedsTheOptIn(): void

@@ -107,6 +107,9 @@ final class FpmPreloadTest extends SandboxTestCase
         $this->assertSame('FFI\Exception: FFI API is restricted by "ffi.enable" configuration directive', $report['cdef'],
             'request code may not use FFI: only the preloaded binding can');
         $this->assertSame('10', $this->storedOrder($orderId)['order_state']);
+        $this->assertSame([0, 0], $report['batch'], 'sendMany works in the preloaded scope');
+        $this->storedOrder("$orderId-B1");
+        $this->storedOrder("$orderId-B2");
     }
 
     private function workDir(): string

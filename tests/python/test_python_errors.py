@@ -215,13 +215,23 @@ def test_lone_surrogate_is_invalid_utf8_naming_the_field():
 
 
 def test_keys_that_cannot_cross_are_config_errors_without_the_key():
-    for bad in ("", "ab\x00cd" + SECRET, "ab\ncd" + SECRET, "\ud800" + SECRET):
+    for bad in ("", "ab\x00cd" + SECRET, "ab\ncd" + SECRET):
         with pytest.raises(spread.ConfigError) as info:
             spread.Client("PUBLIC_KEY", bad)
         assert str(info.value).startswith("private_key: ")
+        assert info.value.status == 14 and info.value.http_status is None
         no_secret(info.value)
     with pytest.raises(spread.ConfigError, match="^public_key: must not contain ':'"):
         spread.Client("PUB:LIC", SECRET)
+
+
+def test_a_key_that_is_not_utf8_is_invalid_utf8_as_libspread_says():
+    """spread_client_new returns NULL for every failure: spread_last_status tells which."""
+    for public, private, named in (("PUBLIC_KEY", "\ud800" + SECRET, "private_key"), ("\udcff", SECRET, "public_key")):
+        with pytest.raises(spread.InvalidUtf8Error, match=f"^{named}: not valid UTF-8") as info:
+            spread.Client(public, private)
+        assert info.value.status == 11 and not isinstance(info.value, spread.ConfigError)
+        no_secret(info.value)
 
 
 # ----------------------------------------------------------------------------- configuration
@@ -276,6 +286,7 @@ def test_unreachable_server_is_a_network_error():
             client.update_order(minimal_order())
     assert type(info.value) is spread.NetworkError and isinstance(info.value, ConnectionError)
     assert f"127.0.0.1:{port}" in str(info.value)
+    assert info.value.http_status is None  # no answer at all
     no_secret(info.value)
 
 
@@ -284,7 +295,7 @@ def test_wrong_keys_are_an_auth_error_without_the_key(sb):
         with pytest.raises(spread.AuthError) as info:
             client.update_order(minimal_order())
     assert str(info.value).startswith("SPREAD refused the API keys (HTTP 401)")
-    assert info.value.status == 30
+    assert info.value.status == 30 and info.value.http_status == 401
     no_secret(info.value)
     assert all(SECRET not in r["raw"].decode() for r in sb.requests())
     assert sb.state()["orders"] == {}
@@ -300,6 +311,7 @@ def test_slow_server_times_out_on_time(sb):
     assert 0.9 <= elapsed < 1.5, elapsed
     assert isinstance(info.value, builtins.TimeoutError) and info.value.status == 21
     assert "within 1000 ms" in str(info.value)
+    assert info.value.http_status is None
     no_secret(info.value, sb.private_key)
 
 
@@ -313,8 +325,40 @@ def test_http_errors(sb, code, error):
         with pytest.raises(error) as info:
             client.update_order(minimal_order())
     assert f"(HTTP {code})" in str(info.value)
+    assert info.value.http_status == code
     assert len(sb.requests()) == 1
     no_secret(info.value, sb.private_key)
+
+
+def test_http_status_of_a_permanent_fault_after_the_retries(sb, client):
+    sb.fault(mode="status", code=503)
+    with pytest.raises(spread.ServerError) as info:
+        client.update_order(minimal_order())
+    assert (info.value.status, info.value.http_status) == (32, 503)
+    assert len(sb.requests()) == 3  # 3 attempts by default, the last one's status is kept
+    sb.fault(mode="retry_after", code=429, retry_after="0")
+    with pytest.raises(spread.RejectedError) as info:
+        client.update_order(minimal_order())
+    assert (info.value.status, info.value.http_status) == (31, 429)
+    with pytest.raises(spread.MissingFieldError) as info:  # a later failure that is no answer
+        client.update_order({"customer_email": "a@b.c"})
+    assert info.value.http_status is None
+
+
+def test_http_status_of_a_failing_flush(sb, tmp_path):
+    with spread.Client(sb.public_key, sb.private_key, base_url=sb.base_url, spool_dir=tmp_path,
+                       max_attempts=1) as client:
+        sb.fault(mode="status", code=502)
+        assert client.update_order(minimal_order()).queued
+        with pytest.raises(spread.ServerError) as info:
+            client.flush()
+    assert info.value.http_status == 502 and info.value.flush_result == (0, 1)
+
+
+def test_http_status_is_none_unless_given():
+    assert spread.SpreadError("x").http_status is None
+    assert spread.errors.error_for_status(32, "x", 0).http_status is None
+    assert spread.errors.error_for_status(32, "x", 504).http_status == 504
 
 
 def test_passing_failures_are_retried(sb, client):

@@ -27,6 +27,9 @@ final class Client
         'base_url', 'max_attempts', 'spool_dir',
     ];
 
+    /** The most threads one sendMany() may use (libspread's limit). */
+    public const MAX_CONCURRENCY = 32;
+
     private readonly Library $lib;
     private readonly CData $handle;
 
@@ -52,7 +55,7 @@ final class Client
         }
         $handle = $ffi->spread_client_new($publicKey, $privateKey);
         if ($handle === null || \FFI::isNull($handle)) {
-            throw Exception::fromStatus($ffi->spread_last_status(), $ffi->spread_last_error());
+            throw $this->lib->lastFailure($ffi->spread_last_status());
         }
         $this->handle = $handle;
         try {
@@ -95,6 +98,118 @@ final class Client
             return new Response($ffi->spread_response_status($out), $ffi->spread_response_body($out));
         } finally {
             $ffi->spread_response_free($out);
+        }
+    }
+
+    /**
+     * Sends several orders at once, on up to $concurrency threads (1 to 32), and
+     * blocks until each one is delivered, queued (with spool_dir) or failed. Each
+     * goes as send() would send it (validation, retries, spool); when SPREAD asks
+     * to wait (429/503 with Retry-After) all the senders wait together.
+     *
+     * $orders holds Spread\Order objects and/or seed-shaped $post_data arrays (as
+     * updateOrder() takes them). A failed order stops nothing and throws nothing:
+     * the BatchResult gives, for each key of $orders, a SendResult (delivered,
+     * queued, or failed with the exception send() would have thrown, its message
+     * starting with "orders[<key>]: "). An array that Order::fromArray() refuses is
+     * not sent and fails alone. libspread details the first failed order only
+     * (message and httpStatus()); a later failure has its status, a missing
+     * field's message, and otherwise the status name.
+     *
+     * @param array<int|string, Order|array<mixed>> $orders
+     * @throws \TypeError for an element that is neither an Order nor an array (nothing is sent)
+     * @throws ConfigException for a concurrency out of range, or an Order built with another library
+     */
+    public function sendMany(array $orders, int $concurrency = 8): BatchResult
+    {
+        if ($concurrency < 1 || $concurrency > self::MAX_CONCURRENCY) {
+            throw new ConfigException("concurrency: $concurrency is out of range (1 to " . self::MAX_CONCURRENCY . ')');
+        }
+        foreach ($orders as $key => $order) {
+            if (!$order instanceof Order && !is_array($order)) {
+                throw new \TypeError(sprintf('%s::sendMany(): orders[%s] must be of type %s|array, %s given', self::class, $key, Order::class, get_debug_type($order)));
+            }
+        }
+        $results = []; // the caller's key => SendResult
+        $keys = [];    // position in the native batch => the caller's key
+        $handles = []; // position in the native batch => the order's handle
+        $built = [];   // orders made here from arrays: kept alive until libspread is done with them
+        foreach ($orders as $key => $order) {
+            if (is_array($order)) {
+                try {
+                    $order = $built[] = Order::fromArray($order, $this->lib);
+                } catch (Exception $e) { // bad data in this one: it fails alone
+                    $results[$key] = new SendResult($key, $e->getCode(), Exception::fromStatus($e->getCode(), "orders[$key]: " . $e->getMessage(), $e->httpStatus(), $e));
+                    continue;
+                }
+            }
+            $keys[] = $key;
+            $handles[] = $order->handle($this->lib);
+        }
+        if ($handles !== []) {
+            $this->sendBatch($keys, $handles, $concurrency, $results);
+        }
+        $ordered = [];
+        foreach (array_keys($orders) as $key) {
+            $ordered[$key] = $results[$key];
+        }
+        return new BatchResult($ordered);
+    }
+
+    /**
+     * One spread_send_many call; fills $results for each key of $keys.
+     *
+     * @param list<int|string> $keys
+     * @param list<CData> $handles
+     * @param array<int|string, SendResult> $results
+     */
+    private function sendBatch(array $keys, array $handles, int $concurrency, array &$results): void
+    {
+        $ffi = $this->lib->ffi;
+        $n = count($handles);
+        $batch = $ffi->new("const SpreadOrder *[$n]");
+        $statuses = $ffi->new("int[$n]");
+        foreach ($handles as $k => $handle) {
+            $batch[$k] = $handle;
+            $statuses[$k] = -1; // not written: the call itself failed
+        }
+        $status = $this->lib->call('spread_send_many', $this->handle, $batch, $n, $concurrency, $statuses);
+        $detail = null; // libspread's message and HTTP status for the first failed order
+        if ($status !== Exception::OK && $status !== Exception::QUEUED) {
+            $detail = [$ffi->spread_last_error(), $ffi->spread_last_http_status()];
+        }
+        $first = null;
+        foreach ($keys as $k => $key) {
+            $code = $statuses[$k];
+            if ($code === Exception::OK || $code === Exception::QUEUED) {
+                $results[$key] = new SendResult($key, $code);
+                continue;
+            }
+            if ($code < 0) {
+                $code = $status;
+            }
+            if ($first === null && $detail !== null) {
+                $first = $key;
+                [$message, $httpStatus] = $detail;
+                $own = "orders[$k]: "; // libspread's index is into the native batch
+                if (str_starts_with($message, $own)) {
+                    $message = substr($message, strlen($own));
+                }
+                $e = Exception::fromStatus($code, "orders[$key]: $message", $httpStatus);
+            } elseif ($code === Exception::MISSING_FIELD && $ffi->spread_order_validate($handles[$k]) === Exception::MISSING_FIELD) {
+                $e = $this->lib->lastFailure($code, "orders[$key]: ");
+            } else {
+                $e = Exception::fromStatus($code, sprintf(
+                    'orders[%s]: %s (libspread details the first failed order only: orders[%s])',
+                    $key,
+                    $ffi->spread_status_name($code),
+                    $first,
+                ));
+            }
+            $results[$key] = new SendResult($key, $code, $e);
+        }
+        if ($detail !== null && $first === null) { // a failure of the call, not of an order
+            throw Exception::fromStatus($status, $detail[0], $detail[1]);
         }
     }
 

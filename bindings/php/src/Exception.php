@@ -6,8 +6,9 @@ namespace Spread;
 
 /**
  * Base of every libspread failure. getCode() is the C status (SpreadStatus),
- * getMessage() the library's own message naming the field or the cause.
- * Messages never contain the private key.
+ * getMessage() the library's own message naming the field or the cause,
+ * httpStatus() the HTTP status SPREAD answered (401, 429, 503...) or 0 when
+ * the failure was not an answer. Messages never contain the private key.
  */
 abstract class Exception extends \RuntimeException
 {
@@ -47,15 +48,29 @@ abstract class Exception extends \RuntimeException
     /** The C status this class stands for (getCode() unless told otherwise). */
     public const STATUS = self::PANIC;
 
-    public function __construct(string $message = '', ?int $code = null, ?\Throwable $previous = null)
+    private int $httpStatus = 0;
+
+    public function __construct(string $message = '', ?int $code = null, ?\Throwable $previous = null, int $httpStatus = 0)
     {
         parent::__construct($message, $code ?? static::STATUS, $previous);
+        $this->httpStatus = $httpStatus;
     }
 
-    /** The exception for a failed libspread call. */
-    public static function fromStatus(int $status, string $message): self
+    /** The exception for a failed libspread call (and the HTTP status SPREAD answered, if any). */
+    public static function fromStatus(int $status, string $message, int $httpStatus = 0, ?\Throwable $previous = null): self
     {
         $class = self::CLASSES[$status] ?? InternalException::class;
-        return new $class($message, $status);
+        return new $class($message, $status, $previous, $httpStatus);
+    }
+
+    /**
+     * The HTTP status SPREAD answered in this failure: 401/403 (AuthException),
+     * 400, 422, 429... (RejectedException), 500, 503... (ServerException), the
+     * last attempt's when retried; 0 when the failure was not an answer
+     * (network, timeout, validation, configuration).
+     */
+    public function httpStatus(): int
+    {
+        return $this->httpStatus;
     }
 }

@@ -86,8 +86,18 @@ final class Library
     public function check(int $status): void
     {
         if ($status !== Exception::OK && $status !== Exception::QUEUED) {
-            throw Exception::fromStatus($status, $this->ffi->spread_last_error());
+            throw $this->lastFailure($status);
         }
+    }
+
+    /**
+     * The exception for a libspread call that just failed with $status: this
+     * thread's message (spread_last_error) and HTTP status (spread_last_http_status).
+     * Build it right after the failing call, before any other libspread call.
+     */
+    public function lastFailure(int $status, string $prefix = ''): Exception
+    {
+        return Exception::fromStatus($status, $prefix . $this->ffi->spread_last_error(), $this->ffi->spread_last_http_status());
     }
 
     /**

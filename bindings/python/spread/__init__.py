@@ -15,7 +15,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from . import _native
-from .client import Client, FlushResult, Response
+from .client import MAX_CONCURRENCY, Client, FlushResult, Response, SendResult
 from .errors import (ApiError, AuthError, ClosedError, ConfigError, InternalError,
                      InvalidUtf8Error, InvalidValueError, LibraryError, MissingFieldError,
                      NetworkError, RedirectError, RejectedError, ServerError, SpoolIOError,
@@ -23,7 +23,7 @@ from .errors import (ApiError, AuthError, ClosedError, ConfigError, InternalErro
 from .order import Order, field_names
 
 __all__ = [
-    "Client", "Order", "Response", "FlushResult", "field_names", "library_path",
+    "Client", "Order", "Response", "FlushResult", "SendResult", "MAX_CONCURRENCY", "field_names", "library_path",
     "library_version", "SpreadError", "LibraryError", "ClosedError", "InvalidUtf8Error",
     "InvalidValueError", "MissingFieldError", "ConfigError", "NetworkError", "TimeoutError",
     "TlsError", "RedirectError", "ApiError", "AuthError", "RejectedError", "ServerError",

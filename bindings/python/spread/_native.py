@@ -71,6 +71,10 @@ _OPTIONAL_PROTOTYPES: Dict[str, Tuple[object, List[object]]] = {
     "spread_client_set_max_attempts": (c_int, [_PTR, c_uint32]),
     "spread_flush": (c_int, [_PTR, POINTER(c_size_t), POINTER(c_size_t)]),
     "spread_spool_pending": (c_int, [_PTR, POINTER(c_size_t)]),
+    # The last failure's status and HTTP status, and bulk sending: newer still.
+    "spread_last_status": (c_int, []),
+    "spread_last_http_status": (c_uint16, []),
+    "spread_send_many": (c_int, [_PTR, POINTER(_PTR), c_size_t, c_uint32, POINTER(c_int)]),
 }
 
 
@@ -172,16 +176,41 @@ def last_error() -> str:
     return _text(lib().spread_last_error())
 
 
+def last_status() -> Optional[int]:
+    """This thread's last failure's status (SPREAD_OK before any); None with a library
+    too old to say."""
+    fn = getattr(lib(), "spread_last_status", None)
+    return None if fn is None else fn()
+
+
+def last_http_status() -> Optional[int]:
+    """The HTTP status SPREAD answered in this thread's last failure (401, 429, 503...);
+    None when that failure was not an answer, or the library is too old to say."""
+    fn = getattr(lib(), "spread_last_http_status", None)
+    return (fn() or None) if fn is not None else None
+
+
+def last_failure(status: int) -> SpreadError:
+    """The SpreadError for a call that just failed with `status`, with this thread's
+    message and HTTP status: build it right after the failing call."""
+    return error_for_status(status, last_error(), last_http_status())
+
+
 def check(status: int) -> int:
     """Passes SPREAD_OK and SPREAD_QUEUED through; raises the matching SpreadError otherwise."""
     if status in (SPREAD_OK, SPREAD_QUEUED):
         return status
-    raise error_for_status(status, last_error())
+    raise last_failure(status)
 
 
 def fail(error: Type[SpreadError] = InvalidValueError) -> SpreadError:
-    """The error for a function that returned NULL (it sets a message but no status)."""
-    return error(last_error())
+    """The error for a function that returned NULL: the class of spread_last_status()
+    (e.g. InvalidUtf8Error for a key that is not UTF-8), or `error` when the library
+    cannot tell."""
+    status = last_status()
+    if not status or status in (SPREAD_OK, SPREAD_QUEUED):
+        return error(last_error())
+    return last_failure(status)
 
 
 def to_c(value: object, field: str, error: Type[SpreadError] = InvalidValueError) -> bytes:

@@ -2,18 +2,24 @@
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import json
 import math
 import os
 from dataclasses import dataclass
-from typing import Any, Mapping, NamedTuple, Optional, TypeVar, Union
+from typing import Any, Dict, Iterable, List, Mapping, NamedTuple, Optional, Tuple, TypeVar, Union
 
 from . import _native as native
-from .errors import ConfigError, SpreadError
+from .errors import ClosedError, ConfigError, InvalidValueError, SpreadError, error_for_status
 from .order import Order
 
-__all__ = ["Client", "Response", "FlushResult"]
+__all__ = ["Client", "Response", "FlushResult", "SendResult", "MAX_CONCURRENCY"]
+
+#: The most threads one send_many() may use (libspread's limit).
+MAX_CONCURRENCY = 32
+
+_MISSING_FIELD = 13
 
 _C = TypeVar("_C", bound="Client")
 PathLike = Union[str, "os.PathLike[str]"]
@@ -31,6 +37,37 @@ class Response:
     def json(self) -> Any:
         """The body parsed as JSON (SPREAD answers ``{"status": "ok", ...}``)."""
         return json.loads(self.body)
+
+
+@dataclass(frozen=True)
+class SendResult:
+    """What became of one order of Client.send_many().
+
+    ``index`` is the order's position in the list given; ``status`` the libspread status,
+    as send() would have met it: 0 (SPREAD_OK) delivered, 1 (SPREAD_QUEUED) spooled for
+    flush(), otherwise the code of ``error``, the SpreadError send() would have raised
+    (its message starts with ``orders[index]: ``). There is no HTTP status or body per
+    order: libspread returns none for the orders of a batch.
+    """
+
+    index: int
+    status: int
+    error: Optional[SpreadError] = None
+
+    @property
+    def delivered(self) -> bool:
+        """SPREAD accepted the order (a 2xx)."""
+        return self.status == native.SPREAD_OK
+
+    @property
+    def queued(self) -> bool:
+        """Not delivered now, but spooled on disk for flush()."""
+        return self.status == native.SPREAD_QUEUED
+
+    @property
+    def failed(self) -> bool:
+        """Neither delivered nor queued: see ``error``."""
+        return self.error is not None
 
 
 class FlushResult(NamedTuple):
@@ -89,7 +126,7 @@ class Client:
         ptr = lib.spread_client_new(native.to_c(public_key, "public_key", ConfigError),
                                     native.to_c(private_key, "private_key", ConfigError))
         if not ptr:
-            raise native.fail(ConfigError)
+            raise native.fail(ConfigError)  # InvalidUtf8Error for "\ud800", ConfigError for ""
         self._handle = native.Handle(ptr, lib.spread_client_free, "Client", exclusive=False)
         try:
             if not isinstance(allow_insecure_http, bool):
@@ -167,6 +204,108 @@ class Client:
         """Sends the seed's ``$post_data`` given as a dict (see Order.from_dict)."""
         with Order.from_dict(post_data) as order:
             return self.send(order)
+
+    def send_many(self, orders: Iterable[Union[Order, Mapping[str, Any]]],
+                  concurrency: int = 8) -> List[SendResult]:
+        """Sends `orders` (spread.Order objects, or dicts as update_order() takes them) on
+        up to `concurrency` threads (1 to 32) and blocks until each one is delivered,
+        queued (with a spool) or failed. Returns one SendResult per order, in order; a
+        failed order does not stop the others, and nothing is raised for it.
+
+        Each order goes as send() would send it (validation, retries, Retry-After, spool);
+        when SPREAD asks to wait (429/503 Retry-After), all the senders wait together. A
+        dict that Order.from_dict refuses (InvalidValueError...) is not sent and fails
+        alone. Raised before anything is sent: TypeError for an item that is neither an
+        Order nor a dict (or a dict with a value of the wrong type), ConfigError for a
+        concurrency out of range, ClosedError for a closed Order or client.
+
+        libspread details the first failed order only (message and ``http_status``); a
+        later failure has its status, a missing field's message, and else the status name.
+        Other threads keep running meanwhile (the GIL is released); the Orders are held for
+        the call, so a thread changing one of them waits for it to end.
+        """
+        fn = native.require("spread_send_many", "send_many()")
+        if isinstance(concurrency, bool) or not isinstance(concurrency, int):
+            raise TypeError(f"concurrency: expected int, got {type(concurrency).__name__}")
+        if not 1 <= concurrency <= MAX_CONCURRENCY:
+            raise ConfigError(f"concurrency: {concurrency} is out of range (1 to {MAX_CONCURRENCY})")
+        if isinstance(orders, (str, bytes, Mapping)) or not isinstance(orders, Iterable):
+            raise TypeError("send_many() expects a list of spread.Order or dicts, got "
+                            f"{type(orders).__name__}" + (" (for one order use update_order())"
+                                                          if isinstance(orders, Mapping) else ""))
+        items = list(orders)
+        for i, item in enumerate(items):
+            if isinstance(item, Order):
+                if item.closed:
+                    raise ClosedError(f"orders[{i}]: this Order is closed")
+            elif not isinstance(item, Mapping):
+                raise TypeError(f"orders[{i}]: expected a spread.Order or a dict, got {type(item).__name__}")
+        results: List[Optional[SendResult]] = [None] * len(items)
+        built: List[Order] = []  # made here from dicts: closed at the end
+        batch: List[Tuple[int, Order]] = []
+        try:
+            for i, item in enumerate(items):
+                if isinstance(item, Order):
+                    batch.append((i, item))
+                    continue
+                try:
+                    order = Order.from_dict(item)
+                except SpreadError as e:  # bad data in this one: it fails alone
+                    error = type(e)(f"orders[{i}]: {e.message}", e.status, e.http_status)
+                    error.__cause__ = e
+                    results[i] = SendResult(i, e.status or InvalidValueError.code, error)
+                    continue
+                except TypeError as e:
+                    raise TypeError(f"orders[{i}]: {e}") from None
+                built.append(order)
+                batch.append((i, order))
+            if batch:
+                self._send_batch(fn, batch, concurrency, results)
+        finally:
+            for order in built:
+                order.close()
+        assert all(r is not None for r in results)
+        return results  # type: ignore[return-value]
+
+    def _send_batch(self, fn: Any, batch: List[Tuple[int, Order]], concurrency: int,
+                    results: List[Optional[SendResult]]) -> None:
+        """One spread_send_many call for `batch` ((index, order) pairs); fills `results`."""
+        lib = native.lib()
+        n = len(batch)
+        # Each distinct Order is held once (a list may repeat one), in a fixed order (by
+        # id) so that two threads sending overlapping batches cannot deadlock.
+        distinct = sorted({id(order): order for _, order in batch}.values(), key=id)
+        with contextlib.ExitStack() as held:
+            client = held.enter_context(self._handle.use())
+            ptrs: Dict[int, int] = {id(order): held.enter_context(order._handle.use()) for order in distinct}
+            array = (ctypes.c_void_p * n)(*(ptrs[id(order)] for _, order in batch))
+            statuses = (ctypes.c_int * n)(*([-1] * n))  # -1: not written (the call itself failed)
+            status = fn(client, array, n, concurrency, statuses)
+            detail = None  # libspread's message and HTTP status for the first failed order
+            if status not in (native.SPREAD_OK, native.SPREAD_QUEUED):
+                detail = (native.last_error(), native.last_http_status())
+            first: Optional[int] = None
+            for k, (i, order) in enumerate(batch):
+                code = statuses[k]
+                if code in (native.SPREAD_OK, native.SPREAD_QUEUED):
+                    results[i] = SendResult(i, code)
+                    continue
+                if code < 0:
+                    code = status
+                if first is None and detail is not None:
+                    first = i
+                    message, http_status = detail
+                    own = f"orders[{k}]: "  # libspread's index is into this batch
+                    message = message[len(own):] if message.startswith(own) else message
+                    error = error_for_status(code, f"orders[{i}]: {message}", http_status)
+                elif code == _MISSING_FIELD and lib.spread_order_validate(ptrs[id(order)]) == _MISSING_FIELD:
+                    error = error_for_status(code, f"orders[{i}]: {native.last_error()}")
+                else:
+                    error = error_for_status(code, f"orders[{i}]: {native.status_name(code)} (libspread "
+                                                   f"details the first failed order only: orders[{first}])")
+                results[i] = SendResult(i, code, error)
+            if detail is not None and first is None:  # a failure of the call, not of an order
+                raise error_for_status(status, detail[0], detail[1])
 
     # ------------------------------------------------------------------ the spool
     def flush(self) -> FlushResult:

@@ -26,12 +26,16 @@ class SpreadError(Exception):
     code: ClassVar[Optional[int]] = None
     #: Set by Client.flush() when it stops on this error: (delivered, remaining) so far.
     flush_result: Optional[Tuple[int, int]] = None
+    #: The HTTP status SPREAD answered (401, 429, 503...), or None when the failure was
+    #: not an answer (network, validation, configuration).
+    http_status: Optional[int] = None
 
-    def __init__(self, message: str, status: Optional[int] = None) -> None:
+    def __init__(self, message: str, status: Optional[int] = None, http_status: Optional[int] = None) -> None:
         # One argument only: the OSError-based subclasses would read (errno, strerror) from two.
         super().__init__(message)
         self.message = message
         self.status = self.code if status is None else status
+        self.http_status = http_status or None
 
     def __str__(self) -> str:
         return self.message
@@ -140,8 +144,9 @@ _BY_STATUS: Dict[int, Type[SpreadError]] = {
 }
 
 
-def error_for_status(status: int, message: str) -> SpreadError:
-    """The exception for a failing status; a number this binding does not know (a newer
-    library) gives a plain SpreadError that still carries it."""
+def error_for_status(status: int, message: str, http_status: Optional[int] = None) -> SpreadError:
+    """The exception for a failing status (and the HTTP status SPREAD answered, if any);
+    a number this binding does not know (a newer library) gives a plain SpreadError that
+    still carries it."""
     cls = _BY_STATUS.get(status, SpreadError)
-    return cls(message or f"libspread failed with status {status}", status)
+    return cls(message or f"libspread failed with status {status}", status, http_status)

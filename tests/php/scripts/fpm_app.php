@@ -2,8 +2,9 @@
 /*
  * The application script FpmPreloadTest runs inside php-fpm: sends an order
  * through the preloaded binding (no require of the binding: the classes come
- * from opcache.preload) and reports, as JSON, what happened and whether plain
- * request code may call FFI::cdef (it must not under ffi.enable=preload).
+ * from opcache.preload), then two more with sendMany(), and reports, as JSON,
+ * what happened and whether plain request code may call FFI::cdef (it must
+ * not under ffi.enable=preload).
  * FastCGI params: SANDBOX_URL (API base URL), ORDER_ID.
  */
 
@@ -19,6 +20,13 @@ try {
     $client = new Spread\Client('PUBLIC_KEY', 'PRIVATE_KEY', ['base_url' => $_SERVER['SANDBOX_URL']]);
     $response = $client->updateOrder($postData);
     $report += ['status' => $response->status(), 'body' => $response->body(), 'library' => Spread\Library::get()->path];
+    // sendMany builds its native arrays with FFI::new in the preloaded scope.
+    $batch = [];
+    foreach (['B1', 'B2'] as $suffix) {
+        $postData['data']['order_idorder'] = $postData['request']['order_idorder'] = "{$_SERVER['ORDER_ID']}-$suffix";
+        $batch[] = $suffix === 'B1' ? $postData : Spread\Order::fromArray($postData);
+    }
+    $report['batch'] = $client->sendMany($batch, 2)->statuses();
 } catch (Throwable $e) {
     $report['error'] = get_class($e) . ': ' . $e->getMessage();
 }
