@@ -10,6 +10,8 @@ use std::sync::{LazyLock, Mutex};
 use std::time::{Duration, Instant, SystemTime};
 
 use ureq::tls::{parse_pem, PemItem, RootCerts, TlsConfig};
+use ureq::unversioned::resolver::{DefaultResolver, ResolvedSocketAddrs, Resolver};
+use ureq::unversioned::transport::{DefaultConnector, NextTimeout};
 use url::Url;
 
 use crate::auth::{self, DigestChallenge};
@@ -78,6 +80,8 @@ pub struct Client {
     settings: Settings,
     agent: ureq::Agent,
     spool: Option<Spool>,
+    /// `<base_url>/updateOrder`, parsed once per base URL rather than per send.
+    order_url: Url,
 }
 
 impl std::fmt::Debug for Client {
@@ -214,7 +218,53 @@ fn build_agent(s: &Settings) -> Result<ureq::Agent> {
         .max_idle_connections(64)
         .max_idle_connections_per_host(MAX_CONCURRENCY)
         .build();
-    Ok(config.new_agent())
+    Ok(ureq::Agent::with_parts(config, DefaultConnector::default(), CachingResolver::default()))
+}
+
+/// How long a resolved host name is reused for new connections.
+const DNS_TTL: Duration = Duration::from_secs(30);
+
+/// ureq's default resolver runs on every request, even when a pooled connection
+/// is reused, and, with a timeout set (always, here), in a new thread: a thread
+/// spawned and joined per send, and a DNS lookup per send for a host name. This
+/// one parses IP literals in place and remembers names for DNS_TTL.
+/// (`ureq::unversioned` may change in a minor release: Cargo.toml pins ureq 3.5.)
+#[derive(Debug, Default)]
+struct CachingResolver {
+    inner: DefaultResolver,
+    cache: Mutex<HashMap<String, (Instant, ResolvedSocketAddrs)>>,
+}
+
+impl Resolver for CachingResolver {
+    fn resolve(
+        &self,
+        uri: &ureq::http::Uri,
+        config: &ureq::config::Config,
+        timeout: NextTimeout,
+    ) -> std::result::Result<ResolvedSocketAddrs, ureq::Error> {
+        let port = uri.port_u16().or_else(|| match uri.scheme_str() {
+            Some("https") => Some(443),
+            Some("http") => Some(80),
+            _ => None,
+        });
+        let (Some(host), Some(port)) = (uri.host(), port) else {
+            return self.inner.resolve(uri, config, timeout);
+        };
+        if let Ok(ip) = host.trim_start_matches('[').trim_end_matches(']').parse::<std::net::IpAddr>() {
+            let mut addrs = self.empty();
+            addrs.push(std::net::SocketAddr::new(ip, port));
+            return Ok(addrs);
+        }
+        let key = format!("{host}:{port}");
+        if let Some((at, addrs)) = self.cache.lock().unwrap_or_else(|p| p.into_inner()).get(&key) {
+            if at.elapsed() < DNS_TTL {
+                return Ok(addrs.clone());
+            }
+        }
+        let addrs = self.inner.resolve(uri, config, timeout)?;
+        self.cache.lock().unwrap_or_else(|p| p.into_inner()).insert(key, (Instant::now(), addrs.clone()));
+        Ok(addrs)
+    }
 }
 
 /// Senders of one `send_many` wait together after a 429 or 503 Retry-After,
@@ -255,6 +305,11 @@ impl Answer {
         e.retry_after = self.retry_after;
         e
     }
+}
+
+fn join_endpoint(base: &Url, endpoint: &str) -> Result<Url> {
+    let base = base.as_str().trim_end_matches('/');
+    Url::parse(&format!("{base}/{endpoint}")).map_err(|e| Error::config("base_url", format!("cannot append {endpoint}: {e}")))
 }
 
 fn same_origin(a: &Url, b: &Url) -> bool {
@@ -316,16 +371,20 @@ impl Client {
             basic: auth::basic(public_key, private_key),
             public_key: public_key.to_owned(),
             private_key: private_key.to_owned(),
-            settings,
             spool: None,
+            order_url: join_endpoint(&settings.base_url, UPDATE_ORDER)?,
+            settings,
         })
     }
 
-    /// Applies `change` to a copy of the settings and keeps it only if a new agent builds.
+    /// Applies `change` to a copy of the settings and keeps it only if it
+    /// all holds together (an agent builds, the endpoint URL parses).
     fn reconfigure(&mut self, change: impl FnOnce(&mut Settings) -> Result<()>) -> Result<()> {
         let mut next = self.settings.clone();
         change(&mut next)?;
+        let order_url = join_endpoint(&next.base_url, UPDATE_ORDER)?;
         self.agent = shared_agent(&next)?;
+        self.order_url = order_url;
         self.settings = next;
         Ok(())
     }
@@ -580,8 +639,10 @@ impl Client {
     }
 
     fn endpoint_url(&self, endpoint: &str) -> Result<Url> {
-        let base = self.settings.base_url.as_str().trim_end_matches('/');
-        Url::parse(&format!("{base}/{endpoint}")).map_err(|e| Error::config("base_url", format!("cannot append {endpoint}: {e}")))
+        if endpoint == UPDATE_ORDER {
+            return Ok(self.order_url.clone());
+        }
+        join_endpoint(&self.settings.base_url, endpoint)
     }
 
     /// POSTs an already encoded form body to `endpoint` under the base URL,

@@ -33,19 +33,48 @@ impl From<&str> for Key {
     }
 }
 
-/// PHP's `urlencode` applied to `bytes`, appended to `out`.
+/// Bytes PHP's `urlencode` keeps as they are: ASCII alphanumerics and `-_.`.
+const KEEP: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        t[b] = matches!(b as u8, b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.');
+        b += 1;
+    }
+    t
+};
+
+/// PHP's `urlencode` applied to `bytes`, appended to `out`: runs of kept bytes are
+/// copied at once.
 pub fn urlencode_into(out: &mut String, bytes: &[u8]) {
     const HEX: &[u8; 16] = b"0123456789ABCDEF";
-    for &b in bytes {
-        match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' => out.push(b as char),
-            b' ' => out.push('+'),
-            _ => {
-                out.push('%');
-                out.push(HEX[(b >> 4) as usize] as char);
-                out.push(HEX[(b & 15) as usize] as char);
-            }
+    let mut start = 0;
+    for (i, &b) in bytes.iter().enumerate() {
+        if KEEP[b as usize] {
+            continue;
         }
+        if start < i {
+            out.push_str(std::str::from_utf8(&bytes[start..i]).expect("kept bytes are ASCII"));
+        }
+        if b == b' ' {
+            out.push('+');
+        } else {
+            out.push('%');
+            out.push(HEX[(b >> 4) as usize] as char);
+            out.push(HEX[(b & 15) as usize] as char);
+        }
+        start = i + 1;
+    }
+    if start < bytes.len() {
+        out.push_str(std::str::from_utf8(&bytes[start..]).expect("kept bytes are ASCII"));
+    }
+}
+
+fn push_int(out: &mut String, i: i64) {
+    if (0..10).contains(&i) {
+        out.push((b'0' + i as u8) as char);
+    } else {
+        let _ = write!(out, "{i}");
     }
 }
 
@@ -99,9 +128,7 @@ pub fn php_float(v: f64) -> String {
 
 fn push_key(out: &mut String, key: &Key) {
     match key {
-        Key::Int(i) => {
-            let _ = write!(out, "{i}");
-        }
+        Key::Int(i) => push_int(out, *i),
         Key::Str(s) => urlencode_into(out, s.as_bytes()),
     }
 }
@@ -109,35 +136,43 @@ fn push_key(out: &mut String, key: &Key) {
 /// Appends `pairs` as PHP's `http_build_query` would, each key under
 /// `prefix` (already encoded, e.g. `data%5Badd_tag%5D`) when given.
 pub fn build_query_into(out: &mut String, prefix: Option<&str>, pairs: &[(Key, Value)]) {
+    let mut name = String::with_capacity(96);
+    if let Some(p) = prefix {
+        name.push_str(p);
+    }
+    walk(out, &mut name, prefix.is_some(), pairs);
+}
+
+/// One level of `build_query_into`; `name` holds the encoded key so far and is
+/// restored before returning.
+fn walk(out: &mut String, name: &mut String, nested: bool, pairs: &[(Key, Value)]) {
+    let len = name.len();
     for (key, value) in pairs {
-        let mut name = String::new();
-        if let Some(p) = prefix {
-            name.push_str(p);
+        if nested {
             name.push_str("%5B");
-            push_key(&mut name, key);
+            push_key(name, key);
             name.push_str("%5D");
         } else {
-            push_key(&mut name, key);
+            push_key(name, key);
         }
         match value {
-            Value::Array(items) => build_query_into(out, Some(&name), items),
+            Value::Array(items) => walk(out, name, true, items),
             scalar => {
                 if !out.is_empty() {
                     out.push('&');
                 }
-                out.push_str(&name);
+                out.push_str(name);
                 out.push('=');
                 match scalar {
                     Value::Str(s) => urlencode_into(out, s.as_bytes()),
-                    Value::Int(i) => {
-                        let _ = write!(out, "{i}");
-                    }
+                    Value::Int(i) => push_int(out, *i),
                     Value::Float(f) => urlencode_into(out, php_float(*f).as_bytes()),
                     Value::Bool(b) => out.push(if *b { '1' } else { '0' }),
                     Value::Array(_) => unreachable!("arrays are handled above"),
                 }
             }
         }
+        name.truncate(len);
     }
 }
 

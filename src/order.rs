@@ -189,7 +189,7 @@ impl Order {
     /// The exact body PHP's `http_build_query` gives for the seed's
     /// `$post_data`: `data[...]` in the order set, then `request[order_idorder]`.
     pub fn encode(&self) -> String {
-        let mut out = String::with_capacity(64 + 48 * self.data.len());
+        let mut out = String::with_capacity(2048);
         build_query_into(&mut out, Some("data"), &self.data);
         if let Some(id) = self.id() {
             let request = [(Key::from("order_idorder"), Value::Str(id.to_owned()))];

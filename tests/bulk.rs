@@ -145,3 +145,13 @@ fn a_batch_flushes_the_spool_first_and_then_sends_directly() {
     assert_eq!(log.len(), 13);
     assert!(log[0]["body"].as_str().unwrap().contains("waiting"), "the spooled order went first");
 }
+
+#[test]
+fn host_names_resolve_and_connections_are_kept() {
+    let (port, connections) = keep_alive_server(3);
+    let c = client(&format!("http://localhost:{port}/api"));
+    for i in 0..3 {
+        assert!(matches!(c.send(&order(&format!("named-{i}"), 10)), Ok(Sent::Delivered(_))));
+    }
+    assert_eq!(connections.load(Ordering::SeqCst), 1);
+}
