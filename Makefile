@@ -5,16 +5,16 @@ CARGO ?= cargo
 PYTHON ?= python3
 LIB := target/release/libspread.so
 
-.PHONY: all build setup headers demo test test-rust test-php test-python clean
+.PHONY: all build setup headers demo test test-rust test-php test-python clean bench
 
 all: build
 
 # Tools the demo and the tests need; .ci/setup installs them when one is missing.
 setup:
-	@for tool in php phpunit php-fpm8.2 cgi-fcgi valgrind cc c++ cmake pkg-config curl openssl; do \
-	  command -v $$tool >/dev/null || { echo "installing system tools ($$tool is missing)"; bash .ci/setup; break; }; \
+	@for tool in php phpunit php-fpm8.2 cgi-fcgi valgrind cc c++ cmake pkg-config curl openssl nginx wrk; do \
+	  command -v $$tool >/dev/null || [ -x /usr/sbin/$$tool ] || { echo "installing system tools ($$tool is missing)"; bash .ci/setup; break; }; \
 	done
-	@$(PYTHON) -c "import pytest" 2>/dev/null || $(PYTHON) -m pip install -q --disable-pip-version-check pytest
+	@$(PYTHON) -c "import pytest, requests" 2>/dev/null || $(PYTHON) -m pip install -q --disable-pip-version-check pytest requests
 
 build:
 	$(CARGO) build --release
@@ -58,3 +58,10 @@ install: build
 
 uninstall:
 	$(INSTALL_ENV) sh scripts/install.sh uninstall
+
+# `make bench`: libspread against the seed's curl block, Python's requests and a wrk
+# floor, on servers it starts on loopback (nginx with Basic auth, HTTP and HTTPS with a
+# test CA, a 20 ms link); prints one table of ratios with PASS/MISS against the targets,
+# writes bench/RESULTS.md and the raw numbers to bench/results/. See bench/README.md.
+bench: setup build
+	$(PYTHON) bench/run.py

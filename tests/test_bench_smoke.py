@@ -1,0 +1,71 @@
+"""`make bench` in smoke mode (bench/run.py --smoke): tiny counts, so it says nothing
+about speed; it checks that the whole benchmark runs end to end (its nginx, TLS test
+CA, delay proxy, every driver, criterion's build aside) and prints its table, that the
+server it measures against really checks the keys, that each side sends what it should
+on the wire (the seed: 2 requests and a new connection per order; libspread: 1 request,
+kept connections), and that its servers are gone afterwards."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+TOOLS = ("nginx", "wrk", "openssl", "php", "valgrind", "cc")
+
+
+def have(tool: str) -> bool:
+    return shutil.which(tool) is not None or (tool == "nginx" and Path("/usr/sbin/nginx").exists())
+
+
+def test_benchmark_runs_end_to_end_in_smoke_mode(tmp_path: Path, libspread: Path) -> None:
+    missing = [t for t in TOOLS if not have(t)]
+    if missing:
+        pytest.fail(f"the benchmark needs {', '.join(missing)}: run .ci/setup "
+                    "(apt-get install nginx-light wrk php-cli php-curl valgrind)")
+    raw = tmp_path / "smoke.json"
+    proc = subprocess.run([sys.executable, str(ROOT / "bench" / "run.py"), "--smoke", "--json", str(raw)],
+                          capture_output=True, text=True, timeout=240,
+                          env=dict(os.environ, SPREAD_LIBRARY=str(libspread)))
+    assert proc.returncode == 0, f"{proc.stdout}\n{proc.stderr[-6000:]}"
+    assert "auth checked (no key 401, wrong key 401, right key 200)" in proc.stderr, proc.stderr
+
+    table = proc.stdout
+    assert table.startswith("libspread benchmark (SMOKE"), table
+    for row in ("1a", "1b", "1c", "2a", "2b", "3a", "3b", "4a", "4c", "5a", "5b", "5c", "5d",
+                "6a", "7a", "7b", "7c", "7d"):
+        assert re.search(rf"^{row}\s+\S", table, re.M), f"row {row} missing:\n{table}"
+    assert re.search(r"^targets: \d+/\d+ PASS", table, re.M), table
+    # Every row that has a target got a verdict, none a crash in its place.
+    for line in table.splitlines():
+        if re.match(r"^\d[a-z]\s", line) and (">=" in line or "<=" in line or "flat" in line or "no leak" in line):
+            assert line.rstrip().endswith(("PASS", "MISS")), line
+
+    data = json.loads(raw.read_text())
+    assert data["smoke"] is True
+    series = data["series"]
+    for name in ("php_seed_http_lo", "php_seed_https_lo", "php_seed_http_link", "php_seed_https_link"):
+        for requests, connections in series[name]["wire_per_order"]:
+            assert (requests, connections) == (2.0, 1.0), (name, series[name])  # CURLAUTH_ANY's probe
+    for name in ("php_binding_http_lo", "php_binding_https_lo", "py_binding_http_lo", "c_api_http_lo",
+                 "php_binding_http_link", "php_binding_https_link"):
+        for requests, connections in series[name]["wire_per_order"]:
+            assert requests == 1.0, (name, series[name])  # Basic up front: no probe
+            assert connections < 0.5, (name, series[name])  # kept and reused
+    for scheme in ("http", "https"):
+        vg = data["extra"][f"valgrind_{scheme}"]
+        assert vg["definitely_lost"] == 0 and vg["indirectly_lost"] == 0 and vg["errors"] == 0, vg
+
+    # The servers stopped with the run.
+    for port in data["extra"]["ports"].values():
+        with socket.socket() as s:
+            s.settimeout(1)
+            assert s.connect_ex(("127.0.0.1", port)) != 0, f"something still listens on {port}"
