@@ -186,54 +186,7 @@ fn generated_orders_encode_exactly_as_php_http_build_query() {
 /// The seed order, built with the setters, is the reference body.
 #[test]
 fn the_seed_order_matches_the_measured_body() {
-    let mut o = Order::new();
-    for (k, v) in [
-        ("customer_email", "john@doe.com"),
-        ("external_id", "12345xxx6789"),
-        ("customer_name", "Doe"),
-        ("customer_firstname", "John"),
-        ("customer_gender", "male"),
-        ("customer_address", "8, rue de la place"),
-        ("customer_address_2", "bâtiment A"),
-        ("customer_address_3", "appartement 23"),
-        ("customer_cp", "76000"),
-        ("customer_city", "Rouen"),
-        ("customer_country", "FR"),
-        ("customer_tel", "0235000000"),
-        ("customer_mobile", "060606606"),
-        ("customer_fonction", "developer"),
-        ("customer_company", "SPREAD"),
-        ("customer_birthday", "1970-12-31"),
-        ("customer_lang", "fr_FR"),
-    ] {
-        o.set(k, v).unwrap();
-    }
-    for t in ["tag1", "tag2"] {
-        o.add_to_list("add_tag", t).unwrap();
-    }
-    for t in ["tag3", "tag4"] {
-        o.add_to_list("del_tag", t).unwrap();
-    }
-    o.set("action", "order").unwrap();
-    o.set_custom_field(327, "value").unwrap();
-    o.set("order_idorder", "0000001").unwrap();
-    o.set("order_state", "10").unwrap();
-    o.set_order_amount(158.31).unwrap();
-    o.set("order_crea_dt", "2014-06-21 14:31:08").unwrap();
-    o.set("order_start_service", "2019-06-05").unwrap();
-    o.set("order_end_service", "2019-06-14").unwrap();
-    for product in [["size:xl", "type:shirt"], ["size:s", "color:blue"]] {
-        o.add_product();
-        for a in product {
-            o.add_product_attribute(a).unwrap();
-        }
-    }
-    for t in ["tag_commande_1", "tag_commande_2"] {
-        o.add_to_list("add_order_tag", t).unwrap();
-    }
-    for t in ["tag_commande_3", "tag_commande_4"] {
-        o.add_to_list("del_order_tag", t).unwrap();
-    }
+    let o = common::seed_order();
     let reference = common::repo().join("../shared/reference/seed_body.txt");
     let want = std::fs::read_to_string(&reference).expect("shared/reference/seed_body.txt beside the repository");
     assert_eq!(o.encode(), want.trim_end_matches('\n'));
