@@ -13,7 +13,7 @@ import sys
 import threading
 from ctypes import POINTER, c_bool, c_char_p, c_int, c_int32, c_size_t, c_uint16, c_uint32, c_void_p
 from pathlib import Path
-from typing import Callable, Dict, Iterator, List, Optional, Tuple, Type
+from typing import Callable, Dict, Iterator, List, Optional, Tuple, Type, TypeVar
 
 from .errors import (ClosedError, ConfigError, InvalidValueError, LibraryError, SpreadError,
                      error_for_status)
@@ -287,3 +287,34 @@ class Handle:
                 self._idle.wait()
         if ptr is not None:
             self._free(ptr)
+
+
+_Owner = TypeVar("_Owner", bound="HandleOwner")
+
+
+class HandleOwner:
+    """What Client and Order share: the native object lives in `self._handle`;
+    close() frees it (waiting for uses in progress), `with` blocks close it, and
+    __del__ is the safety net for objects never closed."""
+
+    _handle: Handle
+
+    def close(self) -> None:
+        """Frees the native object once no call is using it; later uses raise ClosedError. Idempotent."""
+        self._handle.close()
+
+    @property
+    def closed(self) -> bool:
+        return self._handle.closed
+
+    def __enter__(self: _Owner) -> _Owner:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __del__(self) -> None:
+        handle = getattr(self, "_handle", None)
+        if handle is not None:
+            handle.close()
+

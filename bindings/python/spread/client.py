@@ -21,7 +21,6 @@ MAX_CONCURRENCY = 32
 
 _MISSING_FIELD = 13
 
-_C = TypeVar("_C", bound="Client")
 PathLike = Union[str, "os.PathLike[str]"]
 
 
@@ -96,7 +95,7 @@ def _path(field: str, value: object) -> str:
     return path
 
 
-class Client:
+class Client(native.HandleOwner):
     """A SPREAD client for the API keys of the back office ("Paramétrage > Tracker").
 
     ``base_url`` defaults to https://social-sb.com/api (plain http only to loopback unless
@@ -151,26 +150,6 @@ class Client:
         except BaseException:
             self.close()
             raise
-
-    # ------------------------------------------------------------------ lifetime
-    def close(self) -> None:
-        """Waits for sends in progress, then frees the native client. Idempotent."""
-        self._handle.close()
-
-    @property
-    def closed(self) -> bool:
-        return self._handle.closed
-
-    def __enter__(self: _C) -> _C:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    def __del__(self) -> None:  # safety net for clients never closed
-        handle = getattr(self, "_handle", None)
-        if handle is not None:
-            handle.close()
 
     def __repr__(self) -> str:  # no key in it, ever
         return f"<spread.Client {'closed' if self.closed else 'open'}>"

@@ -71,7 +71,7 @@ def _accepted(name: str, value: object) -> bool:
     raise InvalidValueError(f"consents[{name}]: expected True/False or 1/0, got {value!r}")
 
 
-class Order:
+class Order(native.HandleOwner):
     """An order with its customer profile, as the seed's ``$post_data["data"]``.
 
     ``Order(customer_email="john@doe.com", order_idorder="0000001", order_state=10,
@@ -99,26 +99,6 @@ class Order:
         except BaseException:
             self.close()
             raise
-
-    # ------------------------------------------------------------------ lifetime
-    def close(self) -> None:
-        """Frees the native order; later uses raise ClosedError. Idempotent."""
-        self._handle.close()
-
-    @property
-    def closed(self) -> bool:
-        return self._handle.closed
-
-    def __enter__(self: _O) -> _O:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    def __del__(self) -> None:  # safety net for orders never closed
-        handle = getattr(self, "_handle", None)
-        if handle is not None:
-            handle.close()
 
     def __repr__(self) -> str:
         return f"<spread.Order {'closed' if self.closed else 'open'}>"
