@@ -5,6 +5,7 @@
 
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::PathBuf;
+use std::os::unix::process::CommandExt;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -60,7 +61,9 @@ impl Sandbox {
         } else {
             command.env_remove("PHP_CLI_SERVER_WORKERS");
         }
+        // Its own process group: with workers, killing the master alone leaves them running.
         let child = command
+            .process_group(0)
             .args(["-S", &format!("127.0.0.1:{port}"), repo().join("sandbox/router.php").to_str().unwrap()])
             .current_dir(&dir)
             .env("SPREAD_SANDBOX_DB", dir.join("sandbox.sqlite"))
@@ -119,6 +122,8 @@ impl Sandbox {
 
 impl Drop for Sandbox {
     fn drop(&mut self) {
+        let group = format!("-{}", self.child.id());
+        let _ = Command::new("kill").args(["-KILL", "--", &group]).stderr(Stdio::null()).status();
         let _ = self.child.kill();
         let _ = self.child.wait();
         let _ = std::fs::remove_dir_all(&self.dir);
