@@ -497,11 +497,12 @@ impl Client {
         let results: Vec<Mutex<Option<Result<Sent>>>> = orders.iter().map(|_| Mutex::new(None)).collect();
         std::thread::scope(|scope| {
             for _ in 0..threads {
-                scope.spawn(|| loop {
-                    let Some(queue) = queues.get(next.fetch_add(1, Ordering::Relaxed)) else { break };
-                    for &i in queue {
-                        let outcome = self.send_gated(orders[i], Some(&gate));
-                        *results[i].lock().unwrap_or_else(|p| p.into_inner()) = Some(outcome);
+                scope.spawn(|| {
+                    while let Some(queue) = queues.get(next.fetch_add(1, Ordering::Relaxed)) {
+                        for &i in queue {
+                            let outcome = self.send_gated(orders[i], Some(&gate));
+                            *results[i].lock().unwrap_or_else(|p| p.into_inner()) = Some(outcome);
+                        }
                     }
                 });
             }

@@ -129,7 +129,8 @@ impl Spool {
         Ok(path)
     }
 
-    fn entry_paths(&self) -> Result<Vec<PathBuf>> {
+    /// Pending entry paths, oldest first.
+    pub fn entries(&self) -> Result<Vec<PathBuf>> {
         let mut paths: Vec<PathBuf> = fs::read_dir(&self.dir)
             .map_err(|e| io_error("list", &self.dir, e))?
             .filter_map(|e| e.ok().map(|e| e.path()))
@@ -147,12 +148,12 @@ impl Spool {
 
     /// How many requests wait to be delivered.
     pub fn pending(&self) -> Result<usize> {
-        Ok(self.entry_paths()?.len())
+        Ok(self.entries()?.len())
     }
 
     /// Pending and rejected counts, and the age of the oldest pending entry.
     pub fn status(&self) -> Result<SpoolStatus> {
-        let paths = self.entry_paths()?;
+        let paths = self.entries()?;
         let rejected_dir = self.dir.join("rejected");
         let rejected = fs::read_dir(&rejected_dir)
             .map_err(|e| io_error("list", &rejected_dir, e))?
@@ -191,10 +192,6 @@ impl Spool {
         Ok(Entry { path: path.to_owned(), endpoint, order_id, body: body.to_vec() })
     }
 
-    /// Pending entry paths, oldest first.
-    pub fn entries(&self) -> Result<Vec<PathBuf>> {
-        self.entry_paths()
-    }
 
     /// The flush lock, or None while another thread or process holds it.
     pub fn try_lock(&self) -> Result<Option<FlushLock>> {
