@@ -1,11 +1,15 @@
 /*
  * libspread: send customer profiles and orders to the SPREAD CRM.
  *
- * Threads: a SpreadClient may be shared by threads (every spread_client_*,
- * spread_send*, spread_flush and spread_spool_pending call is thread-safe;
- * configure the client before sharing it, since a setter waits for sends and
- * flushes in progress); a SpreadOrder has one owner at a time.
- * spread_last_error() and spread_last_status() are per thread.
+ * Threads: a SpreadClient may be shared by threads: every call that takes
+ * one is thread-safe except spread_client_free, which no other thread may
+ * overlap or follow; configure the client before sharing it, since a setter
+ * waits for sends and flushes in progress. A SpreadOrder has one owner at a
+ * time. spread_last_error(), spread_last_status() and
+ * spread_last_http_status() are per thread. Callbacks: a logger set with
+ * spread_client_set_logger runs on whichever thread did the work (the
+ * caller's, a batch worker, the enqueue delivery thread); a progress
+ * callback runs on the thread that called spread_send_batch.
  * Ownership: pointers from *_new are the caller's and go back through the
  * matching *_free (NULL is a no-op); char * results are freed with
  * spread_string_free; const char * results are borrowed as documented.
@@ -23,6 +27,12 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#define SPREAD_VERSION "0.1.0"
+#define SPREAD_VERSION_MAJOR 0
+#define SPREAD_VERSION_MINOR 1
+#define SPREAD_VERSION_PATCH 0
+#define SPREAD_ABI_VERSION 2
+
 
 /**
  * Result codes. The numbers are part of the ABI and never change.
@@ -73,17 +83,23 @@ typedef enum SpreadStatus {
    */
   SPREAD_ERR_REDIRECT = 23,
   /**
-   * SPREAD refused the API keys (401/403).
+   * SPREAD (or the proxy) refused the API keys (401, 403, 407).
    */
   SPREAD_ERR_AUTH = 30,
   /**
-   * SPREAD rejected the request (other 4xx).
+   * SPREAD refused the order's content (400, 409, 422): the only answer
+   * after which a spooled order is set aside (in `rejected/`).
    */
   SPREAD_ERR_REJECTED = 31,
   /**
-   * SPREAD failed (5xx).
+   * SPREAD failed (5xx) or asked to slow down (408, 429).
    */
   SPREAD_ERR_SERVER = 32,
+  /**
+   * The endpoint cannot take the request (404, 405, 410, 413…: check the
+   * base URL) or gave an answer SPREAD never gives (1xx, 300, 304…).
+   */
+  SPREAD_ERR_ENDPOINT = 33,
   /**
    * A local file operation failed.
    */
@@ -93,6 +109,28 @@ typedef enum SpreadStatus {
    */
   SPREAD_ERR_PANIC = 99,
 } SpreadStatus;
+
+/**
+ * Log levels, most important first. A logger set at a level receives the
+ * records of that level and the more important ones.
+ */
+typedef enum SpreadLogLevel {
+  SPREAD_LOG_ERROR = 1,
+  SPREAD_LOG_WARN = 2,
+  SPREAD_LOG_INFO = 3,
+  SPREAD_LOG_DEBUG = 4,
+} SpreadLogLevel;
+
+/**
+ * A scalar field: its `data[...]` name and its rule.
+ */
+typedef struct Field Field;
+
+/**
+ * The outcome of every order of a `spread_send_batch`. Opaque; owned by
+ * the caller: free with `spread_batch_free`.
+ */
+typedef struct SpreadBatch SpreadBatch;
 
 /**
  * A SPREAD client. Opaque.
@@ -108,6 +146,26 @@ typedef struct SpreadOrder SpreadOrder;
  * SPREAD's answer. Opaque; owned by the caller of `spread_send`.
  */
 typedef struct SpreadResponse SpreadResponse;
+
+/**
+ * A progress callback: `done` of `total` orders are finished. Called on
+ * the thread that called `spread_send_batch`, at most every 100 ms and
+ * once at the end (`done == total`).
+ */
+typedef void (*SpreadProgressFn)(void *user_data, size_t done, size_t total);
+
+/**
+ * A log callback: `level` (a SpreadLogLevel), `event` (a stable name such
+ * as "retry"), `message` (one sentence) and `context_json` (a JSON object:
+ * `{"order_id":"42","status":503,"wait_ms":400}`) are borrowed for the
+ * call only. Never given a key, an Authorization header or a body; the
+ * customer's e-mail only at debug level.
+ */
+typedef void (*SpreadLogFn)(void *user_data,
+                            int level,
+                            const char *event,
+                            const char *message,
+                            const char *context_json);
 
 #ifdef __cplusplus
 extern "C" {
@@ -140,6 +198,37 @@ uint16_t spread_last_http_status(void);
 const char *spread_status_name(int status);
 
 /**
+ * The `index`-th status code (0, 1, 10, 11…), in increasing order; -1
+ * past the end. Bindings build their exception maps from this list.
+ */
+int spread_status_code(size_t index);
+
+/**
+ * The exception class the bindings raise for a status, as a stem
+ * ("Timeout": PHP `Spread\TimeoutException`, Python `spread.TimeoutError`,
+ * C++ `spread::Timeout`); "" for SPREAD_OK and SPREAD_QUEUED, "Internal"
+ * for an unknown number. Static: never freed.
+ */
+const char *spread_status_class(int status);
+
+/**
+ * The class that `spread_status_class(status)` derives from: "Error" (the
+ * root), "InvalidValue", "Network" or "Api". Static: never freed.
+ */
+const char *spread_status_parent_class(int status);
+
+/**
+ * `SPREAD_ABI_VERSION` of the library actually loaded: a binding compares
+ * it with its own before any other call.
+ */
+int spread_abi_version(void);
+
+/**
+ * The most threads `spread_send_many`/`spread_send_batch` take (32).
+ */
+uint32_t spread_max_concurrency(void);
+
+/**
  * The library version, such as "0.1.0" (the crate version). Static: never freed.
  */
 const char *spread_version(void);
@@ -158,15 +247,88 @@ const char *spread_field_name(size_t index);
 void spread_string_free(char *s);
 
 /**
+ * Sends `n` orders on up to `concurrency` threads (1 to
+ * `spread_max_concurrency()`, else SPREAD_ERR_CONFIG; connections are kept
+ * and reused), blocking until every order is delivered, queued or failed.
+ * Updates of the same order_idorder are sent one after the other in array
+ * order; spooled orders are flushed first; senders that meet a Retry-After
+ * (429, 503) all wait it out together. `statuses` (an array of `n` ints
+ * owned by the caller) receives one status per order, as `spread_send`
+ * would return it. `orders` (an array of `n` borrowed orders; a NULL entry
+ * fails alone) is only read. Returns SPREAD_OK when every order was
+ * delivered or queued; otherwise the first failed order's status, with
+ * `spread_last_error` naming its index ("orders[3]: ..."). For every
+ * order's message and HTTP status, use `spread_send_batch`. When the call
+ * fails before looking at the orders (NULL client or arrays, bad
+ * concurrency, an `n` too large for memory), `statuses` is left untouched.
+ */
+int spread_send_many(struct SpreadClient *c,
+                     const struct SpreadOrder *const *orders,
+                     size_t n,
+                     uint32_t concurrency,
+                     int *statuses);
+
+/**
+ * `spread_send_many` with every order's outcome: `*out` receives a
+ * SpreadBatch (owned by the caller, free with `spread_batch_free`) whenever
+ * the orders were looked at, NULL otherwise. `progress` (may be NULL) is
+ * called with `user_data` on this thread at most every 100 ms and once at
+ * the end. Returns SPREAD_OK when every order was delivered or queued;
+ * otherwise the first failed order's status (each order's own is in the
+ * batch). `orders` and `c` are borrowed.
+ */
+int spread_send_batch(struct SpreadClient *c,
+                      const struct SpreadOrder *const *orders,
+                      size_t n,
+                      uint32_t concurrency,
+                      SpreadProgressFn progress,
+                      void *user_data,
+                      struct SpreadBatch **out);
+
+/**
+ * How many orders the batch holds (the `n` it was sent with); 0 for NULL.
+ */
+size_t spread_batch_len(const struct SpreadBatch *b);
+
+/**
+ * The `index`-th order's status: SPREAD_OK (delivered), SPREAD_QUEUED
+ * (spooled) or its SPREAD_ERR_*; -1 past the end or for NULL.
+ */
+int spread_batch_status(const struct SpreadBatch *b, size_t index);
+
+/**
+ * The HTTP status SPREAD answered when the `index`-th order failed on an
+ * answer (401, 422, 503…); 0 otherwise.
+ */
+uint16_t spread_batch_http_status(const struct SpreadBatch *b, size_t index);
+
+/**
+ * Why the `index`-th order failed ("orders[3]: order_state: 7 is not one
+ * of …"); "" when it did not fail, NULL past the end. Borrowed from `b`.
+ */
+const char *spread_batch_message(const struct SpreadBatch *b, size_t index);
+
+/**
+ * Frees a batch. NULL is a no-op.
+ */
+void spread_batch_free(struct SpreadBatch *b);
+
+/**
  * A client for the API keys from SPREAD's back office ("Paramétrage >
  * Tracker"), with the default base URL `https://social-sb.com/api`, a 30 s
- * total and 10 s connect timeout. The keys are copied. Owned by the caller:
- * free with `spread_client_free`. NULL on error (see `spread_last_error`).
+ * total and 10 s connect timeout, the host's CA store, no proxy. The keys
+ * are copied. Owned by the caller: free with `spread_client_free`. NULL on
+ * error (see `spread_last_error`).
  */
 struct SpreadClient *spread_client_new(const char *public_key, const char *private_key);
 
 /**
- * Frees a client. NULL is a no-op. No other thread may be using it.
+ * Frees a client. NULL is a no-op. Not thread-safe: no other thread may be
+ * using the client, now or afterwards. If the client enqueued orders, this
+ * waits for their background delivery at most the shutdown timeout
+ * (`spread_client_set_shutdown_timeout_ms`, 2 s by default, and not at all
+ * while SPREAD cannot be reached); what is left stays in the spool for the
+ * next flush.
  */
 void spread_client_free(struct SpreadClient *c);
 
@@ -178,8 +340,8 @@ void spread_client_free(struct SpreadClient *c);
 int spread_client_set_base_url(struct SpreadClient *c, const char *url);
 
 /**
- * Sets the total time budget of one send (authentication and redirects
- * included), in milliseconds; more than 0. Default 30000.
+ * Sets the total time budget of one send (authentication, redirects and
+ * retries included), in milliseconds; more than 0. Default 30000.
  */
 int spread_client_set_timeout_ms(struct SpreadClient *c, uint32_t total_ms);
 
@@ -190,16 +352,65 @@ int spread_client_set_timeout_ms(struct SpreadClient *c, uint32_t total_ms);
 int spread_client_set_connect_timeout_ms(struct SpreadClient *c, uint32_t connect_ms);
 
 /**
- * Trusts only the CA certificates in this PEM file instead of the bundled
- * Mozilla roots. The file is read now; `path` is copied.
+ * Trusts only the CA certificates in this PEM file (the same as
+ * `spread_client_set_tls_roots(c, path)`). The file is read now; `path` is copied.
  */
 int spread_client_set_ca_file(struct SpreadClient *c, const char *path);
+
+/**
+ * Which certificate authorities https trusts: "system" (the default: the
+ * host's store as curl and OpenSSL read it, SSL_CERT_FILE and SSL_CERT_DIR
+ * included; the bundled Mozilla roots if the host has none, said once
+ * through the logger), "bundled" (the Mozilla roots inside libspread), or
+ * the path of a PEM file. `roots` is copied.
+ */
+int spread_client_set_tls_roots(struct SpreadClient *c, const char *roots);
+
+/**
+ * Sends through this HTTP CONNECT proxy (`http://host:port`, credentials
+ * in the URL if it needs them), except to loopback hosts. NULL or "" for no
+ * proxy, the default: proxy variables in the environment (HTTP_PROXY…) are
+ * never read, since under CGI a client can set HTTP_PROXY (httpoxy). `url` is copied.
+ */
+int spread_client_set_proxy(struct SpreadClient *c, const char *url);
 
 /**
  * Allows plain http to non-loopback hosts (the keys then travel in clear).
  * Off by default.
  */
 int spread_client_set_allow_insecure_http(struct SpreadClient *c, bool allow);
+
+/**
+ * How many times one `spread_send` may try (the first try included),
+ * always within the timeout; at least 1. Default 3. Retried: connection
+ * failures, timeouts, 5xx but 501/505, 408, and 429/503 after their
+ * Retry-After (when it fits the budget).
+ */
+int spread_client_set_max_attempts(struct SpreadClient *c, uint32_t attempts);
+
+/**
+ * How long one `spread_flush` may run before it leaves the rest for the
+ * next one, in milliseconds; more than 0. Default 240000 (4 minutes: a
+ * cron flush every 5 minutes never overlaps the next).
+ */
+int spread_client_set_flush_budget_ms(struct SpreadClient *c, uint32_t budget_ms);
+
+/**
+ * How long `spread_client_free` waits for the background delivery of
+ * orders this client enqueued, in milliseconds (0: not at all). Default 2000.
+ */
+int spread_client_set_shutdown_timeout_ms(struct SpreadClient *c, uint32_t timeout_ms);
+
+/**
+ * Keeps orders that cannot be delivered now in the folder `dir` instead
+ * of failing. Created 0700 if missing (and made again if removed); refused
+ * (SPREAD_ERR_CONFIG) when others may write it: world-writable, or owned by
+ * another user unless it is group-writable and shared with this process's
+ * group (then files are 0660 with the folder's group: the php-fpm + cron
+ * set-up in the README). Entries hold the body and its destination (base
+ * URL, a fingerprint of the public key), never a key. `dir` is copied.
+ */
+int spread_client_set_spool_dir(struct SpreadClient *c, const char *dir);
 
 /**
  * Validates `o` and sends it to SPREAD's `updateOrder`, retrying (see
@@ -209,65 +420,74 @@ int spread_client_set_allow_insecure_http(struct SpreadClient *c, bool allow);
  * Returns SPREAD_OK when delivered: then, if `out` is not NULL, `*out`
  * receives a response owned by the caller (free with
  * `spread_response_free`). Returns SPREAD_QUEUED when a spool is set and the
- * order could not be delivered now (or older spooled orders are still
- * waiting, which it must not overtake): it is durably on disk for
- * `spread_flush`. On every status but SPREAD_OK, `*out` is set to NULL.
- * Safe to call from several threads with one client.
+ * order was not delivered now for any reason but SPREAD refusing its
+ * content (or older updates wait, which it must not overtake): it is
+ * durably on disk for `spread_flush`. On every status but SPREAD_OK, `*out`
+ * is set to NULL. Safe to call from several threads with one client.
  */
 int spread_send(struct SpreadClient *c, const struct SpreadOrder *o, struct SpreadResponse **out);
 
 /**
- * Sends `n` orders on up to `concurrency` threads (1 to 32, else
- * SPREAD_ERR_CONFIG; connections are kept and reused), blocking until every
- * order is delivered, queued or failed. Updates of the same order_idorder
- * are sent one after the other in array order; spooled orders are flushed
- * first. `statuses` (an array of `n` ints owned by the caller) receives one
- * status per order, as `spread_send` would return it; senders that meet a
- * Retry-After (429, 503) all wait it out together. `orders` (an array of `n`
- * borrowed orders) is only read. Returns SPREAD_OK when every order was
- * delivered or queued; otherwise the first failed order's status, with
- * `spread_last_error` naming its index ("orders[3]: ..."). When the call
- * fails before looking at the orders (NULL client or arrays, bad
- * concurrency), `statuses` is left untouched.
+ * Validates `o` and writes it durably to the client's spool (fsync'd), then
+ * returns SPREAD_QUEUED at once: a delivery thread of this process sends it
+ * in the background, oldest first, with the usual retries, Retry-After,
+ * ordering and rejection rules. A validation failure returns its error, as
+ * `spread_send` would; without a spool folder, SPREAD_ERR_CONFIG.
+ * The thread starts on the first enqueue (never before a fork) and is
+ * shared by the clients of the same spool and destination in the process.
+ * An order reported SPREAD_QUEUED is never lost: if the process dies, the
+ * next flush (any process, the cron `spread flush`) sends it. `c` and `o`
+ * are borrowed. Safe to call from several threads with one client.
  */
-int spread_send_many(struct SpreadClient *c,
-                     const struct SpreadOrder *const *orders,
-                     size_t n,
-                     uint32_t concurrency,
-                     int *statuses);
+int spread_enqueue(struct SpreadClient *c, const struct SpreadOrder *o);
 
 /**
- * How many times one `spread_send` may try (the first try included),
- * always within the timeout; at least 1. Default 3. Retried: connection
- * failures, timeouts, 5xx but 501/505, 408, and 429/503 after their
- * Retry-After.
- */
-int spread_client_set_max_attempts(struct SpreadClient *c, uint32_t attempts);
-
-/**
- * Keeps orders that cannot be delivered now in the folder `dir` (created
- * 0700 if missing; entries are 0600 files holding the endpoint and the body,
- * never credentials) instead of failing. Several processes may share one
- * folder. `dir` is copied.
- */
-int spread_client_set_spool_dir(struct SpreadClient *c, const char *dir);
-
-/**
- * Delivers the spooled orders, oldest first. Stops at the first failure
- * that may pass (network, timeout, 5xx, 429) and returns its status; orders
- * SPREAD rejects (4xx) are moved to `rejected/` with its answer and the
- * flush goes on. Returns SPREAD_OK (with nothing done) while another thread
- * or process is flushing the same folder. `delivered` and `remaining`, when
- * not NULL, receive the counts, also on failure. SPREAD_ERR_CONFIG without
- * a spool folder.
+ * Delivers this client's spooled orders, oldest first, within the flush
+ * budget. Stops at the first failure that is not about an order (network,
+ * timeout, TLS, 5xx, 408/429, 401/403/404…) and returns its status, leaving
+ * every entry pending; an order SPREAD refuses for its content (400, 409,
+ * 422) is moved to `rejected/` with its answer and the flush goes on.
+ * Entries of other destinations (another base URL or key) are left alone.
+ * Returns SPREAD_OK (with nothing done) while another thread or process is
+ * flushing the same folder. `delivered` and `remaining`, when not NULL,
+ * receive the counts, also on failure. SPREAD_ERR_CONFIG without a spool folder.
  */
 int spread_flush(struct SpreadClient *c, size_t *delivered, size_t *remaining);
 
 /**
- * The number of orders waiting in the spool, into `*pending`.
+ * The number of this client's orders waiting in the spool, into `*pending`.
  * SPREAD_ERR_CONFIG without a spool folder.
  */
 int spread_spool_pending(const struct SpreadClient *c, size_t *pending);
+
+/**
+ * Sends this client's log records of `min_level` (a SpreadLogLevel) and
+ * above to `callback`, with `user_data`. The callback is called on the
+ * thread that did the work: the caller's, a `spread_send_many` worker, or
+ * the background delivery thread of `spread_enqueue`; it must be
+ * thread-safe and must not call back into libspread with this client.
+ * `callback` NULL or `min_level` 0 turns logging off. Replaces the log queue.
+ */
+int spread_client_set_logger(struct SpreadClient *c,
+                             SpreadLogFn callback,
+                             void *user_data,
+                             int min_level);
+
+/**
+ * Keeps this client's log records of `min_level` and above in a queue (up
+ * to 1000; the oldest go first, and a "log_dropped" record says so) that
+ * the caller drains with `spread_client_next_log` on its own thread, for
+ * languages that cannot be called back from other threads (PHP).
+ * `min_level` 0 turns logging off. Replaces a callback logger.
+ */
+int spread_client_set_log_queue(struct SpreadClient *c, int min_level);
+
+/**
+ * The oldest queued log record as one JSON object (`{"level":"warn",
+ * "event":"retry","message":"…","context":{…}}`), or NULL when none waits
+ * (or `c` is NULL). Owned by the caller: free with `spread_string_free`.
+ */
+char *spread_client_next_log(const struct SpreadClient *c);
 
 /**
  * A new, empty order. Owned by the caller: free it with `spread_order_free`.
@@ -503,20 +723,114 @@ int spread_order_validate(const struct SpreadOrder *o);
 char *spread_order_encode(const struct SpreadOrder *o);
 
 /**
+ * Starts a new product with all `n` attributes of `attributes` (each
+ * `"key:value"`), or changes nothing: on error (a NULL, invalid UTF-8 or
+ * malformed attribute, named by its index) the order is unchanged.
+ * `attributes` (an array of `n` strings) is borrowed.
+ */
+int spread_order_add_product_with(struct SpreadOrder *o, const char *const *attributes, size_t n);
+
+/**
+ * The drop-in path for PHP: an order from the body that PHP's
+ * `http_build_query($post_data)` built for the seed's whole `$post_data`
+ * (then sent byte for byte) or for just its `data` part (then wrapped as
+ * the seed does). Only what SPREAD requires is strict (a customer
+ * identifier, order_idorder, order_state, order_amount, order_crea_dt);
+ * another field that breaks its rule is sent as is and recorded as a
+ * warning (`spread_order_warning`), unless `strict` is true (then it is an
+ * error naming it). Owned by the caller: free with `spread_order_free`.
+ * NULL on error (see `spread_last_error`, `spread_last_status`).
+ */
+struct SpreadOrder *spread_order_from_form(const char *body, bool strict);
+
+/**
+ * The drop-in path from JSON: the seed's `$post_data` (whole, or its
+ * `data` part) as a JSON object, encoded as PHP's `http_build_query`
+ * would (nulls left out, booleans 1/0, floats as PHP prints them with
+ * precision 14). Lenient or strict as `spread_order_from_form`. Owned by
+ * the caller: free with `spread_order_free`. NULL on error.
+ */
+struct SpreadOrder *spread_order_from_json(const char *json, bool strict);
+
+/**
+ * How many warnings the lenient drop-in path recorded for `o` (0 for
+ * orders built with setters, and for NULL).
+ */
+size_t spread_order_warning_count(const struct SpreadOrder *o);
+
+/**
+ * The `index`-th warning of `o`, or NULL past the end. Owned by the
+ * caller: free with `spread_string_free`.
+ */
+char *spread_order_warning(const struct SpreadOrder *o, size_t index);
+
+/**
  * The HTTP status (2xx). 0 when `r` is NULL.
  */
 uint16_t spread_response_status(const struct SpreadResponse *r);
 
 /**
- * The body SPREAD answered, as text. Borrowed from `r`: valid until
- * `spread_response_free(r)`. An empty string when `r` is NULL.
+ * The body SPREAD answered, as text (at most 1 MiB). Borrowed from `r`:
+ * valid until `spread_response_free(r)`. An empty string when `r` is NULL.
  */
 const char *spread_response_body(const struct SpreadResponse *r);
+
+/**
+ * Whether SPREAD's answer was longer than 1 MiB and was cut (the order was
+ * delivered all the same: a 2xx is a delivery whatever its size).
+ */
+bool spread_response_truncated(const struct SpreadResponse *r);
+
+/**
+ * How many warnings the lenient drop-in path recorded for the order
+ * (`spread_order_from_form`/`_from_json`): fields sent as they were
+ * although they break a rule. 0 when `r` is NULL.
+ */
+size_t spread_response_warning_count(const struct SpreadResponse *r);
+
+/**
+ * The `index`-th warning ("customer_birthday: \"0000-00-00\" is not a date
+ * … (sent as is)"), or NULL past the end. Borrowed from `r`.
+ */
+const char *spread_response_warning(const struct SpreadResponse *r, size_t index);
 
 /**
  * Frees a response. NULL is a no-op.
  */
 void spread_response_free(struct SpreadResponse *r);
+
+/**
+ * The spool's counts from this client's point of view, as a JSON object:
+ * `{"pending":3,"foreign":0,"legacy":0,"rejected":1,"unreadable":0,"oldest_secs":42}`
+ * (`foreign`: entries of other destinations, left alone; `oldest_secs`:
+ * null when nothing is pending). Owned by the caller: free with
+ * `spread_string_free`. NULL on error; SPREAD_ERR_CONFIG without a spool.
+ */
+char *spread_spool_status_json(const struct SpreadClient *c);
+
+/**
+ * The rejected entries, oldest first, as a JSON array of objects with
+ * `name` (what `spread_spool_requeue` takes), `order_id`, `answer`
+ * (SPREAD's), `age_secs` and `base_url`. They hold customers' data: the
+ * files are 0600 (0660 in a shared folder). Owned by the caller: free with
+ * `spread_string_free`. NULL on error.
+ */
+char *spread_spool_rejected_json(const struct SpreadClient *c);
+
+/**
+ * Puts the rejected entry `name` (or, with NULL, every rejected entry of
+ * this client's destination) back at the end of the queue, for when the
+ * cause was fixed on SPREAD's side. `requeued` (may be NULL) receives how
+ * many. A name that is not a rejected entry is SPREAD_ERR_INVALID_VALUE.
+ */
+int spread_spool_requeue(struct SpreadClient *c, const char *name, size_t *requeued);
+
+/**
+ * Deletes the rejected entries set aside at least `older_than_secs`
+ * seconds ago (0: all of them), so `rejected/` does not grow forever.
+ * `purged` (may be NULL) receives how many.
+ */
+int spread_spool_purge_rejected(struct SpreadClient *c, uint64_t older_than_secs, size_t *purged);
 
 #ifdef __cplusplus
 }  // extern "C"

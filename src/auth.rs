@@ -22,6 +22,8 @@ pub struct DigestChallenge {
     pub sess: bool,
     /// The server offered `qop=auth` (otherwise RFC 2069 style).
     pub qop_auth: bool,
+    /// The server says the previous nonce expired, not that the keys are wrong.
+    pub stale: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -40,42 +42,61 @@ impl Algorithm {
     }
 }
 
-/// Splits `k=v, k="quoted, value"` auth-params.
-fn params(s: &str) -> Vec<(String, String)> {
-    let mut out = Vec::new();
-    let mut rest = s.trim();
-    while !rest.is_empty() {
-        let Some(eq) = rest.find('=') else { break };
-        let key = rest[..eq].trim().trim_start_matches(',').trim().to_ascii_lowercase();
-        rest = rest[eq + 1..].trim_start();
-        let value;
-        if let Some(stripped) = rest.strip_prefix('"') {
-            let mut v = String::new();
-            let mut chars = stripped.char_indices();
-            let mut end = stripped.len();
-            while let Some((i, c)) = chars.next() {
-                match c {
-                    '\\' => {
-                        if let Some((_, n)) = chars.next() {
-                            v.push(n);
-                        }
-                    }
-                    '"' => {
-                        end = i + 1;
-                        break;
-                    }
-                    c => v.push(c),
-                }
+/// Splits a `WWW-Authenticate` value at commas outside quoted strings.
+fn items(s: &str) -> Vec<&str> {
+    let (mut out, mut start, mut quoted, mut escaped) = (Vec::new(), 0, false, false);
+    for (i, c) in s.char_indices() {
+        match c {
+            _ if escaped => escaped = false,
+            '\\' if quoted => escaped = true,
+            '"' => quoted = !quoted,
+            ',' if !quoted => {
+                out.push(s[start..i].trim());
+                start = i + 1;
             }
-            value = v;
-            rest = &stripped[end.min(stripped.len())..];
-        } else {
-            let end = rest.find(',').unwrap_or(rest.len());
-            value = rest[..end].trim().to_owned();
-            rest = &rest[end..];
+            _ => {}
         }
-        rest = rest.trim_start().trim_start_matches(',').trim_start();
-        out.push((key, value));
+    }
+    out.push(s[start..].trim());
+    out.retain(|item| !item.is_empty());
+    out
+}
+
+/// `key=value` or `key="quoted \"value\""`, the key lower-cased.
+fn param(item: &str) -> Option<(String, String)> {
+    let (key, value) = item.split_once('=')?;
+    let value = value.trim();
+    let value = match value.strip_prefix('"').and_then(|v| v.strip_suffix('"')) {
+        Some(inner) => {
+            let mut out = String::with_capacity(inner.len());
+            let mut chars = inner.chars();
+            while let Some(c) = chars.next() {
+                out.push(if c == '\\' { chars.next().unwrap_or('\\') } else { c });
+            }
+            out
+        }
+        None => value.to_owned(),
+    };
+    Some((key.trim().to_ascii_lowercase(), value))
+}
+
+/// The challenges of `WWW-Authenticate` values, each as its scheme (lower
+/// case) and its parameters. One value may hold several challenges
+/// (`Basic realm="x", Digest realm="y", nonce="n"`): a new one starts at an
+/// item that begins with a scheme name.
+fn challenges<'a>(headers: impl IntoIterator<Item = &'a str>) -> Vec<(String, Vec<(String, String)>)> {
+    let mut out: Vec<(String, Vec<(String, String)>)> = Vec::new();
+    for header in headers {
+        for item in items(header) {
+            let first = item.split([' ', '=']).next().unwrap_or("");
+            let starts_challenge = !item[first.len()..].trim_start().starts_with('=') || !item.contains('=');
+            if starts_challenge && !first.is_empty() {
+                let rest = item[first.len()..].trim();
+                out.push((first.to_ascii_lowercase(), param(rest).into_iter().collect()));
+            } else if let (Some(last), Some(p)) = (out.last_mut(), param(item)) {
+                last.1.push(p);
+            }
+        }
     }
     out
 }
@@ -84,21 +105,23 @@ fn params(s: &str) -> Vec<(String, String)> {
 /// Challenges with an algorithm or qop we cannot answer are skipped.
 pub fn parse_digest<'a>(headers: impl IntoIterator<Item = &'a str>) -> Option<DigestChallenge> {
     let mut best: Option<DigestChallenge> = None;
-    for header in headers {
-        let Some(rest) = header.trim().strip_prefix("Digest").or_else(|| header.trim().strip_prefix("digest")) else {
+    for (scheme, params) in challenges(headers) {
+        if scheme != "digest" {
             continue;
-        };
+        }
         let mut realm = String::new();
         let mut nonce = None;
         let mut opaque = None;
         let mut algorithm = Some((Algorithm::Md5, false));
         let mut qop = None;
-        for (k, v) in params(rest) {
+        let mut stale = false;
+        for (k, v) in params {
             match k.as_str() {
                 "realm" => realm = v,
                 "nonce" => nonce = Some(v),
                 "opaque" => opaque = Some(v),
                 "qop" => qop = Some(v),
+                "stale" => stale = v.eq_ignore_ascii_case("true"),
                 "algorithm" => {
                     algorithm = match v.to_ascii_uppercase().as_str() {
                         "MD5" => Some((Algorithm::Md5, false)),
@@ -117,7 +140,7 @@ pub fn parse_digest<'a>(headers: impl IntoIterator<Item = &'a str>) -> Option<Di
             Some(_) => continue, // auth-int only: we cannot answer it
         };
         let (Some(nonce), Some((algorithm, sess))) = (nonce, algorithm) else { continue };
-        let candidate = DigestChallenge { realm, nonce, opaque, algorithm, sess, qop_auth };
+        let candidate = DigestChallenge { realm, nonce, opaque, algorithm, sess, qop_auth, stale };
         if best.as_ref().is_none_or(|b| b.algorithm == Algorithm::Md5 && algorithm == Algorithm::Sha256) {
             best = Some(candidate);
         }
@@ -216,5 +239,14 @@ mod tests {
         assert!(parse_digest([r#"Basic realm="x""#]).is_none());
         assert!(parse_digest([r#"Digest realm="x", nonce="n", qop="auth-int""#]).is_none());
         assert!(parse_digest([r#"Digest realm="x", nonce="n", algorithm=SHA-512-256"#]).is_none());
+    }
+
+    #[test]
+    fn several_challenges_in_one_header_any_case() {
+        let c = parse_digest([r#"Basic realm="x, y", DIGEST realm="api", nonce="n1", qop="auth", stale=TRUE, Bearer"#]).unwrap();
+        assert_eq!((c.realm.as_str(), c.nonce.as_str(), c.qop_auth, c.stale), ("api", "n1", true, true));
+        let c = parse_digest([r#"Newauth realm="apps", type=1, title="Login to \"apps\"", digest realm="b", nonce="n2""#]).unwrap();
+        assert_eq!((c.realm.as_str(), c.nonce.as_str(), c.stale), ("b", "n2", false));
+        assert!(parse_digest([r#"Basic realm="Digest realm=x""#]).is_none());
     }
 }

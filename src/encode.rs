@@ -27,6 +27,13 @@ pub enum Value {
     Array(Vec<(Key, Value)>),
 }
 
+impl Key {
+    /// Whether this is the string key `name`.
+    pub fn is(&self, name: &str) -> bool {
+        matches!(self, Key::Str(s) if s == name)
+    }
+}
+
 impl From<&str> for Key {
     fn from(s: &str) -> Self {
         Key::Str(s.to_owned())

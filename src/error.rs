@@ -11,7 +11,7 @@ pub enum ErrorKind {
     InvalidValue,
     /// A field SPREAD requires is not set.
     MissingField,
-    /// The client is configured wrongly (URL, CA file, keys).
+    /// The client is configured wrongly (URL, CA file, keys, spool folder).
     Config,
     /// The connection could not be made, or broke.
     Network,
@@ -21,14 +21,21 @@ pub enum ErrorKind {
     Tls,
     /// A redirect was refused (too many, to plain http, unparsable).
     Redirect,
-    /// SPREAD refused the credentials (401/403).
+    /// SPREAD (or a proxy) refused the credentials (401, 403, 407).
     Auth,
-    /// SPREAD rejected the request (4xx other than 401/403).
+    /// SPREAD refused the order's content (400, 409, 422): the only answer
+    /// that may keep an order from being delivered later.
     Rejected,
-    /// SPREAD failed (5xx).
+    /// SPREAD failed (5xx) or cannot take the request now (408, 429).
     Server,
+    /// The endpoint cannot take the request (404, 405, 410, 413 …) or the
+    /// answer is not one SPREAD gives (1xx, 300, 304, 305 …): a wrong URL or
+    /// a misconfigured server, never a verdict on the order.
+    Endpoint,
     /// A local file could not be read or written.
     Io,
+    /// A bug in libspread (a worker thread that died).
+    Internal,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -59,16 +66,37 @@ impl Error {
         self
     }
 
-    /// Whether the same request may succeed later: the network, a timeout,
-    /// a 5xx other than 501/505, 408 and 429. Resending is safe because SPREAD
-    /// updates by order_idorder. Everything else would fail the same way again.
-    pub fn is_retryable(&self) -> bool {
+    /// Whether trying the same request again within this send may succeed:
+    /// the network, a timeout, a 5xx other than 501/505, 408 and 429.
+    /// Resending is safe because SPREAD updates by order_idorder.
+    pub fn is_transient(&self) -> bool {
         match self.kind {
             ErrorKind::Network | ErrorKind::Timeout => true,
             ErrorKind::Server => !matches!(self.status, Some(501 | 505)),
-            ErrorKind::Rejected => matches!(self.status, Some(408 | 429)),
             _ => false,
         }
+    }
+
+    /// Whether the failure is about the delivery (transport, endpoint,
+    /// account) rather than the order: then a spool keeps the order for a
+    /// later flush. Only a refusal of the order's content, or a local
+    /// problem before sending (validation, configuration), loses that right.
+    pub fn is_delivery_failure(&self) -> bool {
+        matches!(
+            self.kind,
+            ErrorKind::Network
+                | ErrorKind::Timeout
+                | ErrorKind::Tls
+                | ErrorKind::Redirect
+                | ErrorKind::Auth
+                | ErrorKind::Server
+                | ErrorKind::Endpoint
+        )
+    }
+
+    /// SPREAD refused this order's content: only this sets an entry aside.
+    pub fn is_content_refusal(&self) -> bool {
+        self.kind == ErrorKind::Rejected
     }
 }
 
@@ -81,3 +109,32 @@ impl fmt::Display for Error {
 impl std::error::Error for Error {}
 
 pub type Result<T> = std::result::Result<T, Error>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn answer(kind: ErrorKind, status: u16) -> Error {
+        Error::new(kind, "x").with_status(status)
+    }
+
+    #[test]
+    fn only_content_refusals_lose_the_right_to_a_spool() {
+        for e in [answer(ErrorKind::Auth, 403), answer(ErrorKind::Endpoint, 404), answer(ErrorKind::Server, 501), Error::new(ErrorKind::Tls, "x")] {
+            assert!(e.is_delivery_failure() && !e.is_content_refusal(), "{e:?}");
+        }
+        let refused = answer(ErrorKind::Rejected, 422);
+        assert!(refused.is_content_refusal() && !refused.is_delivery_failure() && !refused.is_transient());
+        assert!(!Error::invalid("f", "x").is_delivery_failure());
+    }
+
+    #[test]
+    fn transient_failures_are_retried_now() {
+        assert!(answer(ErrorKind::Server, 503).is_transient());
+        assert!(!answer(ErrorKind::Server, 505).is_transient());
+        assert!(answer(ErrorKind::Server, 429).is_transient());
+        assert!(answer(ErrorKind::Server, 408).is_transient());
+        assert!(!answer(ErrorKind::Endpoint, 404).is_transient());
+        assert!(!answer(ErrorKind::Auth, 401).is_transient());
+    }
+}

@@ -1,8 +1,11 @@
 //! The one list of SPREAD's `data[...]` fields and the rule each must follow.
 //!
-//! Everything else (the order setters, `set_field`, the C setters, the
-//! bindings' method names, the header drift test) is derived from or checked
-//! against this table, so a field is added here and nowhere else in the core.
+//! Everything else reads this table: `Order::set` and the drop-in parser look
+//! rules up here; the C setters in `ffi/order.rs` are written by hand (cbindgen
+//! cannot see generated functions) but each names its field through one of the
+//! constants below, so removing a field breaks their build, and
+//! `tests/headers.rs` checks that every field here has its C setter. The
+//! bindings list the fields through `spread_field_name`.
 
 /// What a field's value must look like; checked by [`crate::validate`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -23,14 +26,14 @@ pub enum Rule {
     Date,
     /// A date and time `Y-m-d H:i:s` (UTC).
     DateTime,
-    /// One of SPREAD's order states: 0, 10, 20, 50, 100.
+    /// One of [`ORDER_STATES`].
     State,
     /// A non-negative amount.
     Amount,
 }
 
 /// A scalar field: its `data[...]` name and its rule.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Field {
     pub name: &'static str,
     pub rule: Rule,
@@ -40,37 +43,84 @@ const fn f(name: &'static str, rule: Rule) -> Field {
     Field { name, rule }
 }
 
+pub const CUSTOMER_EMAIL: Field = f("customer_email", Rule::Email);
+pub const EXTERNAL_ID: Field = f("external_id", Rule::Id);
+pub const CUSTOMER_COOKIE: Field = f("customer_cookie", Rule::Id);
+pub const CUSTOMER_NAME: Field = f("customer_name", Rule::Text);
+pub const CUSTOMER_FIRSTNAME: Field = f("customer_firstname", Rule::Text);
+pub const CUSTOMER_GENDER: Field = f("customer_gender", Rule::Gender);
+pub const CUSTOMER_ADDRESS: Field = f("customer_address", Rule::Text);
+pub const CUSTOMER_ADDRESS_2: Field = f("customer_address_2", Rule::Text);
+pub const CUSTOMER_ADDRESS_3: Field = f("customer_address_3", Rule::Text);
+pub const CUSTOMER_CP: Field = f("customer_cp", Rule::Text);
+pub const CUSTOMER_CITY: Field = f("customer_city", Rule::Text);
+pub const CUSTOMER_COUNTRY: Field = f("customer_country", Rule::Country);
+pub const CUSTOMER_TEL: Field = f("customer_tel", Rule::Text);
+pub const CUSTOMER_MOBILE: Field = f("customer_mobile", Rule::Text);
+pub const CUSTOMER_FONCTION: Field = f("customer_fonction", Rule::Text);
+pub const CUSTOMER_COMPANY: Field = f("customer_company", Rule::Text);
+pub const CUSTOMER_BIRTHDAY: Field = f("customer_birthday", Rule::Date);
+pub const CUSTOMER_LANG: Field = f("customer_lang", Rule::Lang);
+pub const ACTION: Field = f("action", Rule::Id);
+pub const ORDER_IDORDER: Field = f("order_idorder", Rule::Id);
+pub const ORDER_STATE: Field = f("order_state", Rule::State);
+pub const ORDER_AMOUNT: Field = f("order_amount", Rule::Amount);
+pub const ORDER_CREA_DT: Field = f("order_crea_dt", Rule::DateTime);
+pub const ORDER_START_SERVICE: Field = f("order_start_service", Rule::Date);
+pub const ORDER_END_SERVICE: Field = f("order_end_service", Rule::Date);
+
 /// The scalar fields, in the order the seed integration sets them.
 pub const SCALAR_FIELDS: &[Field] = &[
-    f("customer_email", Rule::Email),
-    f("external_id", Rule::Id),
-    f("customer_cookie", Rule::Id),
-    f("customer_name", Rule::Text),
-    f("customer_firstname", Rule::Text),
-    f("customer_gender", Rule::Gender),
-    f("customer_address", Rule::Text),
-    f("customer_address_2", Rule::Text),
-    f("customer_address_3", Rule::Text),
-    f("customer_cp", Rule::Text),
-    f("customer_city", Rule::Text),
-    f("customer_country", Rule::Country),
-    f("customer_tel", Rule::Text),
-    f("customer_mobile", Rule::Text),
-    f("customer_fonction", Rule::Text),
-    f("customer_company", Rule::Text),
-    f("customer_birthday", Rule::Date),
-    f("customer_lang", Rule::Lang),
-    f("action", Rule::Id),
-    f("order_idorder", Rule::Id),
-    f("order_state", Rule::State),
-    f("order_amount", Rule::Amount),
-    f("order_crea_dt", Rule::DateTime),
-    f("order_start_service", Rule::Date),
-    f("order_end_service", Rule::Date),
+    CUSTOMER_EMAIL,
+    EXTERNAL_ID,
+    CUSTOMER_COOKIE,
+    CUSTOMER_NAME,
+    CUSTOMER_FIRSTNAME,
+    CUSTOMER_GENDER,
+    CUSTOMER_ADDRESS,
+    CUSTOMER_ADDRESS_2,
+    CUSTOMER_ADDRESS_3,
+    CUSTOMER_CP,
+    CUSTOMER_CITY,
+    CUSTOMER_COUNTRY,
+    CUSTOMER_TEL,
+    CUSTOMER_MOBILE,
+    CUSTOMER_FONCTION,
+    CUSTOMER_COMPANY,
+    CUSTOMER_BIRTHDAY,
+    CUSTOMER_LANG,
+    ACTION,
+    ORDER_IDORDER,
+    ORDER_STATE,
+    ORDER_AMOUNT,
+    ORDER_CREA_DT,
+    ORDER_START_SERVICE,
+    ORDER_END_SERVICE,
 ];
 
+/// SPREAD's order states: cancelled, taken (unpaid), paid, shipped, completed.
+pub const ORDER_STATES: [i32; 5] = [0, 10, 20, 50, 100];
+
 /// List fields: `data[name][]`, one value appended per call.
-pub const LIST_FIELDS: &[&str] = &["add_tag", "del_tag", "add_order_tag", "del_order_tag"];
+#[derive(Clone, Copy, Debug, PartialEq, Eq, strum::EnumIter, strum::IntoStaticStr)]
+#[strum(serialize_all = "snake_case")]
+pub enum ListField {
+    AddTag,
+    DelTag,
+    AddOrderTag,
+    DelOrderTag,
+}
+
+impl ListField {
+    pub fn name(self) -> &'static str {
+        self.into()
+    }
+
+    pub fn from_name(name: &str) -> Option<ListField> {
+        use strum::IntoEnumIterator;
+        ListField::iter().find(|l| l.name() == name)
+    }
+}
 
 /// Keyed fields with their own setters: `data[custom_fields][ID]`,
 /// `data[consents][tech_name]`, `data[product_attributes][n][m]`.
@@ -78,15 +128,17 @@ pub const CUSTOM_FIELDS: &str = "custom_fields";
 pub const CONSENTS: &str = "consents";
 pub const PRODUCT_ATTRIBUTES: &str = "product_attributes";
 
-/// What SPREAD requires before it accepts an order. The first entry is
-/// satisfied by either customer identifier.
-pub const REQUIRED: &[&str] = &[
-    "order_idorder",
-    "order_state",
-    "order_amount",
-    "order_crea_dt",
-];
-pub const CUSTOMER_IDS: &[&str] = &["customer_email", "external_id"];
+/// Either customer identifier satisfies SPREAD; at least one is required.
+pub const CUSTOMER_IDS: [Field; 2] = [CUSTOMER_EMAIL, EXTERNAL_ID];
+
+/// The other fields SPREAD requires before it accepts an order.
+pub const REQUIRED: [Field; 4] = [ORDER_IDORDER, ORDER_STATE, ORDER_AMOUNT, ORDER_CREA_DT];
+
+/// Whether `name` is a field SPREAD requires (or a customer identifier):
+/// these keep their rules strict even in the lenient drop-in path.
+pub fn is_required(name: &str) -> bool {
+    CUSTOMER_IDS.iter().chain(REQUIRED.iter()).any(|f| f.name == name)
+}
 
 /// The rule of a scalar field, if `name` is one.
 pub fn scalar(name: &str) -> Option<&'static Field> {
@@ -96,5 +148,27 @@ pub fn scalar(name: &str) -> Option<&'static Field> {
 /// True for names that have a dedicated structured setter and so cannot be
 /// set as a plain string through `set_field`.
 pub fn is_structured(name: &str) -> bool {
-    LIST_FIELDS.contains(&name) || [CUSTOM_FIELDS, CONSENTS, PRODUCT_ATTRIBUTES].contains(&name)
+    ListField::from_name(name).is_some() || [CUSTOM_FIELDS, CONSENTS, PRODUCT_ATTRIBUTES].contains(&name)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use strum::IntoEnumIterator;
+
+    #[test]
+    fn list_names_are_the_wire_names() {
+        let names: Vec<&str> = ListField::iter().map(ListField::name).collect();
+        assert_eq!(names, ["add_tag", "del_tag", "add_order_tag", "del_order_tag"]);
+        assert_eq!(ListField::from_name("del_order_tag"), Some(ListField::DelOrderTag));
+        assert_eq!(ListField::from_name("tags"), None);
+    }
+
+    #[test]
+    fn field_names_are_unique() {
+        let mut names: Vec<&str> = SCALAR_FIELDS.iter().map(|f| f.name).collect();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), SCALAR_FIELDS.len());
+    }
 }

@@ -3,15 +3,38 @@
 //! Fields keep the order in which they were first set, because PHP arrays do
 //! and the body must match `http_build_query` of the same array. Every setter
 //! validates first and changes nothing on error.
+//!
+//! The array is the whole `$post_data` (`data`, and for drop-in orders
+//! whatever else the shop put beside it). Orders built with setters get
+//! `request[order_idorder]` added when encoded, as the seed code does; orders
+//! made by [`crate::dropin`] are sent exactly as given.
 
-use crate::encode::{build_query_into, Key, Value};
+use std::borrow::Cow;
+
+use crate::encode::{build_query_into, php_float, Key, Value};
 use crate::error::{Error, ErrorKind, Result};
-use crate::fields::{self, Rule, CONSENTS, CUSTOM_FIELDS, PRODUCT_ATTRIBUTES};
+use crate::fields::{self, ListField, CONSENTS, CUSTOM_FIELDS, PRODUCT_ATTRIBUTES};
 use crate::validate;
 
-#[derive(Clone, Debug, Default, PartialEq)]
+const DATA: &str = "data";
+const REQUEST: &str = "request";
+
+#[derive(Clone, Debug, PartialEq)]
 pub struct Order {
-    data: Vec<(Key, Value)>,
+    /// The whole `$post_data`, in PHP's order.
+    top: Vec<(Key, Value)>,
+    /// Add `request[order_idorder]` when encoding (orders built with setters).
+    auto_request: bool,
+    /// A drop-in body PHP built itself: sent byte for byte until a setter changes the order.
+    raw: Option<String>,
+    /// What the lenient drop-in path accepted although a rule said otherwise.
+    warnings: Vec<String>,
+}
+
+impl Default for Order {
+    fn default() -> Self {
+        Order { top: Vec::new(), auto_request: true, raw: None, warnings: Vec::new() }
+    }
 }
 
 /// Field names become PHP array keys inside `data[...]`: brackets would nest.
@@ -23,14 +46,14 @@ fn check_name(kind: &str, name: &str) -> Result<()> {
     Ok(())
 }
 
-fn find<'a>(items: &'a mut [(Key, Value)], key: &Key) -> Option<&'a mut Value> {
-    items.iter_mut().find(|(k, _)| k == key).map(|(_, v)| v)
+fn find<'a>(items: &'a [(Key, Value)], name: &str) -> Option<&'a Value> {
+    items.iter().find(|(k, _)| k.is(name)).map(|(_, v)| v)
 }
 
 /// `$array[$key] = $value`: replaces in place, or appends.
 fn put(items: &mut Vec<(Key, Value)>, key: Key, value: Value) {
-    match find(items, &key) {
-        Some(slot) => *slot = value,
+    match items.iter_mut().find(|(k, _)| *k == key) {
+        Some((_, slot)) => *slot = value,
         None => items.push((key, value)),
     }
 }
@@ -48,28 +71,63 @@ fn push(items: &mut Vec<(Key, Value)>, value: Value) {
     items.push((Key::Int(next), value));
 }
 
+/// `$array[$name]` as a sub-array, created (empty) where missing or not an array.
+fn array_in<'a>(items: &'a mut Vec<(Key, Value)>, name: &str) -> &'a mut Vec<(Key, Value)> {
+    let at = match items.iter().position(|(k, _)| k.is(name)) {
+        Some(i) => i,
+        None => {
+            items.push((Key::from(name), Value::Array(Vec::new())));
+            items.len() - 1
+        }
+    };
+    let slot = &mut items[at].1;
+    if !matches!(slot, Value::Array(_)) {
+        *slot = Value::Array(Vec::new());
+    }
+    match slot {
+        Value::Array(items) => items,
+        _ => unreachable!("made an array just above"),
+    }
+}
+
+/// The text PHP sends for a scalar (`10`, `158.31`, `1`), or None for an array.
+pub fn scalar_text(value: &Value) -> Option<Cow<'_, str>> {
+    match value {
+        Value::Str(s) => Some(Cow::Borrowed(s)),
+        Value::Int(i) => Some(Cow::Owned(i.to_string())),
+        Value::Float(f) => Some(Cow::Owned(php_float(*f))),
+        Value::Bool(b) => Some(Cow::Borrowed(if *b { "1" } else { "0" })),
+        Value::Array(_) => None,
+    }
+}
+
 impl Order {
     pub fn new() -> Self {
         Order::default()
     }
 
-    /// `data[name]`, as a mutable sub-array, created (empty) where missing.
-    fn array(&mut self, name: &str) -> &mut Vec<(Key, Value)> {
-        let key = Key::from(name);
-        let at = match self.data.iter().position(|(k, _)| *k == key) {
-            Some(i) => i,
-            None => {
-                self.data.push((key, Value::Array(Vec::new())));
-                self.data.len() - 1
-            }
-        };
-        let slot = &mut self.data[at].1;
-        if !matches!(slot, Value::Array(_)) {
-            *slot = Value::Array(Vec::new());
-        }
-        match slot {
-            Value::Array(items) => items,
-            _ => unreachable!("made an array just above"),
+    /// A drop-in order: `top` is the whole `$post_data`, sent as it is
+    /// (`raw`, when PHP built the body itself, byte for byte).
+    pub(crate) fn from_parts(top: Vec<(Key, Value)>, auto_request: bool, raw: Option<String>, warnings: Vec<String>) -> Self {
+        Order { top, auto_request, raw, warnings }
+    }
+
+    pub(crate) fn with_warnings(mut self, warnings: Vec<String>) -> Self {
+        self.warnings = warnings;
+        self
+    }
+
+    /// `data`, as a mutable array; any change means PHP's own bytes no longer apply.
+    fn data_mut(&mut self) -> &mut Vec<(Key, Value)> {
+        self.raw = None;
+        array_in(&mut self.top, DATA)
+    }
+
+    /// `data` as it stands (empty when nothing was set).
+    pub(crate) fn data(&self) -> &[(Key, Value)] {
+        match find(&self.top, DATA) {
+            Some(Value::Array(items)) => items,
+            _ => &[],
         }
     }
 
@@ -86,30 +144,27 @@ impl Order {
                 validate::text(name, value)?;
             }
         }
-        put(&mut self.data, name.into(), Value::Str(value.to_owned()));
+        put(self.data_mut(), name.into(), Value::Str(value.to_owned()));
         Ok(())
     }
 
     pub fn set_order_state(&mut self, state: i64) -> Result<()> {
-        let state = validate::state("order_state", state)?;
-        put(&mut self.data, "order_state".into(), Value::Int(state.into()));
+        let state = validate::state(fields::ORDER_STATE.name, state)?;
+        put(self.data_mut(), fields::ORDER_STATE.name.into(), Value::Int(state.into()));
         Ok(())
     }
 
     /// The amount as a float, printed as PHP prints floats (`158.31`).
     pub fn set_order_amount(&mut self, amount: f64) -> Result<()> {
-        validate::amount("order_amount", amount)?;
-        put(&mut self.data, "order_amount".into(), Value::Float(amount));
+        validate::amount(fields::ORDER_AMOUNT.name, amount)?;
+        put(self.data_mut(), fields::ORDER_AMOUNT.name.into(), Value::Float(amount));
         Ok(())
     }
 
-    /// Appends to one of the list fields (`add_tag`, `del_tag`, `add_order_tag`, `del_order_tag`).
-    pub fn add_to_list(&mut self, list: &str, value: &str) -> Result<()> {
-        if !fields::LIST_FIELDS.contains(&list) {
-            return Err(Error::invalid(list, "is not a list field"));
-        }
-        validate::token(list, value)?;
-        push(self.array(list), Value::Str(value.to_owned()));
+    /// Appends to one of the list fields (`data[add_tag][]`, ...).
+    pub fn add_to_list(&mut self, list: ListField, value: &str) -> Result<()> {
+        validate::token(list.name(), value)?;
+        push(array_in(self.data_mut(), list.name()), Value::Str(value.to_owned()));
         Ok(())
     }
 
@@ -119,35 +174,37 @@ impl Order {
             return Err(Error::invalid(CUSTOM_FIELDS, "id 0 is not a custom field id (ids start at 1)"));
         }
         validate::text(&format!("{CUSTOM_FIELDS}[{id}]"), value)?;
-        put(self.array(CUSTOM_FIELDS), Key::Int(id.into()), Value::Str(value.to_owned()));
+        put(array_in(self.data_mut(), CUSTOM_FIELDS), Key::Int(id.into()), Value::Str(value.to_owned()));
         Ok(())
     }
 
     /// `data[consents][tech_name] = 1|0`.
     pub fn set_consent(&mut self, tech_name: &str, accepted: bool) -> Result<()> {
         check_name(CONSENTS, tech_name)?;
-        put(self.array(CONSENTS), tech_name.into(), Value::Bool(accepted));
+        put(array_in(self.data_mut(), CONSENTS), tech_name.into(), Value::Bool(accepted));
         Ok(())
     }
 
     /// Starts the next `product_attributes[n]`.
     pub fn add_product(&mut self) {
-        push(self.array(PRODUCT_ATTRIBUTES), Value::Array(Vec::new()));
+        push(array_in(self.data_mut(), PRODUCT_ATTRIBUTES), Value::Array(Vec::new()));
+    }
+
+    fn check_attribute(key_colon_value: &str) -> Result<()> {
+        validate::token(PRODUCT_ATTRIBUTES, key_colon_value)?;
+        match key_colon_value.split_once(':') {
+            Some((k, v)) if !k.is_empty() && !v.is_empty() => Ok(()),
+            _ => Err(Error::invalid(
+                PRODUCT_ATTRIBUTES,
+                format!("{key_colon_value:?} is not written \"key:value\" such as \"size:xl\""),
+            )),
+        }
     }
 
     /// Adds `"key:value"` to the current product, starting the first one if needed.
     pub fn add_product_attribute(&mut self, key_colon_value: &str) -> Result<()> {
-        validate::token(PRODUCT_ATTRIBUTES, key_colon_value)?;
-        match key_colon_value.split_once(':') {
-            Some((k, v)) if !k.is_empty() && !v.is_empty() => {}
-            _ => {
-                return Err(Error::invalid(
-                    PRODUCT_ATTRIBUTES,
-                    format!("{key_colon_value:?} is not written \"key:value\" such as \"size:xl\""),
-                ))
-            }
-        }
-        let products = self.array(PRODUCT_ATTRIBUTES);
+        Self::check_attribute(key_colon_value)?;
+        let products = array_in(self.data_mut(), PRODUCT_ATTRIBUTES);
         if products.is_empty() {
             push(products, Value::Array(Vec::new()));
         }
@@ -158,50 +215,64 @@ impl Order {
         Ok(())
     }
 
+    /// Starts a new product with all of `attributes`, or changes nothing when
+    /// one of them is not `"key:value"` (the error names it).
+    pub fn add_product_with(&mut self, attributes: &[&str]) -> Result<()> {
+        for (i, a) in attributes.iter().enumerate() {
+            Self::check_attribute(a).map_err(|e| Error::invalid(&format!("{PRODUCT_ATTRIBUTES}[{i}]"), e.message.trim_start_matches("product_attributes: ")))?;
+        }
+        let attrs = attributes.iter().enumerate().map(|(i, a)| (Key::Int(i as i64), Value::Str((*a).to_owned()))).collect();
+        push(array_in(self.data_mut(), PRODUCT_ATTRIBUTES), Value::Array(attrs));
+        Ok(())
+    }
+
     /// The value of `data[name]`, if set.
     pub fn get(&self, name: &str) -> Option<&Value> {
-        let key = Key::from(name);
-        self.data.iter().find(|(k, _)| *k == key).map(|(_, v)| v)
+        find(self.data(), name)
     }
 
-    /// The order id as text (`data[order_idorder]`).
-    pub fn id(&self) -> Option<&str> {
-        match self.get("order_idorder") {
-            Some(Value::Str(s)) => Some(s),
-            _ => None,
-        }
+    /// The order id as text (`data[order_idorder]`), however it was given.
+    pub fn id(&self) -> Option<Cow<'_, str>> {
+        self.get(fields::ORDER_IDORDER.name).and_then(scalar_text)
     }
 
-    /// The fields SPREAD requires to record an order.
+    /// What the lenient drop-in path let through, one message per field.
+    pub fn warnings(&self) -> &[String] {
+        &self.warnings
+    }
+
+    /// The fields SPREAD requires to record an order are all there.
     pub fn check_required(&self) -> Result<()> {
         let missing = |field: &str, why: &str| Err(Error::new(ErrorKind::MissingField, format!("{field}: {why}")));
-        if !fields::CUSTOMER_IDS.iter().any(|f| self.get(f).is_some()) {
-            return missing("customer_email", "customer_email or external_id is required to send an order");
+        let present = |name: &str| self.get(name).is_some_and(|v| !matches!(v, Value::Array(a) if a.is_empty()));
+        if !fields::CUSTOMER_IDS.iter().any(|f| present(f.name)) {
+            return missing(fields::CUSTOMER_EMAIL.name, "customer_email or external_id is required to send an order");
         }
         for field in fields::REQUIRED {
-            if self.get(field).is_none() {
-                return missing(field, "is required to send an order");
+            if !present(field.name) {
+                return missing(field.name, "is required to send an order");
             }
         }
         Ok(())
     }
 
-    /// The exact body PHP's `http_build_query` gives for the seed's
-    /// `$post_data`: `data[...]` in the order set, then `request[order_idorder]`.
+    /// The exact body: PHP's `http_build_query` of the whole `$post_data`
+    /// (for orders built with setters, `data[...]` in the order set, then
+    /// `request[order_idorder]`).
     pub fn encode(&self) -> String {
+        if let Some(raw) = &self.raw {
+            return raw.clone();
+        }
         let mut out = String::with_capacity(2048);
-        build_query_into(&mut out, Some("data"), &self.data);
-        if let Some(id) = self.id() {
-            let request = [(Key::from("order_idorder"), Value::Str(id.to_owned()))];
-            build_query_into(&mut out, Some("request"), &request);
+        build_query_into(&mut out, None, &self.top);
+        if self.auto_request && find(&self.top, REQUEST).is_none() {
+            if let Some(id) = self.id() {
+                let request = [(Key::from(fields::ORDER_IDORDER.name), Value::Str(id.into_owned()))];
+                build_query_into(&mut out, Some(REQUEST), &request);
+            }
         }
         out
     }
-}
-
-/// The rule a scalar field follows, for bindings that want to check early.
-pub fn rule_of(name: &str) -> Option<Rule> {
-    fields::scalar(name).map(|f| f.rule)
 }
 
 #[cfg(test)]
@@ -225,10 +296,11 @@ mod tests {
         assert!(o.set_order_state(7).is_err());
         assert!(o.set("order_state", "7").is_err());
         assert!(o.set("customer_email", "nope").is_err());
-        assert!(o.add_to_list("add_tag", "").is_err());
+        assert!(o.add_to_list(ListField::AddTag, "").is_err());
         assert!(o.set_custom_field(0, "x").is_err());
         assert!(o.set_consent("a[b]", true).is_err());
         assert!(o.add_product_attribute("size").is_err());
+        assert!(o.add_product_with(&["size:xl", "nope"]).is_err());
         assert!(o.set("add_tag", "x").is_err());
         assert!(o.set("", "x").is_err());
         assert_eq!(o, before);
@@ -252,10 +324,9 @@ mod tests {
     fn lists_products_and_request_id() {
         let mut o = Order::new();
         o.set("order_idorder", "7").unwrap();
-        o.add_to_list("add_tag", "a b").unwrap();
+        o.add_to_list(ListField::AddTag, "a b").unwrap();
         o.add_product_attribute("size:xl").unwrap();
-        o.add_product();
-        o.add_product_attribute("color:blue").unwrap();
+        o.add_product_with(&["color:blue"]).unwrap();
         o.set_consent("NewsEmail", false).unwrap();
         assert_eq!(
             o.encode(),
@@ -264,5 +335,13 @@ mod tests {
              &data%5Bproduct_attributes%5D%5B1%5D%5B0%5D=color%3Ablue\
              &data%5Bconsents%5D%5BNewsEmail%5D=0&request%5Border_idorder%5D=7"
         );
+    }
+
+    #[test]
+    fn a_setter_drops_the_raw_body() {
+        let mut o = Order::from_parts(vec![], false, Some("x=1".into()), vec![]);
+        assert_eq!(o.encode(), "x=1");
+        o.set("customer_name", "Doe").unwrap();
+        assert_eq!(o.encode(), "data%5Bcustomer_name%5D=Doe");
     }
 }

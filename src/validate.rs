@@ -2,10 +2,13 @@
 //! so a caller in any language learns what to fix without reading the docs.
 
 use crate::error::{Error, Result};
-use crate::fields::Rule;
+use crate::fields::{Rule, ORDER_STATES};
 
-/// The order states SPREAD knows: cancelled, taken (unpaid), paid, shipped, completed.
-pub const ORDER_STATES: [i32; 5] = [0, 10, 20, 50, 100];
+/// "7 is not one of 0, 10, 20, 50, 100", from the one list of states.
+fn not_a_state(field: &str, shown: impl std::fmt::Display) -> Error {
+    let states: Vec<String> = ORDER_STATES.iter().map(i32::to_string).collect();
+    Error::invalid(field, format!("{shown} is not one of {}", states.join(", ")))
+}
 
 /// Checks `value` against `rule`, for the field called `field`.
 pub fn check(field: &str, rule: Rule, value: &str) -> Result<()> {
@@ -143,7 +146,7 @@ pub fn datetime(field: &str, value: &str) -> Result<()> {
 pub fn state(field: &str, value: i64) -> Result<i32> {
     match i32::try_from(value) {
         Ok(v) if ORDER_STATES.contains(&v) => Ok(v),
-        _ => Err(Error::invalid(field, format!("{value} is not one of 0, 10, 20, 50, 100"))),
+        _ => Err(not_a_state(field, value)),
     }
 }
 
@@ -153,10 +156,8 @@ pub fn state(field: &str, value: i64) -> Result<i32> {
 pub fn state_str(field: &str, value: &str) -> Result<i32> {
     match ORDER_STATES.iter().find(|s| s.to_string() == value) {
         Some(&s) => Ok(s),
-        None if !value.is_empty() && value.bytes().all(|b| b.is_ascii_digit()) => {
-            Err(Error::invalid(field, format!("{value} is not one of 0, 10, 20, 50, 100")))
-        }
-        None => Err(Error::invalid(field, format!("{value:?} is not one of 0, 10, 20, 50, 100"))),
+        None if !value.is_empty() && value.bytes().all(|b| b.is_ascii_digit()) => Err(not_a_state(field, value)),
+        None => Err(not_a_state(field, format!("{value:?}"))),
     }
 }
 

@@ -17,7 +17,7 @@ fn send_many_delivers_every_order_once() {
     let sb = Sandbox::start();
     let orders: Vec<_> = (0..40).map(|i| order(&format!("bulk-{i}"), 20)).collect();
     let refs: Vec<_> = orders.iter().collect();
-    let outcomes = client(&sb.base_url()).send_many(&refs, 8);
+    let outcomes = client(&sb.base_url()).send_many(&refs, 8, None).unwrap();
     assert_eq!(outcomes.len(), 40);
     assert!(outcomes.iter().all(|o| matches!(o, Ok(Sent::Delivered(_)))), "{outcomes:?}");
     assert_eq!(sb.state()["orders"].as_object().unwrap().len(), 40);
@@ -30,7 +30,7 @@ fn send_many_reports_each_failure_in_its_place() {
     let mut bad = spread::Order::new(); // no customer: refused before anything is sent
     bad.set("order_idorder", "no-customer").unwrap();
     let good = order("bulk-good", 20);
-    let outcomes = client(&sb.base_url()).send_many(&[&good, &bad, &good], 2);
+    let outcomes = client(&sb.base_url()).send_many(&[&good, &bad, &good], 2, None).unwrap();
     assert!(matches!(outcomes[0], Ok(Sent::Delivered(_))));
     assert_eq!(outcomes[1].as_ref().unwrap_err().kind, spread::ErrorKind::MissingField);
     assert!(matches!(outcomes[2], Ok(Sent::Delivered(_))));
@@ -43,7 +43,7 @@ fn senders_wait_out_a_retry_after_together() {
     let orders: Vec<_> = (0..8).map(|i| order(&format!("gate-{i}"), 20)).collect();
     let refs: Vec<_> = orders.iter().collect();
     let start = Instant::now();
-    let outcomes = client(&sb.base_url()).send_many(&refs, 4);
+    let outcomes = client(&sb.base_url()).send_many(&refs, 4, None).unwrap();
     assert!(outcomes.iter().all(|o| matches!(o, Ok(Sent::Delivered(_)))));
     assert!(start.elapsed() >= Duration::from_secs(1));
     let log = sb.requests();
@@ -120,7 +120,7 @@ fn updates_of_one_order_in_a_batch_keep_their_order() {
     let sb = Sandbox::start_with_workers(2);
     sb.fault(r#"{"mode":"slow","delay_ms":500,"times":1}"#);
     let (older, newer, other) = (order("same", 10), order("same", 50), order("other", 20));
-    let outcomes = client(&sb.base_url()).send_many(&[&older, &other, &newer], 3);
+    let outcomes = client(&sb.base_url()).send_many(&[&older, &other, &newer], 3, None).unwrap();
     assert!(outcomes.iter().all(|o| matches!(o, Ok(Sent::Delivered(_)))), "{outcomes:?}");
     let state = sb.state();
     assert_eq!(state["orders"]["same"]["order_state"], "50");
@@ -138,9 +138,9 @@ fn a_batch_flushes_the_spool_first_and_then_sends_directly() {
     let sb = Sandbox::start_on(port);
     let orders: Vec<_> = (0..12).map(|i| order(&format!("fresh-{i}"), 20)).collect();
     let refs: Vec<_> = orders.iter().collect();
-    let outcomes = c.send_many(&refs, 4);
+    let outcomes = c.send_many(&refs, 4, None).unwrap();
     assert!(outcomes.iter().all(|o| matches!(o, Ok(Sent::Delivered(_)))), "{outcomes:?}");
-    assert_eq!(c.spool().unwrap().pending().unwrap(), 0);
+    assert_eq!(c.pending().unwrap(), 0);
     let log = sb.requests();
     assert_eq!(log.len(), 13);
     assert!(log[0]["body"].as_str().unwrap().contains("waiting"), "the spooled order went first");

@@ -33,7 +33,7 @@ fn cron_flushes_what_a_till_spooled_offline() {
         assert_eq!(till.send(&order(&format!("till-{i}"), 20)).unwrap(), Sent::Queued);
     }
     let dir = spool.to_str().unwrap();
-    let status = spread(&["status", "--spool", dir]);
+    let status = spread(&["status", "--spool", dir, "--base-url", &url]);
     assert!(status.status.success());
     assert!(stdout(&status).starts_with("pending 4, rejected 0, oldest "), "{}", stdout(&status));
 
@@ -46,7 +46,7 @@ fn cron_flushes_what_a_till_spooled_offline() {
     assert!(flushed.status.success(), "{}", String::from_utf8_lossy(&flushed.stderr));
     assert_eq!(stdout(&flushed).trim(), "delivered 4, rejected 0, remaining 0");
     assert_eq!(sb.state()["orders"].as_object().unwrap().len(), 4);
-    assert_eq!(stdout(&spread(&["status", "--spool", dir])).trim(), "pending 0, rejected 0, oldest -");
+    assert_eq!(stdout(&spread(&["status", "--spool", dir, "--base-url", &url])).trim(), "pending 0, rejected 0, oldest -");
 }
 
 #[test]

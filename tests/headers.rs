@@ -7,8 +7,21 @@ fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
+/// The version macros: the crate version (Cargo.toml) and the ABI version (src/ffi).
+fn version_macros() -> String {
+    format!(
+        "#define SPREAD_VERSION \"{}\"\n#define SPREAD_VERSION_MAJOR {}\n#define SPREAD_VERSION_MINOR {}\n#define SPREAD_VERSION_PATCH {}\n#define SPREAD_ABI_VERSION {}\n",
+        env!("CARGO_PKG_VERSION"),
+        env!("CARGO_PKG_VERSION_MAJOR"),
+        env!("CARGO_PKG_VERSION_MINOR"),
+        env!("CARGO_PKG_VERSION_PATCH"),
+        spread::ffi::ABI_VERSION
+    )
+}
+
 fn generate(config: &str) -> String {
-    let config = cbindgen::Config::from_file(root().join(config)).expect("cbindgen config");
+    let mut config = cbindgen::Config::from_file(root().join(config)).expect("cbindgen config");
+    config.after_includes = Some(version_macros());
     let mut out = Vec::new();
     cbindgen::Builder::new()
         .with_crate(root())

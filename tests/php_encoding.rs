@@ -107,10 +107,11 @@ fn generate(rng: &mut Rng) -> (Order, String) {
                 }
             }
             6 => {
-                let list = *rng.pick(spread::fields::LIST_FIELDS);
+                let lists: Vec<spread::fields::ListField> = <spread::fields::ListField as strum::IntoEnumIterator>::iter().collect();
+                let list = *rng.pick(&lists);
                 let tag = rng.text(8);
                 if order.add_to_list(list, &tag).is_ok() {
-                    writeln!(php, "$d['{list}'][] = {};", php_str(&tag)).unwrap();
+                    writeln!(php, "$d['{}'][] = {};", list.name(), php_str(&tag)).unwrap();
                 }
             }
             7 => {

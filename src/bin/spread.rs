@@ -11,7 +11,6 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use spread::spool::Spool;
 use spread::Client;
 
 const USAGE: &str = "usage: spread flush --spool DIR [--base-url URL] [--timeout-ms N]\n       spread status --spool DIR\n\
@@ -47,7 +46,12 @@ fn key(name: &str) -> Result<String, String> {
 fn run(args: Args) -> Result<ExitCode, String> {
     match args.command.as_str() {
         "status" => {
-            let st = Spool::open(&args.spool).and_then(|s| s.status()).map_err(|e| e.to_string())?;
+            let mut client = Client::new(&key("SPREAD_PUBLIC_KEY")?, &key("SPREAD_PRIVATE_KEY")?).map_err(|e| e.to_string())?;
+            if let Some(url) = &args.base_url {
+                client.set_base_url(url).map_err(|e| e.to_string())?;
+            }
+            client.set_spool_dir(&args.spool).map_err(|e| e.to_string())?;
+            let st = client.spool_status().map_err(|e| e.to_string())?;
             let oldest = st.oldest.map_or("-".to_owned(), |d| format!("{}s", d.as_secs()));
             println!("pending {}, rejected {}, oldest {oldest}", st.pending, st.rejected);
             Ok(ExitCode::SUCCESS)

@@ -1,46 +1,56 @@
 //! `SpreadClient`: the keys, the settings and a pool of connections.
 //! Thread-safe: share one client between threads. Configure it before
-//! sharing: every function here is safe to call from any thread, but a
-//! setter waits for the sends and flushes in progress to finish.
+//! sharing: every function here but `spread_client_free` is safe to call
+//! from any thread, but a setter waits for the sends and flushes in progress
+//! to finish.
 
 use std::ffi::{c_char, c_int};
 use std::path::Path;
 use std::sync::{RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::time::Duration;
 
+use super::logging::LogQueue;
 use super::order::SpreadOrder;
 use super::response::SpreadResponse;
 use super::{arg_ref, arg_str, guard, guard_status, FfiError, SpreadStatus};
-use crate::client::{Client, Sent, MAX_CONCURRENCY};
+use crate::client::{Client, Sent};
 
 /// A SPREAD client. Opaque.
 pub struct SpreadClient {
     inner: RwLock<Client>,
+    /// Log records waiting for the binding's own thread (see `spread_client_set_log_queue`).
+    pub(crate) logs: LogQueue,
 }
 
 impl SpreadClient {
     // A poisoned lock only means another thread panicked mid-call; the client is still whole.
-    fn read(&self) -> RwLockReadGuard<'_, Client> {
+    pub(crate) fn read(&self) -> RwLockReadGuard<'_, Client> {
         self.inner.read().unwrap_or_else(|p| p.into_inner())
     }
-    fn write(&self) -> RwLockWriteGuard<'_, Client> {
+    pub(crate) fn write(&self) -> RwLockWriteGuard<'_, Client> {
         self.inner.write().unwrap_or_else(|p| p.into_inner())
     }
 }
 
 /// A client for the API keys from SPREAD's back office ("Paramétrage >
 /// Tracker"), with the default base URL `https://social-sb.com/api`, a 30 s
-/// total and 10 s connect timeout. The keys are copied. Owned by the caller:
-/// free with `spread_client_free`. NULL on error (see `spread_last_error`).
+/// total and 10 s connect timeout, the host's CA store, no proxy. The keys
+/// are copied. Owned by the caller: free with `spread_client_free`. NULL on
+/// error (see `spread_last_error`).
 #[no_mangle]
 pub extern "C" fn spread_client_new(public_key: *const c_char, private_key: *const c_char) -> *mut SpreadClient {
     guard(|| {
         let client = Client::new(arg_str(public_key, "public_key")?, arg_str(private_key, "private_key")?)?;
-        Ok(Box::into_raw(Box::new(SpreadClient { inner: RwLock::new(client) })))
+        Ok(Box::into_raw(Box::new(SpreadClient { inner: RwLock::new(client), logs: LogQueue::default() })))
     })
 }
 
-/// Frees a client. NULL is a no-op. No other thread may be using it.
+/// Frees a client. NULL is a no-op. Not thread-safe: no other thread may be
+/// using the client, now or afterwards. If the client enqueued orders, this
+/// waits for their background delivery at most the shutdown timeout
+/// (`spread_client_set_shutdown_timeout_ms`, 2 s by default, and not at all
+/// while SPREAD cannot be reached); what is left stays in the spool for the
+/// next flush.
 #[no_mangle]
 pub extern "C" fn spread_client_free(c: *mut SpreadClient) {
     guard(|| {
@@ -52,7 +62,7 @@ pub extern "C" fn spread_client_free(c: *mut SpreadClient) {
     })
 }
 
-fn configure(c: *const SpreadClient, change: impl FnOnce(&mut Client) -> Result<(), FfiError>) -> c_int {
+pub(crate) fn configure(c: *const SpreadClient, change: impl FnOnce(&mut Client) -> Result<(), FfiError>) -> c_int {
     guard_status(|| change(&mut arg_ref(c, "client")?.write()))
 }
 
@@ -64,8 +74,8 @@ pub extern "C" fn spread_client_set_base_url(c: *mut SpreadClient, url: *const c
     configure(c, |client| Ok(client.set_base_url(arg_str(url, "base_url")?)?))
 }
 
-/// Sets the total time budget of one send (authentication and redirects
-/// included), in milliseconds; more than 0. Default 30000.
+/// Sets the total time budget of one send (authentication, redirects and
+/// retries included), in milliseconds; more than 0. Default 30000.
 #[no_mangle]
 pub extern "C" fn spread_client_set_timeout_ms(c: *mut SpreadClient, total_ms: u32) -> c_int {
     configure(c, |client| Ok(client.set_timeout(Duration::from_millis(total_ms.into()))?))
@@ -78,11 +88,33 @@ pub extern "C" fn spread_client_set_connect_timeout_ms(c: *mut SpreadClient, con
     configure(c, |client| Ok(client.set_connect_timeout(Duration::from_millis(connect_ms.into()))?))
 }
 
-/// Trusts only the CA certificates in this PEM file instead of the bundled
-/// Mozilla roots. The file is read now; `path` is copied.
+/// Trusts only the CA certificates in this PEM file (the same as
+/// `spread_client_set_tls_roots(c, path)`). The file is read now; `path` is copied.
 #[no_mangle]
 pub extern "C" fn spread_client_set_ca_file(c: *mut SpreadClient, path: *const c_char) -> c_int {
     configure(c, |client| Ok(client.set_ca_file(Path::new(arg_str(path, "ca_file")?))?))
+}
+
+/// Which certificate authorities https trusts: "system" (the default: the
+/// host's store as curl and OpenSSL read it, SSL_CERT_FILE and SSL_CERT_DIR
+/// included; the bundled Mozilla roots if the host has none, said once
+/// through the logger), "bundled" (the Mozilla roots inside libspread), or
+/// the path of a PEM file. `roots` is copied.
+#[no_mangle]
+pub extern "C" fn spread_client_set_tls_roots(c: *mut SpreadClient, roots: *const c_char) -> c_int {
+    configure(c, |client| Ok(client.set_tls_roots(arg_str(roots, "tls_roots")?)?))
+}
+
+/// Sends through this HTTP CONNECT proxy (`http://host:port`, credentials
+/// in the URL if it needs them), except to loopback hosts. NULL or "" for no
+/// proxy, the default: proxy variables in the environment (HTTP_PROXY…) are
+/// never read, since under CGI a client can set HTTP_PROXY (httpoxy). `url` is copied.
+#[no_mangle]
+pub extern "C" fn spread_client_set_proxy(c: *mut SpreadClient, url: *const c_char) -> c_int {
+    configure(c, |client| {
+        let url = if url.is_null() { None } else { Some(arg_str(url, "proxy")?) };
+        Ok(client.set_proxy(url)?)
+    })
 }
 
 /// Allows plain http to non-loopback hosts (the keys then travel in clear).
@@ -92,6 +124,45 @@ pub extern "C" fn spread_client_set_allow_insecure_http(c: *mut SpreadClient, al
     configure(c, |client| Ok(client.set_allow_insecure_http(allow)?))
 }
 
+/// How many times one `spread_send` may try (the first try included),
+/// always within the timeout; at least 1. Default 3. Retried: connection
+/// failures, timeouts, 5xx but 501/505, 408, and 429/503 after their
+/// Retry-After (when it fits the budget).
+#[no_mangle]
+pub extern "C" fn spread_client_set_max_attempts(c: *mut SpreadClient, attempts: u32) -> c_int {
+    configure(c, |client| Ok(client.set_max_attempts(attempts)?))
+}
+
+/// How long one `spread_flush` may run before it leaves the rest for the
+/// next one, in milliseconds; more than 0. Default 240000 (4 minutes: a
+/// cron flush every 5 minutes never overlaps the next).
+#[no_mangle]
+pub extern "C" fn spread_client_set_flush_budget_ms(c: *mut SpreadClient, budget_ms: u32) -> c_int {
+    configure(c, |client| Ok(client.set_flush_budget(Duration::from_millis(budget_ms.into()))?))
+}
+
+/// How long `spread_client_free` waits for the background delivery of
+/// orders this client enqueued, in milliseconds (0: not at all). Default 2000.
+#[no_mangle]
+pub extern "C" fn spread_client_set_shutdown_timeout_ms(c: *mut SpreadClient, timeout_ms: u32) -> c_int {
+    configure(c, |client| {
+        client.set_shutdown_timeout(Duration::from_millis(timeout_ms.into()));
+        Ok(())
+    })
+}
+
+/// Keeps orders that cannot be delivered now in the folder `dir` instead
+/// of failing. Created 0700 if missing (and made again if removed); refused
+/// (SPREAD_ERR_CONFIG) when others may write it: world-writable, or owned by
+/// another user unless it is group-writable and shared with this process's
+/// group (then files are 0660 with the folder's group: the php-fpm + cron
+/// set-up in the README). Entries hold the body and its destination (base
+/// URL, a fingerprint of the public key), never a key. `dir` is copied.
+#[no_mangle]
+pub extern "C" fn spread_client_set_spool_dir(c: *mut SpreadClient, dir: *const c_char) -> c_int {
+    configure(c, |client| Ok(client.set_spool_dir(Path::new(arg_str(dir, "spool_dir")?))?))
+}
+
 /// Validates `o` and sends it to SPREAD's `updateOrder`, retrying (see
 /// `spread_client_set_max_attempts`) within the client's timeout. `c` and `o`
 /// are borrowed; `o` may be freed or sent again afterwards (SPREAD updates by
@@ -99,10 +170,10 @@ pub extern "C" fn spread_client_set_allow_insecure_http(c: *mut SpreadClient, al
 /// Returns SPREAD_OK when delivered: then, if `out` is not NULL, `*out`
 /// receives a response owned by the caller (free with
 /// `spread_response_free`). Returns SPREAD_QUEUED when a spool is set and the
-/// order could not be delivered now (or older spooled orders are still
-/// waiting, which it must not overtake): it is durably on disk for
-/// `spread_flush`. On every status but SPREAD_OK, `*out` is set to NULL.
-/// Safe to call from several threads with one client.
+/// order was not delivered now for any reason but SPREAD refusing its
+/// content (or older updates wait, which it must not overtake): it is
+/// durably on disk for `spread_flush`. On every status but SPREAD_OK, `*out`
+/// is set to NULL. Safe to call from several threads with one client.
 #[no_mangle]
 pub extern "C" fn spread_send(c: *mut SpreadClient, o: *const SpreadOrder, out: *mut *mut SpreadResponse) -> c_int {
     if !out.is_null() {
@@ -117,7 +188,7 @@ pub extern "C" fn spread_send(c: *mut SpreadClient, o: *const SpreadOrder, out: 
             Sent::Delivered(response) => {
                 if !out.is_null() {
                     // SAFETY: as above.
-                    unsafe { *out = Box::into_raw(Box::new(SpreadResponse::from(response))) };
+                    unsafe { *out = Box::into_raw(Box::new(SpreadResponse::new(response, order.inner.warnings()))) };
                 }
                 Ok(SpreadStatus::SPREAD_OK as c_int)
             }
@@ -125,87 +196,35 @@ pub extern "C" fn spread_send(c: *mut SpreadClient, o: *const SpreadOrder, out: 
     })
 }
 
-/// Sends `n` orders on up to `concurrency` threads (1 to 32, else
-/// SPREAD_ERR_CONFIG; connections are kept and reused), blocking until every
-/// order is delivered, queued or failed. Updates of the same order_idorder
-/// are sent one after the other in array order; spooled orders are flushed
-/// first. `statuses` (an array of `n` ints owned by the caller) receives one
-/// status per order, as `spread_send` would return it; senders that meet a
-/// Retry-After (429, 503) all wait it out together. `orders` (an array of `n`
-/// borrowed orders) is only read. Returns SPREAD_OK when every order was
-/// delivered or queued; otherwise the first failed order's status, with
-/// `spread_last_error` naming its index ("orders[3]: ..."). When the call
-/// fails before looking at the orders (NULL client or arrays, bad
-/// concurrency), `statuses` is left untouched.
+/// Validates `o` and writes it durably to the client's spool (fsync'd), then
+/// returns SPREAD_QUEUED at once: a delivery thread of this process sends it
+/// in the background, oldest first, with the usual retries, Retry-After,
+/// ordering and rejection rules. A validation failure returns its error, as
+/// `spread_send` would; without a spool folder, SPREAD_ERR_CONFIG.
+/// The thread starts on the first enqueue (never before a fork) and is
+/// shared by the clients of the same spool and destination in the process.
+/// An order reported SPREAD_QUEUED is never lost: if the process dies, the
+/// next flush (any process, the cron `spread flush`) sends it. `c` and `o`
+/// are borrowed. Safe to call from several threads with one client.
 #[no_mangle]
-pub extern "C" fn spread_send_many(
-    c: *mut SpreadClient,
-    orders: *const *const SpreadOrder,
-    n: usize,
-    concurrency: u32,
-    statuses: *mut c_int,
-) -> c_int {
-    guard_status(|| {
+pub extern "C" fn spread_enqueue(c: *mut SpreadClient, o: *const SpreadOrder) -> c_int {
+    guard(|| {
         let client = arg_ref(c, "client")?;
-        if !(1..=MAX_CONCURRENCY).contains(&(concurrency as usize)) {
-            return Err(crate::Error::config("concurrency", format!("{concurrency} is out of range (1 to {MAX_CONCURRENCY})")).into());
-        }
-        if n == 0 {
-            return Ok(());
-        }
-        arg_ref(orders, "orders")?;
-        arg_ref(statuses, "statuses")?;
-        // SAFETY: the caller passes arrays of `n` elements (documented contract).
-        let (orders, statuses) = unsafe { (std::slice::from_raw_parts(orders, n), std::slice::from_raw_parts_mut(statuses, n)) };
-        let refs: Vec<Result<&crate::Order, FfiError>> =
-            orders.iter().enumerate().map(|(i, &o)| arg_ref(o, &format!("orders[{i}]")).map(|o| &o.inner)).collect();
-        let valid: Vec<&crate::Order> = refs.iter().filter_map(|r| r.as_ref().ok().copied()).collect();
-        let mut outcomes = client.read().send_many(&valid, concurrency as usize).into_iter();
-        let mut first_failure: Option<FfiError> = None;
-        for (i, slot) in refs.into_iter().enumerate() {
-            let outcome = slot.and_then(|_| match outcomes.next().expect("one outcome per valid order") {
-                Ok(Sent::Delivered(_)) => Ok(SpreadStatus::SPREAD_OK),
-                Ok(Sent::Queued) => Ok(SpreadStatus::SPREAD_QUEUED),
-                Err(e) => Err(FfiError::from(e).prefixed(&format!("orders[{i}]: "))),
-            });
-            statuses[i] = match outcome {
-                Ok(status) => status as c_int,
-                Err(e) => {
-                    let code = e.status() as c_int;
-                    first_failure.get_or_insert(e);
-                    code
-                }
-            };
-        }
-        first_failure.map_or(Ok(()), Err)
+        let order = arg_ref(o, "order")?;
+        client.read().enqueue(&order.inner)?;
+        Ok(SpreadStatus::SPREAD_QUEUED as c_int)
     })
 }
 
-/// How many times one `spread_send` may try (the first try included),
-/// always within the timeout; at least 1. Default 3. Retried: connection
-/// failures, timeouts, 5xx but 501/505, 408, and 429/503 after their
-/// Retry-After.
-#[no_mangle]
-pub extern "C" fn spread_client_set_max_attempts(c: *mut SpreadClient, attempts: u32) -> c_int {
-    configure(c, |client| Ok(client.set_max_attempts(attempts)?))
-}
-
-/// Keeps orders that cannot be delivered now in the folder `dir` (created
-/// 0700 if missing; entries are 0600 files holding the endpoint and the body,
-/// never credentials) instead of failing. Several processes may share one
-/// folder. `dir` is copied.
-#[no_mangle]
-pub extern "C" fn spread_client_set_spool_dir(c: *mut SpreadClient, dir: *const c_char) -> c_int {
-    configure(c, |client| Ok(client.set_spool_dir(Path::new(arg_str(dir, "spool_dir")?))?))
-}
-
-/// Delivers the spooled orders, oldest first. Stops at the first failure
-/// that may pass (network, timeout, 5xx, 429) and returns its status; orders
-/// SPREAD rejects (4xx) are moved to `rejected/` with its answer and the
-/// flush goes on. Returns SPREAD_OK (with nothing done) while another thread
-/// or process is flushing the same folder. `delivered` and `remaining`, when
-/// not NULL, receive the counts, also on failure. SPREAD_ERR_CONFIG without
-/// a spool folder.
+/// Delivers this client's spooled orders, oldest first, within the flush
+/// budget. Stops at the first failure that is not about an order (network,
+/// timeout, TLS, 5xx, 408/429, 401/403/404…) and returns its status, leaving
+/// every entry pending; an order SPREAD refuses for its content (400, 409,
+/// 422) is moved to `rejected/` with its answer and the flush goes on.
+/// Entries of other destinations (another base URL or key) are left alone.
+/// Returns SPREAD_OK (with nothing done) while another thread or process is
+/// flushing the same folder. `delivered` and `remaining`, when not NULL,
+/// receive the counts, also on failure. SPREAD_ERR_CONFIG without a spool folder.
 #[no_mangle]
 pub extern "C" fn spread_flush(c: *mut SpreadClient, delivered: *mut usize, remaining: *mut usize) -> c_int {
     for out in [delivered, remaining] {
@@ -232,7 +251,7 @@ pub extern "C" fn spread_flush(c: *mut SpreadClient, delivered: *mut usize, rema
     })
 }
 
-/// The number of orders waiting in the spool, into `*pending`.
+/// The number of this client's orders waiting in the spool, into `*pending`.
 /// SPREAD_ERR_CONFIG without a spool folder.
 #[no_mangle]
 pub extern "C" fn spread_spool_pending(c: *const SpreadClient, pending: *mut usize) -> c_int {
@@ -240,9 +259,7 @@ pub extern "C" fn spread_spool_pending(c: *const SpreadClient, pending: *mut usi
         if pending.is_null() {
             return Err(FfiError::new(SpreadStatus::SPREAD_ERR_NULL_ARGUMENT, "pending: is NULL"));
         }
-        let client = arg_ref(c, "client")?.read();
-        let spool = client.spool().ok_or_else(|| crate::Error::config("spool_dir", "no spool folder is set"))?;
-        let count = spool.pending()?;
+        let count = arg_ref(c, "client")?.read().pending()?;
         // SAFETY: checked non-NULL above; points to writable size_t storage.
         unsafe { *pending = count };
         Ok(())

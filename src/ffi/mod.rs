@@ -1,5 +1,6 @@
 //! The C ABI. One module per C type (`SpreadClient`, `SpreadOrder`,
-//! `SpreadResponse`); this module holds what they share: status codes, the
+//! `SpreadResponse`, `SpreadBatch`), plus the logger and the spool's
+//! maintenance calls; this module holds what they share: status codes, the
 //! thread-local last error, the panic/NULL guard and string conversions.
 //!
 //! Conventions, stated once here and repeated on each function:
@@ -17,15 +18,25 @@ use std::ffi::{c_char, c_int, CStr, CString};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::LazyLock;
 
+use strum::IntoEnumIterator;
+
 use crate::error::{Error, ErrorKind};
 
+pub mod batch;
 pub mod client;
+pub mod logging;
 pub mod order;
 pub mod response;
+pub mod spool;
+
+/// The ABI's version: raised whenever a function is added or changed, so a
+/// binding (PHP's FFI header, Python's prototypes) refuses a library that is
+/// not the one it was written for. `SPREAD_ABI_VERSION` in the headers.
+pub const ABI_VERSION: i32 = 2;
 
 /// Result codes. The numbers are part of the ABI and never change.
 #[repr(C)]
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, strum::EnumIter)]
 #[allow(non_camel_case_types)]
 pub enum SpreadStatus {
     /// Success: delivered (2xx) or done.
@@ -50,12 +61,16 @@ pub enum SpreadStatus {
     SPREAD_ERR_TLS = 22,
     /// A redirect was refused (too many, https to http, bad Location).
     SPREAD_ERR_REDIRECT = 23,
-    /// SPREAD refused the API keys (401/403).
+    /// SPREAD (or the proxy) refused the API keys (401, 403, 407).
     SPREAD_ERR_AUTH = 30,
-    /// SPREAD rejected the request (other 4xx).
+    /// SPREAD refused the order's content (400, 409, 422): the only answer
+    /// after which a spooled order is set aside (in `rejected/`).
     SPREAD_ERR_REJECTED = 31,
-    /// SPREAD failed (5xx).
+    /// SPREAD failed (5xx) or asked to slow down (408, 429).
     SPREAD_ERR_SERVER = 32,
+    /// The endpoint cannot take the request (404, 405, 410, 413…: check the
+    /// base URL) or gave an answer SPREAD never gives (1xx, 300, 304…).
+    SPREAD_ERR_ENDPOINT = 33,
     /// A local file operation failed.
     SPREAD_ERR_IO = 40,
     /// A bug in libspread was caught before it could reach the caller.
@@ -64,24 +79,36 @@ pub enum SpreadStatus {
 
 use SpreadStatus::*;
 
-const ALL_STATUSES: [SpreadStatus; 16] = [
-    SPREAD_OK,
-    SPREAD_QUEUED,
-    SPREAD_ERR_NULL_ARGUMENT,
-    SPREAD_ERR_INVALID_UTF8,
-    SPREAD_ERR_INVALID_VALUE,
-    SPREAD_ERR_MISSING_FIELD,
-    SPREAD_ERR_CONFIG,
-    SPREAD_ERR_NETWORK,
-    SPREAD_ERR_TIMEOUT,
-    SPREAD_ERR_TLS,
-    SPREAD_ERR_REDIRECT,
-    SPREAD_ERR_AUTH,
-    SPREAD_ERR_REJECTED,
-    SPREAD_ERR_SERVER,
-    SPREAD_ERR_IO,
-    SPREAD_ERR_PANIC,
-];
+impl SpreadStatus {
+    /// The status with this number, if there is one.
+    pub fn from_code(code: c_int) -> Option<SpreadStatus> {
+        SpreadStatus::iter().find(|s| *s as c_int == code)
+    }
+
+    /// The exception class every binding names for this status (stem only:
+    /// PHP adds `Exception`, Python `Error`, C++ uses it as is), and the
+    /// class it derives from (`Error` for the root). One tree for every language.
+    pub fn class(self) -> (&'static str, &'static str) {
+        match self {
+            SPREAD_OK | SPREAD_QUEUED => ("", ""),
+            SPREAD_ERR_NULL_ARGUMENT => ("NullArgument", "Error"),
+            SPREAD_ERR_INVALID_UTF8 => ("InvalidUtf8", "InvalidValue"),
+            SPREAD_ERR_INVALID_VALUE => ("InvalidValue", "Error"),
+            SPREAD_ERR_MISSING_FIELD => ("MissingField", "Error"),
+            SPREAD_ERR_CONFIG => ("Config", "Error"),
+            SPREAD_ERR_NETWORK => ("Network", "Error"),
+            SPREAD_ERR_TIMEOUT => ("Timeout", "Network"),
+            SPREAD_ERR_TLS => ("Tls", "Error"),
+            SPREAD_ERR_REDIRECT => ("Redirect", "Error"),
+            SPREAD_ERR_AUTH => ("Auth", "Api"),
+            SPREAD_ERR_REJECTED => ("Rejected", "Api"),
+            SPREAD_ERR_SERVER => ("Server", "Api"),
+            SPREAD_ERR_ENDPOINT => ("Endpoint", "Api"),
+            SPREAD_ERR_IO => ("Io", "Error"),
+            SPREAD_ERR_PANIC => ("Internal", "Error"),
+        }
+    }
+}
 
 impl From<ErrorKind> for SpreadStatus {
     fn from(kind: ErrorKind) -> Self {
@@ -96,7 +123,9 @@ impl From<ErrorKind> for SpreadStatus {
             ErrorKind::Auth => SPREAD_ERR_AUTH,
             ErrorKind::Rejected => SPREAD_ERR_REJECTED,
             ErrorKind::Server => SPREAD_ERR_SERVER,
+            ErrorKind::Endpoint => SPREAD_ERR_ENDPOINT,
             ErrorKind::Io => SPREAD_ERR_IO,
+            ErrorKind::Internal => SPREAD_ERR_PANIC,
         }
     }
 }
@@ -116,6 +145,14 @@ impl FfiError {
 
     pub(crate) fn status(&self) -> SpreadStatus {
         self.status
+    }
+
+    pub(crate) fn http_status(&self) -> u16 {
+        self.http_status
+    }
+
+    pub(crate) fn message(&self) -> &str {
+        &self.message
     }
 
     /// The same failure, said of one item of a batch.
@@ -146,7 +183,17 @@ thread_local! {
 fn set_last_error(e: &FfiError) {
     // Interior NULs cannot be shown by C; they cannot come from our messages anyway.
     let message = CString::new(e.message.replace('\0', "\\0")).unwrap_or_default();
-    LAST_ERROR.with(|slot| *slot.borrow_mut() = LastError { status: e.status as c_int, http_status: e.http_status, message });
+    // `try_with`: during thread teardown the slot may be gone; losing the message beats a panic.
+    let _ = LAST_ERROR.try_with(|slot| {
+        if let Ok(mut slot) = slot.try_borrow_mut() {
+            *slot = LastError { status: e.status as c_int, http_status: e.http_status, message };
+        }
+    });
+}
+
+/// Reads this thread's last error, or `fallback` when the slot is gone (thread teardown).
+fn with_last_error<T>(fallback: T, read: impl FnOnce(&LastError) -> T) -> T {
+    LAST_ERROR.try_with(|slot| slot.try_borrow().map(|e| read(&e)).ok()).ok().flatten().unwrap_or(fallback)
 }
 
 fn panic_message(payload: Box<dyn Any + Send>) -> String {
@@ -238,21 +285,21 @@ pub(crate) fn owned_c_string(s: String) -> Result<*mut c_char, FfiError> {
 /// Borrowed: valid until the next failing libspread call on this thread.
 #[no_mangle]
 pub extern "C" fn spread_last_error() -> *const c_char {
-    LAST_ERROR.with(|slot| slot.borrow().message.as_ptr())
+    with_last_error(c"".as_ptr(), |e| e.message.as_ptr())
 }
 
 /// The status of this thread's most recent failure (SPREAD_OK before any):
 /// what a function that returns a pointer (`spread_client_new`) failed with.
 #[no_mangle]
 pub extern "C" fn spread_last_status() -> c_int {
-    LAST_ERROR.with(|slot| slot.borrow().status)
+    with_last_error(SPREAD_OK as c_int, |e| e.status)
 }
 
 /// The HTTP status SPREAD answered in this thread's last failure (401, 429,
 /// 503…), or 0 when that failure was not an answer (network, validation).
 #[no_mangle]
 pub extern "C" fn spread_last_http_status() -> u16 {
-    LAST_ERROR.with(|slot| slot.borrow().http_status)
+    with_last_error(0, |e| e.http_status)
 }
 
 /// The name of a status code, such as "SPREAD_ERR_TIMEOUT";
@@ -260,12 +307,65 @@ pub extern "C" fn spread_last_http_status() -> u16 {
 #[no_mangle]
 pub extern "C" fn spread_status_name(status: c_int) -> *const c_char {
     static NAMES: LazyLock<Vec<(c_int, CString)>> = LazyLock::new(|| {
-        ALL_STATUSES.iter().map(|s| (*s as c_int, CString::new(format!("{s:?}")).expect("no NUL"))).collect()
+        SpreadStatus::iter().map(|s| (s as c_int, CString::new(format!("{s:?}")).expect("no NUL"))).collect()
     });
     NAMES
         .iter()
         .find(|(code, _)| *code == status)
         .map_or(c"SPREAD_UNKNOWN_STATUS".as_ptr(), |(_, name)| name.as_ptr())
+}
+
+/// The `index`-th status code (0, 1, 10, 11…), in increasing order; -1
+/// past the end. Bindings build their exception maps from this list.
+#[no_mangle]
+pub extern "C" fn spread_status_code(index: usize) -> c_int {
+    SpreadStatus::iter().nth(index).map_or(-1, |s| s as c_int)
+}
+
+fn class_name(status: c_int, parent: bool) -> *const c_char {
+    static NAMES: LazyLock<Vec<(c_int, CString, CString)>> = LazyLock::new(|| {
+        SpreadStatus::iter()
+            .map(|s| {
+                let (class, base) = s.class();
+                (s as c_int, CString::new(class).expect("no NUL"), CString::new(base).expect("no NUL"))
+            })
+            .collect()
+    });
+    NAMES
+        .iter()
+        .find(|(code, _, _)| *code == status)
+        .map_or(if parent { c"Error".as_ptr() } else { c"Internal".as_ptr() }, |(_, class, base)| {
+            if parent { base.as_ptr() } else { class.as_ptr() }
+        })
+}
+
+/// The exception class the bindings raise for a status, as a stem
+/// ("Timeout": PHP `Spread\TimeoutException`, Python `spread.TimeoutError`,
+/// C++ `spread::Timeout`); "" for SPREAD_OK and SPREAD_QUEUED, "Internal"
+/// for an unknown number. Static: never freed.
+#[no_mangle]
+pub extern "C" fn spread_status_class(status: c_int) -> *const c_char {
+    class_name(status, false)
+}
+
+/// The class that `spread_status_class(status)` derives from: "Error" (the
+/// root), "InvalidValue", "Network" or "Api". Static: never freed.
+#[no_mangle]
+pub extern "C" fn spread_status_parent_class(status: c_int) -> *const c_char {
+    class_name(status, true)
+}
+
+/// `SPREAD_ABI_VERSION` of the library actually loaded: a binding compares
+/// it with its own before any other call.
+#[no_mangle]
+pub extern "C" fn spread_abi_version() -> c_int {
+    ABI_VERSION
+}
+
+/// The most threads `spread_send_many`/`spread_send_batch` take (32).
+#[no_mangle]
+pub extern "C" fn spread_max_concurrency() -> u32 {
+    crate::transport::MAX_CONCURRENCY as u32
 }
 
 /// The library version, such as "0.1.0" (the crate version). Static: never freed.
@@ -309,7 +409,7 @@ mod tests {
 
     #[test]
     fn status_names_round_trip() {
-        for s in ALL_STATUSES {
+        for s in SpreadStatus::iter() {
             let name = unsafe { CStr::from_ptr(spread_status_name(s as c_int)) }.to_str().unwrap();
             assert_eq!(name, format!("{s:?}"));
         }

@@ -3,7 +3,9 @@
 
 use std::ffi::{c_char, c_int};
 
+use super::response::c_text;
 use super::{arg_mut, arg_ref, arg_str, guard, guard_status, owned_c_string, FfiError};
+use crate::fields::{self, Field, ListField};
 use crate::order::Order;
 
 /// An order with its customer profile. Opaque.
@@ -36,169 +38,171 @@ fn with_order(o: *mut SpreadOrder, change: impl FnOnce(&mut Order) -> Result<(),
     guard_status(|| change(&mut arg_mut(o, "order")?.inner))
 }
 
-fn set_text(o: *mut SpreadOrder, field: &str, v: *const c_char) -> c_int {
-    with_order(o, |order| Ok(order.set(field, arg_str(v, field)?)?))
+/// Each C setter names its field through a constant of `fields.rs`: a field
+/// removed there breaks the build here.
+fn set_text(o: *mut SpreadOrder, field: &Field, v: *const c_char) -> c_int {
+    with_order(o, |order| Ok(order.set(field.name, arg_str(v, field.name)?)?))
 }
 
 /// Sets `data[customer_email]`. The customer's e-mail (a customer identifier; one `@`, no spaces).
 /// `o` and `v` are borrowed; on error the order is unchanged.
 #[no_mangle]
 pub extern "C" fn spread_order_set_customer_email(o: *mut SpreadOrder, v: *const c_char) -> c_int {
-    set_text(o, "customer_email", v)
+    set_text(o, &fields::CUSTOMER_EMAIL, v)
 }
 
 /// Sets `data[external_id]`. The customer's id in the shop (a customer identifier).
 /// `o` and `v` are borrowed; on error the order is unchanged.
 #[no_mangle]
 pub extern "C" fn spread_order_set_external_id(o: *mut SpreadOrder, v: *const c_char) -> c_int {
-    set_text(o, "external_id", v)
+    set_text(o, &fields::EXTERNAL_ID, v)
 }
 
 /// Sets `data[customer_cookie]`. SPREAD's tracking cookie `sbt`, when the browser sent one.
 /// `o` and `v` are borrowed; on error the order is unchanged.
 #[no_mangle]
 pub extern "C" fn spread_order_set_customer_cookie(o: *mut SpreadOrder, v: *const c_char) -> c_int {
-    set_text(o, "customer_cookie", v)
+    set_text(o, &fields::CUSTOMER_COOKIE, v)
 }
 
 /// Sets `data[customer_name]`. Free text (line breaks allowed, other control characters not).
 /// `o` and `v` are borrowed; on error the order is unchanged.
 #[no_mangle]
 pub extern "C" fn spread_order_set_customer_name(o: *mut SpreadOrder, v: *const c_char) -> c_int {
-    set_text(o, "customer_name", v)
+    set_text(o, &fields::CUSTOMER_NAME, v)
 }
 
 /// Sets `data[customer_firstname]`. Free text (line breaks allowed, other control characters not).
 /// `o` and `v` are borrowed; on error the order is unchanged.
 #[no_mangle]
 pub extern "C" fn spread_order_set_customer_firstname(o: *mut SpreadOrder, v: *const c_char) -> c_int {
-    set_text(o, "customer_firstname", v)
+    set_text(o, &fields::CUSTOMER_FIRSTNAME, v)
 }
 
 /// Sets `data[customer_gender]`. "male" or "female".
 /// `o` and `v` are borrowed; on error the order is unchanged.
 #[no_mangle]
 pub extern "C" fn spread_order_set_customer_gender(o: *mut SpreadOrder, v: *const c_char) -> c_int {
-    set_text(o, "customer_gender", v)
+    set_text(o, &fields::CUSTOMER_GENDER, v)
 }
 
 /// Sets `data[customer_address]`. Free text (line breaks allowed, other control characters not).
 /// `o` and `v` are borrowed; on error the order is unchanged.
 #[no_mangle]
 pub extern "C" fn spread_order_set_customer_address(o: *mut SpreadOrder, v: *const c_char) -> c_int {
-    set_text(o, "customer_address", v)
+    set_text(o, &fields::CUSTOMER_ADDRESS, v)
 }
 
 /// Sets `data[customer_address_2]`. Free text (line breaks allowed, other control characters not).
 /// `o` and `v` are borrowed; on error the order is unchanged.
 #[no_mangle]
 pub extern "C" fn spread_order_set_customer_address_2(o: *mut SpreadOrder, v: *const c_char) -> c_int {
-    set_text(o, "customer_address_2", v)
+    set_text(o, &fields::CUSTOMER_ADDRESS_2, v)
 }
 
 /// Sets `data[customer_address_3]`. Free text (line breaks allowed, other control characters not).
 /// `o` and `v` are borrowed; on error the order is unchanged.
 #[no_mangle]
 pub extern "C" fn spread_order_set_customer_address_3(o: *mut SpreadOrder, v: *const c_char) -> c_int {
-    set_text(o, "customer_address_3", v)
+    set_text(o, &fields::CUSTOMER_ADDRESS_3, v)
 }
 
 /// Sets `data[customer_cp]`. Free text (line breaks allowed, other control characters not).
 /// `o` and `v` are borrowed; on error the order is unchanged.
 #[no_mangle]
 pub extern "C" fn spread_order_set_customer_cp(o: *mut SpreadOrder, v: *const c_char) -> c_int {
-    set_text(o, "customer_cp", v)
+    set_text(o, &fields::CUSTOMER_CP, v)
 }
 
 /// Sets `data[customer_city]`. Free text (line breaks allowed, other control characters not).
 /// `o` and `v` are borrowed; on error the order is unchanged.
 #[no_mangle]
 pub extern "C" fn spread_order_set_customer_city(o: *mut SpreadOrder, v: *const c_char) -> c_int {
-    set_text(o, "customer_city", v)
+    set_text(o, &fields::CUSTOMER_CITY, v)
 }
 
 /// Sets `data[customer_country]`. ISO 3166-1 alpha-2, such as "FR".
 /// `o` and `v` are borrowed; on error the order is unchanged.
 #[no_mangle]
 pub extern "C" fn spread_order_set_customer_country(o: *mut SpreadOrder, v: *const c_char) -> c_int {
-    set_text(o, "customer_country", v)
+    set_text(o, &fields::CUSTOMER_COUNTRY, v)
 }
 
 /// Sets `data[customer_tel]`. Free text (line breaks allowed, other control characters not).
 /// `o` and `v` are borrowed; on error the order is unchanged.
 #[no_mangle]
 pub extern "C" fn spread_order_set_customer_tel(o: *mut SpreadOrder, v: *const c_char) -> c_int {
-    set_text(o, "customer_tel", v)
+    set_text(o, &fields::CUSTOMER_TEL, v)
 }
 
 /// Sets `data[customer_mobile]`. Free text (line breaks allowed, other control characters not).
 /// `o` and `v` are borrowed; on error the order is unchanged.
 #[no_mangle]
 pub extern "C" fn spread_order_set_customer_mobile(o: *mut SpreadOrder, v: *const c_char) -> c_int {
-    set_text(o, "customer_mobile", v)
+    set_text(o, &fields::CUSTOMER_MOBILE, v)
 }
 
 /// Sets `data[customer_fonction]`. Free text (line breaks allowed, other control characters not).
 /// `o` and `v` are borrowed; on error the order is unchanged.
 #[no_mangle]
 pub extern "C" fn spread_order_set_customer_fonction(o: *mut SpreadOrder, v: *const c_char) -> c_int {
-    set_text(o, "customer_fonction", v)
+    set_text(o, &fields::CUSTOMER_FONCTION, v)
 }
 
 /// Sets `data[customer_company]`. Free text (line breaks allowed, other control characters not).
 /// `o` and `v` are borrowed; on error the order is unchanged.
 #[no_mangle]
 pub extern "C" fn spread_order_set_customer_company(o: *mut SpreadOrder, v: *const c_char) -> c_int {
-    set_text(o, "customer_company", v)
+    set_text(o, &fields::CUSTOMER_COMPANY, v)
 }
 
 /// Sets `data[customer_birthday]`. Y-m-d, such as "1970-12-31".
 /// `o` and `v` are borrowed; on error the order is unchanged.
 #[no_mangle]
 pub extern "C" fn spread_order_set_customer_birthday(o: *mut SpreadOrder, v: *const c_char) -> c_int {
-    set_text(o, "customer_birthday", v)
+    set_text(o, &fields::CUSTOMER_BIRTHDAY, v)
 }
 
 /// Sets `data[customer_lang]`. A locale such as "fr_FR".
 /// `o` and `v` are borrowed; on error the order is unchanged.
 #[no_mangle]
 pub extern "C" fn spread_order_set_customer_lang(o: *mut SpreadOrder, v: *const c_char) -> c_int {
-    set_text(o, "customer_lang", v)
+    set_text(o, &fields::CUSTOMER_LANG, v)
 }
 
 /// Sets `data[action]`. The action, "order" for an order.
 /// `o` and `v` are borrowed; on error the order is unchanged.
 #[no_mangle]
 pub extern "C" fn spread_order_set_action(o: *mut SpreadOrder, v: *const c_char) -> c_int {
-    set_text(o, "action", v)
+    set_text(o, &fields::ACTION, v)
 }
 
 /// Sets `data[order_idorder]`. The shop's unique order id; sending it again updates the order.
 /// `o` and `v` are borrowed; on error the order is unchanged.
 #[no_mangle]
 pub extern "C" fn spread_order_set_order_idorder(o: *mut SpreadOrder, v: *const c_char) -> c_int {
-    set_text(o, "order_idorder", v)
+    set_text(o, &fields::ORDER_IDORDER, v)
 }
 
 /// Sets `data[order_crea_dt]`. When the order was made, UTC, Y-m-d H:i:s.
 /// `o` and `v` are borrowed; on error the order is unchanged.
 #[no_mangle]
 pub extern "C" fn spread_order_set_order_crea_dt(o: *mut SpreadOrder, v: *const c_char) -> c_int {
-    set_text(o, "order_crea_dt", v)
+    set_text(o, &fields::ORDER_CREA_DT, v)
 }
 
 /// Sets `data[order_start_service]`. Start of the service, Y-m-d.
 /// `o` and `v` are borrowed; on error the order is unchanged.
 #[no_mangle]
 pub extern "C" fn spread_order_set_order_start_service(o: *mut SpreadOrder, v: *const c_char) -> c_int {
-    set_text(o, "order_start_service", v)
+    set_text(o, &fields::ORDER_START_SERVICE, v)
 }
 
 /// Sets `data[order_end_service]`. End of the service, Y-m-d.
 /// `o` and `v` are borrowed; on error the order is unchanged.
 #[no_mangle]
 pub extern "C" fn spread_order_set_order_end_service(o: *mut SpreadOrder, v: *const c_char) -> c_int {
-    set_text(o, "order_end_service", v)
+    set_text(o, &fields::ORDER_END_SERVICE, v)
 }
 
 /// Sets `data[order_state]`: 0 cancelled, 10 taken (unpaid), 20 paid,
@@ -219,35 +223,35 @@ pub extern "C" fn spread_order_set_order_amount(o: *mut SpreadOrder, amount: f64
 /// as written: no float rounding. `decimal` is borrowed.
 #[no_mangle]
 pub extern "C" fn spread_order_set_order_amount_str(o: *mut SpreadOrder, decimal: *const c_char) -> c_int {
-    set_text(o, "order_amount", decimal)
+    set_text(o, &fields::ORDER_AMOUNT, decimal)
 }
 
-fn add_to(o: *mut SpreadOrder, list: &str, v: *const c_char) -> c_int {
-    with_order(o, |order| Ok(order.add_to_list(list, arg_str(v, list)?)?))
+fn add_to(o: *mut SpreadOrder, list: ListField, v: *const c_char) -> c_int {
+    with_order(o, |order| Ok(order.add_to_list(list, arg_str(v, list.name())?)?))
 }
 
 /// Appends a customer tag to add (`data[add_tag][]`). `tag` is borrowed.
 #[no_mangle]
 pub extern "C" fn spread_order_add_tag(o: *mut SpreadOrder, tag: *const c_char) -> c_int {
-    add_to(o, "add_tag", tag)
+    add_to(o, ListField::AddTag, tag)
 }
 
 /// Appends a customer tag to remove (`data[del_tag][]`). `tag` is borrowed.
 #[no_mangle]
 pub extern "C" fn spread_order_del_tag(o: *mut SpreadOrder, tag: *const c_char) -> c_int {
-    add_to(o, "del_tag", tag)
+    add_to(o, ListField::DelTag, tag)
 }
 
 /// Appends an order tag to add (`data[add_order_tag][]`). `tag` is borrowed.
 #[no_mangle]
 pub extern "C" fn spread_order_add_order_tag(o: *mut SpreadOrder, tag: *const c_char) -> c_int {
-    add_to(o, "add_order_tag", tag)
+    add_to(o, ListField::AddOrderTag, tag)
 }
 
 /// Appends an order tag to remove (`data[del_order_tag][]`). `tag` is borrowed.
 #[no_mangle]
 pub extern "C" fn spread_order_del_order_tag(o: *mut SpreadOrder, tag: *const c_char) -> c_int {
-    add_to(o, "del_order_tag", tag)
+    add_to(o, ListField::DelOrderTag, tag)
 }
 
 /// Sets `data[custom_fields][id]`; ids (> 0) come from SPREAD's back office.
@@ -306,4 +310,72 @@ pub extern "C" fn spread_order_validate(o: *const SpreadOrder) -> c_int {
 #[no_mangle]
 pub extern "C" fn spread_order_encode(o: *const SpreadOrder) -> *mut c_char {
     guard(|| owned_c_string(arg_ref(o, "order")?.inner.encode()))
+}
+
+/// Starts a new product with all `n` attributes of `attributes` (each
+/// `"key:value"`), or changes nothing: on error (a NULL, invalid UTF-8 or
+/// malformed attribute, named by its index) the order is unchanged.
+/// `attributes` (an array of `n` strings) is borrowed.
+#[no_mangle]
+pub extern "C" fn spread_order_add_product_with(o: *mut SpreadOrder, attributes: *const *const c_char, n: usize) -> c_int {
+    with_order(o, |order| {
+        let items: Vec<&str> = if n == 0 {
+            Vec::new()
+        } else {
+            arg_ref(attributes, "attributes")?;
+            if n > isize::MAX as usize / std::mem::size_of::<*const c_char>() {
+                return Err(crate::Error::invalid("n", format!("{n} attributes cannot be an array in memory")).into());
+            }
+            // SAFETY: the caller passes an array of `n` strings (documented contract).
+            let raw = unsafe { std::slice::from_raw_parts(attributes, n) };
+            raw.iter().enumerate().map(|(i, &a)| arg_str(a, &format!("product_attributes[{i}]"))).collect::<Result<_, _>>()?
+        };
+        Ok(order.add_product_with(&items)?)
+    })
+}
+
+fn new_order(make: impl FnOnce() -> Result<Order, FfiError>) -> *mut SpreadOrder {
+    guard(|| Ok(Box::into_raw(Box::new(SpreadOrder { inner: make()? }))))
+}
+
+/// The drop-in path for PHP: an order from the body that PHP's
+/// `http_build_query($post_data)` built for the seed's whole `$post_data`
+/// (then sent byte for byte) or for just its `data` part (then wrapped as
+/// the seed does). Only what SPREAD requires is strict (a customer
+/// identifier, order_idorder, order_state, order_amount, order_crea_dt);
+/// another field that breaks its rule is sent as is and recorded as a
+/// warning (`spread_order_warning`), unless `strict` is true (then it is an
+/// error naming it). Owned by the caller: free with `spread_order_free`.
+/// NULL on error (see `spread_last_error`, `spread_last_status`).
+#[no_mangle]
+pub extern "C" fn spread_order_from_form(body: *const c_char, strict: bool) -> *mut SpreadOrder {
+    new_order(|| Ok(crate::dropin::from_form(arg_str(body, "body")?, strict)?))
+}
+
+/// The drop-in path from JSON: the seed's `$post_data` (whole, or its
+/// `data` part) as a JSON object, encoded as PHP's `http_build_query`
+/// would (nulls left out, booleans 1/0, floats as PHP prints them with
+/// precision 14). Lenient or strict as `spread_order_from_form`. Owned by
+/// the caller: free with `spread_order_free`. NULL on error.
+#[no_mangle]
+pub extern "C" fn spread_order_from_json(json: *const c_char, strict: bool) -> *mut SpreadOrder {
+    new_order(|| Ok(crate::dropin::from_json(arg_str(json, "json")?, strict)?))
+}
+
+/// How many warnings the lenient drop-in path recorded for `o` (0 for
+/// orders built with setters, and for NULL).
+#[no_mangle]
+pub extern "C" fn spread_order_warning_count(o: *const SpreadOrder) -> usize {
+    // SAFETY: `o` is NULL or a live order.
+    unsafe { o.as_ref() }.map_or(0, |o| o.inner.warnings().len())
+}
+
+/// The `index`-th warning of `o`, or NULL past the end. Owned by the
+/// caller: free with `spread_string_free`.
+#[no_mangle]
+pub extern "C" fn spread_order_warning(o: *const SpreadOrder, index: usize) -> *mut c_char {
+    guard(|| match arg_ref(o, "order")?.inner.warnings().get(index) {
+        Some(w) => Ok(c_text(w).into_raw()),
+        None => Ok(std::ptr::null_mut()),
+    })
 }

@@ -184,10 +184,10 @@ pub fn seed_order() -> spread::Order {
     ] {
         o.set(name, value).unwrap();
     }
-    o.add_to_list("add_tag", "tag1").unwrap();
-    o.add_to_list("add_tag", "tag2").unwrap();
-    o.add_to_list("del_tag", "tag3").unwrap();
-    o.add_to_list("del_tag", "tag4").unwrap();
+    o.add_to_list(spread::fields::ListField::AddTag, "tag1").unwrap();
+    o.add_to_list(spread::fields::ListField::AddTag, "tag2").unwrap();
+    o.add_to_list(spread::fields::ListField::DelTag, "tag3").unwrap();
+    o.add_to_list(spread::fields::ListField::DelTag, "tag4").unwrap();
     o.set("action", "order").unwrap();
     o.set_custom_field(327, "value").unwrap();
     o.set("order_idorder", "0000001").unwrap();
@@ -202,9 +202,9 @@ pub fn seed_order() -> spread::Order {
     o.add_product();
     o.add_product_attribute("size:s").unwrap();
     o.add_product_attribute("color:blue").unwrap();
-    o.add_to_list("add_order_tag", "tag_commande_1").unwrap();
-    o.add_to_list("add_order_tag", "tag_commande_2").unwrap();
-    o.add_to_list("del_order_tag", "tag_commande_3").unwrap();
-    o.add_to_list("del_order_tag", "tag_commande_4").unwrap();
+    o.add_to_list(spread::fields::ListField::AddOrderTag, "tag_commande_1").unwrap();
+    o.add_to_list(spread::fields::ListField::AddOrderTag, "tag_commande_2").unwrap();
+    o.add_to_list(spread::fields::ListField::DelOrderTag, "tag_commande_3").unwrap();
+    o.add_to_list(spread::fields::ListField::DelOrderTag, "tag_commande_4").unwrap();
     o
 }

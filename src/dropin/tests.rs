@@ -1,0 +1,85 @@
+use super::*;
+
+const REQUIRED: &str = r#""customer_email":"john@doe.com","order_idorder":"0000001","order_state":"10","order_amount":158.31,"order_crea_dt":"2014-06-21 14:31:08""#;
+
+#[test]
+fn a_php_body_is_sent_byte_for_byte() {
+    let body = "data%5Bcustomer_email%5D=john%40doe.com&data%5Border_idorder%5D=0000001&data%5Border_state%5D=10\
+                &data%5Border_amount%5D=158.310&data%5Border_crea_dt%5D=2014-06-21+14%3A31%3A08\
+                &data%5Badd_tag%5D%5B0%5D=a&request%5Border_idorder%5D=0000001";
+    let order = from_form(body, false).unwrap();
+    assert_eq!(order.encode(), body);
+    assert_eq!(order.id().as_deref(), Some("0000001"));
+    assert!(order.warnings().is_empty());
+}
+
+#[test]
+fn just_the_data_part_is_wrapped_like_the_seed() {
+    let order = from_form("customer_email=a%40b&order_idorder=7&order_state=20&order_amount=1&order_crea_dt=2014-06-21+14%3A31%3A08", true).unwrap();
+    assert_eq!(
+        order.encode(),
+        "data%5Bcustomer_email%5D=a%40b&data%5Border_idorder%5D=7&data%5Border_state%5D=20&data%5Border_amount%5D=1\
+         &data%5Border_crea_dt%5D=2014-06-21+14%3A31%3A08&request%5Border_idorder%5D=7"
+    );
+}
+
+#[test]
+fn legacy_values_are_sent_and_reported() {
+    let json = format!(
+        r#"{{"data":{{{REQUIRED},"customer_birthday":"0000-00-00","customer_country":"fr","customer_gender":"","customer_lang":"French","unknown":null,"nothing":[]}},"request":{{"order_idorder":"0000001"}}}}"#
+    );
+    let order = from_json(&json, false).unwrap();
+    let w = order.warnings();
+    assert_eq!(w.len(), 4, "{w:?}");
+    assert!(w[0].starts_with("customer_birthday: \"0000-00-00\" is not a date") && w[0].ends_with("(sent as is)"), "{}", w[0]);
+    assert!(order.encode().contains("data%5Bcustomer_birthday%5D=0000-00-00&data%5Bcustomer_country%5D=fr&data%5Bcustomer_gender%5D=&"));
+    assert!(!order.encode().contains("unknown") && !order.encode().contains("nothing"));
+    let e = from_json(&json, true).unwrap_err();
+    assert_eq!(e.kind, ErrorKind::InvalidValue);
+    assert!(e.message.starts_with("customer_birthday: "), "{e}");
+}
+
+#[test]
+fn required_fields_stay_strict() {
+    for (bad, field) in [
+        (r#""order_state":"7""#, "order_state"),
+        (r#""order_amount":-1"#, "order_amount"),
+        (r#""order_crea_dt":"0000-00-00 00:00:00""#, "order_crea_dt"),
+        (r#""order_idorder":"""#, "order_idorder"),
+    ] {
+        let json = format!("{{{}}}", REQUIRED.split(',').map(|kv| if kv.starts_with(&format!("\"{field}\"")) { bad } else { kv }).collect::<Vec<_>>().join(","));
+        let e = from_json(&json, false).unwrap_err();
+        assert!(e.message.starts_with(&format!("{field}: ")), "{json}: {e}");
+    }
+    let e = from_json(r#"{"order_idorder":"1","order_state":10,"order_amount":1,"order_crea_dt":"2014-06-21 14:31:08"}"#, false).unwrap_err();
+    assert_eq!(e.kind, ErrorKind::MissingField);
+    let e = from_json(r#"{"customer_email":"nope","order_idorder":"1","order_state":10,"order_amount":1,"order_crea_dt":"2014-06-21 14:31:08"}"#, false).unwrap_err();
+    assert_eq!(e.kind, ErrorKind::InvalidValue);
+    // One good identifier is enough; the other is a warning.
+    let o = from_json(r#"{"customer_email":"nope","external_id":"X1","order_idorder":1,"order_state":10,"order_amount":1,"order_crea_dt":"2014-06-21 14:31:08"}"#, false).unwrap();
+    assert_eq!(o.warnings().len(), 1);
+    assert_eq!(o.id().as_deref(), Some("1"));
+}
+
+#[test]
+fn json_values_as_php_sends_them() {
+    let json = format!(
+        r#"{{"data":{{{REQUIRED},"flag":true,"off":false,"n":-3,"f":0.30000000000000004,"big":1e20,"custom_fields":{{"327":"v","12":2.5}},"consents":{{"News":true}},"add_tag":["a","b"]}}}}"#
+    );
+    let body = from_json(&json, true).unwrap().encode();
+    assert!(body.contains("&data%5Bflag%5D=1&data%5Boff%5D=0&data%5Bn%5D=-3&data%5Bf%5D=0.3&data%5Bbig%5D=1.0E%2B20"), "{body}");
+    assert!(body.contains("data%5Bcustom_fields%5D%5B327%5D=v&data%5Bcustom_fields%5D%5B12%5D=2.5&data%5Bconsents%5D%5BNews%5D=1"), "{body}");
+    assert!(!body.contains("request"), "a whole $post_data without request gets none");
+    assert_eq!(from_json("[1]", false).unwrap_err().kind, ErrorKind::InvalidValue);
+    assert_eq!(from_json("{", false).unwrap_err().kind, ErrorKind::InvalidValue);
+}
+
+#[test]
+fn form_paths() {
+    assert_eq!(path_of("data[add_tag][]"), ["data", "add_tag", ""]);
+    assert_eq!(path_of("data[a]b"), ["data[a]b"]);
+    assert_eq!(path_of("[x]"), ["[x]"]);
+    assert_eq!(php_key("12"), Key::Int(12));
+    assert_eq!(php_key("012"), Key::from("012"));
+    assert_eq!(php_key("-0"), Key::from("-0"));
+}

@@ -1,0 +1,80 @@
+//! Looking after a client's spool: its counts, and the entries SPREAD
+//! refused (`rejected/`): list, requeue, purge.
+
+use std::ffi::{c_char, c_int};
+use std::time::Duration;
+
+use super::client::SpreadClient;
+use super::{arg_ref, arg_str, guard, guard_status, owned_c_string, FfiError, SpreadStatus};
+
+fn write_count(out: *mut usize, count: usize) {
+    if !out.is_null() {
+        // SAFETY: a non-NULL out-pointer points to writable size_t storage.
+        unsafe { *out = count };
+    }
+}
+
+/// The spool's counts from this client's point of view, as a JSON object:
+/// `{"pending":3,"foreign":0,"legacy":0,"rejected":1,"unreadable":0,"oldest_secs":42}`
+/// (`foreign`: entries of other destinations, left alone; `oldest_secs`:
+/// null when nothing is pending). Owned by the caller: free with
+/// `spread_string_free`. NULL on error; SPREAD_ERR_CONFIG without a spool.
+#[no_mangle]
+pub extern "C" fn spread_spool_status_json(c: *const SpreadClient) -> *mut c_char {
+    guard(|| {
+        let st = arg_ref(c, "client")?.read().spool_status()?;
+        let json = serde_json::json!({
+            "pending": st.pending,
+            "foreign": st.foreign,
+            "legacy": st.legacy,
+            "rejected": st.rejected,
+            "unreadable": st.unreadable,
+            "oldest_secs": st.oldest.map(|d| d.as_secs()),
+        });
+        owned_c_string(json.to_string())
+    })
+}
+
+/// The rejected entries, oldest first, as a JSON array of objects with
+/// `name` (what `spread_spool_requeue` takes), `order_id`, `answer`
+/// (SPREAD's), `age_secs` and `base_url`. They hold customers' data: the
+/// files are 0600 (0660 in a shared folder). Owned by the caller: free with
+/// `spread_string_free`. NULL on error.
+#[no_mangle]
+pub extern "C" fn spread_spool_rejected_json(c: *const SpreadClient) -> *mut c_char {
+    guard(|| {
+        let client = arg_ref(c, "client")?.read();
+        let rejected = client.spool().ok_or_else(|| crate::Error::config("spool_dir", "no spool folder is set"))?.rejected()?;
+        owned_c_string(serde_json::to_string(&rejected).map_err(|e| FfiError::new(SpreadStatus::SPREAD_ERR_PANIC, e.to_string()))?)
+    })
+}
+
+/// Puts the rejected entry `name` (or, with NULL, every rejected entry of
+/// this client's destination) back at the end of the queue, for when the
+/// cause was fixed on SPREAD's side. `requeued` (may be NULL) receives how
+/// many. A name that is not a rejected entry is SPREAD_ERR_INVALID_VALUE.
+#[no_mangle]
+pub extern "C" fn spread_spool_requeue(c: *mut SpreadClient, name: *const c_char, requeued: *mut usize) -> c_int {
+    write_count(requeued, 0);
+    guard_status(|| {
+        let client = arg_ref(c, "client")?.read();
+        let only = if name.is_null() { None } else { Some(arg_str(name, "name")?) };
+        let spool = client.spool().ok_or_else(|| crate::Error::config("spool_dir", "no spool folder is set"))?;
+        write_count(requeued, spool.requeue(client.destination(), only)?);
+        Ok(())
+    })
+}
+
+/// Deletes the rejected entries set aside at least `older_than_secs`
+/// seconds ago (0: all of them), so `rejected/` does not grow forever.
+/// `purged` (may be NULL) receives how many.
+#[no_mangle]
+pub extern "C" fn spread_spool_purge_rejected(c: *mut SpreadClient, older_than_secs: u64, purged: *mut usize) -> c_int {
+    write_count(purged, 0);
+    guard_status(|| {
+        let client = arg_ref(c, "client")?.read();
+        let spool = client.spool().ok_or_else(|| crate::Error::config("spool_dir", "no spool folder is set"))?;
+        write_count(purged, spool.purge_rejected(Duration::from_secs(older_than_secs))?);
+        Ok(())
+    })
+}

@@ -1,0 +1,125 @@
+//! Everything a client can be told, with its default and its check.
+
+use std::path::Path;
+use std::time::Duration;
+
+use url::Url;
+
+use crate::error::{Error, Result};
+use crate::transport::{policy, AgentSpec, TlsRoots};
+
+pub const DEFAULT_BASE_URL: &str = "https://social-sb.com/api";
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
+pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+/// Attempts per send (the first one included), all within the time budget.
+pub const DEFAULT_MAX_ATTEMPTS: u32 = 3;
+/// How long one flush may run before it leaves the rest for the next one:
+/// within a 5-minute cron period, so two cron flushes do not overlap.
+pub const DEFAULT_FLUSH_BUDGET: Duration = Duration::from_secs(240);
+/// How long freeing a client waits for its background deliveries.
+pub const DEFAULT_SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(2);
+
+#[derive(Clone, Debug)]
+pub struct Settings {
+    pub base_url: Url,
+    pub timeout: Duration,
+    pub connect_timeout: Duration,
+    pub roots: TlsRoots,
+    pub proxy: Option<String>,
+    pub allow_insecure_http: bool,
+    pub max_attempts: u32,
+    pub flush_budget: Duration,
+    pub shutdown_timeout: Duration,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            base_url: Url::parse(DEFAULT_BASE_URL).expect("the default base URL parses"),
+            timeout: DEFAULT_TIMEOUT,
+            connect_timeout: DEFAULT_CONNECT_TIMEOUT,
+            roots: TlsRoots::System,
+            proxy: None,
+            allow_insecure_http: false,
+            max_attempts: DEFAULT_MAX_ATTEMPTS,
+            flush_budget: DEFAULT_FLUSH_BUDGET,
+            shutdown_timeout: DEFAULT_SHUTDOWN_TIMEOUT,
+        }
+    }
+}
+
+fn positive(name: &str, d: Duration) -> Result<Duration> {
+    if d.is_zero() {
+        return Err(Error::config(name, "must be more than 0"));
+    }
+    Ok(d)
+}
+
+impl Settings {
+    /// What the HTTP agent is built from.
+    pub fn agent_spec(&self) -> AgentSpec {
+        AgentSpec { timeout: self.timeout, connect_timeout: self.connect_timeout, roots: self.roots.clone(), proxy: self.proxy.clone() }
+    }
+
+    pub fn set_base_url(&mut self, raw: &str) -> Result<()> {
+        self.base_url = policy::parse_base_url(raw, self.allow_insecure_http)?;
+        Ok(())
+    }
+
+    pub fn set_timeout(&mut self, d: Duration) -> Result<()> {
+        self.timeout = positive("timeout", d)?;
+        Ok(())
+    }
+
+    pub fn set_connect_timeout(&mut self, d: Duration) -> Result<()> {
+        self.connect_timeout = positive("connect_timeout", d)?;
+        Ok(())
+    }
+
+    pub fn set_ca_file(&mut self, path: &Path) -> Result<()> {
+        self.roots = TlsRoots::CaFile(path.to_owned());
+        Ok(())
+    }
+
+    /// `system` (the host's store, the default), `bundled` (Mozilla's roots
+    /// inside libspread), or a path to a PEM file.
+    pub fn set_tls_roots(&mut self, choice: &str) -> Result<()> {
+        self.roots = match choice {
+            "system" => TlsRoots::System,
+            "bundled" => TlsRoots::Bundled,
+            "" => return Err(Error::config("tls_roots", "must be \"system\", \"bundled\" or the path of a PEM file")),
+            path => TlsRoots::CaFile(path.into()),
+        };
+        Ok(())
+    }
+
+    /// An HTTP CONNECT proxy for everything but loopback; `None` (or "") for
+    /// none. Proxy variables in the environment are never used (httpoxy).
+    pub fn set_proxy(&mut self, url: Option<&str>) -> Result<()> {
+        self.proxy = match url.filter(|u| !u.is_empty()) {
+            Some(u) => {
+                crate::transport::agents::parse_proxy(u)?;
+                Some(u.to_owned())
+            }
+            None => None,
+        };
+        Ok(())
+    }
+
+    pub fn set_max_attempts(&mut self, attempts: u32) -> Result<()> {
+        if attempts == 0 {
+            return Err(Error::config("max_attempts", "must be at least 1"));
+        }
+        self.max_attempts = attempts;
+        Ok(())
+    }
+
+    pub fn set_flush_budget(&mut self, d: Duration) -> Result<()> {
+        self.flush_budget = positive("flush_budget", d)?;
+        Ok(())
+    }
+
+    pub fn set_shutdown_timeout(&mut self, d: Duration) {
+        self.shutdown_timeout = d;
+    }
+}

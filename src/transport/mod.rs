@@ -1,0 +1,117 @@
+//! One HTTP exchange: a POST of a form body on a pooled connection, within
+//! what is left of the send's budget, and the parts of the answer the send
+//! loop looks at. Transport failures are classified from ureq's and rustls's
+//! error types, never from message text.
+
+pub mod agents;
+pub mod policy;
+
+use std::io::Read;
+use std::time::{Duration, Instant, SystemTime};
+
+use url::Url;
+
+pub use agents::{AgentSpec, TlsRoots, MAX_CONCURRENCY};
+
+use crate::error::{Error, ErrorKind, Result};
+use crate::retry;
+
+/// SPREAD answers with a short JSON document; a longer answer is cut here
+/// (and the connection dropped rather than drained).
+pub const MAX_BODY: usize = 1 << 20;
+
+/// The part of an answer the send loop looks at.
+#[derive(Debug)]
+pub struct Answer {
+    pub status: u16,
+    pub location: Option<String>,
+    /// Every `WWW-Authenticate` value.
+    pub challenges: Vec<String>,
+    pub retry_after: Option<Duration>,
+    pub body: String,
+    /// The body was longer than [`MAX_BODY`] and was cut.
+    pub truncated: bool,
+}
+
+/// The agents a client sends with: through the proxy when one is set, and
+/// always directly to loopback.
+#[derive(Clone)]
+pub struct Transport {
+    agent: ureq::Agent,
+    direct: Option<ureq::Agent>,
+    budget: Duration,
+}
+
+impl Transport {
+    /// The transport for `spec`, and a note when the system CA store was
+    /// missing and the bundled roots stand in.
+    pub fn new(spec: &AgentSpec) -> Result<(Transport, Option<String>)> {
+        let built = agents::shared(spec)?;
+        let direct = match spec.proxy {
+            Some(_) => Some(agents::shared(&AgentSpec { proxy: None, ..spec.clone() })?.agent),
+            None => None,
+        };
+        Ok((Transport { agent: built.agent, direct, budget: spec.timeout }, built.fallback))
+    }
+
+    /// One request within what is left of the budget.
+    pub fn exchange(&self, url: &Url, body: &[u8], authorization: Option<&str>, deadline: Instant) -> Result<Answer> {
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return Err(Error::new(ErrorKind::Timeout, format!("no answer within {} ms", self.budget.as_millis())));
+        }
+        let agent = match &self.direct {
+            Some(direct) if policy::is_loopback(url) => direct,
+            _ => &self.agent,
+        };
+        let mut request = agent.post(url.as_str()).config().timeout_global(Some(left)).build();
+        if let Some(value) = authorization {
+            request = request.header("Authorization", value);
+        }
+        let mut response = request
+            .content_type("application/x-www-form-urlencoded")
+            .send(body)
+            .map_err(|e| transport_error(e, url, self.budget))?;
+        let header = |name: &str| -> Vec<String> {
+            response.headers().get_all(name).iter().filter_map(|v| v.to_str().ok()).map(str::to_owned).collect()
+        };
+        let location = header("location").into_iter().next();
+        let challenges = header("www-authenticate");
+        let retry_after = header("retry-after").first().and_then(|v| retry::parse_retry_after(v, SystemTime::now()));
+        let status = response.status().as_u16();
+        let mut bytes = Vec::new();
+        let read = response.body_mut().as_reader().take(MAX_BODY as u64 + 1).read_to_end(&mut bytes);
+        let truncated = bytes.len() > MAX_BODY;
+        bytes.truncate(MAX_BODY);
+        if let Err(e) = read {
+            // A 2xx whose body breaks off may not have been SPREAD's (a proxy's
+            // half answer): resend, which is safe. Other answers are read by status.
+            if (200..300).contains(&status) {
+                return Err(transport_error(ureq::Error::Io(e), url, self.budget));
+            }
+        }
+        Ok(Answer { status, location, challenges, retry_after, body: String::from_utf8_lossy(&bytes).into_owned(), truncated })
+    }
+}
+
+/// Whether an I/O error carries a rustls error (a failed handshake or certificate check).
+fn is_tls(io: &std::io::Error) -> bool {
+    io.get_ref().is_some_and(|inner| inner.downcast_ref::<rustls::Error>().is_some())
+}
+
+fn transport_error(e: ureq::Error, url: &Url, budget: Duration) -> Error {
+    let target = format!("{}:{}", url.host_str().unwrap_or("?"), url.port_or_known_default().unwrap_or(0));
+    let timeout = || Error::new(ErrorKind::Timeout, format!("no answer from {target} within {} ms", budget.as_millis()));
+    let tls = |what: &dyn std::fmt::Display| Error::new(ErrorKind::Tls, format!("TLS with {target} failed: {what}"));
+    match e {
+        ureq::Error::Timeout(_) => timeout(),
+        ureq::Error::Io(io) if io.kind() == std::io::ErrorKind::TimedOut => timeout(),
+        ureq::Error::Io(io) if is_tls(&io) => tls(&io),
+        ureq::Error::Tls(m) => tls(&m),
+        ureq::Error::Pem(m) => tls(&m),
+        ureq::Error::Rustls(m) => tls(&m),
+        ureq::Error::HostNotFound => Error::new(ErrorKind::Network, format!("cannot resolve host {}", url.host_str().unwrap_or("?"))),
+        ureq::Error::Io(io) => Error::new(ErrorKind::Network, format!("connection to {target} failed: {io}")),
+        other => Error::new(ErrorKind::Network, format!("request to {target} failed: {other}")),
+    }
+}
