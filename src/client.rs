@@ -47,6 +47,9 @@ pub(crate) struct Core {
     /// `<base_url>/updateOrder`, parsed once per base URL rather than per send.
     pub order_url: Url,
     pub destination: Destination,
+    /// Set when the system CA store was asked for and the host has none:
+    /// said to the logger when one is set.
+    pub tls_fallback: Option<String>,
 }
 
 /// A SPREAD client. `Send + Sync`: share one per process.
@@ -152,15 +155,15 @@ impl Client {
             transport,
             spool: None,
             log,
+            tls_fallback: fallback,
         };
-        let client = Client { core: Arc::new(core), enqueued: AtomicBool::new(false) };
-        client.note_fallback(fallback);
-        Ok(client)
+        Ok(Client { core: Arc::new(core), enqueued: AtomicBool::new(false) })
     }
 
-    fn note_fallback(&self, fallback: Option<String>) {
-        if let Some(note) = fallback {
-            self.core.log.log(Record::new(Level::Warn, "tls_fallback", note));
+    /// Says once, to the current logger, that the bundled roots stand in for a missing system store.
+    fn note_fallback(&self) {
+        if let Some(note) = &self.core.tls_fallback {
+            self.core.log.log(Record::new(Level::Warn, "tls_fallback", note.clone()));
         }
     }
 
@@ -174,7 +177,11 @@ impl Client {
         core.destination = Destination::new(settings.base_url.as_str(), core.credentials.public_key());
         core.settings = settings;
         core.transport = transport;
-        self.note_fallback(fallback);
+        let changed = core.tls_fallback != fallback;
+        core.tls_fallback = fallback;
+        if changed {
+            self.note_fallback();
+        }
         Ok(())
     }
 
@@ -234,6 +241,12 @@ impl Client {
     /// Where log records go, and the least important level wanted.
     pub fn set_logger(&mut self, logger: Logger) {
         Arc::make_mut(&mut self.core).log = logger;
+        self.note_fallback();
+    }
+
+    /// Why the bundled Mozilla roots stand in for the host's CA store, if they do.
+    pub fn tls_fallback(&self) -> Option<&str> {
+        self.core.tls_fallback.as_deref()
     }
 
     /// Keeps orders that cannot be delivered now in `dir` instead of failing;
