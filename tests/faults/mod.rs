@@ -104,6 +104,11 @@ impl Server {
         Server::launch("127.0.0.1", script, None)
     }
 
+    /// On a given port of 127.0.0.1 (a server coming back where clients already point).
+    pub fn start_on(port: u16, script: Script) -> Server {
+        Server::launch_on("127.0.0.1", port, script, None)
+    }
+
     /// On another loopback address (127.0.0.2: "another host" for redirect tests).
     pub fn start_at(ip: &str, script: Script) -> Server {
         assert!(ip.starts_with("127."), "test servers stay on loopback");
@@ -116,7 +121,11 @@ impl Server {
     }
 
     fn launch(ip: &str, script: Script, tls: Option<Arc<rustls::ServerConfig>>) -> Server {
-        let listener = TcpListener::bind((ip, 0)).unwrap();
+        Server::launch_on(ip, 0, script, tls)
+    }
+
+    fn launch_on(ip: &str, port: u16, script: Script, tls: Option<Arc<rustls::ServerConfig>>) -> Server {
+        let listener = TcpListener::bind((ip, port)).unwrap();
         let port = listener.local_addr().unwrap().port();
         let requests = Arc::new(Mutex::new(Vec::new()));
         let stop = Arc::new(AtomicBool::new(false));
