@@ -218,6 +218,13 @@ const char *spread_status_class(int status);
 const char *spread_status_parent_class(int status);
 
 /**
+ * The parent of an exception class given by its stem ("Timeout" →
+ * "Network", "Api" → "Error", "Error" → ""), also for the grouping classes
+ * no status names; NULL for a stem that is not a class. Static: never freed.
+ */
+const char *spread_class_parent(const char *stem);
+
+/**
  * `SPREAD_ABI_VERSION` of the library actually loaded: a binding compares
  * it with its own before any other call.
  */
@@ -331,6 +338,15 @@ struct SpreadClient *spread_client_new(const char *public_key, const char *priva
  * next flush.
  */
 void spread_client_free(struct SpreadClient *c);
+
+/**
+ * Waits, as `spread_client_free` would, for the background delivery of
+ * what this client enqueued (at most the shutdown timeout; not at all
+ * while SPREAD cannot be reached), but keeps the client usable: a binding
+ * drains the last log records (`spread_client_next_log`) before freeing it.
+ * Safe to call from any thread; NULL is a no-op.
+ */
+void spread_client_close(struct SpreadClient *c);
 
 /**
  * Sets the API root (`https://social-sb.com/api` by default); orders go to
@@ -721,6 +737,17 @@ int spread_order_validate(const struct SpreadOrder *o);
  * NULL on error (see `spread_last_error`).
  */
 char *spread_order_encode(const struct SpreadOrder *o);
+
+/**
+ * Appends all `n` of `values` to the list field named `list` ("add_tag",
+ * "del_tag", "add_order_tag" or "del_order_tag"), or none of them: on error
+ * (naming the bad value's index) the order is unchanged. `list` and
+ * `values` (an array of `n` strings) are borrowed.
+ */
+int spread_order_add_to_list(struct SpreadOrder *o,
+                             const char *list,
+                             const char *const *values,
+                             size_t n);
 
 /**
  * Starts a new product with all `n` attributes of `attributes` (each

@@ -68,6 +68,8 @@ const char *spread_status_class(int status);
 
 const char *spread_status_parent_class(int status);
 
+const char *spread_class_parent(const char *stem);
+
 int spread_abi_version(void);
 
 uint32_t spread_max_concurrency(void);
@@ -105,6 +107,8 @@ void spread_batch_free(struct SpreadBatch *b);
 struct SpreadClient *spread_client_new(const char *public_key, const char *private_key);
 
 void spread_client_free(struct SpreadClient *c);
+
+void spread_client_close(struct SpreadClient *c);
 
 int spread_client_set_base_url(struct SpreadClient *c, const char *url);
 
@@ -222,6 +226,11 @@ int spread_order_set_field(struct SpreadOrder *o, const char *name, const char *
 int spread_order_validate(const struct SpreadOrder *o);
 
 char *spread_order_encode(const struct SpreadOrder *o);
+
+int spread_order_add_to_list(struct SpreadOrder *o,
+                             const char *list,
+                             const char *const *values,
+                             size_t n);
 
 int spread_order_add_product_with(struct SpreadOrder *o, const char *const *attributes, size_t n);
 

@@ -158,13 +158,14 @@ impl Deliverer {
                 BUSY_PAUSE
             } else if let Some(e) = &report.stopped_by {
                 failures += 1;
-                self.set(Phase::Failing);
                 let pause = e.retry_after.unwrap_or_else(|| retry::backoff(failures + 2)).min(MAX_PAUSE);
+                // Logged before the phase changes: a client being freed waits for that change.
                 core.log.emit(Level::Warn, || {
                     Record::new(Level::Warn, "retry", format!("background delivery stopped: {e}; next try in {} ms", pause.as_millis()))
                         .with("reason", e.message.clone())
                         .with("wait_ms", pause.as_millis())
                 });
+                self.set(Phase::Failing);
                 pause
             } else {
                 failures = 0;

@@ -113,7 +113,7 @@ impl Core {
         let Some(spool) = &self.spool else {
             // No queue to stand in: wait for an earlier update of this order to finish.
             let _turn = locks::wait_turn(&self.destination, id, deadline)?;
-            return self.delivery(id).deliver(body.as_bytes(), deadline, attempts, gate).map(Sent::Delivered);
+            return self.delivery(id).deliver(body.as_bytes(), deadline, attempts, gate).map(Sent::Delivered).map_err(|e| self.refused(e, id));
         };
         // The place in the queue is taken now, so that this update lands
         // after every update made before it, even one still in flight.
@@ -135,8 +135,20 @@ impl Core {
         match self.delivery(id).deliver(body.as_bytes(), deadline, attempts, gate) {
             Ok(response) => Ok(Sent::Delivered(response)),
             Err(e) if e.is_delivery_failure() => self.queued(spool, id, body.as_bytes(), Some(seq), &e.message),
-            Err(e) => Err(e),
+            Err(e) => Err(self.refused(e, id)),
         }
+    }
+
+    /// Logs SPREAD's refusal of an order's content (the one failure that loses it).
+    pub(crate) fn refused(&self, e: Error, id: Option<&str>) -> Error {
+        if e.is_content_refusal() {
+            self.log.emit(Level::Error, || {
+                Record::new(Level::Error, "rejected", format!("SPREAD refused the order: {e}"))
+                    .order(id)
+                    .with("status", e.status.unwrap_or(0))
+            });
+        }
+        e
     }
 }
 
@@ -239,8 +251,11 @@ impl Client {
     }
 
     /// Where log records go, and the least important level wanted.
-    pub fn set_logger(&mut self, logger: Logger) {
-        Arc::make_mut(&mut self.core).log = logger;
+    /// Takes effect at once for every thread working for this client (batch
+    /// workers, the background delivery thread); when it returns, the sink it
+    /// replaced is not running and will not run again.
+    pub fn set_logger(&self, logger: Logger) {
+        self.core.log.set(&logger);
         self.note_fallback();
     }
 
@@ -339,7 +354,11 @@ impl Client {
 }
 
 impl Drop for Client {
+    /// Waits (bounded) for background deliveries, then silences the logger:
+    /// a delivery thread still working with this client's state must not
+    /// call a sink whose owner is gone.
     fn drop(&mut self) {
         self.close();
+        self.core.log.set(&Logger::default());
     }
 }

@@ -133,11 +133,7 @@ impl Core {
                         spool.reject(path, &e.message)?;
                         report.rejected += 1;
                         progress = true;
-                        self.log.log(
-                            Record::new(Level::Error, "rejected", format!("SPREAD refused a spooled order: {e}; kept in rejected/"))
-                                .order(id)
-                                .with("status", e.status.unwrap_or(0)),
-                        );
+                        self.refused(e, id);
                     }
                     Err(e) => return Err(e),
                 }

@@ -9,7 +9,7 @@
 //! thread, Python `logging`).
 
 use std::fmt;
-use std::sync::Arc;
+use std::sync::{Arc, RwLock};
 
 use serde::Serialize;
 
@@ -145,30 +145,48 @@ impl Record {
 /// Where records go; called on the thread that did the work.
 pub type Sink = Arc<dyn Fn(&Record) + Send + Sync>;
 
-/// A sink with the least important level it wants.
+type Slot = Option<(Sink, Level)>;
+
+/// A sink with the least important level it wants. Clones share one slot:
+/// the copies of a client's state held by batch workers and the background
+/// delivery thread see a change at once, and once [`Logger::set`] returns,
+/// the sink it replaced is not running and never runs again.
 #[derive(Clone, Default)]
 pub struct Logger {
-    sink: Option<(Sink, Level)>,
+    slot: Arc<RwLock<Slot>>,
 }
 
 impl fmt::Debug for Logger {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Logger").field("min_level", &self.sink.as_ref().map(|(_, l)| *l)).finish()
+        f.debug_struct("Logger").field("min_level", &self.read().as_ref().map(|(_, l)| *l)).finish()
     }
 }
 
 impl Logger {
     pub fn new(sink: Sink, min_level: Level) -> Self {
-        Logger { sink: Some((sink, min_level)) }
+        Logger { slot: Arc::new(RwLock::new(Some((sink, min_level)))) }
+    }
+
+    fn read(&self) -> std::sync::RwLockReadGuard<'_, Slot> {
+        self.slot.read().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Puts `other`'s sink (or none) in this logger's slot, for every clone.
+    /// Waits for records being written to finish: a sink must not change
+    /// the logger of the client that calls it.
+    pub fn set(&self, other: &Logger) {
+        let new = other.read().clone();
+        *self.slot.write().unwrap_or_else(|p| p.into_inner()) = new;
     }
 
     /// Whether a record at `level` would go anywhere (skip building it otherwise).
     pub fn enabled(&self, level: Level) -> bool {
-        self.sink.as_ref().is_some_and(|(_, min)| level <= *min)
+        self.read().as_ref().is_some_and(|(_, min)| level <= *min)
     }
 
     pub fn log(&self, record: Record) {
-        if let Some((sink, min)) = &self.sink {
+        let slot = self.read();
+        if let Some((sink, min)) = slot.as_ref() {
             if record.level <= *min {
                 sink(&record);
             }
@@ -177,10 +195,13 @@ impl Logger {
 
     /// Builds and logs a record only when its level is wanted.
     pub fn emit(&self, level: Level, build: impl FnOnce() -> Record) {
-        if self.enabled(level) {
-            let mut record = build();
-            record.level = level;
-            self.log(record);
+        let slot = self.read();
+        if let Some((sink, min)) = slot.as_ref() {
+            if level <= *min {
+                let mut record = build();
+                record.level = level;
+                sink(&record);
+            }
         }
     }
 }
@@ -202,5 +223,18 @@ mod tests {
             [r#"{"level":"warn","event":"retry","message":"HTTP 503, again in 200 ms","context":{"order_id":"42","status":503,"wait_ms":200}}"#]
         );
         assert!(!Logger::default().enabled(Level::Error));
+    }
+
+    #[test]
+    fn clones_share_one_slot() {
+        let seen = Arc::new(Mutex::new(0));
+        let sink = seen.clone();
+        let held_by_a_thread = Logger::default();
+        let client_side = held_by_a_thread.clone();
+        client_side.set(&Logger::new(Arc::new(move |_: &Record| *sink.lock().unwrap() += 1), Level::Debug));
+        held_by_a_thread.log(Record::new(Level::Info, "x", ""));
+        client_side.set(&Logger::default());
+        held_by_a_thread.log(Record::new(Level::Info, "x", ""));
+        assert_eq!(*seen.lock().unwrap(), 1);
     }
 }

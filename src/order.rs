@@ -168,6 +168,19 @@ impl Order {
         Ok(())
     }
 
+    /// Appends every one of `values` to `list`, or none: on error (the
+    /// message names the bad value's index) the order is unchanged.
+    pub fn add_all_to_list(&mut self, list: ListField, values: &[&str]) -> Result<()> {
+        for (i, v) in values.iter().enumerate() {
+            validate::token(&format!("{}[{i}]", list.name()), v)?;
+        }
+        let items = array_in(self.data_mut(), list.name());
+        for v in values {
+            push(items, Value::Str((*v).to_owned()));
+        }
+        Ok(())
+    }
+
     /// `data[custom_fields][id] = value`; ids come from SPREAD's back office.
     pub fn set_custom_field(&mut self, id: u32, value: &str) -> Result<()> {
         if id == 0 {
@@ -301,6 +314,7 @@ mod tests {
         assert!(o.set_consent("a[b]", true).is_err());
         assert!(o.add_product_attribute("size").is_err());
         assert!(o.add_product_with(&["size:xl", "nope"]).is_err());
+        assert!(o.add_all_to_list(ListField::DelTag, &["a", "", "b"]).is_err());
         assert!(o.set("add_tag", "x").is_err());
         assert!(o.set("", "x").is_err());
         assert_eq!(o, before);

@@ -88,7 +88,10 @@ impl Settings {
             "system" => TlsRoots::System,
             "bundled" => TlsRoots::Bundled,
             "" => return Err(Error::config("tls_roots", "must be \"system\", \"bundled\" or the path of a PEM file")),
-            path => TlsRoots::CaFile(path.into()),
+            path => {
+                std::fs::metadata(path).map_err(|e| Error::config("tls_roots", format!("cannot read the CA file {path}: {e}")))?;
+                TlsRoots::CaFile(path.into())
+            }
         };
         Ok(())
     }

@@ -126,3 +126,50 @@ fn arbitrary_client_configuration_never_panics() {
         spread_client_free(c);
     }
 }
+
+/// A form body or JSON from arbitrary pieces: mostly well-formed enough to reach the validator.
+fn post_data(rng: &mut Rng) -> (CString, CString) {
+    let keys = ["customer_email", "external_id", "order_idorder", "order_state", "order_amount", "order_crea_dt", "customer_birthday", "add_tag", "custom_fields", "x"];
+    let mut form = String::new();
+    let mut json = String::from("{");
+    for i in 0..(rng.next() % 8) {
+        let key = keys[(rng.next() % keys.len() as u64) as usize];
+        let raw = rng.bytes();
+        let value = String::from_utf8_lossy(raw.as_bytes()).into_owned();
+        if i > 0 {
+            form.push('&');
+            json.push(',');
+        }
+        let nested = if rng.next() % 4 == 0 { "%5B%5D" } else { "" };
+        form.push_str(&format!("data%5B{key}%5D{nested}={}", value.replace(['&', '='], "%26")));
+        json.push_str(&format!("{:?}:{:?}", key, value));
+    }
+    json.push('}');
+    if rng.next() % 5 == 0 {
+        json = String::from_utf8_lossy(rng.bytes().as_bytes()).into_owned();
+    }
+    (CString::new(form).unwrap(), CString::new(json.replace('\0', "")).unwrap())
+}
+
+#[test]
+fn arbitrary_drop_in_data_never_panics() {
+    let mut rng = Rng(0xD20B_1A);
+    let (mut made, mut refused) = (0, 0);
+    for _ in 0..20_000 {
+        let (form, json) = post_data(&mut rng);
+        let strict = rng.next() % 2 == 0;
+        for o in [spread_order_from_form(form.as_ptr(), strict), spread_order_from_json(json.as_ptr(), strict)] {
+            if o.is_null() {
+                assert_ne!(spread::ffi::spread_last_status(), SpreadStatus::SPREAD_ERR_PANIC as c_int);
+                assert!(!unsafe { CStr::from_ptr(spread_last_error()) }.to_bytes().is_empty());
+                refused += 1;
+            } else {
+                encoded(o);
+                made += 1;
+                spread_order_free(o);
+            }
+        }
+    }
+    eprintln!("fuzz: drop-in {made} orders made, {refused} refused, no panic");
+    assert!(refused > 0);
+}

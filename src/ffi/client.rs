@@ -62,6 +62,26 @@ pub extern "C" fn spread_client_free(c: *mut SpreadClient) {
     })
 }
 
+/// Waits, as `spread_client_free` would, for the background delivery of
+/// what this client enqueued (at most the shutdown timeout; not at all
+/// while SPREAD cannot be reached), but keeps the client usable: a binding
+/// drains the last log records (`spread_client_next_log`) before freeing it.
+/// Safe to call from any thread; NULL is a no-op.
+#[no_mangle]
+pub extern "C" fn spread_client_close(c: *mut SpreadClient) {
+    guard(|| {
+        if let Some(client) = unsafe_ref(c) {
+            client.read().close();
+        }
+        Ok(())
+    })
+}
+
+fn unsafe_ref<'a>(c: *const SpreadClient) -> Option<&'a SpreadClient> {
+    // SAFETY: `c` is NULL or a live client (documented contract).
+    unsafe { c.as_ref() }
+}
+
 pub(crate) fn configure(c: *const SpreadClient, change: impl FnOnce(&mut Client) -> Result<(), FfiError>) -> c_int {
     guard_status(|| change(&mut arg_ref(c, "client")?.write()))
 }

@@ -133,7 +133,7 @@ pub extern "C" fn spread_client_set_log_queue(c: *mut SpreadClient, min_level: c
             }
             None => Logger::default(),
         };
-        handle.write().set_logger(logger);
+        handle.read().set_logger(logger);
         Ok(SpreadStatus::SPREAD_OK as c_int)
     })
 }

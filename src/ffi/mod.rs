@@ -355,6 +355,25 @@ pub extern "C" fn spread_status_parent_class(status: c_int) -> *const c_char {
     class_name(status, true)
 }
 
+/// The parent of an exception class given by its stem ("Timeout" →
+/// "Network", "Api" → "Error", "Error" → ""), also for the grouping classes
+/// no status names; NULL for a stem that is not a class. Static: never freed.
+#[no_mangle]
+pub extern "C" fn spread_class_parent(stem: *const c_char) -> *const c_char {
+    guard(|| {
+        let stem = arg_str(stem, "stem")?;
+        if stem == "Error" {
+            return Ok(c"".as_ptr());
+        }
+        if let Some(s) = SpreadStatus::iter().find(|s| !stem.is_empty() && s.class().0 == stem) {
+            return Ok(spread_status_parent_class(s as c_int));
+        }
+        // A grouping class that no status names itself (Api) hangs from the root.
+        let groups = SpreadStatus::iter().any(|s| s.class().1 == stem);
+        Ok(if groups { c"Error".as_ptr() } else { std::ptr::null() })
+    })
+}
+
 /// `SPREAD_ABI_VERSION` of the library actually loaded: a binding compares
 /// it with its own before any other call.
 #[no_mangle]
@@ -415,6 +434,26 @@ mod tests {
         }
         let unknown = unsafe { CStr::from_ptr(spread_status_name(12345)) };
         assert_eq!(unknown.to_str().unwrap(), "SPREAD_UNKNOWN_STATUS");
+    }
+
+    #[test]
+    fn one_class_tree() {
+        let parent = |stem: &std::ffi::CStr| {
+            let p = spread_class_parent(stem.as_ptr());
+            (!p.is_null()).then(|| unsafe { CStr::from_ptr(p) }.to_str().unwrap().to_owned())
+        };
+        assert_eq!(parent(c"Timeout").as_deref(), Some("Network"));
+        assert_eq!(parent(c"Network").as_deref(), Some("Error"));
+        assert_eq!(parent(c"Api").as_deref(), Some("Error"));
+        assert_eq!(parent(c"Endpoint").as_deref(), Some("Api"));
+        assert_eq!(parent(c"Error").as_deref(), Some(""));
+        assert_eq!(parent(c"Nope"), None);
+        for s in SpreadStatus::iter().filter(|s| !matches!(s, SPREAD_OK | SPREAD_QUEUED)) {
+            let (class, base) = s.class();
+            let named = unsafe { CStr::from_ptr(spread_status_class(s as c_int)) }.to_str().unwrap();
+            assert_eq!(named, class);
+            assert_eq!(parent(&CString::new(class).unwrap()).as_deref(), Some(base), "{s:?}");
+        }
     }
 
     #[test]

@@ -312,26 +312,40 @@ pub extern "C" fn spread_order_encode(o: *const SpreadOrder) -> *mut c_char {
     guard(|| owned_c_string(arg_ref(o, "order")?.inner.encode()))
 }
 
+/// Borrows `n` C strings, naming a bad one `what[i]`.
+fn str_array<'a>(values: *const *const c_char, n: usize, what: &str) -> Result<Vec<&'a str>, FfiError> {
+    if n == 0 {
+        return Ok(Vec::new());
+    }
+    arg_ref(values, what)?;
+    if n > isize::MAX as usize / std::mem::size_of::<*const c_char>() {
+        return Err(crate::Error::invalid("n", format!("{n} values cannot be an array in memory")).into());
+    }
+    // SAFETY: the caller passes an array of `n` strings (documented contract); `n` fits in memory.
+    let raw = unsafe { std::slice::from_raw_parts(values, n) };
+    raw.iter().enumerate().map(|(i, &a)| arg_str(a, &format!("{what}[{i}]"))).collect()
+}
+
+/// Appends all `n` of `values` to the list field named `list` ("add_tag",
+/// "del_tag", "add_order_tag" or "del_order_tag"), or none of them: on error
+/// (naming the bad value's index) the order is unchanged. `list` and
+/// `values` (an array of `n` strings) are borrowed.
+#[no_mangle]
+pub extern "C" fn spread_order_add_to_list(o: *mut SpreadOrder, list: *const c_char, values: *const *const c_char, n: usize) -> c_int {
+    with_order(o, |order| {
+        let name = arg_str(list, "list")?;
+        let list = ListField::from_name(name).ok_or_else(|| crate::Error::invalid("list", format!("{name:?} is not add_tag, del_tag, add_order_tag or del_order_tag")))?;
+        Ok(order.add_all_to_list(list, &str_array(values, n, list.name())?)?)
+    })
+}
+
 /// Starts a new product with all `n` attributes of `attributes` (each
 /// `"key:value"`), or changes nothing: on error (a NULL, invalid UTF-8 or
 /// malformed attribute, named by its index) the order is unchanged.
 /// `attributes` (an array of `n` strings) is borrowed.
 #[no_mangle]
 pub extern "C" fn spread_order_add_product_with(o: *mut SpreadOrder, attributes: *const *const c_char, n: usize) -> c_int {
-    with_order(o, |order| {
-        let items: Vec<&str> = if n == 0 {
-            Vec::new()
-        } else {
-            arg_ref(attributes, "attributes")?;
-            if n > isize::MAX as usize / std::mem::size_of::<*const c_char>() {
-                return Err(crate::Error::invalid("n", format!("{n} attributes cannot be an array in memory")).into());
-            }
-            // SAFETY: the caller passes an array of `n` strings (documented contract).
-            let raw = unsafe { std::slice::from_raw_parts(attributes, n) };
-            raw.iter().enumerate().map(|(i, &a)| arg_str(a, &format!("product_attributes[{i}]"))).collect::<Result<_, _>>()?
-        };
-        Ok(order.add_product_with(&items)?)
-    })
+    with_order(o, |order| Ok(order.add_product_with(&str_array(attributes, n, "product_attributes")?)?))
 }
 
 fn new_order(make: impl FnOnce() -> Result<Order, FfiError>) -> *mut SpreadOrder {
