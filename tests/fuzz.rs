@@ -140,12 +140,12 @@ fn post_data(rng: &mut Rng) -> (CString, CString) {
             form.push('&');
             json.push(',');
         }
-        let nested = if rng.next() % 4 == 0 { "%5B%5D" } else { "" };
+        let nested = if rng.next().is_multiple_of(4) { "%5B%5D" } else { "" };
         form.push_str(&format!("data%5B{key}%5D{nested}={}", value.replace(['&', '='], "%26")));
         json.push_str(&format!("{:?}:{:?}", key, value));
     }
     json.push('}');
-    if rng.next() % 5 == 0 {
+    if rng.next().is_multiple_of(5) {
         json = String::from_utf8_lossy(rng.bytes().as_bytes()).into_owned();
     }
     (CString::new(form).unwrap(), CString::new(json.replace('\0', "")).unwrap())
@@ -153,11 +153,11 @@ fn post_data(rng: &mut Rng) -> (CString, CString) {
 
 #[test]
 fn arbitrary_drop_in_data_never_panics() {
-    let mut rng = Rng(0xD20B_1A);
+    let mut rng = Rng(0x00D2_0B1A);
     let (mut made, mut refused) = (0, 0);
     for _ in 0..20_000 {
         let (form, json) = post_data(&mut rng);
-        let strict = rng.next() % 2 == 0;
+        let strict = rng.next().is_multiple_of(2);
         for o in [spread_order_from_form(form.as_ptr(), strict), spread_order_from_json(json.as_ptr(), strict)] {
             if o.is_null() {
                 assert_ne!(spread::ffi::spread_last_status(), SpreadStatus::SPREAD_ERR_PANIC as c_int);
