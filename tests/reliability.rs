@@ -21,7 +21,7 @@ fn spooling(url: &str, tag: &str) -> Client {
     c
 }
 
-/// 1. `Retry-After: 18446744073709551615` used to panic (Instant overflow).
+/// Failure 1: `Retry-After: 18446744073709551615` used to panic (Instant overflow).
 #[test]
 fn a_huge_retry_after_neither_panics_nor_waits() {
     let sb = Server::start(script(|_, _| Reply::status(503).header("Retry-After", "18446744073709551615")));
@@ -40,7 +40,7 @@ fn a_huge_retry_after_neither_panics_nor_waits() {
     assert!(outcomes.iter().all(|o| o.as_ref().unwrap_err().status == Some(503)));
 }
 
-/// 2. A 2xx with a body over 1 MiB used to be retried as a network error,
+/// Failure 2: A 2xx with a body over 1 MiB used to be retried as a network error,
 /// then spooled and POSTed again at every flush.
 #[test]
 fn a_huge_2xx_is_a_delivery() {
@@ -70,7 +70,7 @@ fn a_huge_error_answer_is_read_by_its_status() {
     assert_eq!((e.kind, e.status), (ErrorKind::Rejected, Some(422)));
 }
 
-/// 4. An entry belongs to its destination: another base URL, or other keys,
+/// Failure 4: An entry belongs to its destination: another base URL, or other keys,
 /// never delivers it; `status` counts it apart.
 #[test]
 fn a_flush_delivers_only_its_own_destination() {
@@ -106,7 +106,7 @@ fn a_flush_delivers_only_its_own_destination() {
     drop(back);
 }
 
-/// 5. Only a refusal of the order's content sets an entry aside; a wrong
+/// Failure 5: Only a refusal of the order's content sets an entry aside; a wrong
 /// path, a refused account, an odd answer keep every entry and stop the flush.
 #[test]
 fn endpoint_and_account_failures_keep_every_entry() {
@@ -161,7 +161,7 @@ fn a_send_with_a_spool_keeps_the_order_unless_its_content_is_refused() {
     assert_eq!(fresh.pending().unwrap(), 0);
 }
 
-/// 6. A removed spool folder (a tmp cleaner) used to break every send.
+/// Failure 6: A removed spool folder (a tmp cleaner) used to break every send.
 #[test]
 fn a_removed_spool_folder_is_made_again() {
     let sb = Server::start(script(|_, _| Reply::ok()));
