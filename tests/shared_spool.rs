@@ -11,7 +11,7 @@ use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use common::{order, temp_dir};
+use common::order;
 use faults::{script, Reply, Server};
 use spread::{ErrorKind, Sent};
 
