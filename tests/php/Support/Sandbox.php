@@ -7,6 +7,13 @@ namespace Spread\Tests\Support;
 /**
  * The SPREAD sandbox (sandbox/router.php under `php -S`) on a free loopback
  * port with its own SQLite file; stopped by stop() or at the end of the process.
+ *
+ * It runs behind tests/php/scripts/sandbox_router.php, which can hold back
+ * the requests whose body contains a given text (slowWhen()): a delay aimed
+ * at one update, where the sandbox's own "slow" fault takes whichever request
+ * comes first. With $workers > 1, that many PHP processes answer at once
+ * (PHP_CLI_SERVER_WORKERS); the server runs in its own process group, so
+ * that stopping it stops them all.
  */
 final class Sandbox
 {
@@ -26,15 +33,19 @@ final class Sandbox
         return self::$shared ??= new self();
     }
 
-    public function __construct()
+    public function __construct(int $workers = 1, ?int $port = null)
     {
         $this->dir = Php::tempDir('spread-php-sandbox-');
-        $router = dirname(__DIR__, 3) . '/sandbox/router.php';
+        $router = dirname(__DIR__) . '/scripts/sandbox_router.php';
         $env = ['SPREAD_SANDBOX_DB' => "$this->dir/sandbox.sqlite", 'PATH' => getenv('PATH') ?: '/usr/bin:/bin'];
+        if ($workers > 1) {
+            $env['PHP_CLI_SERVER_WORKERS'] = (string)$workers;
+        }
         for ($attempt = 0; $attempt < 5; $attempt++) { // the port may be taken between probe and bind
-            $port = Php::freePort();
+            $port ??= Php::freePort();
+            // setsid: the server leads its own process group (its pid is the group's id).
             $this->process = proc_open(
-                [PHP_BINARY, '-S', "127.0.0.1:$port", '-t', $this->dir, $router],
+                ['setsid', PHP_BINARY, '-S', "127.0.0.1:$port", '-t', $this->dir, $router],
                 [0 => ['file', '/dev/null', 'r'], 1 => ['file', "$this->dir/server.log", 'a'], 2 => ['file', "$this->dir/server.log", 'a']],
                 $pipes,
                 $this->dir,
@@ -50,6 +61,7 @@ final class Sandbox
                 usleep(20_000);
             }
             $this->stop();
+            $port = null;
         }
         throw new \RuntimeException('sandbox did not start: ' . @file_get_contents("$this->dir/server.log"));
     }
@@ -57,10 +69,20 @@ final class Sandbox
     public function stop(): void
     {
         if ($this->process !== null) {
-            proc_terminate($this->process, SIGTERM);
+            $pid = proc_get_status($this->process)['pid'];
+            posix_kill(-$pid, SIGTERM); // the server and its workers
             proc_close($this->process);
             $this->process = null;
         }
+    }
+
+    /** Holds back every request to /api/ whose raw body contains $needle by $ms before the sandbox sees it. */
+    public function slowWhen(string $needle, int $ms): void
+    {
+        $rules = is_file("$this->dir/slow.json") ? json_decode(file_get_contents("$this->dir/slow.json"), true) : [];
+        $rules[] = ['needle' => $needle, 'ms' => $ms];
+        file_put_contents("$this->dir/slow.json.tmp", json_encode($rules));
+        rename("$this->dir/slow.json.tmp", "$this->dir/slow.json");
     }
 
     /** The API base URL for Spread\Client's base_url option. */
@@ -69,8 +91,10 @@ final class Sandbox
         return "http://127.0.0.1:$this->port/api";
     }
 
+    /** Forgets orders, requests, faults and slowWhen() rules. */
     public function reset(): void
     {
+        @unlink("$this->dir/slow.json");
         $this->call('POST', '/_sandbox/reset');
     }
 
