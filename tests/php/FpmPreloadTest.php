@@ -24,8 +24,8 @@ final class FpmPreloadTest extends SandboxTestCase
     {
         $version = PHP_MAJOR_VERSION . '.' . PHP_MINOR_VERSION;
         $this->fpm = self::which("php-fpm$version", "/usr/sbin/php-fpm$version", 'php-fpm')
-            ?? $this->markTestSkipped("php-fpm is not installed (apt-get install php$version-fpm)");
-        self::which('cgi-fcgi') ?? $this->markTestSkipped('cgi-fcgi is not installed (apt-get install libfcgi-bin)');
+            ?? $this->fail("php-fpm is not installed (apt-get install php$version-fpm, see .ci/setup)");
+        self::which('cgi-fcgi') ?? $this->fail('cgi-fcgi is not installed (apt-get install libfcgi-bin, see .ci/setup)');
         parent::setUp();
     }
 
