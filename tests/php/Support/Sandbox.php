@@ -33,11 +33,17 @@ final class Sandbox
         return self::$shared ??= new self();
     }
 
-    public function __construct(int $workers = 1, ?int $port = null)
+    /**
+     * @param bool $stateless each request with a fresh in-memory database: the sandbox still
+     *        checks auth and the order and answers as always, ten times faster, but keeps
+     *        nothing (state(), requests() and fault() have nothing to work on)
+     */
+    public function __construct(int $workers = 1, ?int $port = null, bool $stateless = false)
     {
         $this->dir = Php::tempDir('spread-php-sandbox-');
         $router = dirname(__DIR__) . '/scripts/sandbox_router.php';
-        $env = ['SPREAD_SANDBOX_DB' => "$this->dir/sandbox.sqlite", 'PATH' => getenv('PATH') ?: '/usr/bin:/bin'];
+        $db = $stateless ? ':memory:' : "$this->dir/sandbox.sqlite";
+        $env = ['SPREAD_SANDBOX_DB' => $db, 'PATH' => getenv('PATH') ?: '/usr/bin:/bin'];
         if ($workers > 1) {
             $env['PHP_CLI_SERVER_WORKERS'] = (string)$workers;
         }
