@@ -11,7 +11,8 @@ namespace Spread\Tests\Support;
  * It runs behind tests/php/scripts/sandbox_router.php, which can hold back
  * the requests whose body contains a given text (slowWhen()): a delay aimed
  * at one update, where the sandbox's own "slow" fault takes whichever request
- * comes first. With $workers > 1, that many PHP processes answer at once
+ * comes first; or answer them itself (answerWhen()), with what SPREAD never
+ * sends, such as a 2 MiB body. With $workers > 1, that many PHP processes answer at once
  * (PHP_CLI_SERVER_WORKERS); the server runs in its own process group, so
  * that stopping it stops them all.
  */
@@ -38,7 +39,7 @@ final class Sandbox
      *        checks auth and the order and answers as always, ten times faster, but keeps
      *        nothing (state(), requests() and fault() have nothing to work on)
      */
-    public function __construct(int $workers = 1, ?int $port = null, bool $stateless = false)
+    public function __construct(int $workers = 1, bool $stateless = false)
     {
         $this->dir = Php::tempDir('spread-php-sandbox-');
         $router = dirname(__DIR__) . '/scripts/sandbox_router.php';
@@ -48,7 +49,7 @@ final class Sandbox
             $env['PHP_CLI_SERVER_WORKERS'] = (string)$workers;
         }
         for ($attempt = 0; $attempt < 5; $attempt++) { // the port may be taken between probe and bind
-            $port ??= Php::freePort();
+            $port = Php::freePort();
             // setsid: the server leads its own process group (its pid is the group's id).
             $this->process = proc_open(
                 ['setsid', PHP_BINARY, '-S', "127.0.0.1:$port", '-t', $this->dir, $router],
@@ -67,7 +68,6 @@ final class Sandbox
                 usleep(20_000);
             }
             $this->stop();
-            $port = null;
         }
         throw new \RuntimeException('sandbox did not start: ' . @file_get_contents("$this->dir/server.log"));
     }
@@ -85,10 +85,22 @@ final class Sandbox
     /** Holds back every request to /api/ whose raw body contains $needle by $ms before the sandbox sees it. */
     public function slowWhen(string $needle, int $ms): void
     {
-        $rules = is_file("$this->dir/slow.json") ? json_decode(file_get_contents("$this->dir/slow.json"), true) : [];
-        $rules[] = ['needle' => $needle, 'ms' => $ms];
-        file_put_contents("$this->dir/slow.json.tmp", json_encode($rules));
-        rename("$this->dir/slow.json.tmp", "$this->dir/slow.json");
+        $this->hook(['needle' => $needle, 'ms' => $ms]);
+    }
+
+    /** Answers every request to /api/ whose raw body contains $needle with $status and a JSON body of $bytes bytes, instead of the sandbox. */
+    public function answerWhen(string $needle, int $status, int $bytes): void
+    {
+        $this->hook(['needle' => $needle, 'status' => $status, 'bytes' => $bytes]);
+    }
+
+    /** @param array<string, mixed> $rule one more rule for sandbox_router.php */
+    private function hook(array $rule): void
+    {
+        $rules = is_file("$this->dir/hooks.json") ? json_decode(file_get_contents("$this->dir/hooks.json"), true) : [];
+        $rules[] = $rule;
+        file_put_contents("$this->dir/hooks.json.tmp", json_encode($rules));
+        rename("$this->dir/hooks.json.tmp", "$this->dir/hooks.json");
     }
 
     /** The API base URL for Spread\Client's base_url option. */
@@ -97,10 +109,10 @@ final class Sandbox
         return "http://127.0.0.1:$this->port/api";
     }
 
-    /** Forgets orders, requests, faults and slowWhen() rules. */
+    /** Forgets orders, requests, faults and slowWhen()/answerWhen() rules. */
     public function reset(): void
     {
-        @unlink("$this->dir/slow.json");
+        @unlink("$this->dir/hooks.json");
         $this->call('POST', '/_sandbox/reset');
     }
 
