@@ -22,7 +22,7 @@ use FFI\CData;
  * thread: the binding drains libspread's log queue after each call that
  * can log, including the constructor and the destructor.
  *
- * @phpstan-type Options array{
+ * @psalm-type Options = array{
  *     base_url?: string, timeout_ms?: int, connect_timeout_ms?: int, max_attempts?: int,
  *     spool_dir?: string, flush_budget_ms?: int, shutdown_timeout_ms?: int,
  *     ca_file?: string, tls_roots?: string, proxy?: string|null, allow_insecure_http?: bool,
