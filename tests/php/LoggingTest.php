@@ -159,11 +159,11 @@ final class LoggingTest extends SandboxTestCase
         $client = $this->logged(['spool_dir' => Php::tempDir('spread-php-spool-')]);
         $this->assertTrue($client->enqueue(Seed::postData())->queued());
         $this->assertSame(['queued'], array_column(array_column($this->logger->records, 'context'), 'event'));
-        $deadline = microtime(true) + 10;
-        while ($this->sandbox->state()['orders'] === [] && microtime(true) < $deadline) {
-            usleep(50_000);
+        $deadline = microtime(true) + 15;
+        while (($this->sandbox->state()['orders'] === [] || $client->pending() > 0) && microtime(true) < $deadline) {
+            usleep(50_000); // pending() does not log, and forwards nothing
         }
-        usleep(200_000); // the thread logs after SPREAD's answer
+        usleep(500_000); // the thread logs "flushed" once the entry is gone
         $this->assertCount(1, $this->logger->records, 'nothing is forwarded between calls');
         unset($client);
         $this->assertSame(['queued', 'attempt', 'flushed'], array_column(array_column($this->logger->records, 'context'), 'event'));
