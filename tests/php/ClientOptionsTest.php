@@ -35,7 +35,7 @@ final class ClientOptionsTest extends SandboxTestCase
     /** httpoxy: HTTP_PROXY in the environment (which a CGI client can set) is never read. */
     public function testProxyVariablesInTheEnvironmentAreIgnored(): void
     {
-        [$seen, $proxy] = $this->standInProxy(wait: 3);
+        [$seen, $proxy] = $this->standInProxy(wait: 2);
         putenv("HTTP_PROXY=$proxy");
         putenv("http_proxy=$proxy");
         putenv("ALL_PROXY=$proxy");
@@ -54,7 +54,7 @@ final class ClientOptionsTest extends SandboxTestCase
             putenv('http_proxy');
             putenv('ALL_PROXY');
         }
-        $this->assertSame('', $this->waitFor($seen, 3.5), 'nothing reached the proxy of the environment');
+        $this->assertSame('', $this->waitFor($seen, 1.0), 'nothing reached the proxy of the environment');
     }
 
     public function testTrustStoresAndBudgetsAreAccepted(): void
