@@ -7,6 +7,7 @@ namespace Spread\Tests;
 use Spread\AuthException;
 use Spread\Client;
 use Spread\ConfigException;
+use Spread\EndpointException;
 use Spread\Exception;
 use Spread\InvalidUtf8Exception;
 use Spread\InvalidValueException;
@@ -54,7 +55,6 @@ final class BadInputTest extends SandboxTestCase
             'state 7' => [fn (Order $o) => $o->orderState(7), $invalid, 'order_state: 7 is not one of 0, 10, 20, 50, 100'],
             'state "7"' => [fn (Order $o) => $o->orderState('7'), $invalid, 'order_state: 7 is not one of'],
             'state out of int32' => [fn (Order $o) => $o->orderState(2 ** 40), $invalid, 'order_state: 1099511627776 is not one of'],
-            'state float' => [fn (Order $o) => $o->orderState(10.0), $invalid, 'order_state: expected one of 0, 10, 20, 50, 100 (int or string), got float'],
             'bad email' => [fn (Order $o) => $o->customerEmail('john.doe.com'), $invalid, 'customer_email: "john.doe.com" is not an e-mail address'],
             'bad birthday' => [fn (Order $o) => $o->customerBirthday('31/12/1970'), $invalid, 'customer_birthday: "31/12/1970" is not a date'],
             'bad crea_dt' => [fn (Order $o) => $o->orderCreaDt('2014-06-21T14:31:08'), $invalid, 'order_crea_dt: '],
@@ -73,8 +73,10 @@ final class BadInputTest extends SandboxTestCase
             'custom field id -1' => [fn (Order $o) => $o->customField(-1, 'v'), $invalid, 'custom_fields: key int -1 is not a custom field id'],
             'custom field id "007"' => [fn (Order $o) => $o->customField('007', 'v'), $invalid, 'custom_fields: key string "007" is not'],
             'custom field id 2^32' => [fn (Order $o) => $o->customField(2 ** 32, 'v'), $invalid, 'custom_fields: key int 4294967296'],
-            'product attribute' => [fn (Order $o) => $o->addProduct(['size:xl', 'xl']), $invalid, 'product_attributes: "xl" is not written "key:value"'],
-            'product attribute empty value' => [fn (Order $o) => $o->addProduct(['size:']), $invalid, 'product_attributes: "size:"'],
+            'product attribute' => [fn (Order $o) => $o->addProduct(['size:xl', 'xl']), $invalid, 'product_attributes[1]: "xl" is not written "key:value"'],
+            'product attribute empty value' => [fn (Order $o) => $o->addProduct(['size:']), $invalid, 'product_attributes[0]: "size:"'],
+            'product attribute NUL' => [fn (Order $o) => $o->addProduct(['size:xl', "a:b\0c"]), $invalid, 'product_attributes[1]: contains a NUL byte'],
+            'product attribute not UTF-8' => [fn (Order $o) => $o->addProduct(["size:\xE9"]), InvalidUtf8Exception::class, 'product_attributes[0]: '],
             'consent name with brackets' => [fn (Order $o) => $o->consent('a[b]', true), $invalid, 'consents: "a[b]" must not contain'],
             'control character' => [fn (Order $o) => $o->customerName("Doe\x07"), $invalid, 'customer_name: contains the control character'],
             'NUL byte' => [fn (Order $o) => $o->customerCity("Rou\0en"), $invalid, 'customer_city: contains a NUL byte'],
@@ -85,7 +87,7 @@ final class BadInputTest extends SandboxTestCase
     }
 
     /** @dataProvider wrongTypes */
-    public function testWrongPhpTypesAreInvalidValues(callable $set, string $message): void
+    public function testWrongPhpTypesInsideArraysAreInvalidValues(callable $set, string $message): void
     {
         $e = $this->thrownBy(fn () => $set(new Order()));
         $this->assertInstanceOf(InvalidValueException::class, $e);
@@ -96,22 +98,45 @@ final class BadInputTest extends SandboxTestCase
     public static function wrongTypes(): array
     {
         return [
-            'array for a string' => [fn (Order $o) => $o->customerName(['Doe']), 'customer_name: expected a string or a number, got a list'],
-            'object for a string' => [fn (Order $o) => $o->customerEmail(new \stdClass()), 'customer_email: expected a string or a number, got an object of class stdClass'],
-            'array for a state' => [fn (Order $o) => $o->orderState([10]), 'order_state: expected one of'],
-            'bool for an amount' => [fn (Order $o) => $o->orderAmount(true), 'order_amount: expected a float, an int or a decimal string, got bool true'],
-            'array for a tag' => [fn (Order $o) => $o->addTag(['a']), 'add_tag: expected a string or a number, got a list'],
             'string for a consent' => [fn (Order $o) => $o->consent('NewsEmail', 'yes'), 'consents[NewsEmail]: expected true/false, 1/0 or "1"/"0", got string "yes"'],
-            'float for a consent' => [fn (Order $o) => $o->consent('NewsEmail', 1.0), 'consents[NewsEmail]: expected true/false, 1/0 or "1"/"0", got float 1.0'],
+            'int 2 for a consent' => [fn (Order $o) => $o->consent('NewsEmail', 2), 'consents[NewsEmail]: expected true/false, 1/0 or "1"/"0", got int 2'],
             'int for a product' => [fn (Order $o) => $o->addProduct([42]), 'product_attributes[0]: expected a "key:value" string'],
             'map for a product' => [fn (Order $o) => $o->addProduct(['size' => 'xl']), 'product_attributes: expected a list of "key:value" strings, got an array with keys size'],
-            'fromArray: string tags' => [fn () => Order::fromArray(['add_tag' => 'tag1']), 'add_tag: expected a list of tags such as ["tag1", "tag2"], got string "tag1"'],
-            'fromArray: keyed tags' => [fn () => Order::fromArray(['del_tag' => [3 => 'x']]), 'del_tag: expected a list of tags'],
-            'fromArray: null in a list' => [fn () => Order::fromArray(['add_order_tag' => ['a', null]]), 'add_order_tag[1]: null inside a list'],
-            'fromArray: product not a list' => [fn () => Order::fromArray(['product_attributes' => ['size:xl']]), 'product_attributes[0]: expected a list of "key:value" strings, got string "size:xl"'],
-            'fromArray: custom_fields scalar' => [fn () => Order::fromArray(['custom_fields' => 'v']), 'custom_fields: expected an array such as [327 => "value"]'],
-            'fromArray: nested unknown' => [fn () => Order::fromArray(['extra' => ['a' => 1]]), 'extra: expected a string or a number, got an array with keys a'],
-            'fromArray: request not array' => [fn () => Order::fromArray(['data' => [], 'request' => '1']), 'request: expected an array'],
+            'field(): array for a string' => [fn (Order $o) => $o->field('customer_name', ['Doe']), 'customer_name: expected a string or a number, got a list'],
+            'field(): array for a state' => [fn (Order $o) => $o->field('order_state', [10]), 'order_state: expected a number or a numeric string, got a list'],
+            'field(): bool for an amount' => [fn (Order $o) => $o->field('order_amount', true), 'order_amount: expected a number or a numeric string, got bool true'],
+            'field(): string tags' => [fn (Order $o) => $o->field('add_tag', 'tag1'), 'add_tag: expected a list of tags such as ["tag1", "tag2"], got string "tag1"'],
+            'field(): keyed tags' => [fn (Order $o) => $o->field('del_tag', [3 => 'x']), 'del_tag: expected a list of tags'],
+            'field(): null in a list' => [fn (Order $o) => $o->field('add_order_tag', ['a', null]), 'add_order_tag[1]: null inside a list'],
+            'field(): array in a list' => [fn (Order $o) => $o->field('add_tag', [['a']]), 'add_tag: expected a string or a number, got a list'],
+            'field(): product not a list' => [fn (Order $o) => $o->field('product_attributes', ['size:xl']), 'product_attributes[0]: expected a list of "key:value" strings, got string "size:xl"'],
+            'field(): custom_fields scalar' => [fn (Order $o) => $o->field('custom_fields', 'v'), 'custom_fields: expected an array such as [327 => "value"]'],
+            'field(): custom field array' => [fn (Order $o) => $o->field('custom_fields', [3 => ['v']]), 'custom_fields[3]: expected a string or a number, got a list'],
+            'field(): nested unknown' => [fn (Order $o) => $o->field('extra', ['a' => 1]), 'extra: expected a string or a number, got an array with keys a'],
+        ];
+    }
+
+    /** @dataProvider typeErrors */
+    public function testPhpTypesTheSettersCannotTakeAreTypeErrors(callable $set, string $message): void
+    {
+        try {
+            $set(new Order());
+            $this->fail('nothing was thrown');
+        } catch (\TypeError $e) {
+            $this->assertStringContainsString($message, $e->getMessage());
+        }
+    }
+
+    public static function typeErrors(): array
+    {
+        return [
+            'array for a string' => [fn (Order $o) => $o->customerName(['Doe']), 'Spread\Order::customerName(): Argument #1 must be of type string|int|float|bool|null, array given'],
+            'object for a string' => [fn (Order $o) => $o->customerEmail(new \stdClass()), 'Spread\Order::customerEmail(): Argument #1 must be of type string|int|float|bool|null, stdClass given'],
+            'float for a state' => [fn (Order $o) => $o->orderState(10.0), 'orderState(): Argument #1 ($state) must be of type string|int, float given'],
+            'array for a state' => [fn (Order $o) => $o->orderState([10]), 'must be of type string|int, array given'],
+            'bool for an amount' => [fn (Order $o) => $o->orderAmount(true), 'orderAmount(): Argument #1 ($amount) must be of type string|int|float, bool given'],
+            'array for a tag' => [fn (Order $o) => $o->addTag(['a']), 'addTag(): Argument #1 ($tag) must be of type string|int, array given'],
+            'float for a consent' => [fn (Order $o) => $o->consent('NewsEmail', 1.0), 'consent(): Argument #2 ($accepted) must be of type string|int|bool, float given'],
         ];
     }
 
@@ -135,6 +160,9 @@ final class BadInputTest extends SandboxTestCase
         }
         $e = $this->thrownBy(fn () => $client->updateOrder(['data' => ['customer_email' => 'a@b.c'], 'request' => []]));
         $this->assertInstanceOf(MissingFieldException::class, $e);
+        $this->assertStringStartsWith('order_idorder: is required', $e->getMessage());
+        $e = $this->thrownBy(fn () => $client->enqueue(['customer_email' => 'a@b.c', 'order_idorder' => 1, 'order_state' => 7]));
+        $this->assertInstanceOf(InvalidValueException::class, $e, 'enqueue checks the order as send does, without a spool even');
         $this->assertSame([], $this->sandbox->requests(), 'nothing reached SPREAD');
     }
 
@@ -212,7 +240,13 @@ final class BadInputTest extends SandboxTestCase
             'permanent 503, retried' => [['mode' => 'status', 'code' => 503], [], ServerException::class, 503, 3],
             '400' => [['mode' => 'status', 'code' => 400], [], RejectedException::class, 400, 1],
             '403' => [['mode' => 'status', 'code' => 403], [], AuthException::class, 403, 1],
-            'permanent 429' => [['mode' => 'retry_after', 'code' => 429, 'retry_after' => '0'], ['max_attempts' => 2], RejectedException::class, 429, 2],
+            'permanent 429' => [['mode' => 'retry_after', 'code' => 429, 'retry_after' => '0'], ['max_attempts' => 2], ServerException::class, 429, 2],
+            '408, retried' => [['mode' => 'status', 'code' => 408], ['max_attempts' => 2], ServerException::class, 408, 2],
+            '422' => [['mode' => 'status', 'code' => 422], [], RejectedException::class, 422, 1],
+            '409' => [['mode' => 'status', 'code' => 409], [], RejectedException::class, 409, 1],
+            '404' => [['mode' => 'status', 'code' => 404], [], EndpointException::class, 404, 1],
+            '413' => [['mode' => 'status', 'code' => 413], [], EndpointException::class, 413, 1],
+            '407' => [['mode' => 'status', 'code' => 407], [], AuthException::class, 407, 1],
         ];
     }
 
@@ -234,7 +268,7 @@ final class BadInputTest extends SandboxTestCase
         $e = $this->thrownBy(fn () => new Client('PUBLIC_KEY', self::SECRET, ['base_url' => 'not a url']));
         $this->assertSame(0, $e->httpStatus());
         $this->assertSame(0, (new \Spread\InternalException('x'))->httpStatus());
-        $this->assertSame(504, Exception::fromStatus(32, 'x', 504)->httpStatus());
+        $this->assertSame(504, \Spread\Library::get()->exception(32, 'x', 504)->httpStatus());
     }
 
     public function testRefusedRedirectIsARedirectError(): void
@@ -260,7 +294,7 @@ final class BadInputTest extends SandboxTestCase
     public static function badOptions(): array
     {
         return [
-            'unknown option' => [['timeout' => 5], 'timeout: unknown option; the options are library, allow_insecure_http'],
+            'unknown option' => [['timeout' => 5], 'timeout: unknown option; the options are library, logger, log_level, strict, allow_insecure_http, tls_roots'],
             'not a URL' => [['base_url' => 'not a url'], 'base_url: not a URL'],
             'plain http to a remote host' => [['base_url' => 'http://social-sb.com/api'], 'base_url: plain http to social-sb.com'],
             'credentials in the URL' => [['base_url' => 'https://u:' . self::URL_PASSWORD . '@social-sb.com/api'], 'base_url: must not contain credentials'],
@@ -270,7 +304,23 @@ final class BadInputTest extends SandboxTestCase
             'allow_insecure_http as a string' => [['allow_insecure_http' => 'yes'], 'allow_insecure_http: expected a bool, got string'],
             'missing CA file' => [['ca_file' => '/nonexistent/ca.pem'], 'ca_file: cannot read /nonexistent/ca.pem'],
             'library not a string' => [['library' => 42], 'library: expected a string, got int'],
+            'tls_roots: a missing file' => [['tls_roots' => '/nonexistent/roots.pem'], 'ca_file: cannot read /nonexistent/roots.pem'],
+            'proxy not a URL' => [['proxy' => 'not a proxy'], 'proxy: '],
+            'proxy with credentials, bad' => [['proxy' => 'ftp://u:' . self::URL_PASSWORD . '@proxy.invalid:3128'], 'proxy: '],
+            'log_level unknown' => [['log_level' => 'verbose', 'logger' => new \Psr\Log\NullLogger()], 'log_level: "verbose" is not a PSR-3 level'],
+            'logger without log()' => [['logger' => new \stdClass()], 'logger: expected a PSR-3 logger'],
+            'strict as a string' => [['strict' => 'yes'], 'strict: expected a bool, got string'],
+            'flush budget zero' => [['flush_budget_ms' => 0], 'flush_budget'],
+            'shutdown timeout too big' => [['shutdown_timeout_ms' => 2 ** 32], 'shutdown_timeout_ms: 4294967296 is out of range'],
+            'world-writable spool' => [['spool_dir' => self::worldWritable()], 'spool_dir: '],
         ];
+    }
+
+    private static function worldWritable(): string
+    {
+        $dir = Php::tempDir('spread-php-ww-');
+        chmod($dir, 0777);
+        return $dir;
     }
 
     public function testEmptyKeysAreConfigErrors(): void

@@ -50,6 +50,15 @@ final class DeliveryTest extends SandboxTestCase
         $this->assertSame([Seed::body()], $this->receivedBodies());
     }
 
+    public function testTheExampleTakesTheBaseUrlFromTheEnvironment(): void
+    {
+        $env = ['SPREAD_BASE_URL' => $this->sandbox->baseUrl(), 'PATH' => getenv('PATH') ?: '/usr/bin:/bin'];
+        [$code, $out, $err] = Php::script(Php::repo() . '/bindings/php/examples/send_seed_order.php', env: $env);
+        $this->assertSame(0, $code, $err);
+        $this->assertStringStartsWith("status: 200\n", $out);
+        $this->assertSame([Seed::body()], $this->receivedBodies());
+    }
+
     public function testTheExampleReportsFailuresOnStderr(): void
     {
         [$code, $out, $err] = Php::script(Php::repo() . '/bindings/php/examples/send_seed_order.php', ['http://127.0.0.1:' . Php::freePort() . '/api']);

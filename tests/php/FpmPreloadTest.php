@@ -9,7 +9,8 @@ use Spread\Tests\Support\SandboxTestCase;
 
 /**
  * The binding under a real php-fpm with PHP's default ffi.enable=preload,
- * loaded by opcache.preload=bindings/php/preload.php, driven with cgi-fcgi.
+ * loaded by opcache.preload=bindings/php/preload.php, driven with cgi-fcgi:
+ * sends, and enqueue with the delivery thread living on in the worker.
  */
 final class FpmPreloadTest extends SandboxTestCase
 {
@@ -19,13 +20,14 @@ final class FpmPreloadTest extends SandboxTestCase
     /** @var list<resource> */
     private array $processes = [];
     private string $fpm;
+    private string $lastDir = '';
 
     protected function setUp(): void
     {
         $version = PHP_MAJOR_VERSION . '.' . PHP_MINOR_VERSION;
         $this->fpm = self::which("php-fpm$version", "/usr/sbin/php-fpm$version", 'php-fpm')
-            ?? $this->markTestSkipped("php-fpm is not installed (apt-get install php$version-fpm)");
-        self::which('cgi-fcgi') ?? $this->markTestSkipped('cgi-fcgi is not installed (apt-get install libfcgi-bin)');
+            ?? $this->fail("php-fpm is not installed (apt-get install php$version-fpm, see .ci/setup)");
+        self::which('cgi-fcgi') ?? $this->fail('cgi-fcgi is not installed (apt-get install libfcgi-bin, see .ci/setup)');
         parent::setUp();
     }
 
@@ -41,17 +43,10 @@ final class FpmPreloadTest extends SandboxTestCase
     /** A master started as root: ffi.preload with the generated header (absolute FFI_LIB) + opcache.preload_user. */
     public function testRootMasterWithFfiPreloadHeader(): void
     {
-        $dir = $this->workDir();
-        [$code, $out, $err] = Php::run([PHP_BINARY, Php::repo() . '/bindings/php/bin/spread-ffi-header', "$dir/spread_ffi.h"]);
-        $this->assertSame(0, $code, $err);
-        $header = file_get_contents("$dir/spread_ffi.h");
+        $port = $this->startRootStyleFpm();
+        $header = file_get_contents("$this->lastDir/spread_ffi.h");
         $this->assertStringContainsString('#define FFI_LIB "' . realpath(Php::repo() . '/target/release/libspread.so') . '"', $header);
-
-        $ini = ['ffi.preload' => "$dir/spread_ffi.h"];
-        if (posix_geteuid() === 0) {
-            $ini['opcache.preload_user'] = 'root';
-        }
-        $this->assertAppSendsThroughThePreloadedBinding($this->startFpm($dir, $ini), 'FPM-ROOT');
+        $this->assertAppSendsThroughThePreloadedBinding($port, 'FPM-ROOT');
     }
 
     /** A master started as an ordinary user: preload.php FFI::load()s a header it generates itself. */
@@ -82,20 +77,50 @@ final class FpmPreloadTest extends SandboxTestCase
         $this->assertStringContainsString('set ffi.preload=', $err);
     }
 
+    /**
+     * The request that enqueues returns before SPREAD answers (held back
+     * 1.5 s): the worker's delivery thread sends the order after the
+     * request, and it arrives.
+     */
+    public function testEnqueueReturnsBeforeDeliveryAndTheWorkerDeliversAfterTheRequest(): void
+    {
+        $port = $this->startRootStyleFpm();
+        $spool = Php::tempDir('spread-php-fpm-spool-');
+        $this->sandbox->fault(['mode' => 'slow', 'delay_ms' => 1500, 'times' => 1]);
+        $start = microtime(true);
+        $report = $this->request($port, ['ACTION' => 'enqueue', 'ORDER_ID' => 'FPM-Q', 'SPOOL_DIR' => $spool]);
+        $elapsed = microtime(true) - $start;
+
+        $this->assertArrayNotHasKey('error', $report, json_encode($report));
+        $this->assertTrue($report['queued']);
+        $this->assertLessThan(0.75, $elapsed, "the request took {$elapsed}s: it waited for SPREAD");
+        $this->assertLessThan(200, $report['enqueue_ms']);
+        $this->assertSame('10', $this->waitForOrder('FPM-Q')['order_state'], 'the worker delivered it after the request');
+        $this->assertSame(0, $this->spoolClient($spool)->pending());
+    }
+
+    /** A worker killed right after enqueue loses nothing: the entry is on disk, and a later flush delivers it. */
+    public function testAWorkerKilledRightAfterEnqueueLosesNothing(): void
+    {
+        $port = $this->startRootStyleFpm();
+        $spool = Php::tempDir('spread-php-fpm-spool-');
+        $this->sandbox->fault(['mode' => 'status', 'code' => 503]); // the worker's thread cannot deliver it
+        $raw = $this->request($port, ['ACTION' => 'enqueue-and-die', 'ORDER_ID' => 'FPM-K', 'SPOOL_DIR' => $spool], raw: true);
+        $this->assertStringNotContainsString('"sapi"', $raw, 'the worker died before answering');
+        $this->assertSame([], $this->sandbox->state()['orders']);
+
+        $this->sandbox->fault(['mode' => 'none']);
+        $client = $this->spoolClient($spool);
+        $this->assertSame(1, $client->pending(), 'the enqueued order is on disk');
+        $this->assertSame(['delivered' => 1, 'remaining' => 0], $client->flush());
+        $this->assertSame('10', $this->storedOrder('FPM-K')['order_state']);
+        $this->assertStringContainsString('exited on signal 9 (SIGKILL)', $this->fpmLog('exited on signal'), 'the worker was killed');
+    }
+
     private function assertAppSendsThroughThePreloadedBinding(int $port, string $orderId): void
     {
-        $env = [
-            'SCRIPT_FILENAME' => Php::repo() . '/tests/php/scripts/fpm_app.php',
-            'REQUEST_METHOD' => 'GET',
-            'SANDBOX_URL' => $this->sandbox->baseUrl(),
-            'ORDER_ID' => $orderId,
-            'PATH' => getenv('PATH') ?: '/usr/bin:/bin',
-        ];
-        [$code, $out, $err] = Php::run(['cgi-fcgi', '-bind', '-connect', "127.0.0.1:$port"], env: $env, timeout: 20);
-        $this->assertSame(0, $code, $err);
-        [, $body] = explode("\r\n\r\n", $out, 2) + [1 => ''];
-        $report = json_decode($body, true);
-        $this->assertIsArray($report, $out);
+        $report = $this->request($port, ['ORDER_ID' => $orderId]);
+        $body = json_encode($report);
 
         $this->assertSame('fpm-fcgi', $report['sapi']);
         $this->assertSame('preload', $report['ffi.enable']);
@@ -112,9 +137,73 @@ final class FpmPreloadTest extends SandboxTestCase
         $this->storedOrder("$orderId-B2");
     }
 
+    /**
+     * One request to fpm_app.php; its JSON report (or, with $raw, what cgi-fcgi printed).
+     *
+     * @param array<string, string> $params FastCGI params
+     * @return ($raw is true ? string : array<string, mixed>)
+     */
+    private function request(int $port, array $params, bool $raw = false): array|string
+    {
+        $env = $params + [
+            'SCRIPT_FILENAME' => Php::repo() . '/tests/php/scripts/fpm_app.php',
+            'REQUEST_METHOD' => 'GET',
+            'SANDBOX_URL' => $this->sandbox->baseUrl(),
+            'PATH' => getenv('PATH') ?: '/usr/bin:/bin',
+        ];
+        [$code, $out, $err] = Php::run(['cgi-fcgi', '-bind', '-connect', "127.0.0.1:$port"], env: $env, timeout: 20);
+        if ($raw) {
+            return $out . $err;
+        }
+        $this->assertSame(0, $code, $err);
+        [, $body] = explode("\r\n\r\n", $out, 2) + [1 => ''];
+        $report = json_decode($body, true);
+        $this->assertIsArray($report, $out);
+        return $report;
+    }
+
+    /** php-fpm as a root-started master runs it (ffi.preload + preload_user), or as this user. */
+    private function startRootStyleFpm(): int
+    {
+        $dir = $this->workDir();
+        [$code, , $err] = Php::run([PHP_BINARY, Php::repo() . '/bindings/php/bin/spread-ffi-header', "$dir/spread_ffi.h"]);
+        $this->assertSame(0, $code, $err);
+        $ini = ['ffi.preload' => "$dir/spread_ffi.h"];
+        if (posix_geteuid() === 0) {
+            $ini['opcache.preload_user'] = 'root';
+        }
+        return $this->startFpm($dir, $ini);
+    }
+
+    /** A client of the same destination and spool as the app's, in this process. */
+    private function spoolClient(string $spool): \Spread\Client
+    {
+        return $this->client(['spool_dir' => $spool, 'max_attempts' => 1]);
+    }
+
+    /** @return array<string, mixed> the stored order, once it is there (at most 15 s) */
+    private function waitForOrder(string $id): array
+    {
+        $deadline = microtime(true) + 15;
+        while (!isset($this->sandbox->state()['orders'][$id]) && microtime(true) < $deadline) {
+            usleep(100_000);
+        }
+        return $this->storedOrder($id);
+    }
+
+    /** php-fpm's log, once it mentions $waitFor (at most 5 s). */
+    private function fpmLog(string $waitFor): string
+    {
+        $deadline = microtime(true) + 5;
+        do {
+            $log = (string)@file_get_contents("$this->lastDir/fpm.log");
+        } while (!str_contains($log, $waitFor) && microtime(true) < $deadline && usleep(50_000) === null);
+        return $log;
+    }
+
     private function workDir(): string
     {
-        $dir = Php::tempDir('spread-php-fpm-');
+        $dir = $this->lastDir = Php::tempDir('spread-php-fpm-');
         chmod($dir, 0777); // the unprivileged master writes its logs here
         return $dir;
     }

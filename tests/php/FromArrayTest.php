@@ -4,8 +4,9 @@ declare(strict_types=1);
 
 namespace Spread\Tests;
 
-use Spread\InvalidValueException;
+use Spread\MissingFieldException;
 use Spread\Order;
+use Spread\RejectedException;
 use Spread\Tests\Support\SandboxTestCase;
 use Spread\Tests\Support\Seed;
 
@@ -108,43 +109,70 @@ final class FromArrayTest extends SandboxTestCase
         }
     }
 
-    /** @dataProvider mismatchedRequests */
-    public function testRequestOrderIdMustMatchData(array $postData, string $message): void
+    /**
+     * The drop-in does not second-guess what the seed code would have sent:
+     * a request part that disagrees with data, or a top-level key the seed
+     * never had, goes out as http_build_query writes it, and SPREAD answers.
+     *
+     * @dataProvider oddRequests
+     */
+    public function testOddRequestPartsAreSentAsTheSeedWouldAndSpreadAnswers(array $postData, ?int $httpStatus): void
     {
-        try {
-            Order::fromArray($postData);
-            $this->fail('no exception');
-        } catch (InvalidValueException $e) {
-            $this->assertSame(12, $e->getCode());
-            $this->assertStringStartsWith($message, $e->getMessage());
+        $client = $this->client(['max_attempts' => 1]);
+        if ($httpStatus === null) {
+            $this->assertSame(200, $client->updateOrder($postData)->status());
+        } else {
+            try {
+                $client->updateOrder($postData);
+                $this->fail('the sandbox took it');
+            } catch (RejectedException $e) {
+                $this->assertSame($httpStatus, $e->httpStatus());
+            }
         }
+        $this->assertSame([http_build_query($postData)], $this->receivedBodies());
     }
 
-    public static function mismatchedRequests(): array
+    public static function oddRequests(): array
     {
         $seed = Seed::postData();
         $other = $seed;
         $other['request']['order_idorder'] = '0000002';
         $int = $seed;
         $int['request']['order_idorder'] = 1; // "0000001" !== "1"
-        $noData = $seed;
-        unset($noData['data']['order_idorder']);
         $extraKey = $seed;
         $extraKey['request']['customer_email'] = 'x@y.z';
         $extraTop = $seed;
         $extraTop['options'] = ['a' => 1];
+        $noRequest = $seed;
+        unset($noRequest['request']);
         return [
-            'different id' => [$other, 'request[order_idorder]: string "0000002" differs from data[order_idorder] (string "0000001")'],
-            'int that prints differently' => [$int, 'request[order_idorder]: int 1 differs'],
-            'no data id' => [$noData, 'request[order_idorder]: string "0000001" differs from data[order_idorder] (not set)'],
-            'unknown request key' => [$extraKey, 'request[customer_email]: unknown key'],
-            'unknown top-level key' => [$extraTop, 'options: unknown top-level key'],
+            'different id: the sandbox refuses it' => [$other, 400],
+            'int that prints differently: refused' => [$int, 400],
+            'unknown request key: sent' => [$extraKey, null],
+            'unknown top-level key: sent' => [$extraTop, null],
+            'no request part: sent as is' => [$noRequest, null],
         ];
+    }
+
+    public function testARequiredFieldMissingFromDataIsRefusedBeforeSending(): void
+    {
+        $postData = Seed::postData();
+        unset($postData['data']['order_idorder']);
+        try {
+            $this->client()->updateOrder($postData);
+            $this->fail('no exception');
+        } catch (MissingFieldException $e) {
+            $this->assertSame('order_idorder: is required to send an order', $e->getMessage());
+        }
+        $this->assertSame([], $this->sandbox->requests());
     }
 
     public function testAnIntRequestIdThatPrintsTheSameIsAccepted(): void
     {
-        $postData = ['data' => ['order_idorder' => '77'], 'request' => ['order_idorder' => 77]];
+        $postData = Seed::postData();
+        $postData['data']['order_idorder'] = '77';
+        $postData['request']['order_idorder'] = 77;
         $this->assertSame(http_build_query($postData), Order::fromArray($postData)->encode());
+        $this->assertSame(200, $this->client()->updateOrder($postData)->status());
     }
 }

@@ -10,6 +10,7 @@ use Spread\Exception;
 use Spread\InternalException;
 use Spread\Library;
 use Spread\LibraryException;
+use Spread\Order;
 use Spread\Tests\Support\Php;
 use Spread\Tests\Support\Seed;
 
@@ -65,24 +66,111 @@ final class LibraryTest extends TestCase
         $this->assertMatchesRegularExpression('/^\d+\.\d+\.\d+/', Library::get()->version());
     }
 
-    public function testStatusConstantsMatchTheCEnum(): void
+    public function testStatusConstantsAreTheLibrarysStatusCodesBothWays(): void
     {
-        $ffi = Library::get()->ffi;
+        $lib = Library::get();
         $constants = (new \ReflectionClass(Exception::class))->getConstants(\ReflectionClassConstant::IS_PUBLIC);
         unset($constants['STATUS']);
-        $this->assertCount(16, $constants);
+        $byName = [];
+        foreach ($lib->statusCodes() as $code) {
+            $byName[preg_replace('/^SPREAD_(ERR_)?/', '', $lib->ffi->spread_status_name($code))] = $code;
+        }
+        $this->assertSame($byName, $constants, 'Spread\Exception\'s constants vs spread_status_code/spread_status_name');
         foreach ($constants as $name => $code) {
-            $cName = in_array($name, ['OK', 'QUEUED'], true) ? "SPREAD_$name" : "SPREAD_ERR_$name";
-            $this->assertSame($ffi->$cName, $code, $cName);
-            $this->assertSame($cName, $ffi->spread_status_name($code));
-            if ($code >= 10) {
-                $e = Exception::fromStatus($code, "message $code");
-                $this->assertSame($code, $e->getCode());
-                $this->assertSame("message $code", $e->getMessage());
-                $this->assertSame($code === Exception::NULL_ARGUMENT ? InternalException::STATUS : $code, $e::STATUS, get_class($e));
+            $this->assertSame($lib->ffi->{in_array($name, ['OK', 'QUEUED'], true) ? "SPREAD_$name" : "SPREAD_ERR_$name"}, $code, $name);
+        }
+    }
+
+    /**
+     * The PHP exception tree is the library's: for every status, the class
+     * spread_status_class names, under the parent spread_status_parent_class
+     * names; and every Spread\ exception class is one the library names (or
+     * this binding's own LibraryException).
+     */
+    public function testTheExceptionTreeIsTheLibrarysBothWays(): void
+    {
+        $lib = Library::get();
+        $named = [Exception::class => null]; // class => its parent, as the library says
+        foreach ($lib->statusCodes() as $code) {
+            $stem = $lib->ffi->spread_status_class($code);
+            if ($stem === '') {
+                $this->assertContains($code, [Exception::OK, Exception::QUEUED]);
+                continue;
+            }
+            $class = Library::exceptionClassOf($stem);
+            $parent = Library::exceptionClassOf($lib->ffi->spread_status_parent_class($code));
+            $this->assertTrue(class_exists($class), "status $code: $class is missing");
+            $this->assertSame($parent, get_parent_class($class), "status $code: the parent of $class");
+            $this->assertSame($class, $lib->exceptionClass($code));
+            $e = $lib->exception($code, "message $code", 418);
+            $this->assertInstanceOf($class, $e);
+            $this->assertSame([$code, "message $code", 418], [$e->getCode(), $e->getMessage(), $e->httpStatus()]);
+            $this->assertSame($code, $class::STATUS, "$class::STATUS");
+            $named[$class] = $parent;
+            // A parent that is no status's class (Api) hangs from the root.
+            $named[$parent] ??= Library::exceptionClassOf('Error');
+        }
+        $named[Exception::class] = \RuntimeException::class;
+        $this->assertSame(InternalException::class, $lib->exceptionClass(12345), 'an unknown status');
+        $this->assertSame('Internal', $lib->ffi->spread_status_class(12345));
+
+        $ours = [LibraryException::class => Exception::class];
+        foreach (glob(Php::repo() . '/bindings/php/src/*Exception.php') as $file) {
+            $class = 'Spread\\' . basename($file, '.php');
+            $this->assertArrayHasKey($class, $named + $ours, "$class is no class of the library's tree");
+            $this->assertSame(($named + $ours)[$class], get_parent_class($class), "the parent of $class");
+        }
+        $this->assertCount(count($named + $ours), glob(Php::repo() . '/bindings/php/src/*Exception.php'));
+    }
+
+    public function testMaxConcurrencyIsTheLibrarys(): void
+    {
+        $this->assertSame(Library::get()->ffi->spread_max_concurrency(), Library::get()->maxConcurrency());
+        $this->assertSame(Library::get()->maxConcurrency(), Client::MAX_CONCURRENCY, 'the deprecated constant still tells the truth');
+    }
+
+    /**
+     * A library built for another ABI (here a stand-in compiled now, whose
+     * spread_abi_version() returns 1) is refused before anything else is
+     * read from it: no header is parsed, no other function resolved.
+     */
+    public function testALibraryOfAnotherAbiIsRefusedNamingBothVersionsAndThePath(): void
+    {
+        $dir = Php::tempDir('spread-php-abi-');
+        file_put_contents("$dir/abi1.c", "int spread_abi_version(void) { return 1; }\nconst char *spread_version(void) { return \"0.0.9\"; }\n");
+        [$code, , $err] = Php::run(['cc', '-shared', '-fPIC', '-o', "$dir/libspread.so", "$dir/abi1.c"]);
+        $this->assertSame(0, $code, $err);
+        file_put_contents("$dir/spread_ffi.h", "this header must not be read: it is not C\n");
+
+        $expected = "libspread at $dir/libspread.so (version 0.0.9) has ABI version 1, but this PHP binding needs ABI version 2";
+        foreach ([
+            fn () => new Client('PUBLIC_KEY', 'PRIVATE_KEY', ['library' => "$dir/libspread.so"]),
+            fn () => new Order("$dir/libspread.so"),
+            fn () => Library::preloadHeader("$dir/libspread.so"),
+        ] as $load) {
+            try {
+                $load();
+                $this->fail('the library was accepted');
+            } catch (LibraryException $e) {
+                $this->assertStringStartsWith($expected, $e->getMessage());
+                $this->assertSame(0, $e->getCode());
             }
         }
-        $this->assertInstanceOf(InternalException::class, Exception::fromStatus(12345, 'x'));
+        // The same through SPREAD_LIBRARY in a fresh process, as a shop would meet it.
+        [$code, $out, $err] = $this->inPackage(Php::repo() . '/bindings/php', 'new Spread\Client("PUBLIC_KEY", "PRIVATE_KEY");', ['SPREAD_LIBRARY' => "$dir/libspread.so"]);
+        $this->assertSame(1, $code, $err);
+        $this->assertStringStartsWith("Spread\\LibraryException: $expected", $out);
+    }
+
+    public function testALibraryWithoutAnAbiVersionIsRefused(): void
+    {
+        $dir = Php::tempDir('spread-php-abi-');
+        file_put_contents("$dir/old.c", "const char *spread_version(void) { return \"0.1.0\"; }\n");
+        [$code, , $err] = Php::run(['cc', '-shared', '-fPIC', '-o', "$dir/libspread.so", "$dir/old.c"]);
+        $this->assertSame(0, $code, $err);
+        $this->expectException(LibraryException::class);
+        $this->expectExceptionMessage("cannot check the ABI version of $dir/libspread.so: Failed resolving C function 'spread_abi_version' (is it libspread? this PHP binding needs ABI version 2)");
+        Library::get("$dir/libspread.so");
     }
 
     /** A copy of bindings/php in a temp dir outside any checkout, optionally with lib/libspread.so and lib/spread_ffi.h. */

@@ -12,16 +12,23 @@ use Spread\Exception;
 use Spread\InvalidValueException;
 use Spread\MissingFieldException;
 use Spread\Order;
-use Spread\SendResult;
+use Spread\RejectedException;
 use Spread\ServerException;
 use Spread\Tests\Support\Php;
 use Spread\Tests\Support\Sandbox;
 use Spread\Tests\Support\SandboxTestCase;
 use Spread\Tests\Support\Seed;
 
-/** Client::sendMany(): Orders and seed arrays sent by spread_send_many, one SendResult per order, against the sandbox. */
+/**
+ * Client::sendMany() over spread_send_batch: Orders and seed arrays, one
+ * SendResult per order with the status, HTTP status and message libspread
+ * gave for that very order, against the sandbox.
+ */
 final class SendManyTest extends SandboxTestCase
 {
+    /** A sandbox answering 4 requests at once, for the tests about concurrency. */
+    private static ?Sandbox $parallel = null;
+
     /** The smallest data SPREAD accepts for an order, plus $extra. */
     private static function data(string $id, array $extra = []): array
     {
@@ -34,7 +41,14 @@ final class SendManyTest extends SandboxTestCase
         ], $extra);
     }
 
-    public function testFiftyOrdersAreAllStored(): void
+    private function parallelSandbox(): Sandbox
+    {
+        self::$parallel ??= new Sandbox(workers: 4);
+        self::$parallel->reset();
+        return self::$parallel;
+    }
+
+    public function testFiftyOrdersAreAllStoredWithProgress(): void
     {
         $orders = [];
         for ($i = 0; $i < 50; $i++) {
@@ -42,7 +56,10 @@ final class SendManyTest extends SandboxTestCase
             // Orders and seed-shaped arrays, mixed.
             $orders[] = $i % 2 ? Order::fromArray(self::data($id)) : ['data' => self::data($id, ['external_id' => "c-$i"]), 'request' => ['order_idorder' => $id]];
         }
-        $batch = $this->client()->sendMany($orders, 8);
+        $calls = [];
+        $batch = $this->client()->sendMany($orders, 8, function (int $done, int $total) use (&$calls): void {
+            $calls[] = [$done, $total];
+        });
 
         $this->assertInstanceOf(BatchResult::class, $batch);
         $this->assertCount(50, $batch);
@@ -56,129 +73,178 @@ final class SendManyTest extends SandboxTestCase
             $this->assertTrue($result->delivered());
             $this->assertFalse($result->queued() || $result->failed());
             $this->assertNull($result->exception());
+            $this->assertSame(0, $result->httpStatus());
         }
         $stored = $this->sandbox->state()['orders'];
         $this->assertCount(50, $stored);
         foreach ($stored as $order) {
             $this->assertSame(1, $order['updates']);
         }
+        // Progress: from this thread, (done, total), never backwards, ending with (50, 50).
+        $this->assertNotEmpty($calls);
+        $this->assertSame([50, 50], end($calls));
+        $this->assertSame(array_fill(0, count($calls), 50), array_column($calls, 1));
+        $done = array_column($calls, 0);
+        $sorted = $done;
+        sort($sorted);
+        $this->assertSame($sorted, $done);
     }
 
-    public function testABatchWithBadOrdersSendsTheGoodOnes(): void
+    /** Several distinct failures in one batch, each with libspread's own class, message and HTTP status. */
+    public function testEachFailedOrderHasItsOwnStatusMessageAndHttpStatus(): void
     {
-        $noDate = self::data('M-1');
-        unset($noDate['order_crea_dt']);
-        $noCustomer = self::data('M-4');
-        unset($noCustomer['customer_email']);
-        $batch = $this->client()->sendMany([
-            Order::fromArray(self::data('M-0')),     // delivered
-            $noDate,                                 // missing field: the failure libspread details
-            self::data('M-2'),                       // delivered
-            self::data('M-3', ['order_state' => 7]), // refused by Order::fromArray: never sent
-            $noCustomer,                             // missing field: message re-derived
-        ]);
+        $this->sandbox->fault(['mode' => 'status', 'code' => 503, 'times' => 1]); // the first request to arrive: orders[0]
+        $noDate = (new Order())->customerEmail('a@b.c')->orderIdorder('M-2')->orderState(10)->orderAmount(1); // built with setters
+        $batch = $this->client(['max_attempts' => 1])->sendMany([
+            self::data('M-0'),                                             // 503: ServerException, HTTP 503
+            self::data('M-1'),                                             // delivered
+            $noDate,                                                       // missing field, found by libspread in the batch
+            self::data('M-3', ['customer_birthday' => '31/12/1970']),      // lenient drop-in sends it; the sandbox answers 400
+            'M-4',                                                         // neither an Order nor an array: fails alone
+            self::data('M-5', ['order_state' => 7]),                       // refused by the drop-in: never sent
+            self::data('M-6'),                                             // delivered
+        ], 1);
 
         $this->assertFalse($batch->ok());
-        $this->assertSame([0, 13, 0, 12, 13], $batch->statuses());
-        $this->assertSame([0, 2], array_keys($batch->delivered()));
-        $this->assertSame([1, 3, 4], array_keys($batch->failed()));
-        $this->assertInstanceOf(MissingFieldException::class, $batch->get(1)->exception());
-        $this->assertSame('orders[1]: order_crea_dt: is required to send an order', $batch->get(1)->exception()->getMessage());
-        $this->assertInstanceOf(InvalidValueException::class, $batch->get(3)->exception());
-        $this->assertSame(12, $batch->get(3)->exception()->getCode());
-        $this->assertSame('orders[3]: order_state: 7 is not one of 0, 10, 20, 50, 100', $batch->get(3)->exception()->getMessage());
-        $this->assertInstanceOf(MissingFieldException::class, $batch->get(4)->exception());
-        $this->assertStringStartsWith('orders[4]: customer_email: customer_email or external_id is required', $batch->get(4)->exception()->getMessage());
-        foreach ($batch->failed() as $result) {
-            $this->assertSame(0, $result->exception()->httpStatus());
+        $this->assertSame([32, 0, 13, 31, 12, 12, 0], $batch->statuses());
+        $this->assertSame([0, 2, 3, 4, 5], array_keys($batch->failed()));
+        $expected = [
+            0 => [ServerException::class, 503, 'orders[0]: SPREAD failed (HTTP 503)'],
+            2 => [MissingFieldException::class, 0, 'orders[2]: order_crea_dt: is required to send an order'],
+            3 => [RejectedException::class, 400, 'orders[3]: SPREAD rejected the order (HTTP 400)'],
+            4 => [InvalidValueException::class, 0, 'orders[4]: expected a Spread\Order or a $post_data array, got string'],
+            5 => [InvalidValueException::class, 0, 'orders[5]: order_state: 7 is not one of 0, 10, 20, 50, 100'],
+        ];
+        foreach ($expected as $i => [$class, $http, $message]) {
+            $e = $batch->get($i)->exception();
+            $this->assertInstanceOf($class, $e, "orders[$i]");
+            $this->assertSame($batch->get($i)->status(), $e->getCode());
+            $this->assertSame($http, $e->httpStatus(), "orders[$i]");
+            $this->assertSame($http, $batch->get($i)->httpStatus(), "orders[$i]");
+            $this->assertStringStartsWith($message, $e->getMessage());
         }
-        $this->assertSame(['M-0', 'M-2'], array_keys($this->sandbox->state()['orders']));
-        $this->assertCount(2, $this->sandbox->requests());
+        $this->assertStringContainsString('invalid field: customer_birthday', $batch->get(3)->exception()->getMessage(), "SPREAD's answer for that order");
+        $this->assertSame(['M-1', 'M-6'], array_keys($this->sandbox->state()['orders']));
+        $this->assertCount(4, $this->sandbox->requests(), 'M-0 (503), M-1, M-3 (400), M-6');
     }
 
     public function testKeysOfTheCallersArrayAreKept(): void
     {
-        $batch = $this->client()->sendMany(['K-A' => self::data('K-A'), 'K-B' => self::data('K-B', ['order_amount' => null])]);
+        $batch = $this->client()->sendMany(['K-A' => self::data('K-A'), 'K-B' => (new Order())->externalId('x')->orderIdorder('K-B')]);
         $this->assertSame(['K-A', 'K-B'], array_keys($batch->all()));
         $this->assertSame(['K-A'], array_keys($batch->delivered()));
         $this->assertSame('K-B', $batch->get('K-B')->index());
-        $this->assertSame('orders[K-B]: order_amount: is required to send an order', $batch->get('K-B')->exception()->getMessage());
+        // libspread named it orders[1] (its place in the native batch); the binding names it by the caller's key.
+        $this->assertSame('orders[K-B]: order_state: is required to send an order', $batch->get('K-B')->exception()->getMessage());
         $this->expectException(\OutOfBoundsException::class);
         $batch->get(0);
     }
 
-    public function testAServerFaultGivesItsHttpStatusForTheFirstFailure(): void
+    public function testAServerFaultGivesEveryOrderItsHttpStatus(): void
     {
         $this->sandbox->fault(['mode' => 'status', 'code' => 503]); // permanent
         $batch = $this->client(['max_attempts' => 1])->sendMany([self::data('F-0'), self::data('F-1'), self::data('F-2')], 2);
         $this->sandbox->fault(['mode' => 'none']);
 
         $this->assertSame([32, 32, 32], $batch->statuses());
-        $first = $batch->get(0)->exception();
-        $this->assertInstanceOf(ServerException::class, $first);
-        $this->assertStringStartsWith('orders[0]: SPREAD failed (HTTP 503)', $first->getMessage());
-        $this->assertSame(503, $first->httpStatus());
-        foreach ([1, 2] as $i) { // libspread only details the first failure: the status is all there is
+        foreach ([0, 1, 2] as $i) { // every order's own details: no "first failure only"
             $e = $batch->get($i)->exception();
             $this->assertInstanceOf(ServerException::class, $e);
-            $this->assertSame("orders[$i]: SPREAD_ERR_SERVER (libspread details the first failed order only: orders[0])", $e->getMessage());
-            $this->assertSame(0, $e->httpStatus());
+            $this->assertStringStartsWith("orders[$i]: SPREAD failed (HTTP 503)", $e->getMessage());
+            $this->assertSame(503, $e->httpStatus());
         }
         $this->assertSame([], $this->sandbox->state()['orders']);
     }
 
-    public function testWrongKeysFailEveryOrderWith401OnTheFirst(): void
+    public function testWrongKeysFailEveryOrderWith401(): void
     {
         $client = new Client(Sandbox::PUBLIC_KEY, 'WRONG-KEY', ['base_url' => $this->sandbox->baseUrl()]);
         $batch = $client->sendMany([self::data('W-0'), self::data('W-1')], 1);
         $this->assertSame([30, 30], $batch->statuses());
-        $this->assertInstanceOf(AuthException::class, $batch->get(0)->exception());
-        $this->assertSame(401, $batch->get(0)->exception()->httpStatus());
-        $this->assertStringNotContainsString('WRONG-KEY', $batch->get(0)->exception()->getMessage());
+        foreach ([0, 1] as $i) {
+            $this->assertInstanceOf(AuthException::class, $batch->get($i)->exception());
+            $this->assertSame(401, $batch->get($i)->httpStatus());
+            $this->assertStringNotContainsString('WRONG-KEY', $batch->get($i)->exception()->getMessage());
+        }
     }
 
-    public function testWithASpoolAnUnreachableServerQueuesAllThenFlushDelivers(): void
+    public function testWithASpoolAFailingServerQueuesAllThenFlushDelivers(): void
     {
         $spool = Php::tempDir('spread-php-spool-');
-        $offline = new Client(Sandbox::PUBLIC_KEY, Sandbox::PRIVATE_KEY, [
-            'base_url' => 'http://127.0.0.1:' . Php::freePort() . '/api',
-            'spool_dir' => $spool,
-            'max_attempts' => 1,
-        ]);
-        $orders = array_map(fn ($i) => self::data("S-$i"), range(0, 5));
-        $batch = $offline->sendMany($orders, 3);
+        $client = $this->client(['spool_dir' => $spool, 'max_attempts' => 1]);
+        $this->sandbox->fault(['mode' => 'status', 'code' => 503]); // permanent
+        $batch = $client->sendMany(array_map(fn ($i) => self::data("S-$i"), range(0, 5)), 3);
+        $this->sandbox->fault(['mode' => 'none']);
         $this->assertTrue($batch->ok());
         $this->assertSame(range(0, 5), array_keys($batch->queued()));
         $this->assertSame(array_fill(0, 6, Exception::QUEUED), $batch->statuses());
-        $this->assertSame(6, $offline->pending());
+        $this->assertSame(6, $client->pending());
 
-        $online = $this->client(['spool_dir' => $spool]);
-        $this->assertSame(['delivered' => 6, 'remaining' => 0], $online->flush());
+        $this->assertSame(['delivered' => 6, 'remaining' => 0], $client->flush());
         $ids = array_keys($this->sandbox->state()['orders']);
         sort($ids);
         $this->assertSame(array_map(fn ($i) => "S-$i", range(0, 5)), $ids);
     }
 
-    public function testRetryAfterIsWaitedOut(): void
+    /**
+     * A 429 with Retry-After: 1 pauses every sender, not only the one that
+     * met it. RA-1, RA-2 and RA-3 are held back 300 ms by the sandbox, so
+     * the 429 goes to RA-0 while the three other senders are surely in
+     * flight; once they are answered, they must wait out the second too:
+     * no other request may reach the sandbox within it.
+     */
+    public function testRetryAfterPausesEverySender(): void
     {
-        $this->sandbox->fault(['mode' => 'retry_after', 'code' => 429, 'retry_after' => '1', 'times' => 1]);
+        $sandbox = $this->parallelSandbox();
+        foreach ([1, 2, 3] as $i) {
+            $sandbox->slowWhen("order_idorder%5D=RA-$i&", 300);
+        }
+        $sandbox->fault(['mode' => 'retry_after', 'code' => 429, 'retry_after' => '1', 'times' => 1]);
+        $client = new Client(Sandbox::PUBLIC_KEY, Sandbox::PRIVATE_KEY, ['base_url' => $sandbox->baseUrl()]);
         $start = microtime(true);
-        $batch = $this->client()->sendMany(array_map(fn ($i) => self::data("RA-$i"), range(0, 9)), 4);
+        $batch = $client->sendMany(array_map(fn ($i) => self::data("RA-$i"), range(0, 11)), 4);
         $elapsed = microtime(true) - $start;
         $this->assertTrue($batch->ok());
-        $this->assertCount(10, $batch->delivered());
+        $this->assertCount(12, $batch->delivered());
         $this->assertGreaterThanOrEqual(1.0, $elapsed);
-        $this->assertCount(10, $this->sandbox->state()['orders']);
-        $this->assertSame(1, count(array_filter(array_column($this->sandbox->requests(), 'status'), fn ($s) => $s === 429)));
+        $this->assertCount(12, $sandbox->state()['orders']);
+
+        $log = $sandbox->requests();
+        $this->assertCount(13, $log, '12 orders and one retry');
+        $id = fn (array $r) => preg_match('/order_idorder%5D=(RA-\d+)&/', $r['raw'], $m) ? $m[1] : '?';
+        $throttled = array_values(array_filter($log, fn ($r) => $r['status'] === 429));
+        $this->assertCount(1, $throttled);
+        $this->assertSame('RA-0', $id($throttled[0]), 'the only request not held back took the 429');
+        $t429 = $throttled[0]['time'];
+        $during = array_filter($log, fn ($r) => $r['time'] > $t429 && $r['time'] < $t429 + 0.95);
+        $ids = array_map($id, $during);
+        sort($ids);
+        $this->assertSame(['RA-1', 'RA-2', 'RA-3'], $ids, 'only the requests in flight reached the sandbox during the pause: '
+            . json_encode(array_map(fn ($r) => [$id($r), round($r['time'] - $t429, 3)], $log)));
     }
 
-    public function testOneOrderTwiceAndTheSeedItself(): void
+    /**
+     * Two updates of one order in a batch land in the order given, even when
+     * the older one is slow (held back 1 s, deterministically: the sandbox
+     * delays the body with state 10) and four senders are free to overtake it.
+     */
+    public function testUpdatesOfOneOrderLandInTheOrderGiven(): void
     {
-        $order = Order::fromArray(Seed::postData());
-        $batch = $this->client()->sendMany([$order, $order, Seed::postData()]);
-        $this->assertSame([0, 0, 0], $batch->statuses());
-        $this->assertSame(3, $this->storedOrder('0000001')['updates']);
-        $this->assertSame([Seed::body(), Seed::body(), Seed::body()], $this->receivedBodies());
+        $sandbox = $this->parallelSandbox();
+        $sandbox->slowWhen('order_state%5D=10&', 1000);
+        $older = Order::fromArray(self::data('SAME', ['order_state' => 10]));
+        $newer = self::data('SAME', ['order_state' => 50]);
+        $client = new Client(Sandbox::PUBLIC_KEY, Sandbox::PRIVATE_KEY, ['base_url' => $sandbox->baseUrl()]);
+        $batch = $client->sendMany([$older, self::data('OTHER'), $newer, Seed::postData()], 4);
+
+        $this->assertSame([0, 0, 0, 0], $batch->statuses());
+        $state = $sandbox->state()['orders'];
+        $this->assertSame('50', $state['SAME']['order_state'], 'the newer update is the one kept');
+        $this->assertSame(2, $state['SAME']['updates']);
+        $bodies = array_column($sandbox->requests(), 'raw');
+        $same = array_values(array_filter($bodies, fn ($b) => str_contains($b, 'order_idorder%5D=SAME')));
+        $this->assertSame([$older->encode(), Order::fromArray($newer)->encode()], $same, 'older first, then newer');
+        $this->assertContains(Seed::body(), $bodies);
     }
 
     public function testAnEmptyBatchSendsNothing(): void
@@ -189,53 +255,56 @@ final class SendManyTest extends SandboxTestCase
         $this->assertSame([], $this->sandbox->requests());
     }
 
-    /** @dataProvider badArguments */
-    public function testBadArgumentsAreRefusedBeforeAnythingIsSent(array $orders, int $concurrency, string $class, string $message): void
+    /** @dataProvider badConcurrency */
+    public function testAConcurrencyLibspreadRefusesFailsTheCallBeforeAnythingIsSent(int $concurrency, string $message): void
     {
         try {
-            $this->client()->sendMany($orders, $concurrency);
+            $this->client()->sendMany([self::data('X-0')], $concurrency);
             $this->fail('nothing was thrown');
-        } catch (\Throwable $e) {
-            $this->assertInstanceOf($class, $e);
+        } catch (ConfigException $e) {
             $this->assertStringStartsWith($message, $e->getMessage());
         }
         $this->assertSame([], $this->sandbox->requests());
     }
 
-    public static function badArguments(): array
+    public static function badConcurrency(): array
     {
-        $ok = self::data('X-0');
         return [
-            'a string' => [[$ok, 'X-1'], 8, \TypeError::class, 'Spread\Client::sendMany(): orders[1] must be of type Spread\Order|array, string given'],
-            'null' => [[$ok, null], 8, \TypeError::class, 'Spread\Client::sendMany(): orders[1] must be of type Spread\Order|array, null given'],
-            'another object' => [['a' => $ok, 'b' => new \stdClass()], 8, \TypeError::class, 'Spread\Client::sendMany(): orders[b] must be of type Spread\Order|array, stdClass given'],
-            'concurrency 0' => [[$ok], 0, ConfigException::class, 'concurrency: 0 is out of range (1 to 32)'],
-            'concurrency 33' => [[$ok], 33, ConfigException::class, 'concurrency: 33 is out of range (1 to 32)'],
-            'concurrency -1' => [[$ok], -1, ConfigException::class, 'concurrency: -1 is out of range (1 to 32)'],
+            '0' => [0, 'concurrency: 0 is out of range (1 to 32)'],
+            '33' => [33, 'concurrency: 33 is out of range (1 to 32)'],
+            '-1' => [-1, 'concurrency: -1 is out of range (0 to 4294967295)'], // before the C uint32_t: PHP's check
         ];
     }
 
-    public function testAnOrderOfAnotherLibraryIsRefused(): void
+    public function testAnOrderOfAnotherLibraryFailsAlone(): void
     {
         $dir = Php::tempDir('spread-php-other-');
         copy(Php::repo() . '/target/release/libspread.so', "$dir/libspread.so");
         copy(Php::repo() . '/include/spread_ffi.h', "$dir/spread_ffi.h");
         $foreign = Order::fromArray(self::data('L-0'), "$dir/libspread.so");
-        $this->expectException(ConfigException::class);
-        $this->expectExceptionMessage('order: built with libspread at');
-        $this->client()->sendMany([self::data('L-1'), $foreign]);
+        $batch = $this->client()->sendMany([self::data('L-1'), $foreign]);
+        $this->assertSame([0, 14], $batch->statuses());
+        $this->assertInstanceOf(ConfigException::class, $batch->get(1)->exception());
+        $this->assertStringStartsWith('orders[1]: order: built with libspread at', $batch->get(1)->exception()->getMessage());
+        $this->assertSame(['L-1'], array_keys($this->sandbox->state()['orders']));
+    }
+
+    public function testWhatTheProgressCallbackThrowsIsRethrownAfterTheBatch(): void
+    {
+        try {
+            $this->client()->sendMany([self::data('P-0'), self::data('P-1')], 2, function (int $done, int $total): void {
+                throw new \LogicException("stop at $done/$total");
+            });
+            $this->fail('nothing was thrown');
+        } catch (\LogicException $e) {
+            $this->assertStringStartsWith('stop at ', $e->getMessage());
+        }
+        $this->assertCount(2, $this->sandbox->state()['orders'], 'the batch went on');
     }
 
     public function testConcurrencyMustBeAnInt(): void
     {
         $this->expectException(\TypeError::class);
         $this->client()->sendMany([], '8'); // @phpstan-ignore-line: strict_types
-    }
-
-    public function testResultsAreValues(): void
-    {
-        $result = new SendResult(3, Exception::QUEUED);
-        $this->assertSame([3, 1, false, true, false, null], [$result->index(), $result->status(), $result->delivered(), $result->queued(), $result->failed(), $result->exception()]);
-        $this->assertSame(Client::MAX_CONCURRENCY, 32);
     }
 }

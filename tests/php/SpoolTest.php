@@ -6,27 +6,20 @@ namespace Spread\Tests;
 
 use Spread\Client;
 use Spread\ConfigException;
-use Spread\Library;
-use Spread\LibraryException;
+use Spread\InvalidValueException;
 use Spread\ServerException;
 use Spread\Tests\Support\Php;
 use Spread\Tests\Support\Sandbox;
 use Spread\Tests\Support\SandboxTestCase;
 use Spread\Tests\Support\Seed;
 
-/** spool_dir / max_attempts, queued responses, flush() and pending(): store and forward through the sandbox. */
+/**
+ * spool_dir / max_attempts, queued responses, flush(), pending() and the
+ * rejected/ management: store and forward through the sandbox. A library
+ * without these functions fails here (the ABI check refuses it), never skips.
+ */
 final class SpoolTest extends SandboxTestCase
 {
-    protected function setUp(): void
-    {
-        parent::setUp();
-        try {
-            $this->client(['spool_dir' => Php::tempDir('spread-php-spool-')]);
-        } catch (LibraryException $e) {
-            $this->markTestSkipped('libspread ' . Library::get()->version() . ' has no spool yet: ' . $e->getMessage());
-        }
-    }
-
     public function testAnUnreachableServerQueuesThenFlushDelivers(): void
     {
         $spool = Php::tempDir('spread-php-spool-');
@@ -87,11 +80,61 @@ final class SpoolTest extends SandboxTestCase
         $this->assertSame(1, $client->pending());
     }
 
+    public function testARefusedOrderIsSetAsideThenRequeuedOrPurged(): void
+    {
+        $client = $this->client(['spool_dir' => Php::tempDir('spread-php-spool-'), 'max_attempts' => 1]);
+        $this->sandbox->fault(['mode' => 'status', 'code' => 503, 'times' => 2]);
+        $this->assertTrue($client->updateOrder(Seed::postData())->queued());
+        $other = Seed::postData();
+        $other['data']['order_idorder'] = $other['request']['order_idorder'] = 'R-2';
+        $this->assertTrue($client->updateOrder($other)->queued());
+        $this->assertSame(['pending' => 2, 'foreign' => 0, 'legacy' => 0, 'rejected' => 0, 'unreadable' => 0],
+            array_diff_key($client->spoolStatus(), ['oldest_secs' => 0]));
+        $this->assertIsInt($client->spoolStatus()['oldest_secs']);
+
+        // SPREAD refuses the first for its content: set aside, and the flush goes on.
+        $this->sandbox->fault(['mode' => 'status', 'code' => 422, 'times' => 1]);
+        $this->assertSame(['delivered' => 1, 'remaining' => 0], $client->flush());
+        $this->assertSame(['R-2'], array_keys($this->sandbox->state()['orders']));
+        $status = $client->spoolStatus();
+        $this->assertSame([0, 1, null], [$status['pending'], $status['rejected'], $status['oldest_secs']]);
+        $rejected = $client->rejected();
+        $this->assertCount(1, $rejected);
+        $this->assertSame('0000001', $rejected[0]['order_id']);
+        $this->assertStringContainsString('422', $rejected[0]['answer']);
+        $this->assertSame($this->sandbox->baseUrl(), $rejected[0]['base_url']);
+
+        // Fixed on SPREAD's side: requeue it, by name, and flush.
+        $this->assertSame(1, $client->requeue($rejected[0]['name']));
+        $this->assertSame([], $client->rejected());
+        $this->assertSame(['delivered' => 1, 'remaining' => 0], $client->flush());
+        $this->assertSame('10', $this->storedOrder('0000001')['order_state']);
+
+        // Refused again, and purged.
+        $this->sandbox->fault(['mode' => 'status', 'code' => 503, 'times' => 1]);
+        $this->assertTrue($client->updateOrder(Seed::postData())->queued());
+        $this->sandbox->fault(['mode' => 'status', 'code' => 400, 'times' => 1]);
+        $this->assertSame(['delivered' => 0, 'remaining' => 0], $client->flush());
+        $this->assertSame(0, $client->purgeRejected(3600), 'nothing that old');
+        $this->assertSame(1, $client->purgeRejected());
+        $this->assertSame([], $client->rejected());
+        $this->expectException(InvalidValueException::class);
+        $client->requeue('no-such-entry');
+    }
+
     public function testSpoolFunctionsNeedASpoolDir(): void
     {
-        $this->expectException(ConfigException::class);
-        $this->expectExceptionCode(14);
-        $this->client()->pending();
+        $client = $this->client();
+        foreach ([fn () => $client->pending(), fn () => $client->flush(), fn () => $client->spoolStatus(), fn () => $client->rejected(),
+            fn () => $client->requeue(), fn () => $client->purgeRejected(), fn () => $client->enqueue(Seed::postData())] as $call) {
+            try {
+                $call();
+                $this->fail('no exception');
+            } catch (ConfigException $e) {
+                $this->assertSame(14, $e->getCode());
+            }
+        }
+        $this->assertSame([], $this->sandbox->requests(), 'nothing was sent, not even by enqueue');
     }
 
     public function testADeliveredOrderIsNotQueued(): void

@@ -8,146 +8,260 @@ use FFI\CData;
 
 /**
  * A SPREAD client: the API keys and the settings, over one native client
- * (with its pool of connections). Make one per process and reuse it.
+ * (with its pool of connections). Make one per process (or per request
+ * under php-fpm: connections and the delivery thread are the process's).
  *
  *     $client = new Spread\Client('PUBLIC_KEY', 'PRIVATE_KEY');
  *     $client->updateOrder($post_data);
  *
  * The private key goes straight to libspread: it is kept in no PHP property
  * and hidden from stack traces (#[\SensitiveParameter]).
+ *
+ * With a 'logger', libspread's records (attempts, retries, redirects,
+ * queued, flushed, rejected orders, drop-in warnings) reach it on this PHP
+ * thread: the binding drains libspread's log queue after each call that
+ * can log, including the constructor and the destructor.
+ *
+ * @psalm-type Options = array{
+ *     base_url?: string, timeout_ms?: int, connect_timeout_ms?: int, max_attempts?: int,
+ *     spool_dir?: string, flush_budget_ms?: int, shutdown_timeout_ms?: int,
+ *     ca_file?: string, tls_roots?: string, proxy?: string|null, allow_insecure_http?: bool,
+ *     logger?: object, log_level?: string, strict?: bool, library?: string
+ * }
  */
 final class Client
 {
     /**
-     * The options, in the order they are applied: allow_insecure_http must
-     * come before a plain-http base_url, the timeouts before the spool.
+     * The options libspread applies, in the order they are applied (the log
+     * queue first so that every setter's records reach the logger;
+     * allow_insecure_http before a plain-http base_url), with the type each
+     * takes and its C setter.
      */
-    private const OPTIONS = [
-        'library', 'allow_insecure_http', 'ca_file', 'timeout_ms', 'connect_timeout_ms',
-        'base_url', 'max_attempts', 'spool_dir',
+    private const NATIVE_OPTIONS = [
+        'allow_insecure_http' => ['bool', 'spread_client_set_allow_insecure_http'],
+        'tls_roots' => ['string', 'spread_client_set_tls_roots'],
+        'ca_file' => ['string', 'spread_client_set_ca_file'],
+        'proxy' => ['string', 'spread_client_set_proxy'],
+        'timeout_ms' => ['uint32', 'spread_client_set_timeout_ms'],
+        'connect_timeout_ms' => ['uint32', 'spread_client_set_connect_timeout_ms'],
+        'base_url' => ['string', 'spread_client_set_base_url'],
+        'max_attempts' => ['uint32', 'spread_client_set_max_attempts'],
+        'flush_budget_ms' => ['uint32', 'spread_client_set_flush_budget_ms'],
+        'shutdown_timeout_ms' => ['uint32', 'spread_client_set_shutdown_timeout_ms'],
+        'spool_dir' => ['string', 'spread_client_set_spool_dir'],
     ];
 
-    /** The most threads one sendMany() may use (libspread's limit). */
+    /** The options this binding handles itself. */
+    private const PHP_OPTIONS = ['library', 'logger', 'log_level', 'strict'];
+
+    /** PSR-3 level names => the libspread level (SpreadLogLevel) that lets them through. */
+    private const LOG_LEVELS = [
+        'emergency' => 'SPREAD_LOG_ERROR', 'alert' => 'SPREAD_LOG_ERROR', 'critical' => 'SPREAD_LOG_ERROR',
+        'error' => 'SPREAD_LOG_ERROR', 'warning' => 'SPREAD_LOG_WARN', 'notice' => 'SPREAD_LOG_INFO',
+        'info' => 'SPREAD_LOG_INFO', 'debug' => 'SPREAD_LOG_DEBUG',
+    ];
+
+    /** libspread's level names in its records => PSR-3's. */
+    private const PSR_LEVELS = ['error' => 'error', 'warn' => 'warning', 'info' => 'info', 'debug' => 'debug'];
+
+    /** What the log_level option defaults to: the customer's e-mail appears at debug level only. */
+    public const DEFAULT_LOG_LEVEL = 'info';
+
+    /**
+     * The most threads one sendMany() may use.
+     *
+     * @deprecated libspread's limit is the authority: use maxConcurrency()
+     */
     public const MAX_CONCURRENCY = 32;
 
     private readonly Library $lib;
     private readonly CData $handle;
+    private readonly ?object $logger;
+    private readonly bool $strict;
 
     /**
-     * @param array{base_url?: string, timeout_ms?: int, connect_timeout_ms?: int, spool_dir?: string,
-     *              ca_file?: string, allow_insecure_http?: bool, max_attempts?: int, library?: string} $options
+     * @param Options $options
      * @throws ConfigException naming the option or the key at fault
-     * @throws LibraryException when libspread cannot be loaded
+     * @throws LibraryException when libspread cannot be loaded, or is not the ABI this binding needs
+     * @throws Exception another subclass if libspread fails otherwise (IoException for a spool folder it cannot make)
      */
     public function __construct(string $publicKey, #[\SensitiveParameter] string $privateKey, array $options = [])
     {
         foreach ($options as $name => $_) {
-            if (!in_array($name, self::OPTIONS, true)) {
-                throw new ConfigException("$name: unknown option; the options are " . implode(', ', self::OPTIONS));
+            if (!isset(self::NATIVE_OPTIONS[$name]) && !in_array($name, self::PHP_OPTIONS, true)) {
+                throw new ConfigException("$name: unknown option; the options are "
+                    . implode(', ', [...self::PHP_OPTIONS, ...array_keys(self::NATIVE_OPTIONS)]));
             }
         }
-        $this->lib = Library::get(self::stringOption($options, 'library'));
-        $ffi = $this->lib->ffi;
+        $this->lib = Library::get(self::option($options, 'library', 'string'));
+        $this->logger = self::loggerOption($options);
+        $this->strict = self::option($options, 'strict', 'bool') ?? false;
+        $logLevel = $this->logLevel(self::option($options, 'log_level', 'string') ?? self::DEFAULT_LOG_LEVEL);
+        if (PHP_SAPI === 'fpm-fcgi') {
+            // The delivery thread outlives the request in the worker: waiting for it would only delay the page.
+            $options += ['shutdown_timeout_ms' => 0];
+        }
         foreach (['public_key' => $publicKey, 'private_key' => $privateKey] as $name => $key) {
             if (str_contains($key, "\0")) {
                 throw new ConfigException("$name: contains a NUL byte");
             }
         }
+        $ffi = $this->lib->ffi;
         $handle = $ffi->spread_client_new($publicKey, $privateKey);
-        if ($handle === null || \FFI::isNull($handle)) {
-            throw $this->lib->lastFailure($ffi->spread_last_status());
+        if ($handle === null) {
+            throw $this->lib->lastFailure();
         }
         $this->handle = $handle;
         try {
-            $this->configure($options);
+            if ($this->logger !== null) {
+                $this->lib->check($ffi->spread_client_set_log_queue($handle, $logLevel));
+            }
+            foreach (self::NATIVE_OPTIONS as $name => [$type, $setter]) {
+                $value = self::option($options, $name, $type);
+                if ($value !== null) {
+                    $this->lib->check($ffi->$setter($handle, $value));
+                }
+            }
         } catch (\Throwable $e) {
             // PHP runs no destructor when a constructor throws.
-            $ffi->spread_client_free($handle);
+            try {
+                $this->drainLog();
+            } finally {
+                $ffi->spread_client_free($handle);
+            }
             throw $e;
         }
+        $this->drainLog();
     }
 
     /**
-     * Sends the seed's $post_data (whole, or its "data" part) as it is: the
-     * body is http_build_query($post_data), byte for byte. One round trip.
+     * The seed's drop-in: sends $post_data (whole, or its "data" part) as the
+     * seed's curl block did: the body is PHP's own http_build_query($postData).
+     * A field SPREAD does not require that breaks its rule is sent as is and
+     * reported in Response::warnings() (and to the logger), unless the client
+     * is 'strict'. One round trip.
      *
-     * @param array<mixed> $postData
-     * @throws Exception a subclass naming the field or the cause
+     * @param array<array-key, mixed> $postData
+     * @throws InvalidValueException|MissingFieldException for the order (nothing is sent)
+     * @throws NetworkException|TlsException|RedirectException|ApiException when it could not be delivered (without spool_dir)
+     * @throws Exception another subclass naming the cause
      */
     public function updateOrder(array $postData): Response
     {
-        return $this->send(Order::fromArray($postData, $this->lib));
+        return $this->send(Order::fromArray($postData, $this->lib, $this->strict));
     }
 
     /**
      * Validates the order and sends it to SPREAD's updateOrder, blocking for
      * at most timeout_ms. Resending the same order_idorder updates the order.
+     * With spool_dir, an order that cannot be delivered now for a reason that
+     * is not about its content is queued instead (Response::queued()).
      *
-     * @throws Exception a subclass naming the field or the cause
+     * @throws InvalidValueException|MissingFieldException for the order (nothing is sent)
+     * @throws NetworkException|TlsException|RedirectException|ApiException when it could not be delivered
+     * @throws ConfigException for an Order made with another library
+     * @throws Exception another subclass naming the cause
      */
     public function send(Order $order): Response
     {
         $ffi = $this->lib->ffi;
         $out = $ffi->new('SpreadResponse *');
-        $status = $ffi->spread_send($this->handle, $order->handle($this->lib), \FFI::addr($out));
-        $this->lib->check($status);
-        if ($status === Exception::QUEUED) {
-            return new Response(0, '', true); // spooled: $out stays NULL
-        }
         try {
-            return new Response($ffi->spread_response_status($out), $ffi->spread_response_body($out));
+            $status = $ffi->spread_send($this->handle, $order->handle($this->lib), \FFI::addr($out));
+            $this->lib->check($status);
+            if ($status === Exception::QUEUED) {
+                return new Response(0, '', true, false, $order->warnings()); // spooled: $out stays NULL
+            }
+            try {
+                return new Response(
+                    $ffi->spread_response_status($out),
+                    $ffi->spread_response_body($out),
+                    false,
+                    $ffi->spread_response_truncated($out),
+                    $order->warnings(),
+                );
+            } finally {
+                $ffi->spread_response_free($out);
+            }
         } finally {
-            $ffi->spread_response_free($out);
+            $this->drainLog();
         }
     }
 
     /**
-     * Sends several orders at once, on up to $concurrency threads (1 to 32), and
-     * blocks until each one is delivered, queued (with spool_dir) or failed. Each
-     * goes as send() would send it (validation, retries, spool); when SPREAD asks
-     * to wait (429/503 with Retry-After) all the senders wait together.
+     * Makes the order durable in spool_dir and returns at once (a queued
+     * Response): a delivery thread of this process sends it in the
+     * background, oldest first, with the usual retries. The order is checked
+     * first, exactly as send() checks it. An order reported queued is never
+     * lost: if the process dies, the next enqueue, flush() or the cron
+     * `spread flush` delivers it.
      *
-     * $orders holds Spread\Order objects and/or seed-shaped $post_data arrays (as
-     * updateOrder() takes them). A failed order stops nothing and throws nothing:
-     * the BatchResult gives, for each key of $orders, a SendResult (delivered,
-     * queued, or failed with the exception send() would have thrown, its message
-     * starting with "orders[<key>]: "). An array that Order::fromArray() refuses is
-     * not sent and fails alone. libspread details the first failed order only
-     * (message and httpStatus()); a later failure has its status, a missing
-     * field's message, and otherwise the status name.
-     *
-     * @param array<int|string, Order|array<mixed>> $orders
-     * @throws \TypeError for an element that is neither an Order nor an array (nothing is sent)
-     * @throws ConfigException for a concurrency out of range, or an Order built with another library
+     * @param Order|array<array-key, mixed> $order an Order, or the seed's $post_data (as updateOrder() takes it)
+     * @throws InvalidValueException|MissingFieldException for the order (nothing is queued)
+     * @throws ConfigException without spool_dir, or for an Order made with another library
+     * @throws IoException when the spool folder cannot be written
+     * @throws Exception another subclass naming the cause
      */
-    public function sendMany(array $orders, int $concurrency = 8): BatchResult
+    public function enqueue(Order|array $order): Response
     {
-        if ($concurrency < 1 || $concurrency > self::MAX_CONCURRENCY) {
-            throw new ConfigException("concurrency: $concurrency is out of range (1 to " . self::MAX_CONCURRENCY . ')');
+        if (is_array($order)) {
+            $order = Order::fromArray($order, $this->lib, $this->strict);
         }
-        foreach ($orders as $key => $order) {
-            if (!$order instanceof Order && !is_array($order)) {
-                throw new \TypeError(sprintf('%s::sendMany(): orders[%s] must be of type %s|array, %s given', self::class, $key, Order::class, get_debug_type($order)));
-            }
+        try {
+            $this->lib->check($this->lib->ffi->spread_enqueue($this->handle, $order->handle($this->lib)));
+        } finally {
+            $this->drainLog();
         }
+        return new Response(0, '', true, false, $order->warnings());
+    }
+
+    /**
+     * Sends several orders at once, on up to $concurrency threads (1 to
+     * maxConcurrency()), and blocks until each one is delivered, queued (with
+     * spool_dir) or failed. Each goes as send() would send it (validation,
+     * retries, spool); updates of one order_idorder go one after the other,
+     * in array order; when SPREAD asks to wait (429/503 with Retry-After) all
+     * the senders wait together.
+     *
+     * $orders holds Spread\Order objects and/or seed-shaped $post_data arrays
+     * (as updateOrder() takes them). A failed order stops nothing and throws
+     * nothing: the BatchResult gives, for each key of $orders, a SendResult
+     * with libspread's own status, HTTP status and message for that order
+     * (prefixed "orders[<key>]: "). An entry that is neither an Order nor an
+     * array, an array fromArray() refuses, or an Order of another library
+     * fails alone, unsent.
+     *
+     * $onProgress(int $done, int $total) is called on this thread at most
+     * every 100 ms and once at the end; what it throws is rethrown after the
+     * batch (it cannot stop the batch).
+     *
+     * @param array<array-key, Order|array<array-key, mixed>> $orders
+     * @param (callable(int, int): void)|null $onProgress
+     * @throws ConfigException for a concurrency libspread refuses (nothing is sent)
+     * @throws Exception another subclass if the batch itself fails before looking at the orders
+     */
+    public function sendMany(array $orders, int $concurrency = 8, ?callable $onProgress = null): BatchResult
+    {
         $results = []; // the caller's key => SendResult
         $keys = [];    // position in the native batch => the caller's key
-        $handles = []; // position in the native batch => the order's handle
-        $built = [];   // orders made here from arrays: kept alive until libspread is done with them
+        $sent = [];    // position in the native batch => the Order (kept alive until libspread is done)
         foreach ($orders as $key => $order) {
-            if (is_array($order)) {
-                try {
-                    $order = $built[] = Order::fromArray($order, $this->lib);
-                } catch (Exception $e) { // bad data in this one: it fails alone
-                    $results[$key] = new SendResult($key, $e->getCode(), Exception::fromStatus($e->getCode(), "orders[$key]: " . $e->getMessage(), $e->httpStatus(), $e));
-                    continue;
+            try {
+                if (is_array($order)) {
+                    $order = Order::fromArray($order, $this->lib, $this->strict);
+                } elseif (!$order instanceof Order) {
+                    throw new InvalidValueException('expected a ' . Order::class . ' or a $post_data array, got ' . get_debug_type($order));
                 }
+                $order->handle($this->lib); // an Order of another library fails here, alone
+            } catch (Exception $e) {
+                $results[$key] = new SendResult($key, $e->getCode(), $this->lib->exception($e->getCode(), "orders[$key]: " . $e->getMessage(), $e->httpStatus(), $e));
+                continue;
             }
             $keys[] = $key;
-            $handles[] = $order->handle($this->lib);
+            $sent[] = $order;
         }
-        if ($handles !== []) {
-            $this->sendBatch($keys, $handles, $concurrency, $results);
+        if ($sent !== []) {
+            $this->sendBatch($keys, $sent, self::uint32('concurrency', $concurrency), $onProgress, $results);
         }
         $ordered = [];
         foreach (array_keys($orders) as $key) {
@@ -157,95 +271,186 @@ final class Client
     }
 
     /**
-     * One spread_send_many call; fills $results for each key of $keys.
+     * One spread_send_batch call; fills $results for each key of $keys from the SpreadBatch.
      *
-     * @param list<int|string> $keys
-     * @param list<CData> $handles
-     * @param array<int|string, SendResult> $results
+     * @param list<array-key> $keys
+     * @param list<Order> $orders
+     * @param (callable(int, int): void)|null $onProgress
+     * @param array<array-key, SendResult> $results
+     * @throws Exception when the call fails before looking at the orders
      */
-    private function sendBatch(array $keys, array $handles, int $concurrency, array &$results): void
+    private function sendBatch(array $keys, array $orders, int $concurrency, ?callable $onProgress, array &$results): void
     {
         $ffi = $this->lib->ffi;
-        $n = count($handles);
-        $batch = $ffi->new("const SpreadOrder *[$n]");
-        $statuses = $ffi->new("int[$n]");
-        foreach ($handles as $k => $handle) {
-            $batch[$k] = $handle;
-            $statuses[$k] = -1; // not written: the call itself failed
+        $n = count($orders);
+        $handles = $ffi->new("const SpreadOrder *[$n]");
+        foreach ($orders as $i => $order) {
+            $handles[$i] = $order->handle($this->lib);
         }
-        $status = $this->lib->call('spread_send_many', $this->handle, $batch, $n, $concurrency, $statuses);
-        $detail = null; // libspread's message and HTTP status for the first failed order
-        if ($status !== Exception::OK && $status !== Exception::QUEUED) {
-            $detail = [$ffi->spread_last_error(), $ffi->spread_last_http_status()];
-        }
-        $first = null;
-        foreach ($keys as $k => $key) {
-            $code = $statuses[$k];
-            if ($code === Exception::OK || $code === Exception::QUEUED) {
-                $results[$key] = new SendResult($key, $code);
-                continue;
-            }
-            if ($code < 0) {
-                $code = $status;
-            }
-            if ($first === null && $detail !== null) {
-                $first = $key;
-                [$message, $httpStatus] = $detail;
-                $own = "orders[$k]: "; // libspread's index is into the native batch
-                if (str_starts_with($message, $own)) {
-                    $message = substr($message, strlen($own));
+        $thrown = null;
+        $progress = $onProgress === null ? null : static function ($userData, int $done, int $total) use ($onProgress, &$thrown): void {
+            try {
+                if ($thrown === null) {
+                    $onProgress($done, $total);
                 }
-                $e = Exception::fromStatus($code, "orders[$key]: $message", $httpStatus);
-            } elseif ($code === Exception::MISSING_FIELD && $ffi->spread_order_validate($handles[$k]) === Exception::MISSING_FIELD) {
-                $e = $this->lib->lastFailure($code, "orders[$key]: ");
-            } else {
-                $e = Exception::fromStatus($code, sprintf(
-                    'orders[%s]: %s (libspread details the first failed order only: orders[%s])',
-                    $key,
-                    $ffi->spread_status_name($code),
-                    $first,
-                ));
+            } catch (\Throwable $e) { // PHP aborts the process on an exception thrown out of an FFI callback
+                $thrown = $e;
             }
-            $results[$key] = new SendResult($key, $code, $e);
+        };
+        $out = $ffi->new('SpreadBatch *');
+        try {
+            $status = $ffi->spread_send_batch($this->handle, $handles, $n, $concurrency, $progress, null, \FFI::addr($out));
+            if (\FFI::isNull($out)) {
+                throw $this->lib->lastFailure($status);
+            }
+            try {
+                foreach ($keys as $i => $key) {
+                    $code = $ffi->spread_batch_status($out, $i);
+                    $e = null;
+                    if ($code !== Exception::OK && $code !== Exception::QUEUED) {
+                        // libspread names the order by its place in the native batch: name it by the caller's key.
+                        $message = (string)preg_replace('/^orders\[\d+\]: /', '', (string)$ffi->spread_batch_message($out, $i));
+                        $e = $this->lib->exception($code, "orders[$key]: $message", $ffi->spread_batch_http_status($out, $i));
+                    }
+                    $results[$key] = new SendResult($key, $code, $e);
+                }
+            } finally {
+                $ffi->spread_batch_free($out);
+            }
+        } finally {
+            $this->drainLog();
         }
-        if ($detail !== null && $first === null) { // a failure of the call, not of an order
-            throw Exception::fromStatus($status, $detail[0], $detail[1]);
+        if ($thrown !== null) {
+            throw $thrown;
         }
     }
 
     /**
-     * Sends the orders waiting in the spool (spool_dir), oldest first.
+     * Sends this client's orders waiting in the spool (spool_dir), oldest
+     * first, within flush_budget_ms. An order SPREAD refuses for its content
+     * is set aside in rejected/ and the flush goes on; any other failure
+     * stops it and is thrown, every entry left pending.
      *
      * @return array{delivered: int, remaining: int}
-     * @throws Exception
+     * @throws ConfigException without spool_dir
+     * @throws NetworkException|TlsException|RedirectException|ApiException when SPREAD could not take them
+     * @throws Exception another subclass naming the cause
      */
     public function flush(): array
     {
         $ffi = $this->lib->ffi;
         $delivered = $ffi->new('size_t');
         $remaining = $ffi->new('size_t');
-        $this->lib->check($this->lib->call('spread_flush', $this->handle, \FFI::addr($delivered), \FFI::addr($remaining)));
+        try {
+            $this->lib->check($ffi->spread_flush($this->handle, \FFI::addr($delivered), \FFI::addr($remaining)));
+        } finally {
+            $this->drainLog();
+        }
         return ['delivered' => $delivered->cdata, 'remaining' => $remaining->cdata];
     }
 
-    /** How many orders wait in the spool. */
+    /**
+     * How many of this client's orders wait in the spool.
+     *
+     * @throws ConfigException without spool_dir
+     * @throws IoException when the spool folder cannot be read
+     */
     public function pending(): int
     {
         $pending = $this->lib->ffi->new('size_t');
-        $this->lib->check($this->lib->call('spread_spool_pending', $this->handle, \FFI::addr($pending)));
+        $this->lib->check($this->lib->ffi->spread_spool_pending($this->handle, \FFI::addr($pending)));
         return $pending->cdata;
     }
 
-    /** A new empty order made with this client's library (what send() requires). */
+    /**
+     * The spool's counts from this client's point of view: pending (its own
+     * entries), foreign (other destinations', left alone), legacy, rejected,
+     * unreadable, and oldest_secs (the oldest pending entry's age, null when
+     * none waits): what a monitoring check reads.
+     *
+     * @return array{pending: int, foreign: int, legacy: int, rejected: int, unreadable: int, oldest_secs: int|null}
+     * @throws ConfigException without spool_dir
+     * @throws IoException when the spool folder cannot be read
+     */
+    public function spoolStatus(): array
+    {
+        return $this->json($this->lib->ffi->spread_spool_status_json($this->handle));
+    }
+
+    /**
+     * The orders SPREAD refused for their content, kept in rejected/, oldest first.
+     *
+     * @return list<array{name: string, order_id: string|null, answer: string, age_secs: int, base_url: string}>
+     * @throws ConfigException without spool_dir
+     * @throws IoException when the spool folder cannot be read
+     */
+    public function rejected(): array
+    {
+        return $this->json($this->lib->ffi->spread_spool_rejected_json($this->handle));
+    }
+
+    /**
+     * Puts the rejected entry $name (see rejected()), or every rejected entry
+     * of this client's destination (null), back in the queue; returns how many.
+     *
+     * @throws InvalidValueException for a name that is not a rejected entry
+     * @throws ConfigException without spool_dir
+     * @throws IoException
+     */
+    public function requeue(?string $name = null): int
+    {
+        $count = $this->lib->ffi->new('size_t');
+        $this->lib->check($this->lib->ffi->spread_spool_requeue($this->handle, $name, \FFI::addr($count)));
+        return $count->cdata;
+    }
+
+    /**
+     * Deletes the rejected entries set aside at least $olderThanSecs seconds
+     * ago (0: all); returns how many.
+     *
+     * @throws ConfigException without spool_dir
+     * @throws IoException
+     */
+    public function purgeRejected(int $olderThanSecs = 0): int
+    {
+        if ($olderThanSecs < 0) {
+            throw new InvalidValueException("older_than_secs: $olderThanSecs is negative");
+        }
+        $count = $this->lib->ffi->new('size_t');
+        $this->lib->check($this->lib->ffi->spread_spool_purge_rejected($this->handle, $olderThanSecs, \FFI::addr($count)));
+        return $count->cdata;
+    }
+
+    /**
+     * A new empty order made with this client's library (what send() requires).
+     *
+     * @throws LibraryException
+     */
     public function newOrder(): Order
     {
         return new Order($this->lib);
     }
 
+    /** The most threads one sendMany() may use: libspread's limit (spread_max_concurrency). */
+    public function maxConcurrency(): int
+    {
+        return $this->lib->maxConcurrency();
+    }
+
+    /**
+     * Frees the native client. If this client enqueued orders, libspread
+     * first waits up to shutdown_timeout_ms for their background delivery
+     * (not under php-fpm, where the option defaults to 0: the delivery thread
+     * lives on in the worker). The log records made before are forwarded.
+     */
     public function __destruct()
     {
         if (isset($this->handle)) { // unset only when construction was bypassed (unserialize, reflection)
-            $this->lib->ffi->spread_client_free($this->handle);
+            try {
+                $this->drainLog();
+            } finally {
+                $this->lib->ffi->spread_client_free($this->handle);
+            }
         }
     }
 
@@ -254,60 +459,110 @@ final class Client
     {
     }
 
-    /** Nothing secret lives in PHP, but say so for var_dump()/print_r(). */
+    /**
+     * Nothing secret lives in PHP, but say so for var_dump()/print_r().
+     *
+     * @return array{library: string}
+     */
     public function __debugInfo(): array
     {
         return ['library' => $this->lib->path];
     }
 
-    private function configure(array $options): void
+    /**
+     * Forwards libspread's queued log records to the logger, oldest first,
+     * as $logger->log($level, $message, $context + ['event' => $event]).
+     */
+    private function drainLog(): void
     {
-        if (($allow = $options['allow_insecure_http'] ?? null) !== null) {
-            if (!is_bool($allow)) {
-                throw new ConfigException('allow_insecure_http: expected a bool, got ' . get_debug_type($allow));
-            }
-            $this->lib->check($this->lib->ffi->spread_client_set_allow_insecure_http($this->handle, $allow));
+        if ($this->logger === null) {
+            return;
         }
-        $this->setString($options, 'ca_file', 'spread_client_set_ca_file');
-        $this->setUint32($options, 'timeout_ms', 'spread_client_set_timeout_ms');
-        $this->setUint32($options, 'connect_timeout_ms', 'spread_client_set_connect_timeout_ms');
-        $this->setString($options, 'base_url', 'spread_client_set_base_url');
-        $this->setUint32($options, 'max_attempts', 'spread_client_set_max_attempts');
-        $this->setString($options, 'spool_dir', 'spread_client_set_spool_dir');
-    }
-
-    private static function stringOption(array $options, string $name): ?string
-    {
-        $value = $options[$name] ?? null;
-        if ($value !== null && !is_string($value)) {
-            throw new ConfigException("$name: expected a string, got " . get_debug_type($value));
-        }
-        if ($value !== null && str_contains($value, "\0")) {
-            throw new ConfigException("$name: contains a NUL byte");
-        }
-        return $value;
-    }
-
-    private function setString(array $options, string $name, string $function): void
-    {
-        $value = self::stringOption($options, $name);
-        if ($value !== null) {
-            $this->lib->check($this->lib->call($function, $this->handle, $value));
+        while (($json = $this->lib->ownedString($this->lib->ffi->spread_client_next_log($this->handle))) !== null) {
+            $record = json_decode($json, true, 512, JSON_THROW_ON_ERROR);
+            $this->logger->log(
+                self::PSR_LEVELS[$record['level']] ?? 'error',
+                $record['message'],
+                ($record['context'] ?? []) + ['event' => $record['event']],
+            );
         }
     }
 
-    private function setUint32(array $options, string $name, string $function): void
+    /**
+     * An owned JSON string from libspread, decoded.
+     *
+     * @return array<array-key, mixed>
+     * @throws Exception the call's failure, when it returned NULL
+     */
+    private function json(?CData $pointer): array
+    {
+        $json = $this->lib->ownedString($pointer) ?? throw $this->lib->lastFailure();
+        return json_decode($json, true, 512, JSON_THROW_ON_ERROR);
+    }
+
+    /**
+     * The libspread level for a PSR-3 level name.
+     *
+     * @throws ConfigException
+     */
+    private function logLevel(string $level): int
+    {
+        $name = self::LOG_LEVELS[$level] ?? throw new ConfigException("log_level: \"$level\" is not a PSR-3 level ("
+            . implode(', ', array_keys(self::LOG_LEVELS)) . ')');
+        return $this->lib->ffi->$name;
+    }
+
+    /**
+     * The 'logger' option: anything with a PSR-3 compatible log($level, $message, array $context).
+     *
+     * @param array<string, mixed> $options
+     * @throws ConfigException
+     */
+    private static function loggerOption(array $options): ?object
+    {
+        $logger = $options['logger'] ?? null;
+        if ($logger !== null && (!is_object($logger) || !method_exists($logger, 'log'))) {
+            throw new ConfigException('logger: expected a PSR-3 logger (Psr\Log\LoggerInterface, or any object with '
+                . 'log($level, $message, array $context)), got ' . get_debug_type($logger));
+        }
+        return $logger;
+    }
+
+    /**
+     * An option's value of the type it takes (null when not set); strings
+     * without NUL bytes, ints within uint32_t for the C setters.
+     *
+     * @param array<string, mixed> $options
+     * @param 'string'|'bool'|'uint32' $type
+     * @throws ConfigException naming the option
+     */
+    private static function option(array $options, string $name, string $type): string|bool|int|null
     {
         $value = $options[$name] ?? null;
         if ($value === null) {
-            return;
+            return null;
         }
-        if (!is_int($value)) {
-            throw new ConfigException("$name: expected an int, got " . get_debug_type($value));
+        $expected = ['string' => 'is_string', 'bool' => 'is_bool', 'uint32' => 'is_int'][$type];
+        if (!$expected($value)) {
+            throw new ConfigException(sprintf('%s: expected %s, got %s', $name, $type === 'uint32' ? 'an int' : "a $type", get_debug_type($value)));
         }
+        return match ($type) {
+            'string' => str_contains($value, "\0") ? throw new ConfigException("$name: contains a NUL byte") : $value,
+            'uint32' => self::uint32($name, $value),
+            'bool' => $value,
+        };
+    }
+
+    /**
+     * $value when a C uint32_t can hold it (the library checks the range that makes sense).
+     *
+     * @throws ConfigException
+     */
+    private static function uint32(string $name, int $value): int
+    {
         if ($value < 0 || $value > 0xFFFFFFFF) {
             throw new ConfigException("$name: $value is out of range (0 to 4294967295)");
         }
-        $this->lib->check($this->lib->call($function, $this->handle, $value));
+        return $value;
     }
 }

@@ -9,6 +9,21 @@ namespace Spread;
  * getMessage() the library's own message naming the field or the cause,
  * httpStatus() the HTTP status SPREAD answered (401, 429, 503...) or 0 when
  * the failure was not an answer. Messages never contain the private key.
+ *
+ * The subclasses form the library's one exception tree: the class of each
+ * status and its parent come from libspread (spread_status_class and
+ * spread_status_parent_class; a test checks every class here against them):
+ *
+ *     Exception
+ *     ├── InvalidValueException ── InvalidUtf8Exception
+ *     ├── NetworkException ─────── TimeoutException
+ *     ├── ApiException ─────────── AuthException, RejectedException, ServerException, EndpointException
+ *     ├── NullArgumentException, MissingFieldException, ConfigException, TlsException,
+ *     │   RedirectException, IoException, InternalException
+ *     └── LibraryException (this binding's own: libspread cannot be loaded)
+ *
+ * The constants name the C status codes (SpreadStatus); a test checks them
+ * against the library's list both ways.
  */
 abstract class Exception extends \RuntimeException
 {
@@ -26,24 +41,9 @@ abstract class Exception extends \RuntimeException
     public const AUTH = 30;
     public const REJECTED = 31;
     public const SERVER = 32;
+    public const ENDPOINT = 33;
     public const IO = 40;
     public const PANIC = 99;
-
-    /** The exception class for each status; a status not listed is an InternalException. */
-    private const CLASSES = [
-        self::INVALID_UTF8 => InvalidUtf8Exception::class,
-        self::INVALID_VALUE => InvalidValueException::class,
-        self::MISSING_FIELD => MissingFieldException::class,
-        self::CONFIG => ConfigException::class,
-        self::NETWORK => NetworkException::class,
-        self::TIMEOUT => TimeoutException::class,
-        self::TLS => TlsException::class,
-        self::REDIRECT => RedirectException::class,
-        self::AUTH => AuthException::class,
-        self::REJECTED => RejectedException::class,
-        self::SERVER => ServerException::class,
-        self::IO => IoException::class,
-    ];
 
     /** The C status this class stands for (getCode() unless told otherwise). */
     public const STATUS = self::PANIC;
@@ -56,18 +56,23 @@ abstract class Exception extends \RuntimeException
         $this->httpStatus = $httpStatus;
     }
 
-    /** The exception for a failed libspread call (and the HTTP status SPREAD answered, if any). */
+    /**
+     * The exception for a failed libspread call (and the HTTP status SPREAD
+     * answered, if any), of the class the default library names for $status.
+     *
+     * @deprecated use Library::exception(), which asks the library in use
+     * @throws LibraryException when the default library cannot be loaded
+     */
     public static function fromStatus(int $status, string $message, int $httpStatus = 0, ?\Throwable $previous = null): self
     {
-        $class = self::CLASSES[$status] ?? InternalException::class;
-        return new $class($message, $status, $previous, $httpStatus);
+        return Library::get()->exception($status, $message, $httpStatus, $previous);
     }
 
     /**
-     * The HTTP status SPREAD answered in this failure: 401/403 (AuthException),
-     * 400, 422, 429... (RejectedException), 500, 503... (ServerException), the
-     * last attempt's when retried; 0 when the failure was not an answer
-     * (network, timeout, validation, configuration).
+     * The HTTP status SPREAD answered in this failure: 401/403/407 (AuthException),
+     * 400/409/422 (RejectedException), 5xx, 408, 429 (ServerException), 404,
+     * 405, 410, 413... (EndpointException), the last attempt's when retried;
+     * 0 when the failure was not an answer (network, timeout, validation, configuration).
      */
     public function httpStatus(): int
     {

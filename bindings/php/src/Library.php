@@ -5,6 +5,7 @@ declare(strict_types=1);
 namespace Spread;
 
 use FFI;
+use FFI\CData;
 
 /**
  * The loaded libspread: one FFI instance per library path, shared by every
@@ -17,16 +18,29 @@ use FFI;
  *  2. the `library` option; 3. env SPREAD_LIBRARY; 4. lib/libspread.so shipped in this
  *     package; 5. target/release/libspread.so of the source checkout.
  * The FFI header is looked up beside the library, then in lib/, then in the checkout.
+ *
+ * Before anything else, the library's ABI version (spread_abi_version) must
+ * equal ABI_VERSION: a library built for another binding is refused with a
+ * LibraryException naming both versions and the file.
  */
 final class Library
 {
     public const SCOPE = 'SPREAD';
+
+    /** The C ABI this binding is written for: SPREAD_ABI_VERSION of include/spread_ffi.h. */
+    public const ABI_VERSION = 2;
+
+    /** What the ABI check declares: these two functions exist in every libspread with an ABI version. */
+    private const PROBE = 'int spread_abi_version(void); const char *spread_version(void);';
 
     /** @var array<string, self> keyed by the path asked for ("" for the default) and by the resolved file */
     private static array $loaded = [];
 
     /** @var array<string, string>|null camelCase setter name => data[] field name */
     private ?array $setters = null;
+
+    /** @var array<int, class-string<Exception>> status => exception class, as the library names it */
+    private array $classes = [];
 
     private function __construct(
         /** @internal the raw FFI object; use the Client and Order classes instead */
@@ -39,7 +53,8 @@ final class Library
     /**
      * The library for an explicit path, or the default one (null). Cached per path.
      *
-     * @throws LibraryException when no library can be loaded; the message lists every path tried
+     * @throws LibraryException when no library can be loaded (the message lists every
+     *         path tried) or when its ABI version is not ABI_VERSION
      */
     public static function get(?string $path = null): self
     {
@@ -48,16 +63,37 @@ final class Library
             return self::$loaded[$key];
         }
         if ($path === null && ($scope = self::preloadedScope()) !== null) {
+            self::checkAbi($scope, 'scope:' . self::SCOPE);
             return self::$loaded[$key] = new self($scope, 'scope:' . self::SCOPE);
         }
         $file = self::locate($path);
-        return self::$loaded[$key] = self::$loaded[$file] ??= new self(self::cdef($file), $file);
+        if (!isset(self::$loaded[$file])) {
+            self::checkAbi(self::probe($file), $file);
+            self::$loaded[$file] = new self(self::cdef($file), $file);
+        }
+        return self::$loaded[$key] = self::$loaded[$file];
+    }
+
+    /**
+     * $library as a Library: itself, or the one at that path (null: the default).
+     *
+     * @throws LibraryException
+     */
+    public static function of(self|string|null $library): self
+    {
+        return $library instanceof self ? $library : self::get($library);
     }
 
     /** The library version, such as "0.1.0". */
     public function version(): string
     {
         return $this->ffi->spread_version();
+    }
+
+    /** The most threads one Client::sendMany() may use (spread_max_concurrency). */
+    public function maxConcurrency(): int
+    {
+        return $this->ffi->spread_max_concurrency();
     }
 
     /**
@@ -78,6 +114,54 @@ final class Library
     }
 
     /**
+     * Every status code the library knows (spread_status_code), in increasing order.
+     *
+     * @return list<int>
+     */
+    public function statusCodes(): array
+    {
+        $codes = [];
+        for ($i = 0; ($code = $this->ffi->spread_status_code($i)) !== -1; $i++) {
+            $codes[] = $code;
+        }
+        return $codes;
+    }
+
+    /**
+     * The Spread\ exception class for a class stem the library names
+     * (spread_status_class / spread_status_parent_class): "Timeout" gives
+     * TimeoutException, "Error" (the root) gives Exception itself.
+     *
+     * @return class-string<Exception>
+     */
+    public static function exceptionClassOf(string $stem): string
+    {
+        return $stem === 'Error' ? Exception::class : __NAMESPACE__ . "\\{$stem}Exception";
+    }
+
+    /**
+     * The exception class for a status, as the library classifies it
+     * (InternalException for a class this binding lacks).
+     *
+     * @return class-string<Exception>
+     */
+    public function exceptionClass(int $status): string
+    {
+        if (!isset($this->classes[$status])) {
+            $class = self::exceptionClassOf($this->ffi->spread_status_class($status));
+            $this->classes[$status] = class_exists($class) && !(new \ReflectionClass($class))->isAbstract() ? $class : InternalException::class;
+        }
+        return $this->classes[$status];
+    }
+
+    /** The exception for a failure with $status, of the class the library names for it. */
+    public function exception(int $status, string $message, int $httpStatus = 0, ?\Throwable $previous = null): Exception
+    {
+        $class = $this->exceptionClass($status);
+        return new $class($message, $status, $previous, $httpStatus);
+    }
+
+    /**
      * Turns a status from a libspread call into an exception carrying the
      * library's own message (spread_last_error); does nothing for OK and QUEUED.
      *
@@ -91,28 +175,30 @@ final class Library
     }
 
     /**
-     * The exception for a libspread call that just failed with $status: this
+     * The exception for a libspread call that just failed with $status (by
+     * default spread_last_status, for calls that return a pointer): this
      * thread's message (spread_last_error) and HTTP status (spread_last_http_status).
      * Build it right after the failing call, before any other libspread call.
      */
-    public function lastFailure(int $status, string $prefix = ''): Exception
+    public function lastFailure(?int $status = null, string $prefix = ''): Exception
     {
-        return Exception::fromStatus($status, $prefix . $this->ffi->spread_last_error(), $this->ffi->spread_last_http_status());
+        $ffi = $this->ffi;
+        return $this->exception($status ?? $ffi->spread_last_status(), $prefix . $ffi->spread_last_error(), $ffi->spread_last_http_status());
     }
 
     /**
-     * Calls a libspread function that older libraries may lack (the spool
-     * functions), turning "undefined function" into a clear LibraryException.
+     * Copies a string libspread returned as owned (char *) and frees it;
+     * null for a NULL pointer.
      */
-    public function call(string $function, mixed ...$args): mixed
+    public function ownedString(?CData $pointer): ?string
     {
+        if ($pointer === null || FFI::isNull($pointer)) {
+            return null;
+        }
         try {
-            return $this->ffi->$function(...$args);
-        } catch (\FFI\Exception $e) {
-            throw new LibraryException(sprintf(
-                'libspread %s at %s has no %s(): %s (update the library and its header)',
-                $this->version(), $this->path, $function, $e->getMessage(),
-            ), 0, $e);
+            return FFI::string($pointer);
+        } finally {
+            $this->ffi->spread_string_free($pointer);
         }
     }
 
@@ -121,11 +207,12 @@ final class Library
      * ffi.preload (or FFI::load). PHP resolves a relative FFI_LIB against the
      * current directory, which under php-fpm is not this package.
      *
-     * @throws LibraryException
+     * @throws LibraryException also when the library's ABI version is not ABI_VERSION
      */
     public static function preloadHeader(?string $library = null): string
     {
         $file = self::locate($library);
+        self::checkAbi(self::probe($file), $file);
         return sprintf("#define FFI_SCOPE \"%s\"\n#define FFI_LIB \"%s\"\n", self::SCOPE, addcslashes($file, "\"\\"))
             . self::declarations($file);
     }
@@ -139,12 +226,14 @@ final class Library
      */
     public static function preload(): void
     {
-        if (self::preloadedScope() !== null) {
+        if (($scope = self::preloadedScope()) !== null) {
+            self::checkAbi($scope, 'scope:' . self::SCOPE);
             return;
         }
+        $text = self::preloadHeader(); // throws for a wrong ABI before FFI::load sees the full header
         $header = tempnam(sys_get_temp_dir(), 'spread-ffi-');
         try {
-            file_put_contents($header, self::preloadHeader());
+            file_put_contents($header, $text);
             FFI::load($header);
         } catch (\Throwable $e) {
             throw new LibraryException(
@@ -159,6 +248,39 @@ final class Library
         }
         if (self::preloadedScope() === null) {
             throw new LibraryException('preload: FFI::load succeeded but the scope "SPREAD" is missing');
+        }
+    }
+
+    /**
+     * Refuses a library whose ABI version is not the one this binding is written for.
+     *
+     * @throws LibraryException naming both versions and $where
+     */
+    private static function checkAbi(FFI $ffi, string $where): void
+    {
+        $abi = $ffi->spread_abi_version();
+        if ($abi !== self::ABI_VERSION) {
+            throw new LibraryException(sprintf(
+                'libspread at %s (version %s) has ABI version %d, but this PHP binding needs ABI version %d: '
+                . 'install the libspread and the binding from the same release',
+                $where, $ffi->spread_version(), $abi, self::ABI_VERSION,
+            ));
+        }
+    }
+
+    /**
+     * The library with only the two functions the ABI check needs: a full
+     * header would fail on the first function an older library lacks.
+     *
+     * @throws LibraryException
+     */
+    private static function probe(string $file): FFI
+    {
+        try {
+            return FFI::cdef(self::PROBE, $file);
+        } catch (\FFI\Exception $e) {
+            throw new LibraryException("cannot check the ABI version of $file: " . $e->getMessage()
+                . ' (is it libspread? this PHP binding needs ABI version ' . self::ABI_VERSION . ')' . self::restricted($e), 0, $e);
         }
     }
 
@@ -199,7 +321,11 @@ final class Library
             . 'or point the library option or SPREAD_LIBRARY at libspread.so');
     }
 
-    /** The header's declarations, without its FFI_SCOPE/FFI_LIB lines: FFI::cdef takes the library path as an argument. */
+    /**
+     * The header's declarations, without its FFI_SCOPE/FFI_LIB lines: FFI::cdef takes the library path as an argument.
+     *
+     * @throws LibraryException
+     */
     private static function declarations(string $library): string
     {
         $candidates = [
@@ -209,21 +335,28 @@ final class Library
         ];
         foreach ($candidates as $header) {
             if (is_file($header) && ($text = file_get_contents($header)) !== false) {
-                return preg_replace('/^#define FFI_(?:SCOPE|LIB)\b.*\R/m', '', $text);
+                return (string)preg_replace('/^#define FFI_(?:SCOPE|LIB)\b.*\R/m', '', $text);
             }
         }
         throw new LibraryException('spread_ffi.h not found for ' . $library . '; tried: ' . implode(', ', $candidates));
     }
 
+    /** @throws LibraryException */
     private static function cdef(string $file): FFI
     {
         try {
             return FFI::cdef(self::declarations($file), $file);
         } catch (\FFI\Exception $e) {
-            $hint = str_contains($e->getMessage(), 'ffi.enable')
-                ? ' (under php-fpm, preload the binding: see bindings/php/README.md, "php-fpm")'
-                : ' (is the header from the same libspread build?)';
-            throw new LibraryException("cannot load $file: " . $e->getMessage() . $hint, 0, $e);
+            throw new LibraryException("cannot load $file: " . $e->getMessage()
+                . (self::restricted($e) ?: ' (is the header from the same libspread build?)'), 0, $e);
         }
+    }
+
+    /** A hint when FFI itself is off limits here (php-fpm without preload). */
+    private static function restricted(\FFI\Exception $e): string
+    {
+        return str_contains($e->getMessage(), 'ffi.enable')
+            ? ' (under php-fpm, preload the binding: see bindings/php/README.md, "php-fpm")'
+            : '';
     }
 }

@@ -8,115 +8,130 @@ use FFI\CData;
 
 /**
  * An order with its customer profile, built with fluent setters or from the
- * seed's $post_data array. Every setter is checked at once by libspread and
- * leaves the order unchanged when it throws. Fields keep the order in which
- * they were first set, as PHP arrays do, so encode() equals
- * http_build_query($post_data) byte for byte.
+ * seed's $post_data array (fromArray, the drop-in). Every setter is checked
+ * at once by libspread and leaves the order unchanged when it throws; fields
+ * keep the order in which they were first set, as PHP arrays do, so encode()
+ * equals http_build_query($post_data) byte for byte.
  *
- * Field values of the wrong PHP type (an array for customer_name, a string for
- * a consent...) throw InvalidValueException naming the field, like a value
- * breaking its rule, so one catch handles bad shop data however it is bad.
- * A null value leaves the field out, as http_build_query does.
+ * The setters are strict: a value that breaks its field's rule is an
+ * InvalidValueException naming the field, a value of a PHP type the field
+ * cannot take a \TypeError. A null value leaves the field out, as
+ * http_build_query does. fromArray() takes whatever the seed code took.
  *
  * The scalar setters are generated from libspread's own field list
  * (spread_field_name), the names in camelCase:
  *
- * @method self customerEmail(string $email)
- * @method self externalId(string|int $id)
- * @method self customerCookie(string $sbt)
- * @method self customerName(string $name)
- * @method self customerFirstname(string $firstname)
- * @method self customerGender(string $gender) "male" or "female"
- * @method self customerAddress(string $line)
- * @method self customerAddress2(string $line)
- * @method self customerAddress3(string $line)
- * @method self customerCp(string|int $postcode)
- * @method self customerCity(string $city)
- * @method self customerCountry(string $iso2) such as "FR"
- * @method self customerTel(string $tel)
- * @method self customerMobile(string $mobile)
- * @method self customerFonction(string $jobTitle)
- * @method self customerCompany(string $company)
- * @method self customerBirthday(string $ymd) Y-m-d
- * @method self customerLang(string $locale) such as "fr_FR"
- * @method self action(string $action) "order"
- * @method self orderIdorder(string|int $id) the shop's unique order id
- * @method self orderCreaDt(string $utc) Y-m-d H:i:s, UTC
- * @method self orderStartService(string $ymd) Y-m-d
- * @method self orderEndService(string $ymd) Y-m-d
+ * @method self customerEmail(string|null $email)
+ * @method self externalId(string|int|null $id)
+ * @method self customerCookie(string|null $sbt)
+ * @method self customerName(string|null $name)
+ * @method self customerFirstname(string|null $firstname)
+ * @method self customerGender(string|null $gender) "male" or "female"
+ * @method self customerAddress(string|null $line)
+ * @method self customerAddress2(string|null $line)
+ * @method self customerAddress3(string|null $line)
+ * @method self customerCp(string|int|null $postcode)
+ * @method self customerCity(string|null $city)
+ * @method self customerCountry(string|null $iso2) such as "FR"
+ * @method self customerTel(string|int|null $tel)
+ * @method self customerMobile(string|int|null $mobile)
+ * @method self customerFonction(string|null $jobTitle)
+ * @method self customerCompany(string|null $company)
+ * @method self customerBirthday(string|null $ymd) Y-m-d
+ * @method self customerLang(string|null $locale) such as "fr_FR"
+ * @method self action(string|null $action) "order"
+ * @method self orderIdorder(string|int|null $id) the shop's unique order id
+ * @method self orderCreaDt(string|null $utc) Y-m-d H:i:s, UTC
+ * @method self orderStartService(string|null $ymd) Y-m-d
+ * @method self orderEndService(string|null $ymd) Y-m-d
+ *
+ * Each of them @throws InvalidValueException (InvalidUtf8Exception) naming the field.
  */
 final class Order
 {
     private readonly Library $lib;
     private readonly CData $handle;
 
-    /** @param Library|string|null $library libspread.so's path, or null for the default (see Library) */
+    /** @var list<string> what the lenient drop-in sent as is although it breaks a rule */
+    private array $warnings = [];
+
+    /**
+     * @param Library|string|null $library libspread.so's path, or null for the default (see Library)
+     * @throws LibraryException
+     */
     public function __construct(Library|string|null $library = null)
     {
-        $this->lib = $library instanceof Library ? $library : Library::get($library);
+        $this->lib = Library::of($library);
         $this->handle = $this->lib->ffi->spread_order_new();
     }
 
     /**
-     * An order from the seed's whole $post_data (with its "data" and "request"
-     * parts) or from its "data" part alone. Values may be strings, ints, floats
-     * or booleans as PHP code builds them; null values and empty arrays are left
-     * out, as http_build_query does; unknown data[] keys are kept as extra text.
-     * request[order_idorder], when given, must equal data[order_idorder].
+     * The drop-in: an order from the seed's whole $post_data (with its "data"
+     * and "request" parts) or from its "data" part alone, whatever a shop's
+     * code put in it. PHP's own http_build_query($postData) makes the body,
+     * so SPREAD receives exactly what the seed's curl block sent (nulls and
+     * empty arrays left out, booleans 1/0, floats under the current
+     * `precision`, unknown keys kept); libspread reads that body to check it.
      *
-     * @param array<mixed> $postData
-     * @throws InvalidValueException naming the field
+     * Only what SPREAD requires is strict (customer_email or external_id,
+     * order_idorder, order_state, order_amount, order_crea_dt). Any other
+     * field that breaks its rule (a 0000-00-00 birthday, a country "fr", an
+     * empty gender) is sent as is and listed in warnings() (and on the
+     * Response, and to the client's logger), unless $strict: then it throws.
+     *
+     * @param array<array-key, mixed> $postData
+     * @throws InvalidValueException naming the field (a required one, or any with $strict)
+     * @throws MissingFieldException naming the missing required field
+     * @throws LibraryException
      */
-    public static function fromArray(array $postData, Library|string|null $library = null): self
+    public static function fromArray(array $postData, Library|string|null $library = null, bool $strict = false): self
     {
-        if (!is_array($postData['data'] ?? null)) {
-            $postData = ['data' => $postData]; // the "data" part alone
+        $lib = Library::of($library);
+        $ffi = $lib->ffi;
+        // '&' whatever arg_separator.output says: SPREAD parses '&' only.
+        $handle = $ffi->spread_order_from_form(http_build_query($postData, '', '&'), $strict);
+        if ($handle === null) {
+            throw $lib->lastFailure();
         }
-        foreach ($postData as $key => $part) {
-            if ($key !== 'data' && $key !== 'request') {
-                throw new InvalidValueException("$key: unknown top-level key; \$post_data has only \"data\" and \"request\"");
-            }
-        }
-        $request = $postData['request'] ?? [];
-        if (!is_array($request)) {
-            throw new InvalidValueException('request: expected an array such as ["order_idorder" => "0000001"]');
-        }
-        $id = $postData['data']['order_idorder'] ?? null;
-        foreach ($request as $key => $value) {
-            if ($key !== 'order_idorder') {
-                throw new InvalidValueException("request[$key]: unknown key; request has only order_idorder");
-            }
-            // libspread writes request[order_idorder] from data[order_idorder]: they must agree.
-            if ($value !== null && ($id === null || self::text('request[order_idorder]', $value) !== self::text('order_idorder', $id))) {
-                throw new InvalidValueException(sprintf(
-                    'request[order_idorder]: %s differs from data[order_idorder] (%s)',
-                    self::describe($value),
-                    $id === null ? 'not set' : self::describe($id),
-                ));
-            }
-        }
-        $order = new self($library);
-        foreach ($postData['data'] as $name => $value) {
-            $order->field((string)$name, $value);
+        $order = self::adopt($lib, $handle);
+        for ($i = 0, $n = $ffi->spread_order_warning_count($handle); $i < $n; $i++) {
+            $order->warnings[] = (string)$lib->ownedString($ffi->spread_order_warning($handle, $i));
         }
         return $order;
+    }
+
+    /**
+     * What fromArray() sent as is although it breaks a field's rule, such as
+     * 'customer_birthday: "0000-00-00" is not a date ... (sent as is)'; always
+     * empty for an order built with setters.
+     *
+     * @return list<string>
+     */
+    public function warnings(): array
+    {
+        return $this->warnings;
     }
 
     /**
      * Sets data[$name]: a scalar field by its rule, a structured one (tags,
      * custom_fields, consents, product_attributes) from its array as in the
      * seed, any other name as extra text sent as is. null leaves it out.
+     *
+     * @param string|int|float|bool|array<array-key, mixed>|null $value
+     * @throws InvalidValueException naming the field
      */
-    public function field(string $name, mixed $value): self
+    public function field(string $name, string|int|float|bool|array|null $value): self
     {
         if ($value === null) {
             return $this;
         }
         switch ($name) {
             case 'order_state':
-                return $this->orderState($value);
             case 'order_amount':
-                return $this->orderAmount($value);
+                if (is_array($value) || is_bool($value) || ($name === 'order_state' && is_float($value))) {
+                    throw self::wrongType($name, $value, 'a number or a numeric string');
+                }
+                return $name === 'order_state' ? $this->orderState($value) : $this->orderAmount($value);
             case 'add_tag':
             case 'del_tag':
             case 'add_order_tag':
@@ -128,14 +143,14 @@ final class Order
             case 'custom_fields':
                 foreach (self::mapOf($name, $value, '[327 => "value"]') as $id => $v) {
                     if ($v !== null) {
-                        $this->customField($id, $v);
+                        $this->customField($id, self::scalar("custom_fields[$id]", $v));
                     }
                 }
                 return $this;
             case 'consents':
                 foreach (self::mapOf($name, $value, '["NewsEmail" => true]') as $tech => $v) {
                     if ($v !== null) {
-                        $this->consent((string)$tech, $v);
+                        $this->consent((string)$tech, is_bool($v) || is_int($v) || is_string($v) ? $v : throw self::wrongType("consents[$tech]", $v, 'true/false, 1/0 or "1"/"0"'));
                     }
                 }
                 return $this;
@@ -149,7 +164,13 @@ final class Order
         return $this->set($name, self::text($name, $value));
     }
 
-    /** Sets a scalar field by its camelCase name (customerEmail, orderIdorder, ...). */
+    /**
+     * Sets a scalar field by its camelCase name (customerEmail, orderIdorder, ...).
+     *
+     * @param array<int, mixed> $args
+     * @throws InvalidValueException naming the field
+     * @throws \BadMethodCallException for a name that is no field's
+     */
     public function __call(string $method, array $args): self
     {
         $field = $this->lib->setters()[$method] ?? null;
@@ -159,17 +180,22 @@ final class Order
         if (count($args) !== 1) {
             throw new \ArgumentCountError(sprintf('%s::%s() takes exactly 1 argument, %d given', self::class, $method, count($args)));
         }
-        return $this->field($field, $args[0]);
+        $value = $args[0];
+        if ($value !== null && !is_scalar($value)) {
+            throw new \TypeError(sprintf('%s::%s(): Argument #1 must be of type string|int|float|bool|null, %s given', self::class, $method, get_debug_type($value)));
+        }
+        return $this->field($field, $value);
     }
 
-    /** data[order_state]: 0 cancelled, 10 taken (unpaid), 20 paid, 50 shipped, 100 completed; 20 or "20". */
-    public function orderState(mixed $state): self
+    /**
+     * data[order_state]: 0 cancelled, 10 taken (unpaid), 20 paid, 50 shipped, 100 completed; 20 or "20".
+     *
+     * @throws InvalidValueException
+     */
+    public function orderState(int|string $state): self
     {
         if (is_int($state) && $state >= -2 ** 31 && $state < 2 ** 31) {
             return $this->check($this->lib->ffi->spread_order_set_order_state($this->handle, $state));
-        }
-        if (!is_int($state) && !is_string($state)) {
-            throw self::wrongType('order_state', $state, 'one of 0, 10, 20, 50, 100 (int or string)');
         }
         return $this->set('order_state', self::text('order_state', $state));
     }
@@ -177,48 +203,68 @@ final class Order
     /**
      * data[order_amount]: a float (printed as PHP prints it: 158.31, 100, 1.0E+20),
      * an int, or a decimal string such as "158.31" (sent as written, no rounding).
+     *
+     * @throws InvalidValueException
      */
-    public function orderAmount(mixed $amount): self
+    public function orderAmount(float|int|string $amount): self
     {
         if (is_float($amount)) {
             return $this->check($this->lib->ffi->spread_order_set_order_amount($this->handle, $amount));
-        }
-        if (!is_int($amount) && !is_string($amount)) {
-            throw self::wrongType('order_amount', $amount, 'a float, an int or a decimal string');
         }
         $amount = self::text('order_amount', $amount);
         return $this->check($this->lib->ffi->spread_order_set_order_amount_str($this->handle, $amount));
     }
 
-    /** Adds a customer tag (data[add_tag][]). */
-    public function addTag(mixed $tag): self
+    /**
+     * Adds a customer tag (data[add_tag][]).
+     *
+     * @throws InvalidValueException
+     */
+    public function addTag(string|int $tag): self
     {
         return $this->tag('add_tag', $tag);
     }
 
-    /** Removes a customer tag (data[del_tag][]). */
-    public function delTag(mixed $tag): self
+    /**
+     * Removes a customer tag (data[del_tag][]).
+     *
+     * @throws InvalidValueException
+     */
+    public function delTag(string|int $tag): self
     {
         return $this->tag('del_tag', $tag);
     }
 
-    /** Adds an order tag (data[add_order_tag][]). */
-    public function addOrderTag(mixed $tag): self
+    /**
+     * Adds an order tag (data[add_order_tag][]).
+     *
+     * @throws InvalidValueException
+     */
+    public function addOrderTag(string|int $tag): self
     {
         return $this->tag('add_order_tag', $tag);
     }
 
-    /** Removes an order tag (data[del_order_tag][]). */
-    public function delOrderTag(mixed $tag): self
+    /**
+     * Removes an order tag (data[del_order_tag][]).
+     *
+     * @throws InvalidValueException
+     */
+    public function delOrderTag(string|int $tag): self
     {
         return $this->tag('del_order_tag', $tag);
     }
 
-    /** data[custom_fields][$id]; the ids (> 0) are in SPREAD's back office, "Paramétrage > Tracker". */
-    public function customField(mixed $id, mixed $value): self
+    /**
+     * data[custom_fields][$id]; the ids (> 0) are in SPREAD's back office, "Paramétrage > Tracker".
+     * $id may be "327" (PHP itself turns such array keys into ints).
+     *
+     * @throws InvalidValueException
+     */
+    public function customField(int|string $id, string|int|float|bool $value): self
     {
         if (is_string($id) && $id === (string)(int)$id) {
-            $id = (int)$id; // "327", as PHP itself turns such array keys into ints
+            $id = (int)$id;
         }
         if (!is_int($id) || $id < 0 || $id > 0xFFFFFFFF) {
             // A key such as "007" stays a string in PHP and would be sent as written: only ints are ids.
@@ -228,8 +274,12 @@ final class Order
         return $this->check($this->lib->ffi->spread_order_set_custom_field($this->handle, $id, $value));
     }
 
-    /** data[consents][$techName]: accepted (true, 1, "1") or refused (false, 0, "0"). */
-    public function consent(string $techName, mixed $accepted): self
+    /**
+     * data[consents][$techName]: accepted (true, 1, "1") or refused (false, 0, "0").
+     *
+     * @throws InvalidValueException
+     */
+    public function consent(string $techName, bool|int|string $accepted): self
     {
         $accepted = match ($accepted) {
             true, 1, '1' => true,
@@ -242,37 +292,29 @@ final class Order
 
     /**
      * Adds a product (data[product_attributes][n]) described by "key:value"
-     * strings such as ["size:xl", "type:shirt"].
+     * strings such as ["size:xl", "type:shirt"]: all of them, or none when
+     * one is refused (spread_order_add_product_with is atomic).
      *
      * @param list<string> $attributes
+     * @throws InvalidValueException naming the attribute
      */
     public function addProduct(array $attributes = []): self
     {
         $attributes = self::listOf('product_attributes', $attributes, 'a list of "key:value" strings');
+        $ffi = $this->lib->ffi;
+        $n = count($attributes);
+        $strings = $ffi->new('const char *[' . max($n, 1) . ']');
+        $buffers = []; // the C copies, alive until the call returns
         foreach ($attributes as $i => $attribute) {
             if (!is_string($attribute)) {
                 throw self::wrongType("product_attributes[$i]", $attribute, 'a "key:value" string such as "size:xl"');
             }
-            self::text("product_attributes[$i]", $attribute);
+            self::text("product_attributes[$i]", $attribute); // no NUL: it would cut the C string
+            $buffers[$i] = $ffi->new('char[' . (strlen($attribute) + 1) . ']');
+            \FFI::memcpy($buffers[$i], $attribute, strlen($attribute));
+            $strings[$i] = $ffi->cast('const char *', $buffers[$i]);
         }
-        $ffi = $this->lib->ffi;
-        if ($attributes !== []) {
-            // libspread checks attributes one by one: try them on a scratch order first,
-            // so that a bad one leaves this order unchanged rather than with half a product.
-            $scratch = $ffi->spread_order_new();
-            try {
-                foreach ($attributes as $attribute) {
-                    $this->check($ffi->spread_order_add_product_attribute($scratch, $attribute));
-                }
-            } finally {
-                $ffi->spread_order_free($scratch);
-            }
-        }
-        $this->check($ffi->spread_order_add_product($this->handle));
-        foreach ($attributes as $attribute) {
-            $this->check($ffi->spread_order_add_product_attribute($this->handle, $attribute));
-        }
-        return $this;
+        return $this->check($ffi->spread_order_add_product_with($this->handle, $strings, $n));
     }
 
     /**
@@ -286,22 +328,21 @@ final class Order
         return $this->check($this->lib->ffi->spread_order_validate($this->handle));
     }
 
-    /** The exact body Client::send posts: http_build_query() of the same $post_data. */
+    /**
+     * The exact body Client::send posts: http_build_query() of the same $post_data.
+     *
+     * @throws Exception (InternalException) should libspread fail to encode it
+     */
     public function encode(): string
     {
-        $ffi = $this->lib->ffi;
-        $body = $ffi->spread_order_encode($this->handle);
-        if ($body === null || \FFI::isNull($body)) {
-            throw Exception::fromStatus(Exception::PANIC, $ffi->spread_last_error());
-        }
-        try {
-            return \FFI::string($body);
-        } finally {
-            $ffi->spread_string_free($body);
-        }
+        return $this->lib->ownedString($this->lib->ffi->spread_order_encode($this->handle))
+            ?? throw $this->lib->lastFailure();
     }
 
-    /** @internal for Client::send: the native handle, valid while this Order lives */
+    /**
+     * @internal for Client: the native handle, valid while this Order lives
+     * @throws ConfigException for an order made with another library than $lib
+     */
     public function handle(Library $lib): CData
     {
         if ($lib !== $this->lib) {
@@ -323,17 +364,30 @@ final class Order
     {
     }
 
+    /** An Order owning a handle libspread made (spread_order_from_form). */
+    private static function adopt(Library $lib, CData $handle): self
+    {
+        static $class = null;
+        $order = ($class ??= new \ReflectionClass(self::class))->newInstanceWithoutConstructor();
+        $order->lib = $lib;
+        $order->handle = $handle;
+        return $order;
+    }
+
+    /** @throws InvalidValueException */
     private function set(string $name, string $value): self
     {
         return $this->check($this->lib->ffi->spread_order_set_field($this->handle, $name, $value));
     }
 
+    /** @throws InvalidValueException also for a $tag of the wrong type (field() passes list items as they come) */
     private function tag(string $list, mixed $tag): self
     {
         $tag = self::text($list, $tag);
         return $this->check($this->lib->ffi->{"spread_order_$list"}($this->handle, $tag));
     }
 
+    /** @throws Exception for any status but OK */
     private function check(int $status): self
     {
         $this->lib->check($status);
@@ -344,6 +398,8 @@ final class Order
      * A scalar as http_build_query writes it: strings as they are, ints and
      * floats as PHP prints them, booleans as 1/0. A NUL byte would cut the C
      * string short, so it is refused rather than silently dropped.
+     *
+     * @throws InvalidValueException
      */
     private static function text(string $field, mixed $value): string
     {
@@ -360,11 +416,22 @@ final class Order
     }
 
     /**
+     * $value when it is a scalar (for the arrays field() takes).
+     *
+     * @throws InvalidValueException
+     */
+    private static function scalar(string $field, mixed $value): string|int|float|bool
+    {
+        return is_scalar($value) ? $value : throw self::wrongType($field, $value, 'a string or a number');
+    }
+
+    /**
      * A PHP list (keys 0..n-1): libspread numbers list items itself, so other
      * keys (or a null item) would be renumbered and the body would differ from
      * http_build_query's.
      *
      * @return list<mixed>
+     * @throws InvalidValueException
      */
     private static function listOf(string $field, mixed $value, string $expected): array
     {
@@ -379,7 +446,10 @@ final class Order
         return $value;
     }
 
-    /** @return array<mixed> */
+    /**
+     * @return array<array-key, mixed>
+     * @throws InvalidValueException
+     */
     private static function mapOf(string $field, mixed $value, string $example): array
     {
         if (!is_array($value)) {

@@ -4,8 +4,8 @@ declare(strict_types=1);
 
 namespace Spread;
 
-/** SPREAD rejected the request (a 4xx other than 401/403); the message carries its reason. */
-class RejectedException extends Exception
+/** SPREAD refused the order's content (400, 409, 422); a spooled order is then set aside in rejected/. */
+class RejectedException extends ApiException
 {
     public const STATUS = self::REJECTED;
 }

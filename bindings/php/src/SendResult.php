@@ -5,10 +5,10 @@ declare(strict_types=1);
 namespace Spread;
 
 /**
- * What became of one order of Client::sendMany(): delivered, queued (spooled
- * for Client::flush()) or failed with the exception send() would have thrown.
- * There is no HTTP status or body per order: libspread returns none for the
- * orders of a batch, so none is made up here (see Response for send()).
+ * What became of one order of Client::sendMany(), as libspread reported it:
+ * delivered, queued (spooled for Client::flush()) or failed with the
+ * exception send() would have thrown (its message, class and HTTP status
+ * are the library's for this very order).
  */
 final class SendResult
 {
@@ -47,6 +47,12 @@ final class SendResult
     public function failed(): bool
     {
         return $this->exception !== null;
+    }
+
+    /** The HTTP status SPREAD answered when this order failed on an answer (401, 422, 503...); 0 otherwise. */
+    public function httpStatus(): int
+    {
+        return $this->exception?->httpStatus() ?? 0;
     }
 
     /**

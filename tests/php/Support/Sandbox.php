@@ -7,6 +7,14 @@ namespace Spread\Tests\Support;
 /**
  * The SPREAD sandbox (sandbox/router.php under `php -S`) on a free loopback
  * port with its own SQLite file; stopped by stop() or at the end of the process.
+ *
+ * It runs behind tests/php/scripts/sandbox_router.php, which can hold back
+ * the requests whose body contains a given text (slowWhen()): a delay aimed
+ * at one update, where the sandbox's own "slow" fault takes whichever request
+ * comes first; or answer them itself (answerWhen()), with what SPREAD never
+ * sends, such as a 2 MiB body. With $workers > 1, that many PHP processes answer at once
+ * (PHP_CLI_SERVER_WORKERS); the server runs in its own process group, so
+ * that stopping it stops them all.
  */
 final class Sandbox
 {
@@ -26,15 +34,25 @@ final class Sandbox
         return self::$shared ??= new self();
     }
 
-    public function __construct()
+    /**
+     * @param bool $stateless each request with a fresh in-memory database: the sandbox still
+     *        checks auth and the order and answers as always, ten times faster, but keeps
+     *        nothing (state(), requests() and fault() have nothing to work on)
+     */
+    public function __construct(int $workers = 1, bool $stateless = false)
     {
         $this->dir = Php::tempDir('spread-php-sandbox-');
-        $router = dirname(__DIR__, 3) . '/sandbox/router.php';
-        $env = ['SPREAD_SANDBOX_DB' => "$this->dir/sandbox.sqlite", 'PATH' => getenv('PATH') ?: '/usr/bin:/bin'];
+        $router = dirname(__DIR__) . '/scripts/sandbox_router.php';
+        $db = $stateless ? ':memory:' : "$this->dir/sandbox.sqlite";
+        $env = ['SPREAD_SANDBOX_DB' => $db, 'PATH' => getenv('PATH') ?: '/usr/bin:/bin'];
+        if ($workers > 1) {
+            $env['PHP_CLI_SERVER_WORKERS'] = (string)$workers;
+        }
         for ($attempt = 0; $attempt < 5; $attempt++) { // the port may be taken between probe and bind
             $port = Php::freePort();
+            // setsid: the server leads its own process group (its pid is the group's id).
             $this->process = proc_open(
-                [PHP_BINARY, '-S', "127.0.0.1:$port", '-t', $this->dir, $router],
+                ['setsid', PHP_BINARY, '-S', "127.0.0.1:$port", '-t', $this->dir, $router],
                 [0 => ['file', '/dev/null', 'r'], 1 => ['file', "$this->dir/server.log", 'a'], 2 => ['file', "$this->dir/server.log", 'a']],
                 $pipes,
                 $this->dir,
@@ -57,10 +75,32 @@ final class Sandbox
     public function stop(): void
     {
         if ($this->process !== null) {
-            proc_terminate($this->process, SIGTERM);
+            $pid = proc_get_status($this->process)['pid'];
+            posix_kill(-$pid, SIGTERM); // the server and its workers
             proc_close($this->process);
             $this->process = null;
         }
+    }
+
+    /** Holds back every request to /api/ whose raw body contains $needle by $ms before the sandbox sees it. */
+    public function slowWhen(string $needle, int $ms): void
+    {
+        $this->hook(['needle' => $needle, 'ms' => $ms]);
+    }
+
+    /** Answers every request to /api/ whose raw body contains $needle with $status and a JSON body of $bytes bytes, instead of the sandbox. */
+    public function answerWhen(string $needle, int $status, int $bytes): void
+    {
+        $this->hook(['needle' => $needle, 'status' => $status, 'bytes' => $bytes]);
+    }
+
+    /** @param array<string, mixed> $rule one more rule for sandbox_router.php */
+    private function hook(array $rule): void
+    {
+        $rules = is_file("$this->dir/hooks.json") ? json_decode(file_get_contents("$this->dir/hooks.json"), true) : [];
+        $rules[] = $rule;
+        file_put_contents("$this->dir/hooks.json.tmp", json_encode($rules));
+        rename("$this->dir/hooks.json.tmp", "$this->dir/hooks.json");
     }
 
     /** The API base URL for Spread\Client's base_url option. */
@@ -69,8 +109,10 @@ final class Sandbox
         return "http://127.0.0.1:$this->port/api";
     }
 
+    /** Forgets orders, requests, faults and slowWhen()/answerWhen() rules. */
     public function reset(): void
     {
+        @unlink("$this->dir/hooks.json");
         $this->call('POST', '/_sandbox/reset');
     }
 
