@@ -58,6 +58,29 @@ def test_field_names_come_from_the_core():
     assert spread.field_names()[-1] == "order_end_service"
 
 
+def test_order_keywords_are_the_core_fields_both_ways():
+    """Order's typed keywords (spread.OrderFields) are libspread's field list: a field added
+    to or removed from the core fails here until the binding follows."""
+    assert tuple(spread.OrderFields.__annotations__) == spread.field_names()
+
+
+def test_a_misspelt_keyword_fails_type_checking_and_the_package_is_strict_clean(tmp_path):
+    """mypy --strict on the package and on a caller: only the caller's typo is reported."""
+    caller = tmp_path / "caller.py"
+    caller.write_text("import spread\n"
+                      "spread.Order(customer_email='a@b.c', order_state=10, order_amount=1.5)\n"
+                      "spread.Order(custmer_email='a@b.c')\n"
+                      "limit: int = spread.MAX_CONCURRENCY\n")
+    env = dict(os.environ, MYPYPATH=str(BINDING_DIR))
+    proc = subprocess.run([sys.executable, "-m", "mypy", "--strict", "--no-incremental", "--cache-dir", os.devnull,
+                           "--no-error-summary", str(BINDING_DIR / "spread"), str(caller)],
+                          env=env, capture_output=True, text=True, timeout=300, check=False)
+    assert "No module named mypy" not in proc.stderr, "install mypy beside pytest (pip install mypy)"
+    errors = [line for line in proc.stdout.splitlines() if ": error: " in line]
+    assert len(errors) == 1 and errors[0].startswith(f"{caller}:3: error: Unexpected keyword argument "
+                                                     '"custmer_email" for "Order"'), proc.stdout + proc.stderr
+
+
 def test_every_scalar_field_reaches_the_sandbox(sb, client):
     with spread.Order(**SCALAR_VALUES) as order:
         response = client.send(order)
@@ -173,11 +196,15 @@ def test_from_dict_accepts_php_shapes(sb, client):
     assert sb.requests()[0]["raw"] == php_http_build_query({"data": data, "request": {"order_idorder": "D-1"}})
 
 
-def test_from_dict_takes_a_bare_data_dict():
+def test_from_dict_takes_a_bare_data_dict_or_the_whole_post_data():
+    """A bare data part is wrapped as the seed does; a whole $post_data goes as PHP sends it."""
     with spread.Order.from_dict(minimal_order("B-1")) as bare, \
-            spread.Order.from_dict({"data": minimal_order("B-1")}) as wrapped:
-        assert bare.encode() == wrapped.encode()
+            spread.Order.from_dict({"data": minimal_order("B-1"), "request": {"order_idorder": "B-1"}}) as whole, \
+            spread.Order.from_dict({"data": minimal_order("B-1")}) as data_only:
+        assert bare.encode() == whole.encode()
         assert bare.encode().endswith("&request%5Border_idorder%5D=B-1")
+        assert data_only.encode().encode() == php_http_build_query({"data": minimal_order("B-1")})
+        assert "request" not in data_only.encode()
 
 
 def test_keyword_order_is_kept_like_a_php_array():

@@ -64,11 +64,18 @@ def test_a_newer_update_does_not_overtake_the_queued_one(sb, spooled):
     assert spooled.pending == 0
 
 
-def test_refused_keys_are_raised_not_queued(sb, tmp_path):
-    with spread.Client(sb.public_key, "WRONG-KEY", base_url=sb.base_url, spool_dir=str(tmp_path)) as c:
+def test_refused_keys_keep_the_order(sb, tmp_path):
+    """401/403 is about the account, not the order: raised without a spool, queued with one."""
+    with spread.Client(sb.public_key, "WRONG-KEY", base_url=sb.base_url) as c:
         with pytest.raises(spread.AuthError):
-            c.update_order(minimal_order())
-        assert c.pending == 0
+            c.update_order(minimal_order("K-1"))
+    with spread.Client(sb.public_key, "WRONG-KEY", base_url=sb.base_url, spool_dir=str(tmp_path)) as c:
+        assert c.update_order(minimal_order("K-1")).queued
+        assert c.pending == 1
+        with pytest.raises(spread.AuthError) as info:
+            c.flush()
+        assert info.value.flush_result == (0, 1)
+    assert sb.state()["orders"] == {}
 
 
 def test_spool_settings_are_checked(sb, tmp_path):
@@ -83,6 +90,6 @@ def test_spool_settings_are_checked(sb, tmp_path):
         spread.Client(sb.public_key, sb.private_key, max_attempts=2**32)
     blocker = tmp_path / "file"
     blocker.write_text("not a folder")
-    with pytest.raises(spread.SpoolIOError, match="^spool: cannot create folder .*Not a directory") as info:
+    with pytest.raises(spread.SpoolIOError, match="^spool: cannot .*Not a directory") as info:
         spread.Client(sb.public_key, sb.private_key, spool_dir=blocker / "spool")
-    assert isinstance(info.value, OSError) and info.value.status == 40
+    assert isinstance(info.value, OSError) and type(info.value) is spread.IoError
