@@ -6,11 +6,16 @@ NullHandler: nothing is printed unless the application configures logging. The
 record's ``extra`` fields are ``event``, ``context`` (the whole context as a dict)
 and each context key (``order_id``, ``status``, ``wait_ms``...).
 
-libspread calls back on whichever thread did the work (the caller's, a batch worker,
-the background delivery thread). One callback object serves every client and lives
-as long as the module, so a record that comes late never calls freed memory. A
-client turns its logger off when it is closed, and the ones still open at
-interpreter exit are closed by an atexit hook, before Python stops taking callbacks.
+How records get here: no thread of libspread ever calls into Python. A callback
+(``spread_client_set_logger``) would be called by the background delivery thread at
+any moment, also while the interpreter shuts down -- and a foreign thread that enters
+a finalizing CPython is ended with pthread_exit, which aborts the process through
+Rust's frames ("FATAL: exception not rethrown"). Turning the callback off first is no
+cure: the delivery thread keeps the logger it had for the flush it is in. So each
+client keeps its records in libspread's queue (``spread_client_set_log_queue``) and
+Python takes them out: right after each call on the caller's thread (so a send's
+records are logged before it returns, on that thread), and every 0.1 s on a daemon
+thread for what the background delivery thread and batch workers log meanwhile.
 """
 
 from __future__ import annotations
@@ -18,6 +23,9 @@ from __future__ import annotations
 import atexit
 import json
 import logging
+import os
+import threading
+import time
 import weakref
 from typing import Any, Dict, Optional, Protocol
 
@@ -26,8 +34,12 @@ from . import _native as native
 ROOT = "spread"
 logging.getLogger(ROOT).addHandler(logging.NullHandler())
 
-# SpreadLogLevel -> logging level, most important first.
+#: How often the daemon thread takes the records libspread's own threads left.
+INTERVAL = 0.1
+
+# SpreadLogLevel -> logging level, most important first; and the queue's level names.
 _LEVELS = {1: logging.ERROR, 2: logging.WARNING, 3: logging.INFO, 4: logging.DEBUG}
+_NAMES = {"error": logging.ERROR, "warn": logging.WARNING, "info": logging.INFO, "debug": logging.DEBUG}
 
 # Attributes a LogRecord has already: a context key with one of these names is
 # given as spread_<key> (logging refuses to overwrite them).
@@ -41,19 +53,14 @@ def _extra(event: str, context: Dict[str, Any]) -> Dict[str, Any]:
     return extra
 
 
-def _on_record(_user_data: Optional[int], level: int, event: bytes, message: bytes, context_json: bytes) -> None:
-    try:
-        name = event.decode("utf-8", "replace")
-        context = json.loads(context_json.decode("utf-8", "replace")) if context_json else {}
-        logging.getLogger(f"{ROOT}.{name}").log(
-            _LEVELS.get(level, logging.ERROR), "%s", message.decode("utf-8", "replace"),
-            extra=_extra(name, context if isinstance(context, dict) else {}))
-    except Exception:  # noqa: BLE001 - never let a logging problem escape into libspread's thread
-        logging.getLogger(ROOT).exception("cannot log a libspread record")
-
-
-_CALLBACK = native.LOG_FN(_on_record)  # lives as long as the module (and the process)
-_OFF = native.LOG_FN()                 # NULL: no logger
+def emit(record_json: str) -> None:
+    """Logs one record of libspread's queue (``{"level", "event", "message", "context"}``)."""
+    record = json.loads(record_json)
+    event = str(record.get("event", ""))
+    context = record.get("context")
+    logging.getLogger(f"{ROOT}.{event}").log(
+        _NAMES.get(record.get("level"), logging.ERROR), "%s", record.get("message", ""),
+        extra=_extra(event, context if isinstance(context, dict) else {}))
 
 
 def wanted_level() -> int:
@@ -67,32 +74,59 @@ def wanted_level() -> int:
     return max((n for n, level in _LEVELS.items() if level >= most), default=0)
 
 
-class _Closable(Protocol):
+class Records:
+    """One client's queue of records: turned on at the level wanted when the client is
+    made, and emptied into logging in the order libspread queued them."""
+
+    def __init__(self, ptr: int) -> None:
+        self.level = wanted_level()
+        self._order = threading.Lock()  # two threads emptying one queue keep its order
+        native.check(native.lib().spread_client_set_log_queue(ptr, self.level))
+
+    def drain(self, ptr: int) -> None:
+        if not self.level:
+            return
+        lib = native.lib()
+        with self._order:
+            while (raw := lib.spread_client_next_log(ptr)):
+                emit(native.take_string(raw))
+
+
+class _Client(Protocol):
+    def _drain_logs(self) -> None: ...
+
     def close(self) -> None: ...
 
 
-def attach(ptr: int) -> None:
-    """Sends the records of the client `ptr` to logging, at the level wanted now."""
-    level = wanted_level()
-    native.check(native.lib().spread_client_set_logger(ptr, _CALLBACK if level else _OFF, None, level))
+_live: "weakref.WeakSet[_Client]" = weakref.WeakSet()
+_pump: Optional[threading.Thread] = None
+_pump_pid = 0
+_pump_lock = threading.Lock()
 
 
-def detach(ptr: int) -> None:
-    """Turns the client's logger off: called before it is freed."""
-    native.lib().spread_client_set_logger(ptr, _OFF, None, 0)
-
-
-_live: "weakref.WeakSet[_Closable]" = weakref.WeakSet()
-
-
-def track(client: _Closable) -> None:
-    """Closes `client` at interpreter exit if it is still open then."""
+def track(client: _Client, records: Records) -> None:
+    """Empties `client`'s records every INTERVAL while it is open (if it logs at all),
+    and closes it at interpreter exit if it is still open then."""
+    global _pump, _pump_pid
     _live.add(client)
+    if not records.level:
+        return
+    with _pump_lock:
+        if _pump is None or _pump_pid != os.getpid():  # none yet, or forked: threads do not survive a fork
+            _pump, _pump_pid = threading.Thread(target=_pump_records, name="spread-logs", daemon=True), os.getpid()
+            _pump.start()
+
+
+def _pump_records() -> None:
+    while True:
+        time.sleep(INTERVAL)
+        for client in list(_live):
+            client._drain_logs()
 
 
 @atexit.register
 def _close_live_clients() -> None:
-    # atexit hooks run before the interpreter starts finalizing: libspread's threads may
-    # still call back now, but not once the clients (and their loggers) are gone.
+    # close() waits (at most shutdown_timeout) for the background delivery of what the
+    # client enqueued, and logs the last records, while logging still works.
     for client in list(_live):
         client.close()

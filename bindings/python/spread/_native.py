@@ -33,8 +33,6 @@ _STR = c_char_p  # const char * in (bytes), or a borrowed const char * out (copi
 _PTR = c_void_p  # opaque handles and owned char * results (freed by hand)
 _SIZE = POINTER(c_size_t)
 
-#: SpreadLogFn: (user_data, level, event, message, context_json), any thread.
-LOG_FN = ctypes.CFUNCTYPE(None, c_void_p, c_int, c_char_p, c_char_p, c_char_p)
 #: SpreadProgressFn: (user_data, done, total), on the thread that called spread_send_batch.
 PROGRESS_FN = ctypes.CFUNCTYPE(None, c_void_p, c_size_t, c_size_t)
 
@@ -70,7 +68,8 @@ _PROTOTYPES: Dict[str, Tuple[Any, List[Any]]] = {
     "spread_client_set_flush_budget_ms": (c_int, [_PTR, c_uint32]),
     "spread_client_set_shutdown_timeout_ms": (c_int, [_PTR, c_uint32]),
     "spread_client_set_spool_dir": (c_int, [_PTR, _STR]),
-    "spread_client_set_logger": (c_int, [_PTR, LOG_FN, _PTR, c_int]),
+    "spread_client_set_log_queue": (c_int, [_PTR, c_int]),
+    "spread_client_next_log": (_PTR, [_PTR]),
     "spread_send": (c_int, [_PTR, _PTR, POINTER(_PTR)]),
     "spread_enqueue": (c_int, [_PTR, _PTR]),
     "spread_flush": (c_int, [_PTR, _SIZE, _SIZE]),

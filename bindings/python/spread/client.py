@@ -103,11 +103,6 @@ def _path(field: str, value: object) -> str:
     return path
 
 
-def _free_client(ptr: int) -> None:
-    _logging.detach(ptr)  # no record may reach Python once the client is gone
-    native.lib().spread_client_free(ptr)
-
-
 class Client(native.HandleOwner):
     """A SPREAD client for the API keys of the back office ("Paramétrage > Tracker").
 
@@ -153,13 +148,23 @@ class Client(native.HandleOwner):
                                     native.to_c(private_key, "private_key", ConfigError))
         if not ptr:
             raise native.fail()  # InvalidUtf8Error for "\ud800", ConfigError for ""
-        self._handle = native.Handle(ptr, _free_client, "Client", exclusive=False)
+        try:
+            records = _logging.Records(ptr)  # first, so that what the settings say is logged
+        except BaseException:
+            lib.spread_client_free(ptr)
+            raise
+        self._records = records
+
+        def free(ptr: int) -> None:  # not a method: the handle must not keep the client alive
+            records.drain(ptr)
+            lib.spread_client_free(ptr)
+
+        self._handle = native.Handle(ptr, free, "Client", exclusive=False)
         try:
             for name, flag in (("allow_insecure_http", allow_insecure_http), ("strict", strict)):
                 if not isinstance(flag, bool):
                     raise TypeError(f"{name}: expected bool, got {type(flag).__name__}")
             self._strict = strict
-            _logging.attach(ptr)  # first, so that what the settings say is logged
             settings: List[Tuple[Callable[..., int], Any]] = []
             if allow_insecure_http:  # before base_url, which it allows
                 settings.append((lib.spread_client_set_allow_insecure_http, True))
@@ -188,14 +193,29 @@ class Client(native.HandleOwner):
         except BaseException:
             self.close()
             raise
-        _logging.track(self)
+        _logging.track(self, records)
 
     def __repr__(self) -> str:  # no key in it, ever
         return f"<spread.Client {'closed' if self.closed else 'open'}>"
 
-    def _call(self, fn: Callable[..., int], *args: Any) -> int:
+    @contextlib.contextmanager
+    def _use(self) -> Iterator[int]:
+        """The native client for one call; the records it logged are logged right after,
+        on this thread."""
         with self._handle.use() as ptr:
+            try:
+                yield ptr
+            finally:
+                self._records.drain(ptr)
+
+    def _call(self, fn: Callable[..., int], *args: Any) -> int:
+        with self._use() as ptr:
             return native.check(fn(ptr, *args))
+
+    def _drain_logs(self) -> None:
+        """Logs what libspread's threads logged for this client meanwhile."""
+        with contextlib.suppress(ClosedError), self._use():
+            pass
 
     @contextlib.contextmanager
     def _order(self, order: OrderLike, what: str) -> Iterator[Order]:
@@ -219,7 +239,7 @@ class Client(native.HandleOwner):
                             "(use update_order() for a dict)")
         lib = native.lib()
         out = ctypes.c_void_p()
-        with self._handle.use() as client, order._handle.use() as o:
+        with self._use() as client, order._handle.use() as o:
             status = native.check(lib.spread_send(client, o, ctypes.byref(out)))
         if status == native.SPREAD_QUEUED:
             return Response(status=0, body="", queued=True, warnings=order.warnings)
@@ -247,7 +267,7 @@ class Client(native.HandleOwner):
         raised here; without a ``spool_dir`` it is a ConfigError. If the process dies,
         the next flush (any process, the cron ``spread flush``) delivers it."""
         with self._order(order, "enqueue") as o:
-            with self._handle.use() as client, o._handle.use() as ptr:
+            with self._use() as client, o._handle.use() as ptr:
                 native.check(native.lib().spread_enqueue(client, ptr))
             return Response(status=0, body="", queued=True, warnings=o.warnings)
 
@@ -299,7 +319,7 @@ class Client(native.HandleOwner):
         distinct = sorted({id(o): o for o in slots if o is not None}.values(), key=id)
         batch = ctypes.c_void_p()
         with contextlib.ExitStack() as held:
-            client = held.enter_context(self._handle.use())
+            client = held.enter_context(self._use())
             ptrs = {id(o): held.enter_context(o._handle.use()) for o in distinct}
             array = (ctypes.c_void_p * n)(*(None if o is None else ptrs[id(o)] for o in slots))
             status = lib.spread_send_batch(client, array, n, concurrency, reporter.callback, None,
@@ -362,7 +382,7 @@ class Client(native.HandleOwner):
         return count.value
 
     def _spool_json(self, fn: Callable[[int], Optional[int]]) -> Any:
-        with self._handle.use() as ptr:
+        with self._use() as ptr:
             return json.loads(native.take_string(fn(ptr)))
 
 
