@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import http.server
 import socket
+import ssl
 import threading
 import time
 from dataclasses import dataclass, field
@@ -93,6 +94,8 @@ class LoopbackServer:
     """
 
     respond: Callable[["Seen", "LoopbackServer"], Answer] = lambda seen, server: OK
+    #: Serves https with this context (a test CA's certificate) instead of http.
+    tls: Optional[ssl.SSLContext] = None
     seen: List[Seen] = field(default_factory=list)
     in_flight: int = 0
     max_in_flight: int = 0
@@ -132,11 +135,14 @@ class LoopbackServer:
 
         self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.httpd.daemon_threads = True
+        if self.tls is not None:
+            self.httpd.socket = self.tls.wrap_socket(self.httpd.socket, server_side=True)
         self.thread = threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
 
     @property
     def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.httpd.server_address[1]}/api"
+        scheme = "http" if self.tls is None else "https"
+        return f"{scheme}://127.0.0.1:{self.httpd.server_address[1]}/api"
 
     def hang(self, limit: float = 60.0) -> Answer:
         """For a responder: never answer (until the server stops, or `limit` seconds)."""
