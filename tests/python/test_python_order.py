@@ -256,3 +256,18 @@ def test_example_sends_the_seed_order(sb):
     status, body = proc.stdout.split("\n", 1)
     assert (status, json.loads(body)["order_idorder"]) == ("200", "0000001")
     assert "0000001" in sb.state()["orders"]
+
+
+def test_the_readme_quick_start_runs_as_written(sb, tmp_path):
+    """bindings/python/README.md's quick start, against the sandbox it tells to start."""
+    readme = (BINDING_DIR / "README.md").read_text()
+    section = readme[readme.index("## Quick start"):]
+    assert "php -S 127.0.0.1:8080 sandbox/router.php" in section
+    code = section[section.index("```python\n") + len("```python\n"):section.index("```\n", section.index("```python"))]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SPREAD_")}
+    env.update(PYTHONPATH=str(BINDING_DIR), SPREAD_LIBRARY=os.environ["SPREAD_LIBRARY"], SPREAD_BASE_URL=sb.base_url)
+    proc = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, env=env, capture_output=True, text=True,
+                          timeout=60, check=False)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.startswith("200 {'status': 'ok'"), proc.stdout
+    assert sb.state()["orders"]["0000001"]["order_state"] == "20"
