@@ -6,16 +6,16 @@ NullHandler: nothing is printed unless the application configures logging. The
 record's ``extra`` fields are ``event``, ``context`` (the whole context as a dict)
 and each context key (``order_id``, ``status``, ``wait_ms``...).
 
-How records get here: no thread of libspread ever calls into Python. A callback
-(``spread_client_set_logger``) would be called by the background delivery thread at
+How records get here: no thread of libspread ever calls into Python. A log
+callback (the C API has one) would be called by the background delivery thread at
 any moment, also while the interpreter shuts down -- and a foreign thread that enters
 a finalizing CPython is ended with pthread_exit, which aborts the process through
 Rust's frames ("FATAL: exception not rethrown"). Turning the callback off first is no
 cure: the delivery thread keeps the logger it had for the flush it is in. So each
 client keeps its records in libspread's queue (``spread_client_set_log_queue``) and
-Python takes them out: right after each call on the caller's thread (so a send's
-records are logged before it returns, on that thread), and every 0.1 s on a daemon
-thread for what the background delivery thread and batch workers log meanwhile.
+Python takes them out: right after each call, on the caller's thread (so a call's
+records are all logged before it returns), and every 0.1 s on a daemon thread (so
+what the background delivery thread and batch workers log is not held back).
 """
 
 from __future__ import annotations
