@@ -107,14 +107,27 @@ _pump_lock = threading.Lock()
 def track(client: _Client, records: Records) -> None:
     """Empties `client`'s records every INTERVAL while it is open (if it logs at all),
     and closes it at interpreter exit if it is still open then."""
-    global _pump, _pump_pid
     _live.add(client)
-    if not records.level:
-        return
+    if records.level:
+        _start_pump()
+
+
+def _start_pump() -> None:
+    global _pump, _pump_pid
     with _pump_lock:
         if _pump is None or _pump_pid != os.getpid():  # none yet, or forked: threads do not survive a fork
             _pump, _pump_pid = threading.Thread(target=_pump_records, name="spread-logs", daemon=True), os.getpid()
             _pump.start()
+
+
+def _after_fork_in_child() -> None:
+    global _pump_lock
+    _pump_lock = threading.Lock()  # the parent's may have been held by a thread the child does not have
+    if _pump is not None and len(_live):
+        _start_pump()
+
+
+os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
 def _pump_records() -> None:
