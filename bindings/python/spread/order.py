@@ -53,7 +53,21 @@ def _accepted(name: str, value: object) -> bool:
     raise InvalidValueError(f"consents[{name}]: expected True/False or 1/0, got {value!r}")
 
 
-def _php_value(value: object, path: str) -> Any:
+class _Unsendable(TypeError):
+    """A value JSON cannot carry; `path` (the keys leading to it) is filled in on the way
+    out, so that no path is built while all is well."""
+
+    def __init__(self, why: str, here: bool = False) -> None:
+        super().__init__(why)
+        self.why = why
+        self.path: List[object] = []
+        self.here = here  # about the mapping being read (a key), not one of its values
+
+    def __str__(self) -> str:
+        return "post_data" + "".join(f"[{key}]" for key in self.path) + ": " + self.why
+
+
+def _php_value(value: object) -> Any:
     """`value` as JSON that PHP's json_decode turns into the array a PHP shop holds.
 
     Only what JSON cannot say is adapted: a Decimal is its plain decimal text (sent as
@@ -61,25 +75,39 @@ def _php_value(value: object, path: str) -> Any:
     text for it (NAN, INF, -INF), tuples are lists and keys are int or str. libspread
     does the rest, as http_build_query would (nulls left out, floats at precision 14).
     """
-    if value is None or isinstance(value, (bool, str)):
+    items: Iterable[Tuple[object, object]]
+    if value is None or isinstance(value, (str, bool)):  # the common cases first: this runs per value
         return value
-    if isinstance(value, int):
+    if isinstance(value, dict):
+        items = value.items()
+    elif isinstance(value, list):
+        items = enumerate(value)
+    elif isinstance(value, int):
         return value if value in _INT64 else str(value)
-    if isinstance(value, float):
+    elif isinstance(value, float):
         return value if math.isfinite(value) else _PHP_NON_FINITE.get(value, "NAN")
-    if isinstance(value, Decimal):
+    elif isinstance(value, Decimal):
         return format(value, "f")
-    if isinstance(value, Mapping):
-        out = {}
-        for key, item in value.items():
-            if isinstance(key, bool) or not isinstance(key, (int, str)):
-                raise TypeError(f"{path}: keys are int or str, got {key!r}")
-            out[str(key)] = _php_value(item, f"{path}[{key}]")
-        return out
-    if isinstance(value, (list, tuple)):
-        return [_php_value(item, f"{path}[{i}]") for i, item in enumerate(value)]
-    raise TypeError(f"{path}: {type(value).__name__} cannot be sent (expected None, bool, int, "
-                    "float, Decimal, str, or a dict or list of them)")
+    elif isinstance(value, Mapping):
+        items = value.items()
+    elif isinstance(value, tuple):
+        items = enumerate(value)
+    else:
+        raise _Unsendable(f"{type(value).__name__} cannot be sent (expected None, bool, int, float, Decimal, "
+                          "str, or a dict or list of them)")
+    out = {}
+    key: object = None
+    try:
+        for key, item in items:
+            if type(key) is not str and (isinstance(key, bool) or not isinstance(key, (int, str))):
+                raise _Unsendable(f"keys are int or str, got {key!r}", here=True)
+            out[str(key)] = item if type(item) is str else _php_value(item)
+    except _Unsendable as e:
+        if not e.here:
+            e.path.insert(0, key)
+        e.here = False
+        raise
+    return out if isinstance(value, Mapping) else list(out.values())
 
 
 class Order(native.HandleOwner):
@@ -224,7 +252,7 @@ class Order(native.HandleOwner):
             raise TypeError(f"post_data: expected a dict, got {type(post_data).__name__}")
         if not isinstance(strict, bool):
             raise TypeError(f"strict: expected bool, got {type(strict).__name__}")
-        document = json.dumps(_php_value(post_data, "post_data"), ensure_ascii=False, allow_nan=False)
+        document = json.dumps(_php_value(post_data), ensure_ascii=False, allow_nan=False)
         ptr = native.lib().spread_order_from_json(document.encode("utf-8", "surrogatepass"), strict)
         if not ptr:
             raise native.fail()
