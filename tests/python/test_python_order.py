@@ -58,6 +58,37 @@ def test_field_names_come_from_the_core():
     assert spread.field_names()[-1] == "order_end_service"
 
 
+def test_order_keywords_are_the_core_fields_both_ways():
+    """Order's typed keywords (spread.OrderFields) are libspread's field list: a field added
+    to or removed from the core fails here until the binding follows."""
+    assert tuple(spread.OrderFields.__annotations__) == spread.field_names()
+
+
+def python_with_mypy() -> str:
+    """This Python if it has mypy, else the project's virtual environment's (.venv)."""
+    if importlib.util.find_spec("mypy") is not None:
+        return sys.executable
+    venv = REPO_ROOT / ".venv" / "bin" / "python"
+    assert venv.is_file(), "mypy is needed: pip install mypy (into .venv/, beside pytest)"
+    return str(venv)
+
+
+def test_a_misspelt_keyword_fails_type_checking_and_the_package_is_strict_clean(tmp_path):
+    """mypy --strict on the package and on a caller: only the caller's typo is reported."""
+    caller = tmp_path / "caller.py"
+    caller.write_text("import spread\n"
+                      "spread.Order(customer_email='a@b.c', order_state=10, order_amount=1.5)\n"
+                      "spread.Order(custmer_email='a@b.c')\n"
+                      "limit: int = spread.MAX_CONCURRENCY\n")
+    env = dict(os.environ, MYPYPATH=str(BINDING_DIR))
+    proc = subprocess.run([python_with_mypy(), "-m", "mypy", "--strict", "--no-incremental", "--cache-dir", os.devnull,
+                           "--no-error-summary", str(BINDING_DIR / "spread"), str(caller)],
+                          env=env, capture_output=True, text=True, timeout=300, check=False)
+    errors = [line for line in proc.stdout.splitlines() if ": error: " in line]
+    assert len(errors) == 1 and errors[0].startswith(f"{caller}:3: error: Unexpected keyword argument "
+                                                     '"custmer_email" for "Order"'), proc.stdout + proc.stderr
+
+
 def test_every_scalar_field_reaches_the_sandbox(sb, client):
     with spread.Order(**SCALAR_VALUES) as order:
         response = client.send(order)
@@ -173,11 +204,15 @@ def test_from_dict_accepts_php_shapes(sb, client):
     assert sb.requests()[0]["raw"] == php_http_build_query({"data": data, "request": {"order_idorder": "D-1"}})
 
 
-def test_from_dict_takes_a_bare_data_dict():
+def test_from_dict_takes_a_bare_data_dict_or_the_whole_post_data():
+    """A bare data part is wrapped as the seed does; a whole $post_data goes as PHP sends it."""
     with spread.Order.from_dict(minimal_order("B-1")) as bare, \
-            spread.Order.from_dict({"data": minimal_order("B-1")}) as wrapped:
-        assert bare.encode() == wrapped.encode()
+            spread.Order.from_dict({"data": minimal_order("B-1"), "request": {"order_idorder": "B-1"}}) as whole, \
+            spread.Order.from_dict({"data": minimal_order("B-1")}) as data_only:
+        assert bare.encode() == whole.encode()
         assert bare.encode().endswith("&request%5Border_idorder%5D=B-1")
+        assert data_only.encode().encode() == php_http_build_query({"data": minimal_order("B-1")})
+        assert "request" not in data_only.encode()
 
 
 def test_keyword_order_is_kept_like_a_php_array():
@@ -229,3 +264,18 @@ def test_example_sends_the_seed_order(sb):
     status, body = proc.stdout.split("\n", 1)
     assert (status, json.loads(body)["order_idorder"]) == ("200", "0000001")
     assert "0000001" in sb.state()["orders"]
+
+
+def test_the_readme_quick_start_runs_as_written(sb, tmp_path):
+    """bindings/python/README.md's quick start, against the sandbox it tells to start."""
+    readme = (BINDING_DIR / "README.md").read_text()
+    section = readme[readme.index("## Quick start"):]
+    assert "php -S 127.0.0.1:8080 sandbox/router.php" in section
+    code = section[section.index("```python\n") + len("```python\n"):section.index("```\n", section.index("```python"))]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SPREAD_")}
+    env.update(PYTHONPATH=str(BINDING_DIR), SPREAD_LIBRARY=os.environ["SPREAD_LIBRARY"], SPREAD_BASE_URL=sb.base_url)
+    proc = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, env=env, capture_output=True, text=True,
+                          timeout=60, check=False)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.startswith("200 {'status': 'ok'"), proc.stdout
+    assert sb.state()["orders"]["0000001"]["order_state"] == "20"

@@ -1,24 +1,29 @@
 """Client.send_many(): a batch of Orders or dicts on several threads through
-spread_send_many, one SendResult per order (delivered, queued or failed with the error
-send() would raise), against the real sandbox."""
+spread_send_batch, one SendResult per order with its own status, HTTP status and
+libspread's message; concurrency, the shared Retry-After pause and per-order ordering
+measured on a loopback server that sees every request."""
 
 from __future__ import annotations
 
-import socket
 import threading
 import time
 
 import pytest
-from harness import Sandbox
-from spread_test_helpers import minimal_order
+from spread_test_helpers import OK, LoopbackServer, closed_port, minimal_order
 
 import spread
 
 
-def closed_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]  # closed again on return: nothing listens there
+def client_for(server, **options) -> spread.Client:
+    return spread.Client("PUBLIC_KEY", "PRIVATE_KEY", base_url=server.base_url, **options)
+
+
+def slow(delay: float):
+    """A responder that answers 200 after `delay` seconds."""
+    def respond(seen, server):
+        time.sleep(delay)
+        return OK
+    return respond
 
 
 def test_fifty_orders_are_all_stored(sb, client):
@@ -35,61 +40,102 @@ def test_fifty_orders_are_all_stored(sb, client):
         order.close()
 
 
-def test_a_batch_with_bad_orders_sends_the_good_ones(sb, client):
+def test_every_failed_order_has_its_own_status_http_status_and_message():
+    """Four different answers in one batch: each order gets its own, not the first one's."""
+    answers = {"422": (422, {}, b'{"status":"error","message":"bad order"}'), "404": (404, {}, b"no such page"),
+               "503": (503, {}, b"down"), "401": (401, {"WWW-Authenticate": 'Basic realm="x"'}, b"who?")}
+
+    def respond(seen, server):
+        return answers.get(seen.form()["data[order_idorder]"], OK)
+
+    with LoopbackServer(respond) as server, client_for(server, max_attempts=1) as client:
+        results = client.send_many([minimal_order(code) for code in ("200", "422", "404", "503", "401")],
+                                   concurrency=3)
+    assert (results[0].status, results[0].message, results[0].http_status) == (0, "", None)
+    expected = [(spread.RejectedError, 422, "SPREAD rejected the order (HTTP 422): "),
+                (spread.EndpointError, 404, ""), (spread.ServerError, 503, ""), (spread.AuthError, 401, "")]
+    for r, (cls, http_status, start) in zip(results[1:], expected):
+        assert type(r.error) is cls and r.failed and not r.delivered
+        assert r.http_status == r.error.http_status == http_status and r.status == r.error.status
+        assert r.message == str(r.error) and r.message.startswith(f"orders[{r.index}]: {start}")
+        assert f"(HTTP {http_status})" in r.message
+    assert "bad order" in results[1].message
+
+
+def test_entries_that_cannot_become_orders_fail_alone(sb, client):
     no_date = minimal_order("M-1")
     del no_date["order_crea_dt"]
-    no_customer = minimal_order("M-4")
-    del no_customer["customer_email"]
-    with spread.Order(**minimal_order("M-0")) as good:
+    with spread.Order(**minimal_order("M-0")) as good, spread.Order(customer_email="a@b.c") as incomplete:
         results = client.send_many([
-            good,                               # 0 delivered
-            no_date,                            # 1 missing field: the failure libspread details
-            minimal_order("M-2"),               # 2 delivered
-            minimal_order("M-3", order_state=7),  # 3 refused by Order.from_dict: never sent
-            no_customer,                        # 4 missing field: message re-derived
+            good,                                               # 0 delivered
+            no_date,                                            # 1 refused by libspread's drop-in
+            minimal_order("M-2"),                               # 2 delivered
+            minimal_order("M-3", order_state=7),                # 3 refused by libspread's drop-in
+            incomplete,                                         # 4 refused by the batch itself
+            "M-5",                                              # 5 not an order at all
+            minimal_order("M-6", customer_name=b"bytes"),       # 6 a value of the wrong type
+            None,                                               # 7
         ])
-    assert [r.status for r in results] == [0, 13, 0, 12, 13]
-    assert [r.index for r in results] == [0, 1, 2, 3, 4]
-    assert [type(r.error) for r in results] == [type(None), spread.MissingFieldError, type(None),
-                                                spread.InvalidValueError, spread.MissingFieldError]
-    assert str(results[1].error) == "orders[1]: order_crea_dt: is required to send an order"
-    assert str(results[3].error) == "orders[3]: order_state: 7 is not one of 0, 10, 20, 50, 100"
-    assert str(results[4].error).startswith("orders[4]: customer_email: customer_email or external_id is required")
-    assert all(r.error.http_status is None for r in results if r.failed)
+    assert [r.index for r in results] == list(range(8))
+    assert [r.status for r in results] == [0, 13, 0, 12, 13, 12, 12, 12]
+    assert [type(r.error).__name__ for r in results] == [
+        "NoneType", "MissingFieldError", "NoneType", "InvalidValueError", "MissingFieldError",
+        "InvalidValueError", "InvalidValueError", "InvalidValueError"]
+    assert [r.message for r in results] == [
+        "", "orders[1]: order_crea_dt: is required to send an order", "",
+        "orders[3]: order_state: 7 is not one of 0, 10, 20, 50, 100",
+        "orders[4]: order_idorder: is required to send an order",
+        "orders[5]: send_many() expects a spread.Order or a dict, got str",
+        "orders[6]: post_data[customer_name]: bytes cannot be sent (expected None, bool, int, float, Decimal, "
+        "str, or a dict or list of them)",
+        "orders[7]: send_many() expects a spread.Order or a dict, got NoneType"]
+    assert all(r.http_status is None for r in results)
     assert sorted(sb.state()["orders"]) == ["M-0", "M-2"]
     assert len(sb.requests()) == 2
 
 
-def test_answers_carry_their_http_status_for_the_first_failure(sb):
-    sb.fault(mode="status", code=503)  # permanent
-    with spread.Client(sb.public_key, sb.private_key, base_url=sb.base_url, max_attempts=1) as client:
-        results = client.send_many([minimal_order(f"F-{i}") for i in range(3)], concurrency=2)
-    assert [r.status for r in results] == [32, 32, 32]
-    assert all(type(r.error) is spread.ServerError for r in results)
-    first, *others = results
-    assert str(first.error).startswith("orders[0]: SPREAD failed (HTTP 503)")
-    assert first.error.http_status == 503
-    for r in others:  # libspread only details the first failure: the status is all there is
-        assert str(r.error) == (f"orders[{r.index}]: SPREAD_ERR_SERVER "
-                                "(libspread details the first failed order only: orders[0])")
-        assert r.error.http_status is None
-    assert sb.state()["orders"] == {}
+def test_with_a_spool_a_failing_server_queues_all_then_flush_delivers(tmp_path):
+    down = threading.Event()
+    down.set()
 
+    def respond(seen, server):
+        return (503, {}, b"down") if down.is_set() else OK
 
-def test_with_a_spool_an_unreachable_server_queues_all_then_flush_delivers(sb, tmp_path):
-    spool = tmp_path / "spool"
-    with spread.Client(sb.public_key, sb.private_key, base_url=f"http://127.0.0.1:{closed_port()}/api",
-                       spool_dir=spool, max_attempts=1, timeout=5) as offline:
-        results = offline.send_many([minimal_order(f"S-{i}") for i in range(6)], concurrency=3)
+    with LoopbackServer(respond) as server, client_for(server, spool_dir=tmp_path, max_attempts=1) as client:
+        results = client.send_many([minimal_order(f"S-{i}") for i in range(6)], concurrency=3)
         assert [(r.status, r.queued, r.delivered, r.error) for r in results] == [(1, True, False, None)] * 6
-        assert offline.pending == 6
-    with spread.Client(sb.public_key, sb.private_key, base_url=sb.base_url, spool_dir=spool) as online:
-        assert online.flush() == spread.FlushResult(delivered=6, remaining=0)
-    assert sorted(sb.state()["orders"]) == [f"S-{i}" for i in range(6)]
+        assert client.pending == 6
+        with spread.Client("PUBLIC_KEY", "PRIVATE_KEY", base_url=f"http://127.0.0.1:{closed_port()}/api",
+                           spool_dir=tmp_path) as elsewhere:
+            assert elsewhere.pending == 0  # entries belong to their destination
+        down.clear()
+        assert client.flush() == spread.FlushResult(delivered=6, remaining=0)
+    delivered = [s.form()["data[order_idorder]"] for s in server.seen if s.status == 200]
+    assert sorted(delivered) == [f"S-{i}" for i in range(6)]
 
 
-def test_retry_after_is_waited_out_and_other_threads_keep_running(sb, client):
-    sb.fault(mode="retry_after", code=429, retry_after="1", times=1)
+@pytest.mark.parametrize("concurrency", [1, 2, 4])
+def test_concurrency_is_the_number_of_requests_in_flight(concurrency):
+    """Measured on the server: exactly `concurrency` requests at once, never more."""
+    with LoopbackServer(slow(0.3)) as server, client_for(server, max_attempts=1) as client:
+        results = client.send_many([minimal_order(f"P-{i}") for i in range(2 * concurrency)],
+                                   concurrency=concurrency)
+    assert [r.status for r in results] == [0] * (2 * concurrency)
+    assert len(server.seen) == 2 * concurrency
+    assert server.max_in_flight == concurrency
+
+
+def test_a_retry_after_pauses_every_sender(client):
+    """The first answer is 429 Retry-After: 1. Until that second is over no sender starts
+    a request: the only ones the server sees then were already in flight."""
+    first = threading.Lock()
+
+    def respond(seen, server):
+        if first.acquire(blocking=False):
+            return 429, {"Retry-After": "1"}, b"slow down"
+        time.sleep(0.1)
+        return OK
+
     ticks = 0
     done = threading.Event()
 
@@ -101,34 +147,73 @@ def test_retry_after_is_waited_out_and_other_threads_keep_running(sb, client):
 
     ticker = threading.Thread(target=tick)
     ticker.start()
-    began = time.monotonic()
     try:
-        results = client.send_many([minimal_order(f"RA-{i}") for i in range(10)], concurrency=4)
+        with LoopbackServer(respond) as server, client_for(server, timeout=10) as client:
+            results = client.send_many([minimal_order(f"RA-{i}") for i in range(12)], concurrency=4)
     finally:
-        elapsed = time.monotonic() - began
         done.set()
         ticker.join()
-    assert [r.status for r in results] == [0] * 10
-    assert elapsed >= 1.0, elapsed
+    assert [r.status for r in results] == [0] * 12
+    (limited,) = [s for s in server.seen if s.status == 429]
+    paused = [s for s in server.seen if limited.finished + 0.1 < s.arrived < limited.finished + 0.95]
+    assert paused == [], [(s.form()["data[order_idorder]"], s.arrived - limited.finished) for s in paused]
+    retried = [s for s in server.seen if s.form() == limited.form() and s is not limited]
+    assert len(retried) == 1 and retried[0].arrived >= limited.finished + 0.95
+    assert len(server.seen) == 13
     assert ticks >= 20, ticks
-    assert len(sb.state()["orders"]) == 10
-    assert [r["status"] for r in sb.requests()].count(429) == 1
 
 
-def test_senders_run_in_parallel():
-    with Sandbox(workers=4) as server:
-        server.fault(mode="slow", delay_ms=400)
-        with spread.Client(server.public_key, server.private_key, base_url=server.base_url,
-                           max_attempts=1) as client:
-            began = time.monotonic()
-            results = client.send_many([minimal_order(f"P-{i}") for i in range(8)], concurrency=4)
-            elapsed = time.monotonic() - began
-        assert [r.status for r in results] == [0] * 8
-        assert len(server.state()["orders"]) == 8
-    assert 0.8 <= elapsed < 2.4, elapsed  # two rounds of 4 (0.8 s), not eight of one (3.2 s)
+def test_updates_of_one_order_land_in_list_order_even_when_the_older_is_slow():
+    """Two distinguishable updates of one order, the older deterministically slow: the
+    newer must wait for it, so the state SPREAD keeps is the newer one."""
+    final = {}
+
+    def respond(seen, server):
+        form = seen.form()
+        if form["data[order_state]"] == "10":
+            time.sleep(0.6)  # the older update takes long
+        final[form["data[order_idorder]"]] = form["data[order_state]"]  # what SPREAD keeps: the last processed
+        return OK
+
+    with LoopbackServer(respond) as server, client_for(server) as client:
+        results = client.send_many([minimal_order("TWICE", order_state=10), minimal_order("OTHER"),
+                                    minimal_order("TWICE", order_state=50)], concurrency=3)
+    assert [r.status for r in results] == [0, 0, 0]
+    assert final == {"TWICE": "50", "OTHER": "20"}
+    older, newer = [s for s in server.seen if s.form()["data[order_idorder]"] == "TWICE"]
+    assert (older.form()["data[order_state]"], newer.form()["data[order_state]"]) == ("10", "50")
+    assert newer.arrived >= older.finished  # not merely sent after: sent once the older was answered
 
 
-def test_one_order_twice_in_a_batch(sb, client):
+def test_progress_is_reported_on_the_calling_thread():
+    calls = []
+
+    def progress(done: int, total: int) -> None:
+        calls.append((done, total, threading.get_ident(), time.monotonic()))
+
+    with LoopbackServer(slow(0.05)) as server, client_for(server) as client:
+        results = client.send_many([minimal_order(f"PR-{i}") for i in range(30)], concurrency=2, progress=progress)
+    assert [r.status for r in results] == [0] * 30
+    assert calls[-1][:2] == (30, 30)
+    assert {total for _, total, _, _ in calls} == {30}
+    assert [done for done, *_ in calls] == sorted(done for done, *_ in calls)
+    assert {ident for _, _, ident, _ in calls} == {threading.get_ident()}
+    assert len(calls) >= 3  # 30 orders x 50 ms on 2 threads: about 0.75 s
+    gaps = [b[3] - a[3] for a, b in zip(calls[:-2], calls[1:-1])]
+    assert all(gap >= 0.09 for gap in gaps), gaps  # at most every 100 ms (the last call aside)
+
+
+def test_a_progress_callback_that_raises_is_raised_once_every_order_is_sent():
+    def progress(done: int, total: int) -> None:
+        raise KeyError("from progress")
+
+    with LoopbackServer() as server, client_for(server) as client:
+        with pytest.raises(KeyError, match="from progress"):
+            client.send_many([minimal_order(f"PX-{i}") for i in range(5)], progress=progress)
+    assert len(server.seen) == 5
+
+
+def test_one_order_object_three_times_in_a_batch(sb, client):
     with spread.Order(**minimal_order("TWICE")) as order:
         assert [r.status for r in client.send_many([order, order, order], concurrency=3)] == [0, 0, 0]
     assert sb.state()["orders"]["TWICE"]["updates"] == 3
@@ -141,11 +226,7 @@ def test_an_empty_batch_sends_nothing(sb, client):
 
 
 @pytest.mark.parametrize("orders, concurrency, error, message", [
-    (lambda: [minimal_order("X-0"), "X-1"], 8, TypeError, r"^orders\[1\]: expected a spread\.Order or a dict, got str"),
-    (lambda: [minimal_order("X-0"), None], 8, TypeError, r"^orders\[1\]: expected a spread\.Order or a dict, got NoneType"),
-    (lambda: [minimal_order("X-0"), minimal_order("X-1", customer_name=1.5)], 8, TypeError,
-     r"^orders\[1\]: customer_name: expected str or int, got float"),
-    (lambda: minimal_order("X-0"), 8, TypeError, r"expects a list of spread\.Order or dicts, got dict \(for one order"),
+    (lambda: minimal_order("X-0"), 8, TypeError, r"expects a list of spread\.Order or dicts, got dict \(for one"),
     (lambda: "X-0", 8, TypeError, r"expects a list of spread\.Order or dicts, got str"),
     (lambda: 42, 8, TypeError, r"expects a list of spread\.Order or dicts, got int"),
     (lambda: [minimal_order("X-0")], 0, spread.ConfigError, r"^concurrency: 0 is out of range \(1 to 32\)$"),
@@ -159,7 +240,10 @@ def test_bad_arguments_are_refused_before_anything_is_sent(sb, client, orders, c
     with pytest.raises(error, match=message):
         client.send_many(orders(), concurrency=concurrency)
     assert sb.requests() == []
-    assert spread.MAX_CONCURRENCY == 32
+
+
+def test_the_concurrency_limit_is_the_library_s():
+    assert spread.MAX_CONCURRENCY == spread.max_concurrency() == spread._native.lib().spread_max_concurrency() == 32
 
 
 def test_closed_orders_and_clients_are_refused(sb):
@@ -173,10 +257,10 @@ def test_closed_orders_and_clients_are_refused(sb):
     assert sb.requests() == []
 
 
-def test_wrong_keys_fail_every_order_with_401_on_the_first(sb):
+def test_wrong_keys_fail_every_order_with_401(sb):
     with spread.Client(sb.public_key, "WRONG", base_url=sb.base_url) as client:
         results = client.send_many([minimal_order("K-0"), minimal_order("K-1")], concurrency=1)
-    assert [type(r.error) for r in results] == [spread.AuthError, spread.AuthError]
-    assert results[0].error.http_status == 401 and results[0].error.status == 30
-    assert str(results[0].error).startswith("orders[0]: SPREAD refused the API keys (HTTP 401)")
-    assert "WRONG" not in str(results[0].error)
+    for r in results:
+        assert type(r.error) is spread.AuthError and (r.http_status, r.error.http_status) == (401, 401)
+        assert str(r.error).startswith(f"orders[{r.index}]: SPREAD refused the API keys (HTTP 401)")
+        assert "WRONG" not in str(r.error)

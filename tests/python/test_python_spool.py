@@ -64,11 +64,18 @@ def test_a_newer_update_does_not_overtake_the_queued_one(sb, spooled):
     assert spooled.pending == 0
 
 
-def test_refused_keys_are_raised_not_queued(sb, tmp_path):
-    with spread.Client(sb.public_key, "WRONG-KEY", base_url=sb.base_url, spool_dir=str(tmp_path)) as c:
+def test_refused_keys_keep_the_order(sb, tmp_path):
+    """401/403 is about the account, not the order: raised without a spool, queued with one."""
+    with spread.Client(sb.public_key, "WRONG-KEY", base_url=sb.base_url) as c:
         with pytest.raises(spread.AuthError):
-            c.update_order(minimal_order())
-        assert c.pending == 0
+            c.update_order(minimal_order("K-1"))
+    with spread.Client(sb.public_key, "WRONG-KEY", base_url=sb.base_url, spool_dir=str(tmp_path)) as c:
+        assert c.update_order(minimal_order("K-1")).queued
+        assert c.pending == 1
+        with pytest.raises(spread.AuthError) as info:
+            c.flush()
+        assert info.value.flush_result == (0, 1)
+    assert sb.state()["orders"] == {}
 
 
 def test_spool_settings_are_checked(sb, tmp_path):
@@ -83,6 +90,41 @@ def test_spool_settings_are_checked(sb, tmp_path):
         spread.Client(sb.public_key, sb.private_key, max_attempts=2**32)
     blocker = tmp_path / "file"
     blocker.write_text("not a folder")
-    with pytest.raises(spread.SpoolIOError, match="^spool: cannot create folder .*Not a directory") as info:
+    with pytest.raises(spread.SpoolIOError, match="^spool: cannot .*Not a directory") as info:
         spread.Client(sb.public_key, sb.private_key, spool_dir=blocker / "spool")
-    assert isinstance(info.value, OSError) and info.value.status == 40
+    assert isinstance(info.value, OSError) and type(info.value) is spread.IoError
+
+
+def test_spool_status_counts_this_destination_and_the_others(sb, spooled, tmp_path):
+    sb.fault(mode="status", code=503)
+    for i in range(2):
+        assert spooled.update_order(minimal_order(f"SS-{i}")).queued
+    status = spooled.spool_status()
+    assert (status["pending"], status["foreign"], status["rejected"]) == (2, 0, 0)
+    assert isinstance(status["oldest_secs"], int) and status["oldest_secs"] >= 0
+    with spread.Client(sb.public_key, sb.private_key, base_url=sb.url("/other-api"),
+                       spool_dir=tmp_path / "spool") as other:
+        assert (other.spool_status()["pending"], other.spool_status()["foreign"], other.pending) == (0, 2, 0)
+
+
+def test_rejected_orders_are_listed_requeued_and_purged(sb, spooled):
+    sb.fault(mode="status", code=503)
+    for idorder in ("R-1", "R-2"):
+        assert spooled.update_order(minimal_order(idorder)).queued
+    sb.fault(mode="status", code=422)
+    assert spooled.flush() == (0, 0)  # both refused for their content: set aside
+    rejected = spooled.rejected()
+    assert [r["order_id"] for r in rejected] == ["R-1", "R-2"]
+    assert all(r["base_url"] == sb.base_url and "422" in r["answer"] and r["age_secs"] >= 0 for r in rejected)
+    assert spooled.spool_status()["rejected"] == 2
+
+    assert spooled.requeue(rejected[0]["name"]) == 1
+    with pytest.raises(spread.InvalidValueError):
+        spooled.requeue("no-such-entry")
+    sb.fault(mode="none")
+    assert spooled.flush() == (1, 0)
+    assert list(sb.state()["orders"]) == ["R-1"]
+
+    assert spooled.purge_rejected(older_than=3600) == 0  # R-2 was set aside just now
+    assert spooled.purge_rejected() == 1
+    assert spooled.rejected() == [] and spooled.requeue() == 0

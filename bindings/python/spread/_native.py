@@ -1,7 +1,8 @@
-"""libspread through ctypes: finding and loading it, declaring every function used,
-and the few helpers all wrappers share (status checks, C strings, handle lifetimes).
+"""libspread through ctypes: finding and loading it (refusing another ABI before any
+other call), declaring every function used, and the few helpers all wrappers share
+(status checks, C strings, handle lifetimes).
 
-Nothing here knows about fields or rules: those live in the Rust core.
+Nothing here knows about fields, rules or statuses: those come from the library.
 """
 
 from __future__ import annotations
@@ -11,12 +12,14 @@ import ctypes
 import os
 import sys
 import threading
-from ctypes import POINTER, c_bool, c_char_p, c_int, c_int32, c_size_t, c_uint16, c_uint32, c_void_p
+from ctypes import POINTER, c_bool, c_char_p, c_double, c_int, c_size_t, c_uint16, c_uint32, c_uint64, c_void_p
 from pathlib import Path
-from typing import Callable, Dict, Iterator, List, Optional, Tuple, Type, TypeVar
+from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple, Type, TypeVar
 
-from .errors import (ClosedError, ConfigError, InvalidValueError, LibraryError, SpreadError,
-                     error_for_status)
+from .errors import ClosedError, ConfigError, InvalidValueError, LibraryError, SpreadError, error_for_status
+
+#: The SPREAD_ABI_VERSION this binding is written for: another library is refused.
+ABI_VERSION = 2
 
 SPREAD_OK = 0
 SPREAD_QUEUED = 1
@@ -28,53 +31,84 @@ _PACKAGE_DIR = Path(__file__).resolve().parent
 
 _STR = c_char_p  # const char * in (bytes), or a borrowed const char * out (copied by ctypes)
 _PTR = c_void_p  # opaque handles and owned char * results (freed by hand)
+_SIZE = POINTER(c_size_t)
+
+#: SpreadProgressFn: (user_data, done, total), on the thread that called spread_send_batch.
+PROGRESS_FN = ctypes.CFUNCTYPE(None, c_void_p, c_size_t, c_size_t)
+
+# Checked first, and alone: a library of another ABI gets no other call.
+_ABI_PROTOTYPES: Dict[str, Tuple[Any, List[Any]]] = {
+    "spread_abi_version": (c_int, []),
+    "spread_version": (_STR, []),
+}
 
 # name: (restype, argtypes). Handles are opaque: c_void_p is enough and keeps them as ints.
-_PROTOTYPES: Dict[str, Tuple[object, List[object]]] = {
+_PROTOTYPES: Dict[str, Tuple[Any, List[Any]]] = {
     "spread_last_error": (_STR, []),
+    "spread_last_status": (c_int, []),
+    "spread_last_http_status": (c_uint16, []),
     "spread_status_name": (_STR, [c_int]),
-    "spread_version": (_STR, []),
+    "spread_status_code": (c_int, [c_size_t]),
+    "spread_status_class": (_STR, [c_int]),
+    "spread_status_parent_class": (_STR, [c_int]),
+    "spread_max_concurrency": (c_uint32, []),
     "spread_field_name": (_STR, [c_size_t]),
     "spread_string_free": (None, [_PTR]),
+    # SpreadClient
     "spread_client_new": (_PTR, [_STR, _STR]),
     "spread_client_free": (None, [_PTR]),
     "spread_client_set_base_url": (c_int, [_PTR, _STR]),
     "spread_client_set_timeout_ms": (c_int, [_PTR, c_uint32]),
     "spread_client_set_connect_timeout_ms": (c_int, [_PTR, c_uint32]),
     "spread_client_set_ca_file": (c_int, [_PTR, _STR]),
+    "spread_client_set_tls_roots": (c_int, [_PTR, _STR]),
+    "spread_client_set_proxy": (c_int, [_PTR, _STR]),
     "spread_client_set_allow_insecure_http": (c_int, [_PTR, c_bool]),
+    "spread_client_set_max_attempts": (c_int, [_PTR, c_uint32]),
+    "spread_client_set_flush_budget_ms": (c_int, [_PTR, c_uint32]),
+    "spread_client_set_shutdown_timeout_ms": (c_int, [_PTR, c_uint32]),
+    "spread_client_set_spool_dir": (c_int, [_PTR, _STR]),
+    "spread_client_set_log_queue": (c_int, [_PTR, c_int]),
+    "spread_client_next_log": (_PTR, [_PTR]),
     "spread_send": (c_int, [_PTR, _PTR, POINTER(_PTR)]),
+    "spread_enqueue": (c_int, [_PTR, _PTR]),
+    "spread_flush": (c_int, [_PTR, _SIZE, _SIZE]),
+    "spread_spool_pending": (c_int, [_PTR, _SIZE]),
+    "spread_spool_status_json": (_PTR, [_PTR]),
+    "spread_spool_rejected_json": (_PTR, [_PTR]),
+    "spread_spool_requeue": (c_int, [_PTR, _STR, _SIZE]),
+    "spread_spool_purge_rejected": (c_int, [_PTR, c_uint64, _SIZE]),
+    # SpreadBatch
+    "spread_send_batch": (c_int, [_PTR, POINTER(_PTR), c_size_t, c_uint32, PROGRESS_FN, _PTR, POINTER(_PTR)]),
+    "spread_batch_len": (c_size_t, [_PTR]),
+    "spread_batch_status": (c_int, [_PTR, c_size_t]),
+    "spread_batch_http_status": (c_uint16, [_PTR, c_size_t]),
+    "spread_batch_message": (_STR, [_PTR, c_size_t]),
+    "spread_batch_free": (None, [_PTR]),
+    # SpreadOrder
     "spread_order_new": (_PTR, []),
     "spread_order_free": (None, [_PTR]),
+    "spread_order_from_json": (_PTR, [_STR, c_bool]),
+    "spread_order_warning_count": (c_size_t, [_PTR]),
+    "spread_order_warning": (_PTR, [_PTR, c_size_t]),
     "spread_order_set_field": (c_int, [_PTR, _STR, _STR]),
-    "spread_order_set_order_state": (c_int, [_PTR, c_int32]),
-    "spread_order_set_order_amount": (c_int, [_PTR, ctypes.c_double]),
-    "spread_order_set_order_amount_str": (c_int, [_PTR, _STR]),
+    "spread_order_set_order_amount": (c_int, [_PTR, c_double]),
     "spread_order_add_tag": (c_int, [_PTR, _STR]),
     "spread_order_del_tag": (c_int, [_PTR, _STR]),
     "spread_order_add_order_tag": (c_int, [_PTR, _STR]),
     "spread_order_del_order_tag": (c_int, [_PTR, _STR]),
     "spread_order_set_custom_field": (c_int, [_PTR, c_uint32, _STR]),
     "spread_order_set_consent": (c_int, [_PTR, _STR, c_bool]),
-    "spread_order_add_product": (c_int, [_PTR]),
-    "spread_order_add_product_attribute": (c_int, [_PTR, _STR]),
+    "spread_order_add_product_with": (c_int, [_PTR, POINTER(_STR), c_size_t]),
     "spread_order_validate": (c_int, [_PTR]),
     "spread_order_encode": (_PTR, [_PTR]),
+    # SpreadResponse
     "spread_response_status": (c_uint16, [_PTR]),
     "spread_response_body": (_STR, [_PTR]),
+    "spread_response_truncated": (c_bool, [_PTR]),
+    "spread_response_warning_count": (c_size_t, [_PTR]),
+    "spread_response_warning": (_STR, [_PTR, c_size_t]),
     "spread_response_free": (None, [_PTR]),
-}
-
-# The store-and-forward spool, newer than the rest: used when the loaded library has it.
-_OPTIONAL_PROTOTYPES: Dict[str, Tuple[object, List[object]]] = {
-    "spread_client_set_spool_dir": (c_int, [_PTR, _STR]),
-    "spread_client_set_max_attempts": (c_int, [_PTR, c_uint32]),
-    "spread_flush": (c_int, [_PTR, POINTER(c_size_t), POINTER(c_size_t)]),
-    "spread_spool_pending": (c_int, [_PTR, POINTER(c_size_t)]),
-    # The last failure's status and HTTP status, and bulk sending: newer still.
-    "spread_last_status": (c_int, []),
-    "spread_last_http_status": (c_uint16, []),
-    "spread_send_many": (c_int, [_PTR, POINTER(_PTR), c_size_t, c_uint32, POINTER(c_int)]),
 }
 
 
@@ -92,14 +126,29 @@ def candidate_paths() -> List[Path]:
     return paths
 
 
-def _declare(dll: ctypes.CDLL) -> None:
-    for name, (restype, argtypes) in _PROTOTYPES.items():
-        fn = getattr(dll, name)  # AttributeError: not libspread, or too old
+def _declare(dll: ctypes.CDLL, prototypes: Dict[str, Tuple[Any, List[Any]]]) -> None:
+    for name, (restype, argtypes) in prototypes.items():
+        fn = getattr(dll, name)  # AttributeError: not the libspread of this ABI
         fn.restype, fn.argtypes = restype, argtypes
-    for name, (restype, argtypes) in _OPTIONAL_PROTOTYPES.items():
-        fn = getattr(dll, name, None)
-        if fn is not None:
-            fn.restype, fn.argtypes = restype, argtypes
+
+
+def _open(path: Path) -> ctypes.CDLL:
+    """Loads `path` and checks its ABI version before any other call; then declares
+    every function. Raises OSError or AttributeError (not loadable), LibraryError
+    (another ABI)."""
+    # CDLL (not PyDLL) releases the GIL during each call: threads really send in parallel.
+    dll = ctypes.CDLL(str(path))
+    try:
+        _declare(dll, _ABI_PROTOTYPES)
+    except AttributeError:
+        raise LibraryError("no spread_abi_version(): not libspread, or a libspread older than ABI "
+                           f"version 2 (the first to say it); this binding needs ABI version {ABI_VERSION}") from None
+    found = dll.spread_abi_version()
+    if found != ABI_VERSION:
+        raise LibraryError(f"libspread {_text(dll.spread_version() or b'?')} has ABI version {found}; "
+                           f"this binding needs ABI version {ABI_VERSION}")
+    _declare(dll, _PROTOTYPES)
+    return dll
 
 
 def _load() -> Tuple[ctypes.CDLL, Path]:
@@ -109,13 +158,9 @@ def _load() -> Tuple[ctypes.CDLL, Path]:
             tried.append(f"{path}: not found")
             continue
         try:
-            # CDLL (not PyDLL) releases the GIL during each call: threads really send in parallel.
-            dll = ctypes.CDLL(str(path))
-            _declare(dll)
-        except (OSError, AttributeError) as e:
+            return _open(path), path
+        except (OSError, AttributeError) as e:  # LibraryError is an OSError
             tried.append(f"{path}: {e}")
-            continue
-        return dll, path
     raise LibraryError("cannot load libspread; tried:\n  " + "\n  ".join(tried)
                        + "\n(set SPREAD_LIBRARY to the library's path, or reinstall the package)")
 
@@ -134,6 +179,11 @@ def lib() -> ctypes.CDLL:
     return _loaded[0]
 
 
+def loaded() -> bool:
+    """Whether the library is loaded (without loading it)."""
+    return _loaded is not None
+
+
 def library_path() -> Path:
     """The file libspread was loaded from."""
     lib()
@@ -141,13 +191,9 @@ def library_path() -> Path:
     return _loaded[1]
 
 
-def require(name: str, feature: str) -> Callable[..., int]:
-    """An optional function, or a LibraryError saying which feature needs it."""
-    fn: Optional[Callable[..., int]] = getattr(lib(), name, None)
-    if fn is None:
-        raise LibraryError(f"{feature} needs a libspread with {name}(); {library_path()} "
-                           f"(version {version()}) has none")
-    return fn
+def _text(borrowed: bytes) -> str:
+    """A borrowed const char * result (ctypes already copied it to bytes)."""
+    return borrowed.decode("utf-8", "replace")
 
 
 def version() -> str:
@@ -158,9 +204,23 @@ def status_name(status: int) -> str:
     return _text(lib().spread_status_name(status))
 
 
-def _text(borrowed: bytes) -> str:
-    """A borrowed const char * result (ctypes already copied it to bytes)."""
-    return borrowed.decode("utf-8", "replace")
+def status_codes() -> Tuple[int, ...]:
+    """Every status the library has (0, 1, 10, 11...), in increasing order."""
+    codes: List[int] = []
+    while (code := lib().spread_status_code(len(codes))) >= 0:
+        codes.append(code)
+    return tuple(codes)
+
+
+def status_class(status: int) -> Tuple[str, str]:
+    """The library's exception class stem for `status` and its parent's ("Timeout",
+    "Network"); ("", "") for SPREAD_OK and SPREAD_QUEUED."""
+    return _text(lib().spread_status_class(status)), _text(lib().spread_status_parent_class(status))
+
+
+def max_concurrency() -> int:
+    """The most threads one batch may use (libspread's limit)."""
+    return int(lib().spread_max_concurrency())
 
 
 def field_names() -> Tuple[str, ...]:
@@ -176,24 +236,10 @@ def last_error() -> str:
     return _text(lib().spread_last_error())
 
 
-def last_status() -> Optional[int]:
-    """This thread's last failure's status (SPREAD_OK before any); None with a library
-    too old to say."""
-    fn = getattr(lib(), "spread_last_status", None)
-    return None if fn is None else fn()
-
-
-def last_http_status() -> Optional[int]:
-    """The HTTP status SPREAD answered in this thread's last failure (401, 429, 503...);
-    None when that failure was not an answer, or the library is too old to say."""
-    fn = getattr(lib(), "spread_last_http_status", None)
-    return (fn() or None) if fn is not None else None
-
-
 def last_failure(status: int) -> SpreadError:
     """The SpreadError for a call that just failed with `status`, with this thread's
     message and HTTP status: build it right after the failing call."""
-    return error_for_status(status, last_error(), last_http_status())
+    return error_for_status(status, last_error(), lib().spread_last_http_status())
 
 
 def check(status: int) -> int:
@@ -203,14 +249,9 @@ def check(status: int) -> int:
     raise last_failure(status)
 
 
-def fail(error: Type[SpreadError] = InvalidValueError) -> SpreadError:
-    """The error for a function that returned NULL: the class of spread_last_status()
-    (e.g. InvalidUtf8Error for a key that is not UTF-8), or `error` when the library
-    cannot tell."""
-    status = last_status()
-    if not status or status in (SPREAD_OK, SPREAD_QUEUED):
-        return error(last_error())
-    return last_failure(status)
+def fail() -> SpreadError:
+    """The error for a function that returned NULL, of the class of spread_last_status()."""
+    return last_failure(lib().spread_last_status())
 
 
 def to_c(value: object, field: str, error: Type[SpreadError] = InvalidValueError) -> bytes:
@@ -227,20 +268,22 @@ def to_c(value: object, field: str, error: Type[SpreadError] = InvalidValueError
     return value.encode("utf-8", "surrogatepass")
 
 
-def take_string(ptr: int) -> str:
-    """Copies an owned char * from libspread, then frees it."""
+def take_string(ptr: Optional[int]) -> str:
+    """Copies an owned char * from libspread, then frees it; NULL is this thread's failure."""
+    if not ptr:
+        raise fail()
     try:
         return ctypes.string_at(ptr).decode("utf-8")
     finally:
         lib().spread_string_free(ptr)
 
 
-def uint32(value: object, field: str, error: Type[SpreadError] = ConfigError) -> int:
-    """An int that fits a C uint32_t (ctypes would silently wrap it otherwise)."""
+def uint(value: object, field: str, bits: int = 32, error: Type[SpreadError] = ConfigError) -> int:
+    """An int that fits a C unsigned integer of `bits` (ctypes would silently wrap it)."""
     if isinstance(value, bool) or not isinstance(value, int):
         raise TypeError(f"{field}: expected int, got {type(value).__name__}")
-    if not 0 <= value <= 0xFFFFFFFF:
-        raise error(f"{field}: {value} is out of range (0 to 4294967295)")
+    if not 0 <= value < 2**bits:
+        raise error(f"{field}: {value} is out of range (0 to {2**bits - 1})")
     return value
 
 
@@ -259,7 +302,8 @@ class Handle:
         self._what = what
         self._users = 0
         self._idle = threading.Condition()
-        self._turn = threading.Lock() if exclusive else contextlib.nullcontext()
+        self._turn: contextlib.AbstractContextManager[Any] = (
+            threading.Lock() if exclusive else contextlib.nullcontext())
 
     @property
     def closed(self) -> bool:
@@ -317,4 +361,3 @@ class HandleOwner:
         handle = getattr(self, "_handle", None)
         if handle is not None:
             handle.close()
-

@@ -7,31 +7,36 @@ import ctypes
 import json
 import math
 import os
-from dataclasses import dataclass
-from typing import Any, Dict, Iterable, List, Mapping, NamedTuple, Optional, Tuple, Union
+from dataclasses import dataclass, field
+from typing import Any, Callable, Dict, Iterable, Iterator, List, Mapping, NamedTuple, Optional, Tuple, Union
 
+from . import _logging
 from . import _native as native
 from .errors import ClosedError, ConfigError, InvalidValueError, SpreadError, error_for_status
 from .order import Order
 
-__all__ = ["Client", "Response", "FlushResult", "SendResult", "MAX_CONCURRENCY"]
-
-#: The most threads one send_many() may use (libspread's limit).
-MAX_CONCURRENCY = 32
-
-_MISSING_FIELD = 13
+__all__ = ["Client", "Response", "FlushResult", "SendResult"]
 
 PathLike = Union[str, "os.PathLike[str]"]
+#: What send_many() and enqueue() take: an Order, or a dict as update_order() takes it.
+OrderLike = Union[Order, Mapping[str, Any]]
 
 
 @dataclass(frozen=True)
 class Response:
-    """SPREAD's answer to a delivered order (status 2xx), or ``queued=True`` (status 0,
-    empty body) when it could not be delivered now but was spooled for flush()."""
+    """SPREAD's answer to a delivered order (``status`` 2xx), or ``queued=True`` (status 0,
+    empty body) when the order is not delivered yet but safe on disk in the spool: a
+    background thread (enqueue) or a later flush() delivers it.
+
+    ``warnings`` lists what the lenient drop-in path (update_order, from_dict) sent as is
+    although it breaks a rule; ``truncated`` says SPREAD's answer was longer than 1 MiB
+    and was cut (the order was delivered all the same)."""
 
     status: int
     body: str
     queued: bool = False
+    warnings: List[str] = field(default_factory=list)
+    truncated: bool = False
 
     def json(self) -> Any:
         """The body parsed as JSON (SPREAD answers ``{"status": "ok", ...}``)."""
@@ -42,16 +47,18 @@ class Response:
 class SendResult:
     """What became of one order of Client.send_many().
 
-    ``index`` is the order's position in the list given; ``status`` the libspread status,
-    as send() would have met it: 0 (SPREAD_OK) delivered, 1 (SPREAD_QUEUED) spooled for
-    flush(), otherwise the code of ``error``, the SpreadError send() would have raised
-    (its message starts with ``orders[index]: ``). There is no HTTP status or body per
-    order: libspread returns none for the orders of a batch.
+    ``index`` is the order's position in the list given; ``status`` the libspread status:
+    0 (SPREAD_OK) delivered, 1 (SPREAD_QUEUED) spooled, otherwise the code of ``error``,
+    the SpreadError send() would have raised for it, with libspread's ``message``
+    (``orders[3]: order_state: 7 is not one of ...``) and ``http_status`` (the status
+    SPREAD answered, or None when the failure was not an answer).
     """
 
     index: int
     status: int
     error: Optional[SpreadError] = None
+    http_status: Optional[int] = None
+    message: str = ""
 
     @property
     def delivered(self) -> bool:
@@ -76,14 +83,15 @@ class FlushResult(NamedTuple):
     remaining: int
 
 
-def _millis(field: str, seconds: object) -> int:
-    """Seconds (int or float) as the milliseconds libspread takes; rounded up so that a
-    tiny positive budget does not become 0."""
+def _millis(field: str, seconds: object, per_second: int = 1000, bits: int = 32) -> int:
+    """Seconds (int or float) as the whole milliseconds (or other unit) libspread takes;
+    rounded up so that a tiny positive budget does not become 0."""
     if isinstance(seconds, bool) or not isinstance(seconds, (int, float)):
         raise TypeError(f"{field}: expected seconds as int or float, got {type(seconds).__name__}")
     if not math.isfinite(seconds):
         raise ConfigError(f"{field}: {seconds!r} is not a finite number of seconds")
-    return native.uint32(math.ceil(seconds * 1000), f"{field} (ms)")
+    unit = f"{field} (ms)" if per_second == 1000 else field
+    return native.uint(math.ceil(seconds * per_second), unit, bits)
 
 
 def _path(field: str, value: object) -> str:
@@ -98,12 +106,21 @@ def _path(field: str, value: object) -> str:
 class Client(native.HandleOwner):
     """A SPREAD client for the API keys of the back office ("Paramétrage > Tracker").
 
-    ``base_url`` defaults to https://social-sb.com/api (plain http only to loopback unless
-    ``allow_insecure_http``); ``timeout`` (total, default 30) and ``connect_timeout``
-    (default 10) are in seconds and never infinite; ``ca_file`` trusts only that PEM file;
-    ``spool_dir`` keeps orders that could not be delivered for flush(), ``max_attempts``
-    bounds their delivery attempts.
+    Options (times in seconds, never infinite):
 
+    - ``base_url`` (default https://social-sb.com/api; plain http only to loopback unless
+      ``allow_insecure_http``), ``timeout`` (one send, all retries included: 30),
+      ``connect_timeout`` (10), ``max_attempts`` (3);
+    - ``proxy`` (an HTTP CONNECT proxy URL, never used for loopback; proxy environment
+      variables are ignored), ``tls_roots`` ("system", the default, "bundled", or a PEM
+      file's path), ``ca_file`` (the same as a path in ``tls_roots``);
+    - ``spool_dir`` (orders that cannot be delivered now wait there; needed by enqueue()),
+      ``flush_budget`` (how long one flush() may run: 240), ``shutdown_timeout`` (how long
+      close() waits for the background delivery of enqueued orders: 2);
+    - ``strict`` (update_order, enqueue and send_many refuse a dict whose optional
+      fields break their rules, instead of sending them as is with a warning).
+
+    Log records go to the ``spread`` logger at the level it has when the client is made.
     Share one client between threads: sends run in parallel. close() (or a ``with``
     block) waits for sends in progress, then frees it; a closed client raises ClosedError.
     """
@@ -118,45 +135,98 @@ class Client(native.HandleOwner):
         connect_timeout: Optional[float] = None,
         spool_dir: Optional[PathLike] = None,
         ca_file: Optional[PathLike] = None,
+        tls_roots: Optional[PathLike] = None,
+        proxy: Optional[str] = None,
         allow_insecure_http: bool = False,
         max_attempts: Optional[int] = None,
+        flush_budget: Optional[float] = None,
+        shutdown_timeout: Optional[float] = None,
+        strict: bool = False,
     ) -> None:
         lib = native.lib()
         ptr = lib.spread_client_new(native.to_c(public_key, "public_key", ConfigError),
                                     native.to_c(private_key, "private_key", ConfigError))
         if not ptr:
-            raise native.fail(ConfigError)  # InvalidUtf8Error for "\ud800", ConfigError for ""
-        self._handle = native.Handle(ptr, lib.spread_client_free, "Client", exclusive=False)
+            raise native.fail()  # InvalidUtf8Error for "\ud800", ConfigError for ""
         try:
-            if not isinstance(allow_insecure_http, bool):
-                raise TypeError(f"allow_insecure_http: expected bool, got {type(allow_insecure_http).__name__}")
+            records = _logging.Records(ptr)  # first, so that what the settings say is logged
+        except BaseException:
+            lib.spread_client_free(ptr)
+            raise
+        self._records = records
+
+        def free(ptr: int) -> None:  # not a method: the handle must not keep the client alive
+            records.drain(ptr)
+            lib.spread_client_free(ptr)
+
+        self._handle = native.Handle(ptr, free, "Client", exclusive=False)
+        try:
+            for name, flag in (("allow_insecure_http", allow_insecure_http), ("strict", strict)):
+                if not isinstance(flag, bool):
+                    raise TypeError(f"{name}: expected bool, got {type(flag).__name__}")
+            self._strict = strict
+            settings: List[Tuple[Callable[..., int], Any]] = []
             if allow_insecure_http:  # before base_url, which it allows
-                self._call(lib.spread_client_set_allow_insecure_http, True)
+                settings.append((lib.spread_client_set_allow_insecure_http, True))
             if base_url is not None:
-                self._call(lib.spread_client_set_base_url, native.to_c(base_url, "base_url", ConfigError))
+                settings.append((lib.spread_client_set_base_url, native.to_c(base_url, "base_url", ConfigError)))
             if timeout is not None:
-                self._call(lib.spread_client_set_timeout_ms, _millis("timeout", timeout))
+                settings.append((lib.spread_client_set_timeout_ms, _millis("timeout", timeout)))
             if connect_timeout is not None:
-                self._call(lib.spread_client_set_connect_timeout_ms, _millis("connect_timeout", connect_timeout))
-            if ca_file is not None:
-                self._call(lib.spread_client_set_ca_file,
-                           native.to_c(_path("ca_file", ca_file), "ca_file", ConfigError))
-            if spool_dir is not None:
-                self._call(native.require("spread_client_set_spool_dir", "spool_dir"),
-                           native.to_c(_path("spool_dir", spool_dir), "spool_dir", ConfigError))
+                settings.append((lib.spread_client_set_connect_timeout_ms, _millis("connect_timeout", connect_timeout)))
+            for name, path, set_path in (("ca_file", ca_file, lib.spread_client_set_ca_file),
+                                         ("tls_roots", tls_roots, lib.spread_client_set_tls_roots),
+                                         ("spool_dir", spool_dir, lib.spread_client_set_spool_dir)):
+                if path is not None:
+                    settings.append((set_path, native.to_c(_path(name, path), name, ConfigError)))
+            if proxy is not None:
+                settings.append((lib.spread_client_set_proxy, native.to_c(proxy, "proxy", ConfigError)))
             if max_attempts is not None:
-                self._call(native.require("spread_client_set_max_attempts", "max_attempts"),
-                           native.uint32(max_attempts, "max_attempts"))
+                settings.append((lib.spread_client_set_max_attempts, native.uint(max_attempts, "max_attempts")))
+            if flush_budget is not None:
+                settings.append((lib.spread_client_set_flush_budget_ms, _millis("flush_budget", flush_budget)))
+            if shutdown_timeout is not None:
+                settings.append((lib.spread_client_set_shutdown_timeout_ms,
+                                 _millis("shutdown_timeout", shutdown_timeout)))
+            for setter, value in settings:
+                self._call(setter, value)
         except BaseException:
             self.close()
             raise
+        _logging.track(self, records)
 
     def __repr__(self) -> str:  # no key in it, ever
         return f"<spread.Client {'closed' if self.closed else 'open'}>"
 
-    def _call(self, fn: Any, *args: Any) -> int:
+    @contextlib.contextmanager
+    def _use(self) -> Iterator[int]:
+        """The native client for one call; the records it logged are logged right after,
+        on this thread."""
         with self._handle.use() as ptr:
+            try:
+                yield ptr
+            finally:
+                self._records.drain(ptr)
+
+    def _call(self, fn: Callable[..., int], *args: Any) -> int:
+        with self._use() as ptr:
             return native.check(fn(ptr, *args))
+
+    def _drain_logs(self) -> None:
+        """Logs what libspread's threads logged for this client meanwhile."""
+        with contextlib.suppress(ClosedError), self._use():
+            pass
+
+    @contextlib.contextmanager
+    def _order(self, order: OrderLike, what: str) -> Iterator[Order]:
+        """`order` itself, or an Order made from a dict (closed afterwards)."""
+        if isinstance(order, Order):
+            yield order
+        elif isinstance(order, Mapping):
+            with Order.from_dict(order, strict=self._strict) as made:
+                yield made
+        else:
+            raise TypeError(f"{what}() expects a spread.Order or a dict, got {type(order).__name__}")
 
     # ------------------------------------------------------------------ sending
     def send(self, order: Order) -> Response:
@@ -169,133 +239,110 @@ class Client(native.HandleOwner):
                             "(use update_order() for a dict)")
         lib = native.lib()
         out = ctypes.c_void_p()
-        with self._handle.use() as client, order._handle.use() as o:
+        with self._use() as client, order._handle.use() as o:
             status = native.check(lib.spread_send(client, o, ctypes.byref(out)))
         if status == native.SPREAD_QUEUED:
-            return Response(status=0, body="", queued=True)
+            return Response(status=0, body="", queued=True, warnings=order.warnings)
         try:
-            body = lib.spread_response_body(out).decode("utf-8", "replace")
-            return Response(status=lib.spread_response_status(out), body=body)
+            return Response(
+                status=lib.spread_response_status(out),
+                body=lib.spread_response_body(out).decode("utf-8", "replace"),
+                warnings=[lib.spread_response_warning(out, i).decode("utf-8", "replace")
+                          for i in range(lib.spread_response_warning_count(out))],
+                truncated=lib.spread_response_truncated(out),
+            )
         finally:
             lib.spread_response_free(out)
 
     def update_order(self, post_data: Mapping[str, Any]) -> Response:
-        """Sends the seed's ``$post_data`` given as a dict (see Order.from_dict)."""
-        with Order.from_dict(post_data) as order:
+        """Sends the seed's ``$post_data`` given as a dict, exactly as PHP's
+        http_build_query would (see Order.from_dict; ``strict`` as the client's)."""
+        with self._order(post_data, "update_order") as order:
             return self.send(order)
 
-    def send_many(self, orders: Iterable[Union[Order, Mapping[str, Any]]],
-                  concurrency: int = 8) -> List[SendResult]:
+    def enqueue(self, order: OrderLike) -> Response:
+        """Validates `order` (an Order or a post_data dict), writes it durably to the
+        spool and returns at once with ``queued=True``: a background thread of this
+        process delivers it, oldest first, with the usual retries. Validation errors are
+        raised here; without a ``spool_dir`` it is a ConfigError. If the process dies,
+        the next flush (any process, the cron ``spread flush``) delivers it."""
+        with self._order(order, "enqueue") as o:
+            with self._use() as client, o._handle.use() as ptr:
+                native.check(native.lib().spread_enqueue(client, ptr))
+            return Response(status=0, body="", queued=True, warnings=o.warnings)
+
+    def send_many(self, orders: Iterable[OrderLike], concurrency: int = 8,
+                  progress: Optional[Callable[[int, int], None]] = None) -> List[SendResult]:
         """Sends `orders` (spread.Order objects, or dicts as update_order() takes them) on
-        up to `concurrency` threads (1 to 32) and blocks until each one is delivered,
-        queued (with a spool) or failed. Returns one SendResult per order, in order; a
-        failed order does not stop the others, and nothing is raised for it.
+        up to `concurrency` threads (1 to spread.MAX_CONCURRENCY) and blocks until each one
+        is delivered, queued (with a spool) or failed. Returns one SendResult per order, in
+        order; a failed order stops nothing and raises nothing -- also an entry that is
+        neither an Order nor a dict, or a dict that cannot become an order.
 
-        Each order goes as send() would send it (validation, retries, Retry-After, spool);
-        when SPREAD asks to wait (429/503 Retry-After), all the senders wait together. A
-        dict that Order.from_dict refuses (InvalidValueError...) is not sent and fails
-        alone. Raised before anything is sent: TypeError for an item that is neither an
-        Order nor a dict (or a dict with a value of the wrong type), ConfigError for a
-        concurrency out of range, ClosedError for a closed Order or client.
-
-        libspread details the first failed order only (message and ``http_status``); a
-        later failure has its status, a missing field's message, and else the status name.
-        Other threads keep running meanwhile (the GIL is released); the Orders are held for
-        the call, so a thread changing one of them waits for it to end.
+        Updates of the same order_idorder are sent one after the other, in list order;
+        when SPREAD asks to wait (429/503 Retry-After), all the senders wait together.
+        ``progress(done, total)`` is called on this thread at most every 100 ms and once
+        at the end; if it raises, it is not called again and its exception is raised once
+        every order is finished. Other threads keep running (the GIL is released); the
+        Orders are held for the call, so a thread changing one of them waits for it.
         """
-        fn = native.require("spread_send_many", "send_many()")
         if isinstance(concurrency, bool) or not isinstance(concurrency, int):
             raise TypeError(f"concurrency: expected int, got {type(concurrency).__name__}")
-        if not 1 <= concurrency <= MAX_CONCURRENCY:
-            raise ConfigError(f"concurrency: {concurrency} is out of range (1 to {MAX_CONCURRENCY})")
         if isinstance(orders, (str, bytes, Mapping)) or not isinstance(orders, Iterable):
             raise TypeError("send_many() expects a list of spread.Order or dicts, got "
                             f"{type(orders).__name__}" + (" (for one order use update_order())"
                                                           if isinstance(orders, Mapping) else ""))
         items = list(orders)
+        # Closed Orders are a mistake in the program, not in the data: refused before anything is sent.
         for i, item in enumerate(items):
-            if isinstance(item, Order):
-                if item.closed:
-                    raise ClosedError(f"orders[{i}]: this Order is closed")
-            elif not isinstance(item, Mapping):
-                raise TypeError(f"orders[{i}]: expected a spread.Order or a dict, got {type(item).__name__}")
-        results: List[Optional[SendResult]] = [None] * len(items)
-        built: List[Order] = []  # made here from dicts: closed at the end
-        batch: List[Tuple[int, Order]] = []
-        try:
+            if isinstance(item, Order) and item.closed:
+                raise ClosedError(f"orders[{i}]: this Order is closed")
+        with contextlib.ExitStack() as made:
+            slots: List[Optional[Order]] = []
+            refused: Dict[int, SendResult] = {}  # entries that never became an order
             for i, item in enumerate(items):
-                if isinstance(item, Order):
-                    batch.append((i, item))
-                    continue
                 try:
-                    order = Order.from_dict(item)
-                except SpreadError as e:  # bad data in this one: it fails alone
-                    error = type(e)(f"orders[{i}]: {e.message}", e.status, e.http_status)
-                    error.__cause__ = e
-                    results[i] = SendResult(i, e.status or InvalidValueError.code, error)
-                    continue
-                except TypeError as e:
-                    raise TypeError(f"orders[{i}]: {e}") from None
-                built.append(order)
-                batch.append((i, order))
-            if batch:
-                self._send_batch(fn, batch, concurrency, results)
-        finally:
-            for order in built:
-                order.close()
-        assert all(r is not None for r in results)
-        return results  # type: ignore[return-value]
+                    slots.append(made.enter_context(self._order(item, "send_many")))
+                except (SpreadError, TypeError) as e:
+                    refused[i] = _refused(i, e)
+                    slots.append(None)  # NULL: libspread fails it alone, we report why
+            return self._send_batch(slots, native.uint(concurrency, "concurrency"), progress, refused)
 
-    def _send_batch(self, fn: Any, batch: List[Tuple[int, Order]], concurrency: int,
-                    results: List[Optional[SendResult]]) -> None:
-        """One spread_send_many call for `batch` ((index, order) pairs); fills `results`."""
+    def _send_batch(self, slots: List[Optional[Order]], concurrency: int,
+                    progress: Optional[Callable[[int, int], None]], refused: Dict[int, SendResult]) -> List[SendResult]:
+        """One spread_send_batch call; libspread's indices are the caller's."""
         lib = native.lib()
-        n = len(batch)
+        n = len(slots)
+        reporter = _Progress(progress)
         # Each distinct Order is held once (a list may repeat one), in a fixed order (by
         # id) so that two threads sending overlapping batches cannot deadlock.
-        distinct = sorted({id(order): order for _, order in batch}.values(), key=id)
+        distinct = sorted({id(o): o for o in slots if o is not None}.values(), key=id)
+        batch = ctypes.c_void_p()
         with contextlib.ExitStack() as held:
-            client = held.enter_context(self._handle.use())
-            ptrs: Dict[int, int] = {id(order): held.enter_context(order._handle.use()) for order in distinct}
-            array = (ctypes.c_void_p * n)(*(ptrs[id(order)] for _, order in batch))
-            statuses = (ctypes.c_int * n)(*([-1] * n))  # -1: not written (the call itself failed)
-            status = fn(client, array, n, concurrency, statuses)
-            detail = None  # libspread's message and HTTP status for the first failed order
-            if status not in (native.SPREAD_OK, native.SPREAD_QUEUED):
-                detail = (native.last_error(), native.last_http_status())
-            first: Optional[int] = None
-            for k, (i, order) in enumerate(batch):
-                code = statuses[k]
-                if code in (native.SPREAD_OK, native.SPREAD_QUEUED):
-                    results[i] = SendResult(i, code)
-                    continue
-                if code < 0:
-                    code = status
-                if first is None and detail is not None:
-                    first = i
-                    message, http_status = detail
-                    own = f"orders[{k}]: "  # libspread's index is into this batch
-                    message = message[len(own):] if message.startswith(own) else message
-                    error = error_for_status(code, f"orders[{i}]: {message}", http_status)
-                elif code == _MISSING_FIELD and lib.spread_order_validate(ptrs[id(order)]) == _MISSING_FIELD:
-                    error = error_for_status(code, f"orders[{i}]: {native.last_error()}")
-                else:
-                    error = error_for_status(code, f"orders[{i}]: {native.status_name(code)} (libspread "
-                                                   f"details the first failed order only: orders[{first}])")
-                results[i] = SendResult(i, code, error)
-            if detail is not None and first is None:  # a failure of the call, not of an order
-                raise error_for_status(status, detail[0], detail[1])
+            client = held.enter_context(self._use())
+            ptrs = {id(o): held.enter_context(o._handle.use()) for o in distinct}
+            array = (ctypes.c_void_p * n)(*(None if o is None else ptrs[id(o)] for o in slots))
+            status = lib.spread_send_batch(client, array, n, concurrency, reporter.callback, None,
+                                           ctypes.byref(batch))
+            if not batch:  # the call failed before looking at the orders
+                raise native.last_failure(status)
+        try:
+            results = [refused.get(i) or _result(batch, i) for i in range(lib.spread_batch_len(batch))]
+        finally:
+            lib.spread_batch_free(batch)
+        reporter.reraise()
+        return results
 
     # ------------------------------------------------------------------ the spool
     def flush(self) -> FlushResult:
-        """Delivers the orders waiting in the spool, oldest first; orders SPREAD rejects
-        are set aside in the spool's rejected/ folder. A failure that may pass (network,
-        timeout, 5xx, 429) stops the flush and is raised, with ``.flush_result`` telling
-        what was done before it. Another flush in progress makes this one a no-op."""
-        fn = native.require("spread_flush", "flush()")
+        """Delivers the orders waiting in the spool, oldest first, within ``flush_budget``;
+        orders SPREAD refuses for their content are set aside in the spool's rejected/
+        folder. Any other failure (network, timeout, 5xx, 429, 404...) stops the flush and
+        is raised, with ``.flush_result`` telling what was done before it. Another flush
+        in progress makes this one a no-op."""
         delivered, remaining = ctypes.c_size_t(), ctypes.c_size_t()
         try:
-            self._call(fn, ctypes.byref(delivered), ctypes.byref(remaining))
+            self._call(native.lib().spread_flush, ctypes.byref(delivered), ctypes.byref(remaining))
         except SpreadError as e:
             e.flush_result = FlushResult(delivered.value, remaining.value)
             raise
@@ -303,8 +350,81 @@ class Client(native.HandleOwner):
 
     @property
     def pending(self) -> int:
-        """How many orders wait in the spool."""
-        fn = native.require("spread_spool_pending", "pending")
+        """How many of this client's orders wait in the spool."""
         count = ctypes.c_size_t()
-        self._call(fn, ctypes.byref(count))
+        self._call(native.lib().spread_spool_pending, ctypes.byref(count))
         return count.value
+
+    def spool_status(self) -> Dict[str, Any]:
+        """The spool's counts: ``{"pending": 3, "foreign": 0, "rejected": 1,
+        "oldest_secs": 42, ...}`` (``foreign``: entries of other destinations)."""
+        return self._spool_json(native.lib().spread_spool_status_json)  # type: ignore[no-any-return]
+
+    def rejected(self) -> List[Dict[str, Any]]:
+        """The orders SPREAD refused, oldest first: ``name`` (for requeue()), ``order_id``,
+        ``answer`` (SPREAD's), ``age_secs``, ``base_url``."""
+        return self._spool_json(native.lib().spread_spool_rejected_json)  # type: ignore[no-any-return]
+
+    def requeue(self, name: Optional[str] = None) -> int:
+        """Puts the rejected entry `name` (or all of this client's) back in the queue;
+        returns how many."""
+        count = ctypes.c_size_t()
+        self._call(native.lib().spread_spool_requeue, None if name is None else native.to_c(name, "name"),
+                   ctypes.byref(count))
+        return count.value
+
+    def purge_rejected(self, older_than: float = 0) -> int:
+        """Deletes the rejected entries set aside at least `older_than` seconds ago (0: all);
+        returns how many."""
+        count = ctypes.c_size_t()
+        seconds = _millis("older_than", older_than, per_second=1, bits=64)
+        self._call(native.lib().spread_spool_purge_rejected, seconds, ctypes.byref(count))
+        return count.value
+
+    def _spool_json(self, fn: Callable[[int], Optional[int]]) -> Any:
+        with self._use() as ptr:
+            return json.loads(native.take_string(fn(ptr)))
+
+
+def _refused(index: int, e: Exception) -> SendResult:
+    """The result of an entry that could not become an order: libspread's refusal, or
+    a value of the wrong type (an InvalidValueError saying which)."""
+    error = e if isinstance(e, SpreadError) else InvalidValueError(str(e))
+    assert error.status is not None  # the library's classes, the library loaded
+    message = f"orders[{index}]: {error.message}"
+    failure = type(error)(message, error.status, error.http_status)
+    failure.__cause__ = e
+    return SendResult(index, error.status, failure, error.http_status, message)
+
+
+def _result(batch: ctypes.c_void_p, i: int) -> SendResult:
+    lib = native.lib()
+    status = lib.spread_batch_status(batch, i)
+    if status in (native.SPREAD_OK, native.SPREAD_QUEUED):
+        return SendResult(i, status)
+    message = lib.spread_batch_message(batch, i).decode("utf-8", "replace")
+    http_status = lib.spread_batch_http_status(batch, i) or None
+    return SendResult(i, status, error_for_status(status, message, http_status), http_status, message)
+
+
+class _Progress:
+    """The caller's progress callable as a SpreadProgressFn (called on this thread)."""
+
+    def __init__(self, progress: Optional[Callable[[int, int], None]]) -> None:
+        if progress is not None and not callable(progress):
+            raise TypeError(f"progress: expected a callable (done, total), got {type(progress).__name__}")
+        self._progress = progress
+        self._error: Optional[BaseException] = None
+        self.callback = native.PROGRESS_FN(self._call) if progress is not None else native.PROGRESS_FN()
+
+    def _call(self, _user_data: Optional[int], done: int, total: int) -> None:
+        if self._progress is None or self._error is not None:
+            return
+        try:
+            self._progress(done, total)
+        except BaseException as e:  # noqa: BLE001 - raised again once the batch is over
+            self._error = e
+
+    def reraise(self) -> None:
+        if self._error is not None:
+            raise self._error

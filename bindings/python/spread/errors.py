@@ -1,152 +1,171 @@
-"""Exceptions raised by the binding, one class per libspread status code.
+"""Exceptions raised by the binding: one tree, the library's.
 
-Every class carries ``.status`` (the C ``SpreadStatus`` number, or ``None`` for
-errors that arise in Python before libspread is reached) and, as its text, the
-library's message naming the field or the cause. The builtin bases let callers
-catch them the usual way (``except ValueError``, ``except TimeoutError``).
+libspread names the class of every status and its parent
+(``spread_status_class``/``spread_status_parent_class``): ``Timeout`` under
+``Network``, ``InvalidUtf8`` under ``InvalidValue``, ``Auth``/``Rejected``/
+``Server``/``Endpoint`` under ``Api``, the others under the root. Here each stem
+is the class ``<Stem>Error`` and the root is ``SpreadError``; which status raises
+which class is read from the library (see ``error_for_status``), and a test checks
+this tree against it in both directions. The builtin mixins let callers catch them
+the usual way (``except ValueError``, ``except TimeoutError``, ``except OSError``).
+
+Every instance carries ``.status`` (the C ``SpreadStatus`` number, or ``None`` for
+the Python-only ``LibraryError`` and ``ClosedError``), ``.http_status`` and, as its
+text, libspread's message naming the field or the cause.
 """
 
 from __future__ import annotations
 
 import builtins
-from typing import ClassVar, Dict, Optional, Tuple, Type
+from typing import Dict, Optional, Tuple, Type
 
 __all__ = [
-    "SpreadError", "LibraryError", "ClosedError", "InvalidUtf8Error", "InvalidValueError",
-    "MissingFieldError", "ConfigError", "NetworkError", "TimeoutError", "TlsError",
-    "RedirectError", "ApiError", "AuthError", "RejectedError", "ServerError", "SpoolIOError",
-    "InternalError", "error_for_status",
+    "SpreadError", "LibraryError", "ClosedError", "NullArgumentError", "InvalidValueError",
+    "InvalidUtf8Error", "MissingFieldError", "ConfigError", "NetworkError", "TimeoutError",
+    "TlsError", "RedirectError", "ApiError", "AuthError", "RejectedError", "ServerError",
+    "EndpointError", "IoError", "SpoolIOError", "InternalError", "error_for_status",
 ]
 
 
 class SpreadError(Exception):
-    """Base of every libspread failure."""
+    """Base of every libspread failure (the library's root class, "Error")."""
 
-    #: The SpreadStatus number this class stands for (None: not a libspread status).
-    code: ClassVar[Optional[int]] = None
     #: Set by Client.flush() when it stops on this error: (delivered, remaining) so far.
     flush_result: Optional[Tuple[int, int]] = None
-    #: The HTTP status SPREAD answered (401, 429, 503...), or None when the failure was
-    #: not an answer (network, validation, configuration).
-    http_status: Optional[int] = None
 
     def __init__(self, message: str, status: Optional[int] = None, http_status: Optional[int] = None) -> None:
         # One argument only: the OSError-based subclasses would read (errno, strerror) from two.
         super().__init__(message)
         self.message = message
-        self.status = self.code if status is None else status
+        #: The SpreadStatus number of this class (also when this binding raised it, e.g.
+        #: for a NUL character libspread cannot be given); None for LibraryError,
+        #: ClosedError and the classes that are only parents.
+        self.status = _status_of(type(self)) if status is None else status
+        #: The HTTP status SPREAD answered (401, 429, 503...), or None when the failure
+        #: was not an answer (network, validation, configuration).
         self.http_status = http_status or None
 
     def __str__(self) -> str:
         return self.message
 
 
+# ----------------------------------------------------------------------------- Python only
+
 class LibraryError(SpreadError, OSError):
-    """libspread could not be loaded (the message lists every path tried) or lacks a function."""
+    """libspread could not be loaded (the message lists every path tried), or is not the
+    ABI this binding was written for."""
 
 
 class ClosedError(SpreadError, ValueError):
     """A closed Client or Order was used (like I/O on a closed file)."""
 
 
-class InternalError(SpreadError):
-    """A bug in libspread or in this binding (NULL argument, caught panic): please report it."""
+# ----------------------------------------------------------------------------- the library's tree
 
-    code = 99
-
-
-class NullArgumentError(InternalError):
-    code = 10
-
-
-class InvalidUtf8Error(SpreadError, ValueError):
-    """A string was not valid UTF-8 (from Python: a lone surrogate such as "\\ud800")."""
-
-    code = 11
+class NullArgumentError(SpreadError):
+    """A required pointer was NULL: a bug in this binding, please report it."""
 
 
 class InvalidValueError(SpreadError, ValueError):
     """A value broke its field's rule; the order is unchanged."""
 
-    code = 12
+
+class InvalidUtf8Error(InvalidValueError):
+    """A string was not valid UTF-8 (from Python: a lone surrogate such as "\\ud800")."""
 
 
 class MissingFieldError(SpreadError, ValueError):
     """A field SPREAD requires was not set."""
 
-    code = 13
-
 
 class ConfigError(SpreadError, ValueError):
-    """The client configuration is wrong (URL, keys, CA file, timeout)."""
-
-    code = 14
+    """The client configuration is wrong (URL, keys, CA file, timeout, spool folder)."""
 
 
 class NetworkError(SpreadError, ConnectionError):
     """The connection failed or broke: retrying later may work."""
 
-    code = 20
-
 
 class TimeoutError(NetworkError, builtins.TimeoutError):  # noqa: A001 - mirrors SPREAD_ERR_TIMEOUT
     """The time budget ran out."""
-
-    code = 21
 
 
 class TlsError(SpreadError):
     """TLS or certificate verification failed."""
 
-    code = 22
-
 
 class RedirectError(SpreadError):
     """A redirect was refused (too many, https to http, bad Location)."""
 
-    code = 23
-
 
 class ApiError(SpreadError):
-    """SPREAD answered with an error."""
+    """SPREAD (or what answers at the base URL) answered with an error."""
 
 
 class AuthError(ApiError):
-    """SPREAD refused the API keys (401/403)."""
-
-    code = 30
+    """SPREAD (or the proxy) refused the API keys (401, 403, 407)."""
 
 
 class RejectedError(ApiError):
-    """SPREAD rejected the request (another 4xx)."""
-
-    code = 31
+    """SPREAD refused the order's content (400, 409, 422)."""
 
 
 class ServerError(ApiError):
-    """SPREAD failed (5xx)."""
-
-    code = 32
+    """SPREAD failed (5xx) or asked to slow down (408, 429)."""
 
 
-class SpoolIOError(SpreadError, OSError):
+class EndpointError(ApiError):
+    """The endpoint cannot take the request (404, 405, 410, 413...: check the base URL),
+    or answered what SPREAD never answers."""
+
+
+class IoError(SpreadError, OSError):
     """A local file operation (the spool) failed."""
 
-    code = 40
+
+#: The name this class had before the library named the tree (kept: public names stay).
+SpoolIOError = IoError
 
 
-_BY_STATUS: Dict[int, Type[SpreadError]] = {
-    cls.code: cls
-    for cls in (NullArgumentError, InvalidUtf8Error, InvalidValueError, MissingFieldError,
-                ConfigError, NetworkError, TimeoutError, TlsError, RedirectError, AuthError,
-                RejectedError, ServerError, SpoolIOError, InternalError)
-    if cls.code is not None
+class InternalError(SpreadError):
+    """A bug in libspread, caught before it could reach the caller: please report it."""
+
+
+#: The library's class stems ("Timeout", "Error" for the root) and their Python classes.
+CLASSES: Dict[str, Type[SpreadError]] = {
+    "Error": SpreadError,
+    **{cls.__name__[:-len("Error")]: cls
+       for cls in (NullArgumentError, InvalidValueError, InvalidUtf8Error, MissingFieldError,
+                   ConfigError, NetworkError, TimeoutError, TlsError, RedirectError, ApiError,
+                   AuthError, RejectedError, ServerError, EndpointError, IoError, InternalError)},
 }
 
 
+_statuses: Optional[Dict[str, int]] = None
+
+
+def _status_of(cls: type) -> Optional[int]:
+    """The status libspread raises `cls` for, once the library is loaded (a LibraryError
+    is raised while it is not)."""
+    global _statuses
+    from . import _native  # here, not at the top: _native imports this module
+
+    if _statuses is None:
+        if not _native.loaded():
+            return None
+        _statuses = {}
+        for code in _native.status_codes():
+            _statuses.setdefault(_native.status_class(code)[0], code)
+    stem = cls.__name__[:-len("Error")]
+    return _statuses.get(stem) if CLASSES.get(stem) is cls else None
+
+
 def error_for_status(status: int, message: str, http_status: Optional[int] = None) -> SpreadError:
-    """The exception for a failing status (and the HTTP status SPREAD answered, if any);
-    a number this binding does not know (a newer library) gives a plain SpreadError that
-    still carries it."""
-    cls = _BY_STATUS.get(status, SpreadError)
+    """The exception for a failing status (and the HTTP status SPREAD answered, if any),
+    of the class libspread names for it; a stem this binding does not know (a newer
+    library) gives its parent's class, else SpreadError, still carrying the status."""
+    from . import _native  # here, not at the top: _native imports this module
+
+    stem, parent = _native.status_class(status)
+    cls = CLASSES.get(stem) or CLASSES.get(parent) or SpreadError
     return cls(message or f"libspread failed with status {status}", status, http_status)

@@ -1,29 +1,33 @@
-"""spread.Order: an order with its customer profile, validated field by field by libspread."""
+"""spread.Order: an order with its customer profile, validated by libspread."""
 
 from __future__ import annotations
 
+import ctypes
+import json
+import math
 from decimal import Decimal
-from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Tuple, TypeVar
+from typing import TYPE_CHECKING, Any, Callable, Iterable, List, Mapping, Optional, Tuple, TypeVar
 
 from . import _native as native
-from .errors import InvalidValueError, MissingFieldError
+from ._fields import OrderFields
+from .errors import InvalidValueError
 
-__all__ = ["Order", "field_names"]
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
+
+__all__ = ["Order", "OrderFields", "field_names"]
 
 _O = TypeVar("_O", bound="Order")
 
-_INT32 = range(-(2**31), 2**31)
-
-
-def field_names() -> Tuple[str, ...]:
-    """The scalar fields libspread knows (customer_email ... order_end_service): Order's keywords."""
-    return _scalar_fields()
-
+_INT64 = range(-(2**63), 2**63)
+# How PHP's http_build_query writes the floats JSON cannot carry.
+_PHP_NON_FINITE = {math.inf: "INF", -math.inf: "-INF"}
 
 _fields_cache: Optional[Tuple[str, ...]] = None
 
 
-def _scalar_fields() -> Tuple[str, ...]:
+def field_names() -> Tuple[str, ...]:
+    """The scalar fields libspread knows (customer_email ... order_end_service): Order's keywords."""
     global _fields_cache
     if _fields_cache is None:
         _fields_cache = native.field_names()
@@ -40,28 +44,6 @@ def _text(field: str, value: object) -> str:
     raise TypeError(f"{field}: expected str or int, got {type(value).__name__}")
 
 
-def _items(field: str, value: object) -> Iterable[Any]:
-    """The entries of a PHP list given as a Python list or tuple."""
-    if not isinstance(value, (list, tuple)):
-        raise TypeError(f"{field}: expected a list, got {type(value).__name__}")
-    return value
-
-
-def _mapping(field: str, value: object) -> Mapping[Any, Any]:
-    if not isinstance(value, Mapping):
-        raise TypeError(f"{field}: expected a dict, got {type(value).__name__}")
-    return value
-
-
-def _custom_field_id(key: object) -> int:
-    """PHP turns the key "327" into the int 327; ids must be such ints."""
-    if isinstance(key, str) and key.isdecimal() and key.isascii() and str(int(key)) == key:
-        key = int(key)
-    if isinstance(key, bool) or not isinstance(key, int):
-        raise TypeError(f"custom_fields: ids are ints such as 327, got {key!r}")
-    return native.uint32(key, f"custom_fields[{key}]", InvalidValueError)
-
-
 def _accepted(name: str, value: object) -> bool:
     """A consent as the seed documents it: true/false or 1/0 (also "1"/"0", as PHP sends them)."""
     if isinstance(value, bool):
@@ -69,6 +51,63 @@ def _accepted(name: str, value: object) -> bool:
     if value in (0, 1, "0", "1") and not isinstance(value, float):
         return value in (1, "1")
     raise InvalidValueError(f"consents[{name}]: expected True/False or 1/0, got {value!r}")
+
+
+class _Unsendable(TypeError):
+    """A value JSON cannot carry; `path` (the keys leading to it) is filled in on the way
+    out, so that no path is built while all is well."""
+
+    def __init__(self, why: str, here: bool = False) -> None:
+        super().__init__(why)
+        self.why = why
+        self.path: List[object] = []
+        self.here = here  # about the mapping being read (a key), not one of its values
+
+    def __str__(self) -> str:
+        return "post_data" + "".join(f"[{key}]" for key in self.path) + ": " + self.why
+
+
+def _php_value(value: object) -> Any:
+    """`value` as JSON that PHP's json_decode turns into the array a PHP shop holds.
+
+    Only what JSON cannot say is adapted: a Decimal is its plain decimal text (sent as
+    written), an int beyond PHP's 64 bits its exact digits, a non-finite float PHP's
+    text for it (NAN, INF, -INF), tuples are lists and keys are int or str. libspread
+    does the rest, as http_build_query would (nulls left out, floats at precision 14).
+    """
+    items: Iterable[Tuple[object, object]]
+    if value is None or isinstance(value, (str, bool)):  # the common cases first: this runs per value
+        return value
+    if isinstance(value, dict):
+        items = value.items()
+    elif isinstance(value, list):
+        items = enumerate(value)
+    elif isinstance(value, int):
+        return value if value in _INT64 else str(value)
+    elif isinstance(value, float):
+        return value if math.isfinite(value) else _PHP_NON_FINITE.get(value, "NAN")
+    elif isinstance(value, Decimal):
+        return format(value, "f")
+    elif isinstance(value, Mapping):
+        items = value.items()
+    elif isinstance(value, tuple):
+        items = enumerate(value)
+    else:
+        raise _Unsendable(f"{type(value).__name__} cannot be sent (expected None, bool, int, float, Decimal, "
+                          "str, or a dict or list of them)")
+    out = {}
+    key: object = None
+    try:
+        for key, item in items:
+            if type(key) is not str and (isinstance(key, bool) or not isinstance(key, (int, str))):
+                raise _Unsendable(f"keys are int or str, got {key!r}", here=True)
+            out[str(key)] = item if type(item) is str else _php_value(item)
+    except _Unsendable as e:
+        if not e.here:
+            e.path.insert(0, key)
+        e.here = False
+        raise
+    return out if isinstance(value, Mapping) else list(out.values())
 
 
 class Order(native.HandleOwner):
@@ -85,11 +124,11 @@ class Order(native.HandleOwner):
     raises ClosedError. Safe to use from several threads (calls take turns).
     """
 
-    def __init__(self, **fields: Any) -> None:
+    def __init__(self, **fields: Unpack[OrderFields]) -> None:
         lib = native.lib()
-        self._handle = native.Handle(lib.spread_order_new(), lib.spread_order_free, "Order", exclusive=True)
+        self._own(lib.spread_order_new())
         try:
-            known = _scalar_fields()
+            known = field_names()
             for name, value in fields.items():
                 if name not in known:
                     raise TypeError(f"Order() got an unexpected keyword argument {name!r}; "
@@ -100,6 +139,9 @@ class Order(native.HandleOwner):
             self.close()
             raise
 
+    def _own(self, ptr: int) -> None:
+        self._handle = native.Handle(ptr, native.lib().spread_order_free, "Order", exclusive=True)
+
     def __repr__(self) -> str:
         return f"<spread.Order {'closed' if self.closed else 'open'}>"
 
@@ -108,50 +150,20 @@ class Order(native.HandleOwner):
             native.check(fn(ptr, *args))
         return self
 
-    def _call_all(self: _O, calls: List[Tuple[Any, ...]]) -> _O:
-        """Several libspread calls as one change: they are tried on a scratch order first,
-        so a bad value leaves this order unchanged (libspread checks one call at a time)."""
-        lib = native.lib()
-        if len(calls) > 1:
-            scratch = lib.spread_order_new()
-            try:
-                for fn, *args in calls:
-                    native.check(fn(scratch, *args))
-            finally:
-                lib.spread_order_free(scratch)
-        with self._handle.use() as ptr:
-            for fn, *args in calls:
-                native.check(fn(ptr, *args))
-        return self
-
     # ------------------------------------------------------------------ fields
     def set(self: _O, name: str, value: Any) -> _O:
         """``data[name] = value``. A known field is checked by its rule; any other name is
         sent as extra text. order_state takes 10 or "10"; order_amount takes a float
         (printed as PHP prints it), an int, a Decimal or a decimal str (sent as written)."""
-        lib = native.lib()
         if not isinstance(name, str):
             raise TypeError(f"field names are str, got {type(name).__name__}")
-        if name == "order_state" and isinstance(value, int) and not isinstance(value, bool):
-            if value in _INT32:
-                return self._call(lib.spread_order_set_order_state, value)
-            value = str(value)  # out of int32: libspread rejects it with its usual message
-        elif name == "order_amount":
-            return self._set_amount(value)
+        lib = native.lib()
+        if name == "order_amount" and isinstance(value, float):
+            return self._call(lib.spread_order_set_order_amount, value)
+        if name == "order_amount" and isinstance(value, Decimal):
+            value = format(value, "f")  # plain digits, never an exponent: exact
         return self._call(lib.spread_order_set_field, native.to_c(name, "field name"),
                           native.to_c(_text(name, value), name))
-
-    def _set_amount(self: _O, value: Any) -> _O:
-        lib = native.lib()
-        if isinstance(value, float):
-            return self._call(lib.spread_order_set_order_amount, value)
-        if isinstance(value, Decimal):
-            value = format(value, "f")  # plain digits, never an exponent: exact
-        elif isinstance(value, int) and not isinstance(value, bool):
-            value = str(value)  # exact, as PHP prints an int
-        elif not isinstance(value, str):
-            raise TypeError(f"order_amount: expected float, int, Decimal or str, got {type(value).__name__}")
-        return self._call(lib.spread_order_set_order_amount_str, native.to_c(value, "order_amount"))
 
     def add_tag(self: _O, *tags: str) -> _O:
         """Appends customer tags to add (``data[add_tag][]``)."""
@@ -170,14 +182,22 @@ class Order(native.HandleOwner):
         return self._append(native.lib().spread_order_del_order_tag, "del_order_tag", tags)
 
     def _append(self: _O, fn: Callable[..., int], field: str, values: Iterable[Any]) -> _O:
-        return self._call_all([(fn, native.to_c(_text(field, v), field)) for v in values])
+        """Each value in turn: those before a bad one are kept (libspread adds one at a time)."""
+        args = [native.to_c(_text(field, v), field) for v in values]
+        with self._handle.use() as ptr:
+            for arg in args:
+                native.check(fn(ptr, arg))
+        return self
 
     def custom_field(self: _O, id: int, value: Any) -> _O:  # noqa: A002 - SPREAD calls it an id
         """``data[custom_fields][id] = value``; ids come from SPREAD's back office."""
-        fid = _custom_field_id(id)
+        if isinstance(id, str) and id.isascii() and id.isdecimal() and str(int(id)) == id:
+            id = int(id)  # PHP turns the key "327" into the int 327
+        if isinstance(id, bool) or not isinstance(id, int):
+            raise TypeError(f"custom_fields: ids are ints such as 327, got {id!r}")
+        fid = native.uint(id, f"custom_fields[{id}]", error=InvalidValueError)
         field = f"custom_fields[{fid}]"
-        return self._call(native.lib().spread_order_set_custom_field, fid,
-                          native.to_c(_text(field, value), field))
+        return self._call(native.lib().spread_order_set_custom_field, fid, native.to_c(_text(field, value), field))
 
     def consent(self: _O, name: str, accepted: bool) -> _O:
         """``data[consents][name]`` = 1 (accepted) or 0 (refused); needs the customer's e-mail."""
@@ -186,14 +206,14 @@ class Order(native.HandleOwner):
 
     def add_product(self: _O, attributes: Iterable[str] = ()) -> _O:
         """Starts the next product (``data[product_attributes][n]``) with its "key:value"
-        attributes, such as ``add_product(["size:xl", "type:shirt"])``."""
+        attributes, such as ``add_product(["size:xl", "type:shirt"])``: all of them, or
+        (on error) none."""
         if isinstance(attributes, (str, bytes)):
             raise TypeError('product_attributes: expected a list of "key:value" str, got a single '
                             f"{type(attributes).__name__} (write [{attributes!r}])")
-        lib = native.lib()
-        return self._call_all([(lib.spread_order_add_product,)] + [
-            (lib.spread_order_add_product_attribute, native.to_c(_text("product_attributes", a), "product_attributes"))
-            for a in attributes])
+        args = [native.to_c(_text("product_attributes", a), "product_attributes") for a in attributes]
+        array = (ctypes.c_char_p * len(args))(*args)
+        return self._call(native.lib().spread_order_add_product_with, array, len(args))
 
     # ------------------------------------------------------------------ output
     def validate(self: _O) -> _O:
@@ -202,86 +222,40 @@ class Order(native.HandleOwner):
 
     def encode(self) -> str:
         """The exact body send() posts: PHP's http_build_query of the same $post_data."""
+        with self._handle.use() as ptr:
+            return native.take_string(native.lib().spread_order_encode(ptr))
+
+    @property
+    def warnings(self) -> List[str]:
+        """What the lenient drop-in path (from_dict) sent as is although it breaks a rule
+        (``customer_birthday: "0000-00-00" is not a date ... (sent as is)``); [] otherwise."""
         lib = native.lib()
         with self._handle.use() as ptr:
-            body = lib.spread_order_encode(ptr)
-            if not body:
-                raise native.fail()
-        return native.take_string(body)
+            return [native.take_string(lib.spread_order_warning(ptr, i))
+                    for i in range(lib.spread_order_warning_count(ptr))]
 
     # ------------------------------------------------------------------ from a PHP-shaped dict
     @classmethod
-    def from_dict(cls, post_data: Mapping[str, Any]) -> Order:
-        """An order from the seed's ``$post_data`` as a dict: ``{"data": {...}, "request":
-        {"order_idorder": ...}}``, or just the ``data`` part. Keys keep their order, so
-        encode() equals PHP's http_build_query of the same dict; None values are left out
-        (as PHP leaves out null); unknown keys are kept as extra text. Lists are Python
-        lists, custom_fields and consents dicts, product_attributes a list of lists.
-        ``request[order_idorder]`` is always sent after data, as in the seed: a ``request``
-        part may only repeat data's order_idorder."""
-        data, request = _split(post_data)
-        order = cls()
-        try:
-            for name, value in data.items():
-                if value is not None:
-                    order._put(name, value)
-            _check_request(data, request)
-        except BaseException:
-            order.close()
-            raise
+    def from_dict(cls, post_data: Mapping[str, Any], strict: bool = False) -> Order:
+        """An order from the seed's ``$post_data`` as a dict, sent exactly as PHP's
+        ``http_build_query($post_data)`` would send it: ``{"data": {...}, "request":
+        {...}}`` byte for byte, or just the ``data`` part, then wrapped as the seed does
+        (``request[order_idorder]`` after it).
+
+        Values may be None (left out), bool (1/0), int, float (printed as PHP prints it),
+        Decimal or str (sent as written), dicts and lists of them, in any position; keys
+        keep their order and may be int or str; unknown keys are kept. The fields SPREAD
+        requires must follow their rules; another field that breaks its rule is sent as
+        is and listed in ``warnings`` -- unless ``strict``, then it is refused.
+        """
+        if not isinstance(post_data, Mapping):
+            raise TypeError(f"post_data: expected a dict, got {type(post_data).__name__}")
+        if not isinstance(strict, bool):
+            raise TypeError(f"strict: expected bool, got {type(strict).__name__}")
+        document = json.dumps(_php_value(post_data), ensure_ascii=False, allow_nan=False)
+        ptr = native.lib().spread_order_from_json(document.encode("utf-8", "surrogatepass"), strict)
+        if not ptr:
+            raise native.fail()
+        order = cls.__new__(cls)
+        order._own(ptr)
         return order
-
-    def _put(self, name: str, value: Any) -> None:
-        """``$post_data["data"][name] = value`` on a new order."""
-        append = _LISTS.get(name)
-        if append is not None:
-            append(self, *_items(name, value))
-        elif name == "custom_fields":
-            for fid, v in _mapping(name, value).items():
-                if v is not None:
-                    self.custom_field(fid, v)
-        elif name == "consents":
-            for consent, accepted in _mapping(name, value).items():
-                if accepted is not None:
-                    self.consent(_text("consents", consent), accepted)
-        elif name == "product_attributes":
-            for product in _items(name, value):
-                self.add_product(_items(name, product))
-        else:
-            self.set(name, value)
-
-
-_LISTS: Dict[str, Callable[..., Order]] = {
-    "add_tag": Order.add_tag,
-    "del_tag": Order.del_tag,
-    "add_order_tag": Order.add_order_tag,
-    "del_order_tag": Order.del_order_tag,
-}
-
-
-def _split(post_data: Mapping[str, Any]) -> Tuple[Mapping[str, Any], Mapping[str, Any]]:
-    """(data, request) from a seed-shaped dict, or (post_data, {}) from a bare data dict."""
-    post_data = _mapping("post_data", post_data)
-    if "data" not in post_data:
-        return post_data, {}
-    others = [k for k in post_data if k not in ("data", "request")]
-    if others:
-        raise InvalidValueError(f"post_data: only 'data' and 'request' can be sent, not {others[0]!r}")
-    return _mapping("data", post_data["data"]), _mapping("request", post_data.get("request") or {})
-
-
-def _check_request(data: Mapping[str, Any], request: Mapping[str, Any]) -> None:
-    """libspread writes request[order_idorder] from data[order_idorder]: a request part
-    may only confirm it."""
-    others = [k for k in request if k != "order_idorder"]
-    if others:
-        raise InvalidValueError(f"request: only order_idorder can be sent, not {others[0]!r}")
-    wanted = request.get("order_idorder")
-    if wanted is None:
-        return
-    given = data.get("order_idorder")
-    if given is None:
-        raise MissingFieldError("order_idorder: request[order_idorder] is set but data[order_idorder] is not")
-    if _text("request[order_idorder]", wanted) != _text("order_idorder", given):
-        raise InvalidValueError(f"request[order_idorder]: {wanted!r} differs from "
-                                f"data[order_idorder] {given!r}")

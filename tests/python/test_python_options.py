@@ -1,0 +1,181 @@
+"""spread.Client's options reach libspread and do what they say: an explicit proxy (and
+none from the environment), plain http only with the opt-in, the TLS roots, strict
+drop-in, the flush budget, and times rounded up to whole milliseconds."""
+
+from __future__ import annotations
+
+import base64
+import socket
+import ssl
+import threading
+import time
+
+import pytest
+from spread_test_helpers import OK, LoopbackServer, minimal_order
+from test_tls import make_ca, make_server_cert
+
+import spread
+
+NOWHERE = "spread-test.invalid"  # never resolves: only a proxy can take a request there
+
+
+class Proxy:
+    """A listener that records the head of each request it gets and answers 502."""
+
+    def __init__(self) -> None:
+        self.sock = socket.create_server(("127.0.0.1", 0))
+        self.url = f"http://127.0.0.1:{self.sock.getsockname()[1]}"
+        self.heads: list = []
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self) -> None:
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            with conn:
+                head = b""
+                while b"\r\n\r\n" not in head and (chunk := conn.recv(4096)):
+                    head += chunk
+                self.heads.append(head.decode(errors="replace"))
+                conn.sendall(b"HTTP/1.1 502 Bad Gateway\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+
+    def close(self) -> None:
+        self.sock.close()
+
+
+@pytest.fixture
+def proxy():
+    p = Proxy()
+    yield p
+    p.close()
+
+
+@pytest.mark.parametrize("scheme", ["http", "https"])
+def test_requests_to_other_hosts_go_through_the_proxy(proxy, scheme):
+    with spread.Client("PUBLIC_KEY", "PRIVATE_KEY", base_url=f"{scheme}://{NOWHERE}/api", proxy=proxy.url,
+                       allow_insecure_http=True, max_attempts=1, timeout=5) as client:
+        with pytest.raises(spread.SpreadError):
+            client.update_order(minimal_order("PX-1"))
+    (head,) = proxy.heads
+    assert NOWHERE in head.split("\r\n")[0], head
+    if scheme == "https":  # a tunnel: the keys are inside TLS, never shown to the proxy
+        assert head.startswith(f"CONNECT {NOWHERE}:443 ")
+        assert "PRIVATE_KEY" not in head and base64.b64encode(b"PUBLIC_KEY:PRIVATE_KEY").decode() not in head
+
+
+def test_loopback_never_goes_through_the_proxy(sb, proxy):
+    with spread.Client(sb.public_key, sb.private_key, base_url=sb.base_url, proxy=proxy.url) as client:
+        assert client.update_order(minimal_order("PX-2")).status == 200
+    assert proxy.heads == [] and "PX-2" in sb.state()["orders"]
+
+
+def test_proxy_variables_in_the_environment_are_ignored(monkeypatch, proxy):
+    for name in ("HTTP_PROXY", "http_proxy", "HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy"):
+        monkeypatch.setenv(name, proxy.url)
+    with spread.Client("PUBLIC_KEY", "PRIVATE_KEY", base_url=f"https://{NOWHERE}/api", max_attempts=1,
+                       timeout=5) as client:
+        with pytest.raises(spread.NetworkError):  # the name does not resolve: no proxy was asked
+            client.update_order(minimal_order("PX-3"))
+    assert proxy.heads == []
+
+
+@pytest.mark.parametrize("proxy_url", ["ftp://127.0.0.1:21", "not a url"])
+def test_a_bad_proxy_is_a_config_error(proxy_url):
+    with pytest.raises(spread.ConfigError, match="^proxy: not a proxy URL"):
+        spread.Client("PUBLIC_KEY", "PRIVATE_KEY", proxy=proxy_url)
+
+
+def test_plain_http_to_another_host_needs_the_opt_in(proxy):
+    with pytest.raises(spread.ConfigError, match=f"^base_url: .*{NOWHERE}"):
+        spread.Client("PUBLIC_KEY", "PRIVATE_KEY", base_url=f"http://{NOWHERE}/api")
+    with spread.Client("PUBLIC_KEY", "PRIVATE_KEY", base_url=f"http://{NOWHERE}/api", allow_insecure_http=True,
+                       proxy=proxy.url, max_attempts=1, timeout=5) as client:
+        with pytest.raises(spread.SpreadError):
+            client.update_order(minimal_order("PX-4"))
+    assert len(proxy.heads) == 1  # accepted, and sent
+
+
+@pytest.fixture(scope="module")
+def https_server(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("pki")
+    ca = make_ca(folder, "python-test-ca")
+    cert, key = make_server_cert(folder, ca, "IP:127.0.0.1")
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    with LoopbackServer(tls=context) as server:
+        yield server, ca[0]
+
+
+@pytest.mark.parametrize("option", ["tls_roots", "ca_file"])
+def test_a_private_ca_is_trusted_through_tls_roots(https_server, option):
+    server, ca = https_server
+    with spread.Client("PUBLIC_KEY", "PRIVATE_KEY", base_url=server.base_url, **{option: ca}) as client:
+        assert client.update_order(minimal_order("TLS-1")).status == 200
+
+
+@pytest.mark.parametrize("roots", ["bundled", "system"])
+def test_the_bundled_and_system_roots_do_not_know_a_test_ca(https_server, roots):
+    server, _ = https_server
+    with spread.Client("PUBLIC_KEY", "PRIVATE_KEY", base_url=server.base_url, tls_roots=roots,
+                       max_attempts=1) as client:
+        with pytest.raises(spread.TlsError):
+            client.update_order(minimal_order("TLS-2"))
+
+
+@pytest.mark.parametrize("roots, message", [
+    ("", 'tls_roots: must be "system", "bundled" or the path of a PEM file'),
+    ("/nonexistent/ca.pem", "ca_file: cannot read /nonexistent/ca.pem"),  # a path is a CA file
+    ("/dev/null", "ca_file: no PEM certificate in /dev/null"),
+])
+def test_bad_tls_roots_are_config_errors(roots, message):
+    with pytest.raises(spread.ConfigError) as info:
+        spread.Client("PUBLIC_KEY", "PRIVATE_KEY", tls_roots=roots)
+    assert str(info.value).startswith(message)
+
+
+def test_strict_refuses_what_the_lenient_drop_in_sends_with_a_warning(sb):
+    legacy = minimal_order("ST-1", customer_birthday="0000-00-00", customer_gender="")
+    with spread.Client(sb.public_key, sb.private_key, base_url=sb.base_url, strict=True) as strict:
+        with pytest.raises(spread.InvalidValueError, match='^customer_birthday: "0000-00-00"'):
+            strict.update_order(legacy)
+        assert sb.requests() == []
+        with spread.Order(**minimal_order("ST-1")) as typed:  # strict only changes the drop-in
+            assert strict.send(typed).status == 200
+    with spread.Client(sb.public_key, sb.private_key, base_url=sb.base_url) as lenient:
+        response = lenient.update_order(legacy)
+    assert response.status == 200 and [w.split(":")[0] for w in response.warnings] == [
+        "customer_birthday", "customer_gender"]
+
+
+def test_a_flush_stops_when_its_budget_is_used_up(tmp_path):
+    down = threading.Event()
+    down.set()
+
+    def respond(seen, server):
+        if down.is_set():
+            return 503, {}, b"down"
+        time.sleep(0.4)
+        return OK
+
+    with LoopbackServer(respond) as server, spread.Client(
+            "PUBLIC_KEY", "PRIVATE_KEY", base_url=server.base_url, spool_dir=tmp_path, max_attempts=1,
+            flush_budget=0.5) as client:
+        for i in range(4):
+            assert client.update_order(minimal_order(f"FB-{i}")).queued
+        down.clear()
+        began = time.monotonic()
+        with pytest.raises(spread.TimeoutError) as info:
+            client.flush()
+        took = time.monotonic() - began
+    delivered, remaining = info.value.flush_result
+    assert delivered in (1, 2) and delivered + remaining == 4, info.value.flush_result
+    assert took < 1.5, took
+
+
+def test_times_are_rounded_up_to_a_whole_millisecond(sb):
+    sb.fault(mode="slow", delay_ms=300, times=1)
+    with spread.Client(sb.public_key, sb.private_key, base_url=sb.base_url, timeout=0.0001) as client:
+        with pytest.raises(spread.TimeoutError, match="within 1 ms"):  # not 0 (refused), not unbounded
+            client.update_order(minimal_order("MS-1"))
