@@ -14,13 +14,12 @@ from pathlib import Path
 
 import pytest
 
-from harness import REPO_ROOT, SHARED_DIR, Sandbox
-from harness.seed import SEED_POST_DATA
+from harness import REPO_ROOT, Sandbox
+from harness.seed import SEED_BODY, SEED_BODY_FILE, SEED_POST_DATA
 
 sys.path.insert(0, str(Path(__file__).resolve().parent / "c"))
 from cbuild import CRATE_VERSION as VERSION, compile_program  # noqa: E402
 
-SEED_BODY_FILE = SHARED_DIR / "reference" / "seed_body.txt"
 PROGRAMS = ["happy", "errors", "transport", "threads"]
 
 
@@ -34,7 +33,7 @@ def programs(tmp_path_factory, libspread) -> dict[str, Path]:
 
 @pytest.fixture(scope="module")
 def seed_body() -> bytes:
-    return SEED_BODY_FILE.read_bytes()
+    return SEED_BODY
 
 
 

@@ -15,13 +15,12 @@ from pathlib import Path
 
 import pytest
 
-from harness import SHARED_DIR, Sandbox
-from harness.seed import SEED_POST_DATA, run_seed_client
+from harness import Sandbox
+from harness.seed import SEED_BODY, SEED_POST_DATA, run_seed_client
 
 sys.path.insert(0, str(Path(__file__).resolve().parent / "c"))
 from cbuild import CRATE_VERSION, compile_program  # noqa: E402
 
-SEED_BODY = (SHARED_DIR / "reference" / "seed_body.txt").read_bytes()
 USER_AGENT = f"libspread/{CRATE_VERSION}"
 GENERATED_ORDERS = 50
 RANDOM_SEED = 20140621  # fixed: a failure names the order, and a rerun reproduces it

@@ -93,7 +93,8 @@ std::string read_file(const char* path)
     return all.str();
 }
 
-// The seed integration's order (shared/seed) through the fluent setters.
+// The seed integration's order (tests/fixtures/spread-updateOrder-integration.txt)
+// through the fluent setters.
 spread::Order seed_order()
 {
     spread::Order o;

@@ -26,8 +26,6 @@ from typing import Any
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 ROUTER = REPO_ROOT / "sandbox" / "router.php"
-# The measured references live beside the repository (<repo>/../shared), also in CI.
-SHARED_DIR = REPO_ROOT.parent / "shared"
 
 # Started and not yet stopped; stopped at interpreter exit so no php -S outlives the tests.
 _live: "set[Sandbox]" = set()

@@ -1,6 +1,6 @@
 <?php
 /*
- * Sends the seed integration's order (shared/seed/spread-updateOrder-integration.txt)
+ * Sends the seed integration's order (tests/fixtures/spread-updateOrder-integration.txt)
  * with libspread instead of the curl block, and prints SPREAD's answer.
  *
  *   php bindings/php/examples/send_seed_order.php http://127.0.0.1:8080/api

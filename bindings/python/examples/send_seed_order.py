@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Sends the seed integration's order (shared/seed/spread-updateOrder-integration.txt)
+"""Sends the seed integration's order (tests/fixtures/spread-updateOrder-integration.txt)
 through libspread and prints SPREAD's answer.
 
     python3 examples/send_seed_order.py http://127.0.0.1:8080/api    # e.g. the sandbox
