@@ -35,7 +35,7 @@ test-php: build
 	phpunit -c tests/php/phpunit.xml
 
 test-python: build
-	$(PYTHON) -m pytest -q tests
+	$(PYTHON) -m pytest -q tests/integration tests/python
 
 test: setup build test-rust test-php test-python
 

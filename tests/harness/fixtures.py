@@ -1,17 +1,18 @@
-"""Fixtures shared by every pytest suite under tests/: a sandbox per session
-(reset before each test that asks for `sb`) and the built library."""
+"""The pytest fixtures every Python suite shares (tests/integration, tests/python): the
+built library, and a sandbox per session (emptied before each test that asks for `sb`).
+Each suite's conftest.py imports them:
+
+    from harness.fixtures import libspread, other, sb, second_session_sandbox, session_sandbox  # noqa: F401
+"""
 
 from __future__ import annotations
 
 import os
-import sys
 from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from harness import REPO_ROOT, Sandbox  # noqa: E402
+from .sandbox import REPO_ROOT, Sandbox
 
 
 @pytest.fixture(scope="session")

@@ -8,7 +8,6 @@ import re
 import shutil
 import socket
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -16,9 +15,7 @@ import pytest
 
 from harness import REPO_ROOT, Sandbox
 from harness.seed import SEED_BODY, SEED_BODY_FILE, SEED_POST_DATA
-
-sys.path.insert(0, str(Path(__file__).resolve().parent / "c"))
-from cbuild import CRATE_VERSION as VERSION, compile_program  # noqa: E402
+from cbuild import CRATE_VERSION as VERSION, compile_program  # tests/c (conftest.py puts it on sys.path)
 
 PROGRAMS = ["happy", "errors", "transport", "threads"]
 
@@ -117,9 +114,9 @@ def test_every_function_taking_a_pointer_has_its_null_case():
     """errors.c passes NULL to each pointer argument of the functions it names, and to the
     setters of common.c's tables: a function added to the header must be added there."""
     header = (REPO_ROOT / "include" / "spread.h").read_text()
-    common = (Path(__file__).parent / "c" / "common.c").read_text()
+    common = (REPO_ROOT / "tests" / "c" / "common.c").read_text()
     tables = common[common.index("TEXT_SETTERS[] = {"):common.index("static text_setter lookup")]
-    covered = (Path(__file__).parent / "c" / "errors.c").read_text() + tables
+    covered = (REPO_ROOT / "tests" / "c" / "errors.c").read_text() + tables
     functions = re.findall(r"^\w[\w ]*\**\s*\b(spread_\w+)\(([^)]*)\);", header, re.M)
     with_pointers = [name for name, params in functions if "*" in params]
     assert len(with_pointers) > 30

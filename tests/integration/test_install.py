@@ -11,7 +11,6 @@ import re
 import shutil
 import socket
 import subprocess
-import sys
 from pathlib import Path
 from urllib.parse import parse_qs
 
@@ -19,9 +18,7 @@ import pytest
 
 from harness import REPO_ROOT, Sandbox
 from harness.seed import SEED_BODY_FILE
-
-sys.path.insert(0, str(Path(__file__).resolve().parent / "c"))
-from cbuild import CRATE_VERSION, soname  # noqa: E402
+from cbuild import CRATE_VERSION, soname  # tests/c (conftest.py puts it on sys.path)
 
 MAJOR = CRATE_VERSION.split(".")[0]
 EXAMPLES = REPO_ROOT / "examples"

@@ -9,7 +9,6 @@ import difflib
 import json
 import random
 import subprocess
-import sys
 import tempfile
 from pathlib import Path
 
@@ -17,9 +16,7 @@ import pytest
 
 from harness import Sandbox
 from harness.seed import SEED_BODY, SEED_POST_DATA, run_seed_client
-
-sys.path.insert(0, str(Path(__file__).resolve().parent / "c"))
-from cbuild import CRATE_VERSION, compile_program  # noqa: E402
+from cbuild import CRATE_VERSION, compile_program  # tests/c (conftest.py puts it on sys.path)
 
 USER_AGENT = f"libspread/{CRATE_VERSION}"
 GENERATED_ORDERS = 50
