@@ -5,8 +5,9 @@ declare(strict_types=1);
 namespace Spread\Tests\Support;
 
 /**
- * The SPREAD sandbox (sandbox/router.php under `php -S`) on a free loopback
- * port with its own SQLite file; stopped by stop() or at the end of the process.
+ * The SPREAD sandbox on a free loopback port with its own SQLite file, started
+ * through sandbox/serve.php (the launcher every language's tests share); stopped
+ * by stop() or at the end of the process (or by itself, should this process die).
  */
 final class Sandbox
 {
@@ -15,8 +16,8 @@ final class Sandbox
 
     private static ?self $shared = null;
 
-    /** @var resource|null */
-    private $process = null;
+    /** @var resource|null sandbox/serve.php, leader of the process group that holds php -S */
+    private $launcher = null;
     private string $dir;
     public readonly int $port;
 
@@ -29,37 +30,38 @@ final class Sandbox
     public function __construct()
     {
         $this->dir = Php::tempDir('spread-php-sandbox-');
-        $router = dirname(__DIR__, 3) . '/sandbox/router.php';
-        $env = ['SPREAD_SANDBOX_DB' => "$this->dir/sandbox.sqlite", 'PATH' => getenv('PATH') ?: '/usr/bin:/bin'];
-        for ($attempt = 0; $attempt < 5; $attempt++) { // the port may be taken between probe and bind
-            $port = Php::freePort();
-            $this->process = proc_open(
-                [PHP_BINARY, '-S', "127.0.0.1:$port", '-t', $this->dir, $router],
-                [0 => ['file', '/dev/null', 'r'], 1 => ['file', "$this->dir/server.log", 'a'], 2 => ['file', "$this->dir/server.log", 'a']],
-                $pipes,
-                $this->dir,
-                $env,
-            );
-            $deadline = microtime(true) + 10;
-            while (microtime(true) < $deadline && proc_get_status($this->process)['running']) {
-                if (@fsockopen('127.0.0.1', $port, $errno, $errstr, 0.2)) {
-                    $this->port = $port;
-                    register_shutdown_function([$this, 'stop']);
-                    return;
-                }
-                usleep(20_000);
-            }
+        $env = [
+            'PATH' => getenv('PATH') ?: '/usr/bin:/bin',
+            'SPREAD_SANDBOX_PUBLIC_KEY' => self::PUBLIC_KEY,
+            'SPREAD_SANDBOX_PRIVATE_KEY' => self::PRIVATE_KEY,
+        ];
+        $this->launcher = proc_open(
+            [PHP_BINARY, Php::repo() . '/sandbox/serve.php', '--dir', $this->dir],
+            [0 => ['file', '/dev/null', 'r'], 1 => ['pipe', 'w']],
+            $pipes,
+            null,
+            $env,
+        );
+        // One line: the port once the sandbox answers, or "error: ..." and the reason.
+        $line = (string)fgets($pipes[1]);
+        if (preg_match('/^\d+$/', trim($line)) !== 1) {
+            $reason = $line . stream_get_contents($pipes[1]);
+            fclose($pipes[1]);
             $this->stop();
+            throw new \RuntimeException("sandbox did not start: $reason");
         }
-        throw new \RuntimeException('sandbox did not start: ' . @file_get_contents("$this->dir/server.log"));
+        fclose($pipes[1]);
+        $this->port = (int)$line;
+        register_shutdown_function([$this, 'stop']);
     }
 
     public function stop(): void
     {
-        if ($this->process !== null) {
-            proc_terminate($this->process, SIGTERM);
-            proc_close($this->process);
-            $this->process = null;
+        if ($this->launcher !== null) {
+            // The whole group: php -S and, with workers, its children.
+            posix_kill(-proc_get_status($this->launcher)['pid'], SIGKILL);
+            proc_close($this->launcher);
+            $this->launcher = null;
         }
     }
 
