@@ -1,0 +1,63 @@
+"""Many orders at once over the 20 ms HTTPS link: a sequential loop against
+send_many(8), from C (bench/c_send.c), PHP and Python (rows 6a-6c)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from typing import Callable
+
+from measure import ROOT, Bench
+from report import Row, speedup
+
+
+def measure(b: Bench) -> None:
+    url, ca = b.url[("https", "link")], str(b.ca)
+
+    def c_bulk(conc: int) -> Callable[[], tuple[float, int]]:
+        def run() -> tuple[float, int]:
+            n = b.n("bulk_c")
+            out = b.c("bulk", url, ca, n, conc)
+            return out["seconds"] / n, n
+        return run
+
+    b.measure([b.add("c_bulk_seq_https_link", c_bulk(0)), b.add("c_bulk_many8_https_link", c_bulk(8))],
+                 b.n("rounds_bulk"), "6 bulk, C, https over the 20 ms link")
+    php_has = subprocess.run(["php", "-r", f"require '{ROOT}/bindings/php/autoload.php';"
+                              "exit(method_exists('Spread\\Client', 'sendMany') ? 0 : 1);"],
+                             capture_output=True).returncode == 0
+    n = b.n("bulk_binding")
+    b.measure([
+        b.add("php_bulk_seq_https_link", lambda: b.php("binding.php", {
+            "base_url": url, "ca_file": ca, "n": n, "warmup": 0, "mode": "reuse"}),
+            skipped=None if php_has else "no Client::sendMany() in the PHP binding"),
+        b.add("php_bulk_many8_https_link", lambda: b.php("binding.php", {
+            "base_url": url, "ca_file": ca, "n": n, "mode": "many", "concurrency": 8}),
+            skipped=None if php_has else "no Client::sendMany() in the PHP binding"),
+    ], b.n("rounds_bulk"), "6 bulk, PHP, https over the 20 ms link")
+    sys.path.insert(0, str(ROOT / "bindings" / "python"))
+    try:
+        import spread
+        py_has = hasattr(spread.Client, "send_many")
+    except Exception:  # noqa: BLE001 - a broken binding shows in its own rows
+        py_has = False
+    b.measure([
+        b.add("py_bulk_seq_https_link", lambda: b.py("py_binding.py", {
+            "base_url": url, "ca_file": ca, "n": n, "warmup": 0, "mode": "reuse"}),
+            skipped=None if py_has else "no Client.send_many() in the Python binding"),
+        b.add("py_bulk_many8_https_link", lambda: b.py("py_binding.py", {
+            "base_url": url, "ca_file": ca, "n": n, "mode": "many", "concurrency": 8}),
+            skipped=None if py_has else "no Client.send_many() in the Python binding"),
+    ], b.n("rounds_bulk"), "6 bulk, Python, https over the 20 ms link")
+
+
+def rows(b: Bench) -> list[Row]:
+    bn, bb = b.n("bulk_c"), b.n("bulk_binding")
+    return [
+        *speedup(b, "6a", f"bulk {bn} orders, C: sequential -> send_many(8), HTTPS, 20 ms", "c_bulk_seq_https_link",
+                 "c_bulk_many8_https_link", 6, wire=False),
+        *speedup(b, "6b", f"  PHP, {bb} orders: updateOrder loop -> sendMany(8)", "php_bulk_seq_https_link",
+                 "php_bulk_many8_https_link", None, wire=False),
+        *speedup(b, "6c", f"  Python, {bb} orders: update_order loop -> send_many(8)", "py_bulk_seq_https_link",
+                 "py_bulk_many8_https_link", None, wire=False),
+    ]
