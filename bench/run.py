@@ -8,13 +8,13 @@ comparison in alternation for several rounds, and prints ONE table of medians
 and ratios, with PASS/MISS against the targets of issue 6. The machine is
 shared and noisy: the ratios are the result, not the absolute times.
 
-    python3 bench/run.py            # the full run (a few minutes); writes bench/RESULTS.md
-    python3 bench/run.py --smoke    # tiny counts, ~30 s: checks that everything runs
+    .venv/bin/python bench/run.py            # the full run (a few minutes); writes bench/RESULTS.md
+    .venv/bin/python bench/run.py --smoke    # tiny counts, ~30 s: checks that everything runs
 
 Raw numbers go to bench/results/ as JSON (--json PATH to choose). Needs:
 target/release/libspread.so (make build), nginx (nginx-light), wrk, php
 (php-cli, php-curl), openssl, cc, valgrind, cargo; Python's `requests` for
-the Python rows (skipped without it).
+the Python rows (skipped without it; .venv has it: make setup).
 
 One module per thing measured: rows_php.py (seed curl block vs PHP binding, loopback
 and the 20 ms link), rows_python.py (requests vs Python binding), rows_c.py (C API vs
