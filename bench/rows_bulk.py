@@ -22,33 +22,31 @@ def measure(b: Bench) -> None:
         return run
 
     b.measure([b.add("c_bulk_seq_https_link", c_bulk(0)), b.add("c_bulk_many8_https_link", c_bulk(8))],
-                 b.n("rounds_bulk"), "6 bulk, C, https over the 20 ms link")
+              b.n("rounds_bulk"), "6 bulk, C, https over the 20 ms link")
     php_has = subprocess.run(["php", "-r", f"require '{ROOT}/bindings/php/autoload.php';"
                               "exit(method_exists('Spread\\Client', 'sendMany') ? 0 : 1);"],
                              capture_output=True).returncode == 0
-    n = b.n("bulk_binding")
-    b.measure([
-        b.add("php_bulk_seq_https_link", lambda: b.php("binding.php", {
-            "base_url": url, "ca_file": ca, "n": n, "warmup": 0, "mode": "reuse"}),
-            skipped=None if php_has else "no Client::sendMany() in the PHP binding"),
-        b.add("php_bulk_many8_https_link", lambda: b.php("binding.php", {
-            "base_url": url, "ca_file": ca, "n": n, "mode": "many", "concurrency": 8}),
-            skipped=None if php_has else "no Client::sendMany() in the PHP binding"),
-    ], b.n("rounds_bulk"), "6 bulk, PHP, https over the 20 ms link")
+    measure_binding(b, "php", "PHP", lambda cfg: b.php("binding.php", cfg),
+                    None if php_has else "no Client::sendMany() in the PHP binding")
     sys.path.insert(0, str(ROOT / "bindings" / "python"))
     try:
         import spread
         py_has = hasattr(spread.Client, "send_many")
     except Exception:  # noqa: BLE001 - a broken binding shows in its own rows
         py_has = False
+    measure_binding(b, "py", "Python", lambda cfg: b.py("py_binding.py", cfg),
+                    None if py_has else "no Client.send_many() in the Python binding")
+
+
+def measure_binding(b: Bench, key: str, language: str, driver: Callable[[dict], tuple[float, int]],
+                    skipped: str | None) -> None:
+    """A binding's loop of single sends against its send_many(8), same orders, same link."""
+    cfg = {"base_url": b.url[("https", "link")], "ca_file": str(b.ca), "n": b.n("bulk_binding")}
     b.measure([
-        b.add("py_bulk_seq_https_link", lambda: b.py("py_binding.py", {
-            "base_url": url, "ca_file": ca, "n": n, "warmup": 0, "mode": "reuse"}),
-            skipped=None if py_has else "no Client.send_many() in the Python binding"),
-        b.add("py_bulk_many8_https_link", lambda: b.py("py_binding.py", {
-            "base_url": url, "ca_file": ca, "n": n, "mode": "many", "concurrency": 8}),
-            skipped=None if py_has else "no Client.send_many() in the Python binding"),
-    ], b.n("rounds_bulk"), "6 bulk, Python, https over the 20 ms link")
+        b.add(f"{key}_bulk_seq_https_link", lambda: driver({**cfg, "warmup": 0, "mode": "reuse"}), skipped=skipped),
+        b.add(f"{key}_bulk_many8_https_link", lambda: driver({**cfg, "mode": "many", "concurrency": 8}),
+              skipped=skipped),
+    ], b.n("rounds_bulk"), f"6 bulk, {language}, https over the 20 ms link")
 
 
 def rows(b: Bench) -> list[Row]:

@@ -24,10 +24,13 @@ def libspread() -> Path:
     return path
 
 
-@pytest.fixture(scope="session")
-def session_sandbox():
+def _sandbox_per_session():
     with Sandbox() as sandbox:
         yield sandbox
+
+
+session_sandbox = pytest.fixture(scope="session", name="session_sandbox")(_sandbox_per_session)
+second_session_sandbox = pytest.fixture(scope="session", name="second_session_sandbox")(_sandbox_per_session)
 
 
 @pytest.fixture
@@ -35,12 +38,6 @@ def sb(session_sandbox) -> Sandbox:
     """The session's sandbox, emptied and with no fault."""
     session_sandbox.reset()
     return session_sandbox
-
-
-@pytest.fixture(scope="session")
-def second_session_sandbox():
-    with Sandbox() as sandbox:
-        yield sandbox
 
 
 @pytest.fixture
