@@ -33,8 +33,6 @@ def seed_body() -> bytes:
     return SEED_BODY
 
 
-
-
 def closed_port_url() -> str:
     # Bound then released: nothing listens there for the next moments.
     with socket.socket() as s:
