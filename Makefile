@@ -1,20 +1,26 @@
-# libspread. `make demo` runs the demo, `make test` every test; both install
-# missing system tools first (.ci/setup, Debian, as root).
+# libspread. `make demo` runs the demo, `make test` every test; both install what is
+# missing first (.ci/setup demo / .ci/setup: Debian packages as root, and for the tests
+# the project's Python environment .venv/).
 
 CARGO ?= cargo
-PYTHON ?= python3
+# The demo's Python: the system's python3, standard library only.
+SYSTEM_PYTHON ?= python3
+# The tests' and the benchmark's Python: .venv, with tests/requirements.txt (pytest, requests).
+VENV ?= .venv
+PYTHON := $(VENV)/bin/python
 LIB := target/release/libspread.so
 
-.PHONY: all build setup headers demo test test-rust test-php test-python clean bench
+.PHONY: all build setup setup-demo headers demo test test-rust test-php test-python clean bench
 
 all: build
 
-# Tools the demo and the tests need; .ci/setup installs them when one is missing.
+# What the demo needs (PHP CLI with SQLite, a C compiler, python3), installed when missing.
+setup-demo:
+	@bash .ci/setup demo
+
+# What every test and the benchmark need, installed when missing, and .venv.
 setup:
-	@for tool in php phpunit php-fpm8.2 cgi-fcgi valgrind cc c++ cmake pkg-config curl openssl nginx wrk; do \
-	  command -v $$tool >/dev/null || [ -x /usr/sbin/$$tool ] || { echo "installing system tools ($$tool is missing)"; bash .ci/setup; break; }; \
-	done
-	@$(PYTHON) -c "import pytest, requests" 2>/dev/null || $(PYTHON) -m pip install -q --disable-pip-version-check pytest requests
+	@bash .ci/setup test
 
 build:
 	$(CARGO) build --release
@@ -24,18 +30,20 @@ build:
 headers:
 	SPREAD_BLESS=1 $(CARGO) test --release --test headers
 
-demo: setup build
-	$(PYTHON) scripts/demo.py
+demo: setup-demo build
+	$(SYSTEM_PYTHON) scripts/demo.py
 
 # Release profile everywhere: dependencies are compiled once for the build and the tests.
-test-rust:
+test-rust: setup
 	$(CARGO) test --release
 
-test-php: build
+test-php: setup build
 	phpunit -c tests/php/phpunit.xml
 
-test-python: build
-	$(PYTHON) -m pytest -q tests
+# pytest: tests/integration (the library from outside: C API, wire, TLS, install, sandbox,
+# bench smoke) and tests/python (the Python binding); both share tests/harness.
+test-python: setup build
+	$(PYTHON) -m pytest -q tests/integration tests/python
 
 test: setup build test-rust test-php test-python
 

@@ -1,6 +1,6 @@
 /*
  * The C side of `make bench` (bench/run.py compiles it against target/release).
- * Sends the seed order (shared/seed/spread-updateOrder-integration.txt) through
+ * Sends the seed order (tests/fixtures/spread-updateOrder-integration.txt) through
  * the C API and prints one JSON line of timings.
  *
  *   c_send seq  BASE_URL CA_FILE|- N WARMUP    N sends one after the other (one client,

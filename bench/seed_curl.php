@@ -1,6 +1,6 @@
 <?php
 /*
- * The seed integration's curl block (shared/seed/spread-updateOrder-integration.txt,
+ * The seed integration's curl block (tests/fixtures/spread-updateOrder-integration.txt,
  * "APPEL CURL"), run once per order as a shop runs it: a new handle per order,
  * CURLAUTH_ANY (a probe without credentials, then Basic: two requests per order).
  * Verbatim apart from the URL and keys, CURLOPT_CAINFO for the benchmark's test CA

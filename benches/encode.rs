@@ -1,4 +1,4 @@
-//! Encoding the seed order (shared/seed/spread-updateOrder-integration.txt):
+//! Encoding the seed order (tests/fixtures/spread-updateOrder-integration.txt):
 //! `Order::encode()` alone, and building + validating + encoding it, as a
 //! request does. `make bench` (bench/run.py) reads the medians from
 //! target/criterion/ and compares them with PHP's `http_build_query`.
@@ -20,8 +20,8 @@ use common::seed_order;
 
 fn encode(c: &mut Criterion) {
     let order = seed_order();
-    // The body PHP's http_build_query gives for the seed (1436 bytes, see
-    // shared/reference/curl-wire.md): a wrong body would make the timing meaningless.
+    // The body PHP's http_build_query gives for the seed (1436 bytes, as measured in
+    // tests/fixtures/seed_body.txt): a wrong body would make the timing meaningless.
     let body = order.encode();
     assert_eq!(body.len(), 1436, "{body}");
     assert!(body.starts_with("data%5Bcustomer_email%5D=john%40doe.com&"), "{body}");

@@ -64,7 +64,7 @@ fn c_header_is_current() {
 #[test]
 fn php_header_is_current_and_parsable_by_php_ffi() {
     let header = php_header();
-    // What shared/reference/php-ffi-parser.txt measured PHP's parser to refuse.
+    // What PHP's FFI parser was measured to refuse (tests/fixtures/php-ffi-parser.txt).
     for refused in ["#include", "#if", "#endif", "extern \"C\"", "//", "__attribute__"] {
         assert!(!header.contains(refused), "PHP FFI refuses {refused:?}");
     }

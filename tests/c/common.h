@@ -40,7 +40,8 @@ extern const struct text_setter_entry LIST_SETTERS[];
 text_setter text_setter_for(const char *field);
 text_setter list_setter_for(const char *field);
 
-/* The seed integration's order (shared/seed), built field by field; checked as it goes. */
+/* The seed integration's order (tests/fixtures/spread-updateOrder-integration.txt),
+ * built field by field; checked as it goes. */
 SpreadOrder *seed_order(void);
 
 /* The whole file, NUL-terminated, or NULL; free() it. */

@@ -1,13 +1,13 @@
-//! The sandbox (sandbox/router.php under `php -S`) for Rust tests: started on
-//! a free loopback port, stopped (killed) when dropped.
+//! The sandbox for Rust tests, started through sandbox/serve.php (the launcher
+//! every language's tests share): a free loopback port, its own folder,
+//! stopped (its process group killed) when dropped.
 
 #![allow(dead_code)]
 
-use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::io::{BufRead, BufReader, Read};
+use std::net::TcpListener;
 use std::path::PathBuf;
-use std::os::unix::process::CommandExt;
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
@@ -33,56 +33,55 @@ pub fn free_port() -> u16 {
 
 pub struct Sandbox {
     pub port: u16,
-    child: Child,
+    /// sandbox/serve.php, leader of the process group that holds php -S and its workers.
+    launcher: Child,
     dir: PathBuf,
     http: ureq::Agent,
 }
 
 impl Sandbox {
     pub fn start() -> Sandbox {
-        Sandbox::start_on(free_port())
+        Sandbox::launch(None, 0)
     }
 
     /// Starts on `port`, for tests that need the server to appear at an address clients already use.
     pub fn start_on(port: u16) -> Sandbox {
-        Sandbox::launch(port, 0)
+        Sandbox::launch(Some(port), 0)
     }
 
     /// With `workers` PHP processes answering concurrently (PHP_CLI_SERVER_WORKERS).
     pub fn start_with_workers(workers: u32) -> Sandbox {
-        Sandbox::launch(free_port(), workers)
+        Sandbox::launch(None, workers)
     }
 
-    fn launch(port: u16, workers: u32) -> Sandbox {
+    fn launch(port: Option<u16>, workers: u32) -> Sandbox {
         let dir = temp_dir("sandbox");
         let mut command = Command::new("php");
-        if workers > 1 {
-            command.env("PHP_CLI_SERVER_WORKERS", workers.to_string());
-        } else {
-            command.env_remove("PHP_CLI_SERVER_WORKERS");
+        command.arg(repo().join("sandbox/serve.php")).arg("--dir").arg(&dir);
+        if let Some(port) = port {
+            command.args(["--port", &port.to_string()]);
         }
-        // Its own process group: with workers, killing the master alone leaves them running.
-        let child = command
-            .process_group(0)
-            .args(["-S", &format!("127.0.0.1:{port}"), repo().join("sandbox/router.php").to_str().unwrap()])
-            .current_dir(&dir)
-            .env("SPREAD_SANDBOX_DB", dir.join("sandbox.sqlite"))
+        if workers > 1 {
+            command.args(["--workers", &workers.to_string()]);
+        }
+        let mut launcher = command
             .env("SPREAD_SANDBOX_PUBLIC_KEY", PUBLIC_KEY)
             .env("SPREAD_SANDBOX_PRIVATE_KEY", PRIVATE_KEY)
             .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
+            .stdout(Stdio::piped())
             .spawn()
             .expect("php is installed (make setup)");
+        // One line: the port once the sandbox answers, or "error: …" and the reason.
+        let mut out = BufReader::new(launcher.stdout.take().unwrap());
+        let mut line = String::new();
+        out.read_line(&mut line).unwrap();
+        let Ok(port) = line.trim().parse() else {
+            out.read_to_string(&mut line).unwrap();
+            let _ = launcher.wait();
+            panic!("the sandbox did not start: {line}");
+        };
         let http = ureq::Agent::config_builder().http_status_as_error(false).build().new_agent();
-        let sandbox = Sandbox { port, child, dir, http };
-        let addr: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while TcpStream::connect_timeout(&addr, Duration::from_millis(100)).is_err() {
-            assert!(Instant::now() < deadline, "php -S did not start on port {port}");
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        sandbox
+        Sandbox { port, launcher, dir, http }
     }
 
     pub fn base_url(&self) -> String {
@@ -122,10 +121,10 @@ impl Sandbox {
 
 impl Drop for Sandbox {
     fn drop(&mut self) {
-        let group = format!("-{}", self.child.id());
+        // The whole group: with workers, php -S's master alone would leave them running.
+        let group = format!("-{}", self.launcher.id());
         let _ = Command::new("kill").args(["-KILL", "--", &group]).stderr(Stdio::null()).status();
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        let _ = self.launcher.wait();
         let _ = std::fs::remove_dir_all(&self.dir);
     }
 }

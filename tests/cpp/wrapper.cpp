@@ -1,5 +1,5 @@
 // include/spread.hpp as a C++ program sees it: every method, each error path as
-// its exception class, moved-from objects. Run by tests/test_install.py (under
+// its exception class, moved-from objects. Run by tests/integration/test_install.py (under
 // valgrind) one phase at a time, since the sandbox's fault changes in between:
 //
 //   wrapper offline CLOSED_URL SPOOL_DIR SEED_BODY_FILE CA_FILE
@@ -93,7 +93,8 @@ std::string read_file(const char* path)
     return all.str();
 }
 
-// The seed integration's order (shared/seed) through the fluent setters.
+// The seed integration's order (tests/fixtures/spread-updateOrder-integration.txt)
+// through the fluent setters.
 spread::Order seed_order()
 {
     spread::Order o;

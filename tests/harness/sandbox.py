@@ -1,4 +1,7 @@
-"""Start/stop the SPREAD sandbox (``php -S … sandbox/router.php``) from Python tests.
+"""Start/stop the SPREAD sandbox from Python tests, the demo and scripts, through
+sandbox/serve.php (the launcher every language's tests share: php -S with
+sandbox/router.php on a free loopback port, in its own process group, stopped with
+it or by itself when this process is gone).
 
     with Sandbox() as sb:
         ...  # send orders to sb.base_url with sb.public_key / sb.private_key
@@ -15,21 +18,18 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import tempfile
-import time
 import urllib.error
 import urllib.request
 from pathlib import Path
 from typing import Any
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-ROUTER = REPO_ROOT / "sandbox" / "router.php"
-# The measured references live beside the repository (<repo>/../shared), also in CI.
-SHARED_DIR = REPO_ROOT.parent / "shared"
+SERVE = REPO_ROOT / "sandbox" / "serve.php"
 
-# Started and not yet stopped; stopped at interpreter exit so no php -S outlives the tests.
+# Started and not yet stopped; stopped at interpreter exit (the launcher would also stop
+# them when this process dies, but an interpreter may outlive its tests).
 _live: "set[Sandbox]" = set()
 
 
@@ -43,23 +43,6 @@ class SandboxError(RuntimeError):
     pass
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _children(pid: int) -> list[int]:
-    """Direct children of pid (Linux /proc); php -S workers are children of the master."""
-    out: list[int] = []
-    for task in Path(f"/proc/{pid}/task").glob("*"):
-        try:
-            out += [int(c) for c in (task / "children").read_text().split()]
-        except OSError:
-            pass
-    return out
-
-
 class Sandbox:
     """A running sandbox. Usable as a context manager, or start()/stop() by hand."""
 
@@ -69,15 +52,15 @@ class Sandbox:
         private_key: str = "PRIVATE_KEY",
         workers: int | None = None,
         php: str = "php",
-        start_timeout: float = 10.0,
+        port: int | None = None,
     ) -> None:
         self.public_key = public_key
         self.private_key = private_key
         self.workers = workers
         self.php = php
-        self.start_timeout = start_timeout
+        self.requested_port = port  # None: a free one, chosen at each start
         self.port: int | None = None
-        self._proc: subprocess.Popen | None = None
+        self._launcher: subprocess.Popen | None = None
         self._tmp: str | None = None
 
     # ---------------------------------------------------------------- lifecycle
@@ -96,76 +79,38 @@ class Sandbox:
     def log_path(self) -> Path:
         """php -S's own access/error log (stderr and stdout)."""
         assert self._tmp is not None, "sandbox not started"
-        return Path(self._tmp) / "php-server.log"
+        return Path(self._tmp) / "server.log"
 
     def start(self) -> "Sandbox":
-        if self._proc is not None:
+        if self._launcher is not None:
             return self
         self._tmp = tempfile.mkdtemp(prefix="spread-sandbox-")
-        env = dict(os.environ)
-        env.update(
-            SPREAD_SANDBOX_DB=str(self.db_path),
-            SPREAD_SANDBOX_PUBLIC_KEY=self.public_key,
-            SPREAD_SANDBOX_PRIVATE_KEY=self.private_key,
-        )
-        env.pop("PHP_CLI_SERVER_WORKERS", None)
+        cmd = [self.php, str(SERVE), "--dir", self._tmp]
+        if self.requested_port:
+            cmd += ["--port", str(self.requested_port)]
         if self.workers:
-            env["PHP_CLI_SERVER_WORKERS"] = str(self.workers)
+            cmd += ["--workers", str(self.workers)]
+        env = dict(os.environ, SPREAD_SANDBOX_PUBLIC_KEY=self.public_key, SPREAD_SANDBOX_PRIVATE_KEY=self.private_key)
         _live.add(self)
-        last_error = ""
-        for _attempt in range(5):  # the free port may be taken between probe and bind
-            self.port = _free_port()
-            with open(self.log_path, "ab") as log:
-                # cwd = the temp dir, which is also php -S's document root: nothing to serve
-                # statically. Same session as us (start_new_session=False) so a Ctrl-C reaches it.
-                self._proc = subprocess.Popen(
-                    [self.php, "-S", f"127.0.0.1:{self.port}", str(ROUTER)],
-                    cwd=self._tmp, env=env, stdin=subprocess.DEVNULL,
-                    stdout=log, stderr=subprocess.STDOUT, start_new_session=False,
-                )
-            if self._wait_ready():
-                return self
-            last_error = self.log_path.read_text(errors="replace")[-2000:]
-            self._kill()
-        self.stop()
-        raise SandboxError(f"php -S did not start:\n{last_error}")
-
-    def _wait_ready(self) -> bool:
-        deadline = time.monotonic() + self.start_timeout
-        while time.monotonic() < deadline:
-            if self._proc.poll() is not None:
-                return False
-            try:
-                self._control("GET", "/_sandbox/fault", timeout=1)
-                return True
-            except (OSError, SandboxError):
-                time.sleep(0.02)
-        return False
-
-    def _kill(self) -> None:
-        proc, self._proc = self._proc, None
-        if proc is None:
-            return
-        # With PHP_CLI_SERVER_WORKERS the workers survive their master's SIGTERM: stop them too.
-        workers = _children(proc.pid)
-        for pid in [proc.pid, *workers]:
-            try:
-                os.kill(pid, signal.SIGTERM)
-            except ProcessLookupError:
-                pass
-        try:
-            proc.wait(timeout=3)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        for pid in workers:  # not our children: cannot wait(); just make sure they are gone
-            try:
-                os.kill(pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
+        self._launcher = subprocess.Popen(cmd, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, text=True)
+        # One line: the port once the sandbox answers, or "error: ..." and the reason.
+        line = self._launcher.stdout.readline()
+        if not line.strip().isdigit():
+            reason = line + self._launcher.stdout.read()
+            self.stop()
+            raise SandboxError(f"the sandbox did not start: {reason}")
+        self.port = int(line)
+        return self
 
     def stop(self) -> None:
-        self._kill()
+        launcher, self._launcher = self._launcher, None
+        if launcher is not None:
+            try:
+                os.killpg(launcher.pid, signal.SIGKILL)  # the launcher leads php -S and its workers
+            except ProcessLookupError:
+                pass
+            launcher.wait()
+            launcher.stdout.close()
         _live.discard(self)
         if self._tmp is not None:
             shutil.rmtree(self._tmp, ignore_errors=True)
@@ -222,4 +167,4 @@ class Sandbox:
         return self._control("GET", "/_sandbox/fault")
 
     def __repr__(self) -> str:
-        return f"<Sandbox {self.base_url if self.port else '(stopped)'}>"
+        return f"<Sandbox {self.base_url if self._launcher else '(stopped)'}>"

@@ -1,6 +1,7 @@
-"""The seed integration (shared/seed/spread-updateOrder-integration.txt) as test helpers.
+"""The seed integration (tests/fixtures/spread-updateOrder-integration.txt) as test helpers.
 
 - SEED_POST_DATA: the seed's $post_data, as a Python dict in the same insertion order.
+- SEED_BODY: the body the seed sends for it, as measured (SEED_BODY_FILE, in tests/fixtures).
 - php_http_build_query(post_data) -> bytes: the real PHP encoding of a post_data.
 - run_seed_client(url, post_data, ...) -> SeedResult: the seed's PHP curl block sending it.
 
@@ -19,6 +20,8 @@ from pathlib import Path
 from typing import Any
 
 SEED_CLIENT = Path(__file__).with_name("seed_client.php")
+SEED_BODY_FILE = Path(__file__).resolve().parents[1] / "fixtures" / "seed_body.txt"
+SEED_BODY = SEED_BODY_FILE.read_bytes()
 
 SEED_POST_DATA: dict[str, Any] = {
     "data": {

@@ -1,6 +1,6 @@
 <?php
 /*
- * Runs the seed integration's curl block (shared/seed/spread-updateOrder-integration.txt,
+ * Runs the seed integration's curl block (tests/fixtures/spread-updateOrder-integration.txt,
  * "APPEL CURL") unchanged, except for the URL and keys, so tests can compare against
  * exactly what shops send today.
  *

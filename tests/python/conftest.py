@@ -1,5 +1,5 @@
 """Fixtures for the Python binding: the `spread` package from bindings/python, bound to
-the library under test, and clients for the session's sandbox."""
+the library under test, and clients for the session's sandbox (tests/harness)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,10 @@ from typing import Iterator
 
 import pytest
 
-from harness import REPO_ROOT, Sandbox
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # harness
+
+from harness import REPO_ROOT, Sandbox  # noqa: E402
+from harness.fixtures import libspread, other, sb, second_session_sandbox, session_sandbox  # noqa: E402,F401
 
 BINDING_DIR = REPO_ROOT / "bindings" / "python"
 sys.path.insert(0, str(BINDING_DIR))

@@ -46,11 +46,12 @@ def run(cmd: list, **kwargs) -> subprocess.CompletedProcess:
 
 @pytest.fixture(scope="module")
 def venv(tmp_path_factory) -> Path:
-    """A fresh venv with `pip install ./bindings/python` done in it, as a user would.
-    It sees the system's site-packages only for pip itself; pip fetches the build
-    requirement (setuptools) from PyPI or its cache."""
+    """A fresh venv with `pip install ./bindings/python` done in it, as a user would: its
+    pip from ensurepip (python3-venv on Debian), nothing from the system's or the test
+    environment's site-packages; pip fetches the build requirement (setuptools) from
+    PyPI or its cache."""
     venv = tmp_path_factory.mktemp("install") / "venv"
-    run([sys.executable, "-m", "venv", "--without-pip", "--system-site-packages", str(venv)])
+    run([sys.executable, "-m", "venv", str(venv)])
     run([str(venv / "bin" / "python"), "-m", "pip", "install", "--no-deps", "--disable-pip-version-check",
          str(BINDING_DIR)], env=clean_env())
     return venv

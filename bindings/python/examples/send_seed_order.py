@@ -1,13 +1,11 @@
 #!/usr/bin/env python3
-"""Sends the order of SPREAD's PHP integration guide (its $post_data, key for key)
+"""Sends the seed integration's order (tests/fixtures/spread-updateOrder-integration.txt)
 through libspread and prints SPREAD's answer.
 
-    php -S 127.0.0.1:8080 sandbox/router.php &                       # the local sandbox
-    python3 bindings/python/examples/send_seed_order.py http://127.0.0.1:8080/api  # or SPREAD_BASE_URL=…
+    python3 examples/send_seed_order.py http://127.0.0.1:8080/api    # e.g. the sandbox
 
 The keys come from SPREAD_PUBLIC_KEY / SPREAD_PRIVATE_KEY (default: the sandbox's
-PUBLIC_KEY / PRIVATE_KEY); with neither an argument nor SPREAD_BASE_URL the order goes
-to the real SPREAD.
+PUBLIC_KEY / PRIVATE_KEY); without an argument the order goes to the real SPREAD.
 """
 
 from __future__ import annotations
@@ -56,8 +54,7 @@ POST_DATA = {
 
 
 def main(argv: list[str]) -> int:
-    base_url = argv[1] if len(argv) > 1 else os.environ.get("SPREAD_BASE_URL")
-    options = {"base_url": base_url} if base_url else {}
+    options = {"base_url": argv[1]} if len(argv) > 1 else {}
     public_key = os.environ.get("SPREAD_PUBLIC_KEY", "PUBLIC_KEY")
     private_key = os.environ.get("SPREAD_PRIVATE_KEY", "PRIVATE_KEY")
     try:

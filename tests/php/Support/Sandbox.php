@@ -5,16 +5,16 @@ declare(strict_types=1);
 namespace Spread\Tests\Support;
 
 /**
- * The SPREAD sandbox (sandbox/router.php under `php -S`) on a free loopback
- * port with its own SQLite file; stopped by stop() or at the end of the process.
+ * The SPREAD sandbox on a free loopback port with its own SQLite file, started
+ * through sandbox/serve.php (the launcher every language's tests share); stopped
+ * by stop() or at the end of the process (or by itself, should this process die).
  *
  * It runs behind tests/php/scripts/sandbox_router.php, which can hold back
  * the requests whose body contains a given text (slowWhen()): a delay aimed
  * at one update, where the sandbox's own "slow" fault takes whichever request
  * comes first; or answer them itself (answerWhen()), with what SPREAD never
- * sends, such as a 2 MiB body. With $workers > 1, that many PHP processes answer at once
- * (PHP_CLI_SERVER_WORKERS); the server runs in its own process group, so
- * that stopping it stops them all.
+ * sends, such as a 2 MiB body. With $workers > 1, that many PHP processes
+ * answer at once (PHP_CLI_SERVER_WORKERS).
  */
 final class Sandbox
 {
@@ -23,8 +23,8 @@ final class Sandbox
 
     private static ?self $shared = null;
 
-    /** @var resource|null */
-    private $process = null;
+    /** @var resource|null the launcher, which leads the sandbox's process group */
+    private $launcher = null;
     private string $dir;
     public readonly int $port;
 
@@ -42,43 +42,39 @@ final class Sandbox
     public function __construct(int $workers = 1, bool $stateless = false)
     {
         $this->dir = Php::tempDir('spread-php-sandbox-');
-        $router = dirname(__DIR__) . '/scripts/sandbox_router.php';
-        $db = $stateless ? ':memory:' : "$this->dir/sandbox.sqlite";
-        $env = ['SPREAD_SANDBOX_DB' => $db, 'PATH' => getenv('PATH') ?: '/usr/bin:/bin'];
-        if ($workers > 1) {
-            $env['PHP_CLI_SERVER_WORKERS'] = (string)$workers;
+        $env = [
+            'PATH' => getenv('PATH') ?: '/usr/bin:/bin',
+            'SPREAD_SANDBOX_PUBLIC_KEY' => self::PUBLIC_KEY,
+            'SPREAD_SANDBOX_PRIVATE_KEY' => self::PRIVATE_KEY,
+        ];
+        $command = [
+            PHP_BINARY, Php::repo() . '/sandbox/serve.php', '--dir', $this->dir,
+            '--router', dirname(__DIR__) . '/scripts/sandbox_router.php', '--workers', (string)$workers,
+        ];
+        if ($stateless) {
+            array_push($command, '--db', ':memory:');
         }
-        for ($attempt = 0; $attempt < 5; $attempt++) { // the port may be taken between probe and bind
-            $port = Php::freePort();
-            // setsid: the server leads its own process group (its pid is the group's id).
-            $this->process = proc_open(
-                ['setsid', PHP_BINARY, '-S', "127.0.0.1:$port", '-t', $this->dir, $router],
-                [0 => ['file', '/dev/null', 'r'], 1 => ['file', "$this->dir/server.log", 'a'], 2 => ['file', "$this->dir/server.log", 'a']],
-                $pipes,
-                $this->dir,
-                $env,
-            );
-            $deadline = microtime(true) + 10;
-            while (microtime(true) < $deadline && proc_get_status($this->process)['running']) {
-                if (@fsockopen('127.0.0.1', $port, $errno, $errstr, 0.2)) {
-                    $this->port = $port;
-                    register_shutdown_function([$this, 'stop']);
-                    return;
-                }
-                usleep(20_000);
-            }
+        $this->launcher = proc_open($command, [0 => ['file', '/dev/null', 'r'], 1 => ['pipe', 'w']], $pipes, null, $env);
+        // One line: the port once the sandbox answers, or "error: ..." and the reason.
+        $line = (string)fgets($pipes[1]);
+        if (preg_match('/^\d+$/', trim($line)) !== 1) {
+            $reason = $line . stream_get_contents($pipes[1]);
+            fclose($pipes[1]);
             $this->stop();
+            throw new \RuntimeException("sandbox did not start: $reason");
         }
-        throw new \RuntimeException('sandbox did not start: ' . @file_get_contents("$this->dir/server.log"));
+        fclose($pipes[1]);
+        $this->port = (int)$line;
+        register_shutdown_function([$this, 'stop']);
     }
 
     public function stop(): void
     {
-        if ($this->process !== null) {
-            $pid = proc_get_status($this->process)['pid'];
-            posix_kill(-$pid, SIGTERM); // the server and its workers
-            proc_close($this->process);
-            $this->process = null;
+        if ($this->launcher !== null) {
+            // The whole group: php -S and, with workers, its children.
+            posix_kill(-proc_get_status($this->launcher)['pid'], SIGKILL);
+            proc_close($this->launcher);
+            $this->launcher = null;
         }
     }
 

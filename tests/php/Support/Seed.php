@@ -4,7 +4,7 @@ declare(strict_types=1);
 
 namespace Spread\Tests\Support;
 
-/** The seed integration (shared/seed/spread-updateOrder-integration.txt) for tests. */
+/** The seed integration (tests/fixtures/spread-updateOrder-integration.txt) for tests. */
 final class Seed
 {
     /** The seed's $post_data, built as the seed builds it (no sbt cookie in a test). */
@@ -45,10 +45,10 @@ final class Seed
         return $post_data;
     }
 
-    /** The body the seed sends, as measured with PHP 8.2 and curl (a copy kept in tests/php/fixtures/). */
+    /** The body the seed sends, as measured (tests/fixtures/seed_body.txt). */
     public static function body(): string
     {
-        return rtrim(file_get_contents(__DIR__ . '/../fixtures/seed_body.txt'), "\n");
+        return file_get_contents(Php::repo() . '/tests/fixtures/seed_body.txt');
     }
 
     /**

@@ -1,17 +1,18 @@
-"""Fixtures shared by every pytest suite under tests/: a sandbox per session
-(reset before each test that asks for `sb`) and the built library."""
+"""The pytest fixtures every Python suite shares (tests/integration, tests/python): the
+built library, and a sandbox per session (emptied before each test that asks for `sb`).
+Each suite's conftest.py imports them:
+
+    from harness.fixtures import libspread, other, sb, second_session_sandbox, session_sandbox  # noqa: F401
+"""
 
 from __future__ import annotations
 
 import os
-import sys
 from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from harness import REPO_ROOT, Sandbox  # noqa: E402
+from .sandbox import REPO_ROOT, Sandbox
 
 
 @pytest.fixture(scope="session")
@@ -23,10 +24,13 @@ def libspread() -> Path:
     return path
 
 
-@pytest.fixture(scope="session")
-def session_sandbox():
+def _sandbox_per_session():
     with Sandbox() as sandbox:
         yield sandbox
+
+
+session_sandbox = pytest.fixture(scope="session", name="session_sandbox")(_sandbox_per_session)
+second_session_sandbox = pytest.fixture(scope="session", name="second_session_sandbox")(_sandbox_per_session)
 
 
 @pytest.fixture
@@ -34,12 +38,6 @@ def sb(session_sandbox) -> Sandbox:
     """The session's sandbox, emptied and with no fault."""
     session_sandbox.reset()
     return session_sandbox
-
-
-@pytest.fixture(scope="session")
-def second_session_sandbox():
-    with Sandbox() as sandbox:
-        yield sandbox
 
 
 @pytest.fixture

@@ -11,16 +11,14 @@ import re
 import shutil
 import socket
 import subprocess
-import sys
 from pathlib import Path
 from urllib.parse import parse_qs
 
 import pytest
 
-from harness import REPO_ROOT, SHARED_DIR, Sandbox
-
-sys.path.insert(0, str(Path(__file__).resolve().parent / "c"))
-from cbuild import CRATE_VERSION, soname  # noqa: E402
+from harness import REPO_ROOT, Sandbox
+from harness.seed import SEED_BODY_FILE
+from cbuild import CRATE_VERSION, soname  # tests/c (conftest.py puts it on sys.path)
 
 MAJOR = CRATE_VERSION.split(".")[0]
 EXAMPLES = REPO_ROOT / "examples"
@@ -299,7 +297,7 @@ def test_cpp_wrapper(sb, wrapper_test, tmp_path):
         pytest.skip(f"{ca_file} is missing (apt-get install ca-certificates)")
 
     # Everything without a server: setters, encoding, each local error, moves; two orders spooled.
-    offline = run_phase(wrapper_test, "offline", closed_port_url(), spool, SHARED_DIR / "reference" / "seed_body.txt",
+    offline = run_phase(wrapper_test, "offline", closed_port_url(), spool, SEED_BODY_FILE,
                         ca_file)
     assert f"version: {CRATE_VERSION}\n" in offline.stdout
     header = (REPO_ROOT / "include" / "spread.h").read_text()

@@ -8,19 +8,15 @@ import re
 import shutil
 import socket
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
 
-from harness import REPO_ROOT, SHARED_DIR, Sandbox
-from harness.seed import SEED_POST_DATA
+from harness import REPO_ROOT, Sandbox
+from harness.seed import SEED_BODY, SEED_BODY_FILE, SEED_POST_DATA
+from cbuild import CRATE_VERSION as VERSION, compile_program  # tests/c (conftest.py puts it on sys.path)
 
-sys.path.insert(0, str(Path(__file__).resolve().parent / "c"))
-from cbuild import CRATE_VERSION as VERSION, compile_program  # noqa: E402
-
-SEED_BODY_FILE = SHARED_DIR / "reference" / "seed_body.txt"
 PROGRAMS = ["happy", "errors", "transport", "threads"]
 
 
@@ -34,9 +30,7 @@ def programs(tmp_path_factory, libspread) -> dict[str, Path]:
 
 @pytest.fixture(scope="module")
 def seed_body() -> bytes:
-    return SEED_BODY_FILE.read_bytes()
-
-
+    return SEED_BODY
 
 
 def closed_port_url() -> str:
@@ -118,9 +112,9 @@ def test_every_function_taking_a_pointer_has_its_null_case():
     """errors.c passes NULL to each pointer argument of the functions it names, and to the
     setters of common.c's tables: a function added to the header must be added there."""
     header = (REPO_ROOT / "include" / "spread.h").read_text()
-    common = (Path(__file__).parent / "c" / "common.c").read_text()
+    common = (REPO_ROOT / "tests" / "c" / "common.c").read_text()
     tables = common[common.index("TEXT_SETTERS[] = {"):common.index("static text_setter lookup")]
-    covered = (Path(__file__).parent / "c" / "errors.c").read_text() + tables
+    covered = (REPO_ROOT / "tests" / "c" / "errors.c").read_text() + tables
     functions = re.findall(r"^\w[\w ]*\**\s*\b(spread_\w+)\(([^)]*)\);", header, re.M)
     with_pointers = [name for name, params in functions if "*" in params]
     assert len(with_pointers) > 30

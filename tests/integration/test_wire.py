@@ -9,19 +9,15 @@ import difflib
 import json
 import random
 import subprocess
-import sys
 import tempfile
 from pathlib import Path
 
 import pytest
 
-from harness import SHARED_DIR, Sandbox
-from harness.seed import SEED_POST_DATA, run_seed_client
+from harness import Sandbox
+from harness.seed import SEED_BODY, SEED_POST_DATA, run_seed_client
+from cbuild import CRATE_VERSION, compile_program  # tests/c (conftest.py puts it on sys.path)
 
-sys.path.insert(0, str(Path(__file__).resolve().parent / "c"))
-from cbuild import CRATE_VERSION, compile_program  # noqa: E402
-
-SEED_BODY = (SHARED_DIR / "reference" / "seed_body.txt").read_bytes()
 USER_AGENT = f"libspread/{CRATE_VERSION}"
 GENERATED_ORDERS = 50
 RANDOM_SEED = 20140621  # fixed: a failure names the order, and a rerun reproduces it

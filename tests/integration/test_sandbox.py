@@ -13,18 +13,13 @@ from pathlib import Path
 
 import pytest
 
-from harness import SHARED_DIR, Sandbox
-from harness.seed import SEED_POST_DATA, php_http_build_query, run_seed_client
-
-SEED_BODY_FILE = SHARED_DIR / "reference" / "seed_body.txt"
+from harness import Sandbox
+from harness.seed import SEED_BODY, SEED_POST_DATA, php_http_build_query, run_seed_client
 
 
 @pytest.fixture(scope="module")
 def seed_body() -> bytes:
-    # The reference when available; otherwise PHP's own encoding (same bytes, checked below).
-    if SEED_BODY_FILE.exists():
-        return SEED_BODY_FILE.read_bytes()
-    return php_http_build_query(SEED_POST_DATA)
+    return SEED_BODY
 
 
 @pytest.fixture(scope="module")
@@ -81,9 +76,7 @@ def without(data: dict, *keys: str) -> dict:
 # ----------------------------------------------------------------------------- seed client
 
 def test_seed_post_data_encodes_to_reference_body():
-    if not SEED_BODY_FILE.exists():
-        pytest.skip(f"{SEED_BODY_FILE} absent (shared/ must sit beside the repository)")
-    assert php_http_build_query(SEED_POST_DATA) == SEED_BODY_FILE.read_bytes()
+    assert php_http_build_query(SEED_POST_DATA) == SEED_BODY
 
 
 def test_seed_client_creates_order_and_profile(sb, seed_body):
