@@ -207,7 +207,7 @@ mod tests {
 
     #[test]
     fn basic_matches_curl_on_the_wire() {
-        // shared/reference/curl-wire.md
+        // What curl sends for these keys: tests/fixtures/curl-wire.md
         assert_eq!(basic("PUBLIC_KEY", "PRIVATE_KEY"), "Basic UFVCTElDX0tFWTpQUklWQVRFX0tFWQ==");
     }
 

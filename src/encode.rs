@@ -1,7 +1,7 @@
 //! A byte-for-byte reimplementation of PHP's `http_build_query`, so that a
 //! shop moving from the seed's curl block sends SPREAD exactly the same body.
 //!
-//! The rules (measured in `shared/reference/php-http_build_query.txt`):
+//! The rules (measured with PHP 8.2: `tests/fixtures/php-http_build_query.txt`):
 //! `urlencode` keeps only ASCII alphanumerics and `-_.`, turns space into `+`
 //! and every other byte into upper-case `%XX` (including `*` and `~`); nested
 //! keys are written `a[b][0]` with the brackets encoded; `null` and empty
@@ -196,7 +196,7 @@ mod tests {
 
     #[test]
     fn floats_match_php_reference() {
-        // From shared/reference/php-http_build_query.txt (PHP 8.2, precision=14).
+        // From tests/fixtures/php-http_build_query.txt (PHP 8.2, precision=14).
         let cases: &[(f64, &str)] = &[
             (158.31, "158.31"),
             (0.1 + 0.2, "0.3"),

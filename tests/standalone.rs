@@ -22,17 +22,6 @@ const OUTSIDE: &[&str] = &[
     "repo().join(\"..",
 ];
 
-/// Known references in files this test's branch could not edit (src/, being
-/// rewritten elsewhere), as (file, trimmed line). Point them at the in-repo
-/// copies (tests/fixtures/php-http_build_query.txt, tests/fixtures/curl-wire.md)
-/// and delete the entry: the test fails when an entry no longer matches, so
-/// that this list only shrinks.
-const PENDING: &[(&str, &str)] = &[
-    ("src/encode.rs", "//! The rules (measured in `shared/reference/php-http_build_query.txt`):"),
-    ("src/encode.rs", "// From shared/reference/php-http_build_query.txt (PHP 8.2, precision=14)."),
-    ("src/auth.rs", "// shared/reference/curl-wire.md"),
-];
-
 /// This file names the patterns it looks for.
 const ITSELF: &str = "tests/standalone.rs";
 
@@ -101,21 +90,13 @@ fn no_file_points_outside_the_repository() {
     assert!(files.iter().any(|f| f == "Cargo.toml"), "listed no file of the repository: {files:?}");
     let hits = outside_references(&root, &files);
 
-    let pending = |name: &str, text: &str| {
-        PENDING.iter().any(|(file, line)| *file == name && text.ends_with(&format!(": {line}")))
-    };
-    let bad: Vec<&str> = hits.iter().filter(|(name, text)| !pending(name, text)).map(|(_, t)| t.as_str()).collect();
+    let bad: Vec<&str> = hits.iter().map(|(_, t)| t.as_str()).collect();
     assert!(
         bad.is_empty(),
         "files point outside the repository (a clone has nothing beside it); copy what is needed \
          into tests/fixtures/ with how it was measured, or state the fact:\n{}",
         bad.join("\n")
     );
-    let stale: Vec<_> = PENDING
-        .iter()
-        .filter(|(file, line)| !hits.iter().any(|(name, text)| name == file && text.ends_with(&format!(": {line}"))))
-        .collect();
-    assert!(stale.is_empty(), "fixed: remove these entries from PENDING in {ITSELF}: {stale:?}");
 }
 
 #[test]
