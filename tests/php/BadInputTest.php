@@ -304,7 +304,7 @@ final class BadInputTest extends SandboxTestCase
             'allow_insecure_http as a string' => [['allow_insecure_http' => 'yes'], 'allow_insecure_http: expected a bool, got string'],
             'missing CA file' => [['ca_file' => '/nonexistent/ca.pem'], 'ca_file: cannot read /nonexistent/ca.pem'],
             'library not a string' => [['library' => 42], 'library: expected a string, got int'],
-            'tls_roots: a missing file' => [['tls_roots' => '/nonexistent/roots.pem'], 'ca_file: cannot read /nonexistent/roots.pem'],
+            'tls_roots: a missing file' => [['tls_roots' => '/nonexistent/roots.pem'], 'tls_roots: cannot read the CA file /nonexistent/roots.pem'],
             'proxy not a URL' => [['proxy' => 'not a proxy'], 'proxy: '],
             'proxy with credentials, bad' => [['proxy' => 'ftp://u:' . self::URL_PASSWORD . '@proxy.invalid:3128'], 'proxy: '],
             'log_level unknown' => [['log_level' => 'verbose', 'logger' => new \Psr\Log\NullLogger()], 'log_level: "verbose" is not a PSR-3 level'],

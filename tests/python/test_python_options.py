@@ -126,7 +126,7 @@ def test_the_bundled_and_system_roots_do_not_know_a_test_ca(https_server, roots)
 
 @pytest.mark.parametrize("roots, message", [
     ("", 'tls_roots: must be "system", "bundled" or the path of a PEM file'),
-    ("/nonexistent/ca.pem", "ca_file: cannot read /nonexistent/ca.pem"),  # a path is a CA file
+    ("/nonexistent/ca.pem", "tls_roots: cannot read the CA file /nonexistent/ca.pem"),  # a path is a CA file
     ("/dev/null", "ca_file: no PEM certificate in /dev/null"),
 ])
 def test_bad_tls_roots_are_config_errors(roots, message):
