@@ -4,7 +4,7 @@
 use std::io::IsTerminal;
 use std::time::{Duration, Instant};
 
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressState, ProgressStyle};
 
 /// How often the plain lines come when stderr is not a terminal.
 const LINE_EVERY: Duration = Duration::from_secs(2);
@@ -25,10 +25,16 @@ impl Progress {
         let bar = if on_terminal {
             let bar = ProgressBar::with_draw_target(total, ProgressDrawTarget::stderr());
             let template = match total {
-                Some(_) => "{spinner} {elapsed_precise} [{wide_bar}] {human_pos}/{human_len} orders, {per_sec}, eta {eta}",
-                None => "{spinner} {elapsed_precise} {human_pos} orders, {per_sec}",
+                Some(_) => "{spinner} {elapsed_precise} [{wide_bar}] {human_pos}/{human_len} orders, {rate}, eta {eta}",
+                None => "{spinner} {elapsed_precise} {human_pos} orders, {rate}",
             };
-            bar.set_style(ProgressStyle::with_template(template).expect("a valid template").progress_chars("=> "));
+            let style = ProgressStyle::with_template(template)
+                .expect("a valid template")
+                .with_key("rate", |state: &ProgressState, w: &mut dyn std::fmt::Write| {
+                    let _ = write!(w, "{:.0} orders/s", state.per_sec());
+                })
+                .progress_chars("=> ");
+            bar.set_style(style);
             bar
         } else {
             ProgressBar::hidden()
@@ -58,10 +64,10 @@ impl Progress {
         } else if self.last_line.elapsed() >= LINE_EVERY {
             self.last_line = Instant::now();
             let of = match self.total {
-                Some(total) => format!("{done}/{total} ({}%)", done * 100 / total.max(1)),
+                Some(total) => format!("{}% {done}/{total}", done * 100 / total.max(1)),
                 None => done.to_string(),
             };
-            eprintln!("spread: sent {of} orders, {:.0} orders/s", self.rate(done));
+            eprintln!("spread: {of} orders sent, {:.0} orders/s", self.rate(done));
         }
     }
 
@@ -70,10 +76,11 @@ impl Progress {
         self.bar.suspend(|| eprintln!("{line}"));
     }
 
-    /// Leaves the bar in its final state.
+    /// Leaves the bar in its final state, on a line of its own.
     pub fn finish(&self) {
         if self.on_terminal {
             self.bar.finish();
+            eprintln!();
         }
     }
 }
