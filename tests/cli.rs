@@ -82,7 +82,7 @@ fn orders_in(sb: &Sandbox) -> Vec<String> {
     sb.state()["orders"].as_object().unwrap().keys().cloned().collect()
 }
 
-/// A spool with `ids` queued by a till that could not reach `url`.
+/// A spool with `ids` queued by a till that could not deliver to `url`.
 fn spool_with(url: &str, ids: &[&str]) -> PathBuf {
     let spool = temp_dir("cli-spool");
     let mut till = client(url);
@@ -91,6 +91,14 @@ fn spool_with(url: &str, ids: &[&str]) -> PathBuf {
     for id in ids {
         assert_eq!(till.send(&order(id, 20)).unwrap(), Sent::Queued);
     }
+    spool
+}
+
+/// A spool with `ids` queued by a till while the sandbox answered 503.
+fn spooled_while_down(sb: &Sandbox, ids: &[&str]) -> PathBuf {
+    sb.fault(r#"{"mode":"status","code":503}"#);
+    let spool = spool_with(&sb.base_url(), ids);
+    sb.fault(r#"{"mode":"none"}"#);
     spool
 }
 
@@ -231,14 +239,7 @@ fn cron_flushes_what_a_till_spooled_offline() {
 fn a_flush_that_rejects_exits_4_and_rejected_entries_are_managed() {
     let sb = Sandbox::start();
     let url = sb.base_url();
-    let spool = temp_dir("cli-rejected");
-    let mut till = client(&url);
-    till.set_spool_dir(&spool).unwrap();
-    sb.fault(r#"{"mode":"status","code":503}"#);
-    till.set_max_attempts(1).unwrap();
-    for id in ["r-1", "r-2", "r-3"] {
-        assert_eq!(till.send(&order(id, 20)).unwrap(), Sent::Queued);
-    }
+    let spool = spooled_while_down(&sb, &["r-1", "r-2", "r-3"]);
     let dir = spool.to_str().unwrap();
     let at = |args: &[&str]| spread(&[args, &["--spool", dir]].concat());
 
@@ -284,12 +285,7 @@ fn a_flush_that_rejects_exits_4_and_rejected_entries_are_managed() {
 fn the_proxy_is_an_option_and_proxy_variables_are_ignored() {
     let sb = Sandbox::start();
     let url = sb.base_url();
-    let spool = temp_dir("cli-proxy");
-    let mut till = client(&url);
-    till.set_spool_dir(&spool).unwrap();
-    sb.fault(r#"{"mode":"status","code":503,"times":1}"#);
-    till.set_max_attempts(1).unwrap();
-    assert_eq!(till.send(&order("px-1", 20)).unwrap(), Sent::Queued);
+    let spool = spooled_while_down(&sb, &["px-1"]);
     let dir = spool.to_str().unwrap();
 
     // A proxy that answers nothing, in every variable curl and friends read: not used.
