@@ -282,6 +282,21 @@ fn a_flush_that_rejects_exits_4_and_rejected_entries_are_managed() {
 }
 
 #[test]
+fn a_flush_that_runs_out_of_budget_exits_4_and_the_next_goes_on() {
+    let sb = Sandbox::start();
+    let url = sb.base_url();
+    let spool = spooled_while_down(&sb, &["b-1", "b-2", "b-3"]);
+    let dir = spool.to_str().unwrap();
+    sb.fault(r#"{"mode":"slow","delay_ms":1500,"times":1}"#);
+    let run = spread(&["flush", "--quiet", "--budget", "1", "--spool", dir, "--base-url", &url]);
+    assert_eq!(run.code, 4, "{}", run.stderr);
+    assert!(run.stdout.contains("remaining 3") && run.stdout.contains("the flush budget (1 s) is used up"), "{}", run.stdout);
+    assert!(run.stderr.is_empty(), "not a failure: {}", run.stderr);
+    let run = spread(&["flush", "--quiet", "--spool", dir, "--base-url", &url]);
+    assert_eq!((run.code, run.stdout.as_str()), (0, ""), "{}", run.stderr);
+}
+
+#[test]
 fn the_proxy_is_an_option_and_proxy_variables_are_ignored() {
     let sb = Sandbox::start();
     let url = sb.base_url();
@@ -339,8 +354,10 @@ fn send_writes_failed_lines_that_can_be_fixed_and_sent_again() {
     );
     let failed = dir.join("failed.jsonl");
     sb.fault(r#"{"mode":"status","code":422,"times":1}"#);
-    let run = spread(&["send", input.to_str().unwrap(), "--concurrency", "1", "--failed", failed.to_str().unwrap(), "--base-url", &url]);
+    let run = spread(&["-v", "send", input.to_str().unwrap(), "--concurrency", "1", "--failed", failed.to_str().unwrap(), "--base-url", &url]);
     assert_eq!(run.code, 4, "{}", run.stderr);
+    assert!(run.stderr.contains("spread: line 6: warning: customer_birthday: "), "-v lists the warnings: {}", run.stderr);
+    assert!(run.stderr.contains("spread: line 4: order_state: 7"), "-v lists the failures too: {}", run.stderr);
     assert!(run.stdout.starts_with("4 orders in ") && run.stdout.contains("orders/s: 3 delivered, 0 queued, 3 failed, 1 warnings"), "{}", run.stdout);
     assert!(run.stdout.contains("failed: 2 invalid, 1 refused by SPREAD, 0 not delivered, 0 not sent"), "{}", run.stdout);
     assert!(run.stdout.contains(&format!("spread send {}", failed.display())), "{}", run.stdout);
