@@ -341,9 +341,9 @@ impl Report<'_> {
 
 pub fn send(args: &SendArgs, verbose: u8) -> Result<Exit, Fail> {
     let mut lines = Lines::open(&args.file)?;
-    let files = args.failed.as_deref().map(|out| FailedFiles::create(out, &args.file)).transpose()?;
     let progress = Progress::new(count_lines(&args.file));
     let client = setup::client(&args.destination, &args.transport, args.spool.as_deref(), verbose, progress.bar())?;
+    let files = args.failed.as_deref().map(|out| FailedFiles::create(out, &args.file)).transpose()?;
     let mut report = Report { args, verbose, progress, files, tally: Tally::default(), done: 0 };
     // A small first chunk: when SPREAD cannot be reached, the send stops early.
     let concurrency = args.concurrency as usize;
