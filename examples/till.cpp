@@ -99,6 +99,9 @@ int main(int argc, char** argv)
                 continue;
             }
             try {
+                // A till that must never wait at all would hand the sale over instead with
+                // client.enqueue(ring_up(sale)): on disk at once, delivered by a background
+                // thread (or by the next flush, if the till is switched off first).
                 const spread::Response response = client.send(ring_up(sale));
                 if (response.queued) {
                     std::cout << "sale " << sale.receipt << ": kept in the spool, SPREAD is unreachable\n";

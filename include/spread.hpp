@@ -10,15 +10,24 @@
  *          .order_amount(158.31).order_crea_dt("2024-05-04 10:31:00")
  *          .add_product({"size:xl", "type:shirt"});
  *     spread::Response r = client.send(order);      // r.queued: kept for flush()
+ *     client.enqueue(order);                        // or: on disk now, sent in the background
  *
  * Header-only, no logic of its own: validation, encoding, HTTP, retries and
  * the spool are libspread's; this header converts types and turns status codes
  * into exceptions. Link with libspread (pkg-config spread, or CMake spread::spread).
  *
- * Threads: one Client may be shared by threads for send(), send_many(),
- * flush() and pending() (they are const); configure it before sharing it.
- * An Order has one owner at a time. Errors are thrown, so spread_last_error()
- * is never needed.
+ * Threads: one Client may be shared by threads for send(), enqueue(),
+ * send_many(), flush() and the spool calls (they are const); configure it
+ * before sharing it. An Order has one owner at a time. Errors are thrown, so
+ * spread_last_error() is never needed.
+ *
+ * Callbacks: the logger (Options::logger, Client::logger()) is called on
+ * whichever thread did the work: the caller's, a send_many() worker, or the
+ * background delivery thread of enqueue(); the Client serializes the calls,
+ * and an exception it throws is dropped. The Client keeps its own copy of the
+ * std::function; what that function refers to must outlive the Client, whose
+ * destructor turns logging off before freeing the C client. send_many()'s
+ * progress callback is called on the thread that called send_many().
  *
  * Ownership: Client and Order own their C handle and free it in their
  * destructor; they move but do not copy. A moved-from object holds no handle:
@@ -29,8 +38,17 @@
  *
  * Errors: every failure throws a spread::Error (a std::runtime_error whose
  * what() is libspread's message naming the field or cause, never a secret)
- * of the class that matches its SpreadStatus; status() gives the number and
- * http_status() what SPREAD answered, if it did.
+ * of the class that matches its SpreadStatus, in the same tree as the PHP
+ * and Python bindings (spread_status_class(), spread_status_parent_class()):
+ *
+ *     Error
+ *     +-- NullArgument, MissingField, Config, Tls, Redirect, Io, Internal
+ *     +-- InvalidValue       +-- InvalidUtf8
+ *     +-- Network            +-- Timeout
+ *     +-- Api (SPREAD answered)
+ *         +-- Auth, Rejected, Server, Endpoint
+ *
+ * status() gives the number and http_status() what SPREAD answered, if it did.
  */
 
 #ifndef SPREAD_HPP
@@ -38,12 +56,16 @@
 
 #include "spread.h"
 
+#include <atomic>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <exception>
+#include <functional>
 #include <initializer_list>
 #include <limits>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -64,6 +86,24 @@ struct Response {
     std::uint16_t status = 0;
     std::string body;
     bool queued = false;
+    /** SPREAD's answer was longer than 1 MiB and was cut (the order was delivered all the same). */
+    bool truncated = false;
+    /** Fields sent as they were although they break a rule (orders from Order::from_json/from_form). */
+    std::vector<std::string> warnings;
+};
+
+/** What became of one order of send_many(). */
+struct SendResult {
+    /** SPREAD_OK (delivered), SPREAD_QUEUED (spooled) or its SPREAD_ERR_*. */
+    int status = SPREAD_OK;
+    /** The HTTP status SPREAD answered when the order failed on an answer (422, 503...); 0 otherwise. */
+    std::uint16_t http_status = 0;
+    /** Why it failed ("orders[3]: order_state: ..."); empty when it did not. */
+    std::string message;
+
+    bool delivered() const noexcept { return status == SPREAD_OK; }
+    bool queued() const noexcept { return status == SPREAD_QUEUED; }
+    bool failed() const noexcept { return status != SPREAD_OK && status != SPREAD_QUEUED; }
 };
 
 /** What send_many() did with each order. */
@@ -72,7 +112,41 @@ struct SendManyResult {
     std::vector<int> statuses;
     /** libspread's message for the first failed order ("orders[3]: ..."); empty when none failed. */
     std::string error;
+    /** One per order, in order: status, HTTP status and message. */
+    std::vector<SendResult> results;
 };
+
+/** The spool seen from one client (Client::spool_status()). */
+struct SpoolStatus {
+    std::size_t pending = 0;     // this client's orders waiting
+    std::size_t foreign = 0;     // other destinations' (another base URL or key), left alone
+    std::size_t legacy = 0;      // written by libspread 0.1, destination unknown
+    std::size_t rejected = 0;    // refused by SPREAD, in rejected/
+    std::size_t unreadable = 0;  // complete files that are not entries, in unreadable/
+    std::optional<std::chrono::seconds> oldest;  // age of the oldest pending order
+    std::string json;            // libspread's JSON, as it came
+};
+
+/** Log levels, most important first; a logger receives its level and the more important ones. */
+enum class LogLevel : int {
+    Error = SPREAD_LOG_ERROR,
+    Warn = SPREAD_LOG_WARN,
+    Info = SPREAD_LOG_INFO,
+    Debug = SPREAD_LOG_DEBUG,
+};
+
+/** One event: an attempt, a retry, a redirect, a Digest answer, an order queued,
+ *  flushed or rejected, a lenient-validation warning. Never a key, an
+ *  Authorization header or a body; the customer's e-mail only at Debug. */
+struct LogRecord {
+    LogLevel level = LogLevel::Info;
+    std::string event;         // a stable name: "attempt", "retry", "queued", "rejected"...
+    std::string message;       // one sentence
+    std::string context_json;  // {"order_id":"42","status":503,"wait_ms":400}
+};
+
+/** A logger; see "Callbacks" at the top of this header for the thread it runs on. */
+using Logger = std::function<void(const LogRecord&)>;
 
 /** Base of every libspread failure. */
 class Error : public std::runtime_error {
@@ -104,7 +178,7 @@ class InvalidValue : public Error { public: using Error::Error; };
 class InvalidUtf8 : public InvalidValue { public: using InvalidValue::InvalidValue; };
 /** SPREAD_ERR_MISSING_FIELD: a field SPREAD requires was not set. */
 class MissingField : public Error { public: using Error::Error; };
-/** SPREAD_ERR_CONFIG: the client configuration is wrong (URL, keys, CA file, timeout). */
+/** SPREAD_ERR_CONFIG: the client configuration is wrong (URL, keys, CA file, proxy, spool folder). */
 class Config : public Error { public: using Error::Error; };
 /** SPREAD_ERR_NETWORK: the connection failed or broke; retrying later may work. */
 class Network : public Error { public: using Error::Error; };
@@ -114,12 +188,17 @@ class Timeout : public Network { public: using Network::Network; };
 class Tls : public Error { public: using Error::Error; };
 /** SPREAD_ERR_REDIRECT: a redirect was refused (too many, https to http, bad Location). */
 class Redirect : public Error { public: using Error::Error; };
-/** SPREAD_ERR_AUTH: SPREAD refused the API keys (401/403). */
-class Auth : public Error { public: using Error::Error; };
-/** SPREAD_ERR_REJECTED: SPREAD rejected the request (another 4xx). */
-class Rejected : public Error { public: using Error::Error; };
-/** SPREAD_ERR_SERVER: SPREAD failed (5xx). */
-class Server : public Error { public: using Error::Error; };
+/** SPREAD answered, and the answer is a failure: http_status() says which. */
+class Api : public Error { public: using Error::Error; };
+/** SPREAD_ERR_AUTH: SPREAD (or the proxy) refused the API keys (401, 403, 407). */
+class Auth : public Api { public: using Api::Api; };
+/** SPREAD_ERR_REJECTED: SPREAD refused the order's content (400, 409, 422). */
+class Rejected : public Api { public: using Api::Api; };
+/** SPREAD_ERR_SERVER: SPREAD failed (5xx) or asked to slow down (408, 429). */
+class Server : public Api { public: using Api::Api; };
+/** SPREAD_ERR_ENDPOINT: the endpoint cannot take the request (404, 405, 410, 413: check the
+ *  base URL) or answered what SPREAD never answers (1xx, 300, 304...). */
+class Endpoint : public Api { public: using Api::Api; };
 /** SPREAD_ERR_IO: a local file operation (the spool) failed. */
 class Io : public Error { public: using Error::Error; };
 /** SPREAD_ERR_PANIC or an unknown status: a bug in libspread, please report it. */
@@ -144,6 +223,7 @@ namespace detail {
     case SPREAD_ERR_AUTH: throw Auth(status, message, http_status, flushed);
     case SPREAD_ERR_REJECTED: throw Rejected(status, message, http_status, flushed);
     case SPREAD_ERR_SERVER: throw Server(status, message, http_status, flushed);
+    case SPREAD_ERR_ENDPOINT: throw Endpoint(status, message, http_status, flushed);
     case SPREAD_ERR_IO: throw Io(status, message, http_status, flushed);
     default: throw Internal(status, message, http_status, flushed);
     }
@@ -190,6 +270,90 @@ struct StringFree {
 struct ResponseFree {
     void operator()(SpreadResponse* r) const noexcept { spread_response_free(r); }
 };
+struct BatchFree {
+    void operator()(SpreadBatch* b) const noexcept { spread_batch_free(b); }
+};
+
+/** A string libspread returned as owned (NULL: none), freed here. */
+inline std::optional<std::string> take_string(char* s)
+{
+    const std::unique_ptr<char, StringFree> owned(s);
+    if (!owned) {
+        return std::nullopt;
+    }
+    return std::string(owned.get());
+}
+
+/** The number after "key": in libspread's flat JSON objects (such as the spool
+ *  status); nullopt for null or a missing key. Not a JSON parser. */
+inline std::optional<std::uint64_t> json_number(std::string_view json, std::string_view key)
+{
+    const std::string quoted = "\"" + std::string(key) + "\":";
+    const std::size_t at = json.find(quoted);
+    if (at == std::string_view::npos) {
+        return std::nullopt;
+    }
+    std::size_t i = at + quoted.size();
+    if (i >= json.size() || json[i] < '0' || json[i] > '9') {
+        return std::nullopt;
+    }
+    std::uint64_t n = 0;
+    for (; i < json.size() && json[i] >= '0' && json[i] <= '9'; ++i) {
+        n = n * 10 + static_cast<std::uint64_t>(json[i] - '0');
+    }
+    return n;
+}
+
+/** What a Client's logger callback points to: the caller's std::function,
+ *  called one record at a time, and emptied when the Client lets go of it. */
+struct LogBridge {
+    std::mutex mutex;
+    Logger logger;
+
+    static void call(void* self, int level, const char* event, const char* message, const char* context_json) noexcept
+    {
+        auto* bridge = static_cast<LogBridge*>(self);
+        const std::lock_guard<std::mutex> lock(bridge->mutex);
+        if (!bridge->logger) {
+            return;
+        }
+        try {
+            bridge->logger(LogRecord{static_cast<LogLevel>(level), event, message, context_json});
+        } catch (...) {
+            // An exception must not unwind into libspread's threads: dropped.
+        }
+    }
+
+    /** Keeps a bridge that libspread's delivery thread may still call (see
+     *  Client::release_logger()) until the process ends: never destroyed, not even
+     *  by exit(), since that thread may run during static destruction. */
+    static void park(std::unique_ptr<LogBridge> bridge)
+    {
+        static std::mutex* const mutex = new std::mutex;
+        static auto* const parked = new std::vector<std::unique_ptr<LogBridge>>;
+        const std::lock_guard<std::mutex> lock(*mutex);
+        parked->push_back(std::move(bridge));
+    }
+};
+
+/** A progress callback and the exception it threw, to rethrow once the C call returned. */
+struct ProgressBridge {
+    const std::function<void(std::size_t, std::size_t)>* progress;
+    std::exception_ptr error;
+
+    static void call(void* self, std::size_t done, std::size_t total) noexcept
+    {
+        auto* bridge = static_cast<ProgressBridge*>(self);
+        if (bridge->error) {
+            return;
+        }
+        try {
+            (*bridge->progress)(done, total);
+        } catch (...) {
+            bridge->error = std::current_exception();
+        }
+    }
+};
 
 } // namespace detail
 
@@ -198,6 +362,29 @@ inline std::string version() { return spread_version(); }
 
 /** The name of a status code, such as "SPREAD_ERR_TIMEOUT". */
 inline std::string status_name(int status) { return spread_status_name(status); }
+
+/** SPREAD_ABI_VERSION of the library actually loaded (this header expects SPREAD_ABI_VERSION or more). */
+inline int abi_version() { return spread_abi_version(); }
+
+/** The most threads send_many() takes (32). */
+inline std::uint32_t max_concurrency() { return spread_max_concurrency(); }
+
+/** Every status code the library has (0, 1, 10, 11...), in increasing order. */
+inline std::vector<int> status_codes()
+{
+    std::vector<int> codes;
+    for (std::size_t i = 0; spread_status_code(i) != -1; ++i) {
+        codes.push_back(spread_status_code(i));
+    }
+    return codes;
+}
+
+/** The exception class thrown for a status, such as "Timeout" (spread::Timeout); "" for
+ *  SPREAD_OK and SPREAD_QUEUED. The same stems name PHP's and Python's classes. */
+inline std::string status_class(int status) { return spread_status_class(status); }
+
+/** The class status_class(status) derives from: "Error", "InvalidValue", "Network" or "Api". */
+inline std::string status_parent_class(int status) { return spread_status_parent_class(status); }
 
 /** The scalar field names (customer_email, ..., order_end_service), in the seed's order. */
 inline std::vector<std::string> field_names()
@@ -225,6 +412,35 @@ public:
     }
     Order(const Order&) = delete;
     Order& operator=(const Order&) = delete;
+
+    /** The drop-in path: the seed's $post_data as JSON (json_encode($post_data), whole
+     *  or just its data part), sent exactly as PHP's http_build_query would send it.
+     *  Only what SPREAD requires is strict; another field that breaks its rule is
+     *  sent as is and listed in warnings(), unless `strict` (then it throws). */
+    static Order from_json(std::string_view json, bool strict = false)
+    {
+        return adopt(spread_order_from_json(detail::c_str(json, "post_data", SPREAD_ERR_INVALID_VALUE).c_str(), strict));
+    }
+    /** The drop-in path from the body PHP's http_build_query($post_data) built (sent
+     *  byte for byte when it is the whole $post_data). Lenient or strict as from_json(). */
+    static Order from_form(std::string_view body, bool strict = false)
+    {
+        return adopt(spread_order_from_form(detail::c_str(body, "body", SPREAD_ERR_INVALID_VALUE).c_str(), strict));
+    }
+
+    /** What the lenient drop-in path accepted although a rule says otherwise
+     *  ("customer_birthday: ... (sent as is)"); empty for orders built with setters. */
+    std::vector<std::string> warnings() const
+    {
+        std::vector<std::string> all;
+        const std::size_t n = spread_order_warning_count(o_);
+        for (std::size_t i = 0; i < n; ++i) {
+            if (std::optional<std::string> w = detail::take_string(spread_order_warning(o_, i))) {
+                all.push_back(std::move(*w));
+            }
+        }
+        return all;
+    }
 
     // data[<field>]; each calls spread_order_set_<field>.
     Order& customer_email(std::string_view v) { return set(spread_order_set_customer_email, "customer_email", v); }
@@ -292,15 +508,15 @@ public:
         detail::check(spread_order_add_product(o_));
         return *this;
     }
-    /** Starts the next product with these "key:value" attributes. On error the
-     *  product keeps the attributes before the refused one. */
+    /** Starts the next product with these "key:value" attributes, all or none: on
+     *  error (the refused attribute is named by its index) the order is unchanged. */
     Order& add_product(std::initializer_list<std::string_view> attributes)
     {
-        add_product();
-        for (std::string_view attribute : attributes) {
-            add_product_attribute(attribute);
-        }
-        return *this;
+        return add_product_with(attributes.begin(), attributes.end());
+    }
+    Order& add_product(const std::vector<std::string>& attributes)
+    {
+        return add_product_with(attributes.begin(), attributes.end());
     }
     /** Adds "key:value" to the current product (starting the first one if needed). */
     Order& add_product_attribute(std::string_view key_colon_value)
@@ -335,9 +551,36 @@ public:
     explicit operator bool() const noexcept { return o_ != nullptr; }
 
 private:
+    explicit Order(SpreadOrder* o) noexcept : o_(o) {}
+
+    /** An order a C function made, or what it failed with. */
+    static Order adopt(SpreadOrder* o)
+    {
+        if (o == nullptr) {
+            detail::throw_last();
+        }
+        return Order(o);
+    }
+
     Order& set(int (*setter)(SpreadOrder*, const char*), const char* field, std::string_view v)
     {
         detail::check(setter(o_, detail::c_str(v, field, SPREAD_ERR_INVALID_VALUE).c_str()));
+        return *this;
+    }
+
+    template <class It>
+    Order& add_product_with(It first, It last)
+    {
+        std::vector<std::string> copies;
+        for (; first != last; ++first) {
+            copies.push_back(detail::c_str(*first, "product_attributes", SPREAD_ERR_INVALID_VALUE));
+        }
+        std::vector<const char*> attributes;
+        attributes.reserve(copies.size());
+        for (const std::string& a : copies) {
+            attributes.push_back(a.c_str());
+        }
+        detail::check(spread_order_add_product_with(o_, attributes.data(), attributes.size()));
         return *this;
     }
 
@@ -349,10 +592,16 @@ struct Options {
     std::string base_url;                                     // empty: https://social-sb.com/api
     std::optional<std::chrono::milliseconds> timeout;         // whole send (default 30 s)
     std::optional<std::chrono::milliseconds> connect_timeout; // opening a connection (default 10 s)
-    std::string ca_file;                                      // empty: the bundled Mozilla roots
+    std::string tls_roots;                                    // "system" (default), "bundled" or a PEM file
+    std::string ca_file;                                      // trust only this PEM file (as tls_roots = path)
+    std::string proxy;                                        // HTTP CONNECT proxy; empty: none (HTTP_PROXY is never read)
     std::string spool_dir;                                    // empty: no spool, failures throw
     std::optional<std::uint32_t> max_attempts;                // tries per send (default 3)
+    std::optional<std::chrono::milliseconds> flush_budget;    // one flush() at most (default 240 s)
+    std::optional<std::chrono::milliseconds> shutdown_timeout; // ~Client waits for enqueued orders (default 2 s)
     bool allow_insecure_http = false;                         // plain http to non-loopback hosts
+    Logger logger;                                            // empty: no logging; see "Callbacks" above
+    LogLevel min_level = LogLevel::Info;                      // the least important level the logger gets
 };
 
 /** A SPREAD client for the API keys of SPREAD's back office. */
@@ -365,25 +614,44 @@ public:
         if (c_ == nullptr) {
             detail::throw_last();
         }
+        if (spread_abi_version() < SPREAD_ABI_VERSION) {
+            spread_client_free(std::exchange(c_, nullptr));
+            detail::throw_error(SPREAD_ERR_CONFIG, "libspread: the library loaded has ABI " + std::to_string(spread_abi_version()) +
+                                                       ", spread.hpp needs " + std::to_string(SPREAD_ABI_VERSION) + " or later");
+        }
     }
     Client(std::string_view public_key, std::string_view private_key, const Options& options)
         : Client(public_key, private_key)
     {
-        // Before base_url, which it allows; the total timeout before the connect one it bounds.
+        // The logger first, to hear about the rest; allow_insecure_http before base_url, which
+        // it allows; the total timeout before the connect one it bounds.
+        if (options.logger) logger(options.logger, options.min_level);
         if (options.allow_insecure_http) allow_insecure_http(true);
         if (!options.base_url.empty()) base_url(options.base_url);
         if (options.timeout) timeout(*options.timeout);
         if (options.connect_timeout) connect_timeout(*options.connect_timeout);
+        if (!options.tls_roots.empty()) tls_roots(options.tls_roots);
         if (!options.ca_file.empty()) ca_file(options.ca_file);
+        if (!options.proxy.empty()) proxy(options.proxy);
         if (!options.spool_dir.empty()) spool_dir(options.spool_dir);
         if (options.max_attempts) max_attempts(*options.max_attempts);
+        if (options.flush_budget) flush_budget(*options.flush_budget);
+        if (options.shutdown_timeout) shutdown_timeout(*options.shutdown_timeout);
     }
-    ~Client() { spread_client_free(c_); }
-    Client(Client&& other) noexcept : c_(std::exchange(other.c_, nullptr)) {}
+    /** Turns logging off, then frees the client (waiting at most the shutdown
+     *  timeout for orders enqueue() left to the background thread). */
+    ~Client() { close(); }
+    Client(Client&& other) noexcept
+        : c_(std::exchange(other.c_, nullptr)), log_(std::move(other.log_)), enqueued_(other.enqueued_.load())
+    {
+    }
     Client& operator=(Client&& other) noexcept
     {
         if (this != &other) {
-            spread_client_free(std::exchange(c_, std::exchange(other.c_, nullptr)));
+            close();
+            c_ = std::exchange(other.c_, nullptr);
+            log_ = std::move(other.log_);
+            enqueued_ = other.enqueued_.load();
         }
         return *this;
     }
@@ -409,10 +677,25 @@ public:
         detail::check(spread_client_set_connect_timeout_ms(c_, detail::millis(connect, "connect_timeout")));
         return *this;
     }
+    /** Which certificate authorities https trusts: "system" (the default: the host's
+     *  store, SSL_CERT_FILE and SSL_CERT_DIR included), "bundled" (Mozilla's roots
+     *  inside libspread), or the path of a PEM file. */
+    Client& tls_roots(std::string_view roots)
+    {
+        detail::check(spread_client_set_tls_roots(c_, detail::c_str(roots, "tls_roots", SPREAD_ERR_CONFIG).c_str()));
+        return *this;
+    }
     /** Trusts only the CA certificates of this PEM file (read now). */
     Client& ca_file(std::string_view path)
     {
         detail::check(spread_client_set_ca_file(c_, detail::c_str(path, "ca_file", SPREAD_ERR_CONFIG).c_str()));
+        return *this;
+    }
+    /** Sends through this HTTP CONNECT proxy ("http://host:port"), never for loopback
+     *  hosts; "" for none. Proxy variables (HTTP_PROXY...) are never read. */
+    Client& proxy(std::string_view url)
+    {
+        detail::check(spread_client_set_proxy(c_, detail::c_str(url, "proxy", SPREAD_ERR_CONFIG).c_str()));
         return *this;
     }
     /** Keeps orders that cannot be delivered now in this folder, for flush(). */
@@ -427,12 +710,50 @@ public:
         detail::check(spread_client_set_max_attempts(c_, attempts));
         return *this;
     }
+    /** How long one flush() may run before it leaves the rest for the next; more than 0. */
+    Client& flush_budget(std::chrono::milliseconds budget)
+    {
+        detail::check(spread_client_set_flush_budget_ms(c_, detail::millis(budget, "flush_budget")));
+        return *this;
+    }
+    /** How long ~Client waits for the background delivery of enqueued orders (0: not at all). */
+    Client& shutdown_timeout(std::chrono::milliseconds timeout)
+    {
+        detail::check(spread_client_set_shutdown_timeout_ms(c_, detail::millis(timeout, "shutdown_timeout")));
+        return *this;
+    }
     /** Allows plain http to non-loopback hosts (the keys then travel in clear). */
     Client& allow_insecure_http(bool allow = true)
     {
         detail::check(spread_client_set_allow_insecure_http(c_, allow));
         return *this;
     }
+    /** Sends log records of `min_level` and more important ones to `logger` (a copy is
+     *  kept); an empty logger turns logging off. See "Callbacks" at the top. */
+    Client& logger(Logger fn, LogLevel min_level = LogLevel::Info)
+    {
+        if (c_ == nullptr) {
+            detail::check(spread_client_set_logger(c_, nullptr, nullptr, 0));  // throws NullArgument
+        }
+        release_logger();
+        if (fn) {
+            auto bridge = std::make_unique<detail::LogBridge>();
+            bridge->logger = std::move(fn);
+            detail::check(spread_client_set_logger(c_, &detail::LogBridge::call, bridge.get(), static_cast<int>(min_level)));
+            log_ = std::move(bridge);
+        }
+        return *this;
+    }
+    /** Keeps log records in a queue (up to 1000) that next_log() drains on the
+     *  caller's thread, instead of a logger called from libspread's threads. */
+    Client& log_queue(LogLevel min_level)
+    {
+        release_logger();
+        detail::check(spread_client_set_log_queue(c_, static_cast<int>(min_level)));
+        return *this;
+    }
+    /** The oldest queued log record as a JSON object, or nullopt when none waits. */
+    std::optional<std::string> next_log() const { return detail::take_string(spread_client_next_log(c_)); }
 
     /** Sends `order` (borrowed; it may be sent again). With a spool, an order
      *  that cannot be delivered now is kept and the Response says `queued`. */
@@ -442,36 +763,66 @@ public:
         const int status = spread_send(c_, order.native(), &out);
         const std::unique_ptr<SpreadResponse, detail::ResponseFree> owned(out);
         if (status == SPREAD_QUEUED) {
-            return Response{0, std::string(), true};
+            return queued(order);
         }
         detail::check(status);
-        return Response{spread_response_status(out), spread_response_body(out), false};
+        Response r{spread_response_status(out), spread_response_body(out), false, spread_response_truncated(out), {}};
+        const std::size_t n = spread_response_warning_count(out);
+        for (std::size_t i = 0; i < n; ++i) {
+            r.warnings.emplace_back(spread_response_warning(out, i));
+        }
+        return r;
     }
 
-    /** Sends `orders` (borrowed) on up to `concurrency` threads (1 to 32), each as
-     *  send() would, reusing connections; blocks until all are done. A failed
-     *  order does not stop the others: see the result's statuses. Throws only
-     *  when the call itself fails (concurrency out of range, a moved-from client). */
-    SendManyResult send_many(const std::vector<Order>& orders, std::uint32_t concurrency = 8) const
+    /** Writes `order` durably to the spool and returns at once (queued = true): a
+     *  background thread of this process delivers it, with send()'s retries and
+     *  ordering; if the process ends first, the next flush() (any process, the cron
+     *  `spread flush`) does. Needs a spool folder (else Config). */
+    Response enqueue(const Order& order) const
     {
-        // spread.h documents 1 to 32 but clamps; refused here as the PHP and Python bindings do.
-        if (concurrency < 1 || concurrency > 32) {
-            detail::throw_error(SPREAD_ERR_CONFIG,
-                                "concurrency: " + std::to_string(concurrency) + " is out of range (1 to 32)");
+        const int status = spread_enqueue(c_, order.native());
+        if (status != SPREAD_QUEUED) {
+            detail::check(status == SPREAD_OK ? SPREAD_ERR_PANIC : status);
         }
+        enqueued_ = true;
+        return queued(order);
+    }
+
+    /** Sends `orders` (borrowed) on up to `concurrency` threads (1 to max_concurrency(),
+     *  else Config), each as send() would, reusing connections; blocks until all are
+     *  done (spread_send_batch; spread_send_many gives statuses only). A failed order
+     *  does not stop the others: see each result. `progress(done, total)` is called on
+     *  this thread at most every 100 ms and once at the end; an exception it throws
+     *  stops the reports and is rethrown once the batch is done. Throws only when the
+     *  call itself fails (bad concurrency, a moved-from client). */
+    SendManyResult send_many(const std::vector<Order>& orders, std::uint32_t concurrency = 8,
+                             const std::function<void(std::size_t done, std::size_t total)>& progress = {}) const
+    {
         std::vector<const SpreadOrder*> handles;
         handles.reserve(orders.size());
         for (const Order& order : orders) {
             handles.push_back(order.native());
         }
-        constexpr int untouched = -1;  // no SpreadStatus: libspread failed before looking at the orders
-        SendManyResult result{std::vector<int>(orders.size(), untouched), std::string()};
-        const int status = spread_send_many(c_, handles.data(), handles.size(), concurrency, result.statuses.data());
-        if (status != SPREAD_OK) {
-            if (result.statuses.empty() || result.statuses.front() == untouched) {
-                detail::check(status);
+        detail::ProgressBridge bridge{&progress, nullptr};
+        SpreadBatch* out = nullptr;
+        const int status = spread_send_batch(c_, handles.data(), handles.size(), concurrency,
+                                             progress ? &detail::ProgressBridge::call : nullptr, &bridge, &out);
+        const std::unique_ptr<SpreadBatch, detail::BatchFree> batch(out);
+        if (!batch) {
+            detail::check(status == SPREAD_OK ? SPREAD_ERR_PANIC : status);
+        }
+        if (bridge.error) {
+            std::rethrow_exception(bridge.error);
+        }
+        SendManyResult result;
+        const std::size_t n = spread_batch_len(out);
+        for (std::size_t i = 0; i < n; ++i) {
+            SendResult r{spread_batch_status(out, i), spread_batch_http_status(out, i), spread_batch_message(out, i)};
+            if (r.failed() && result.error.empty()) {
+                result.error = r.message;
             }
-            result.error = spread_last_error();
+            result.statuses.push_back(r.status);
+            result.results.push_back(std::move(r));
         }
         return result;
     }
@@ -494,13 +845,101 @@ public:
         return count;
     }
 
+    /** The spool's counts from this client's point of view. */
+    SpoolStatus spool_status() const
+    {
+        std::optional<std::string> json = detail::take_string(spread_spool_status_json(c_));
+        if (!json) {
+            detail::throw_last();
+        }
+        SpoolStatus st;
+        st.pending = detail::json_number(*json, "pending").value_or(0);
+        st.foreign = detail::json_number(*json, "foreign").value_or(0);
+        st.legacy = detail::json_number(*json, "legacy").value_or(0);
+        st.rejected = detail::json_number(*json, "rejected").value_or(0);
+        st.unreadable = detail::json_number(*json, "unreadable").value_or(0);
+        if (std::optional<std::uint64_t> oldest = detail::json_number(*json, "oldest_secs")) {
+            st.oldest = std::chrono::seconds(static_cast<std::chrono::seconds::rep>(*oldest));
+        }
+        st.json = std::move(*json);
+        return st;
+    }
+
+    /** The orders SPREAD refused, oldest first, as a JSON array of objects with
+     *  name, order_id, answer, age_secs and base_url. They hold customers' data. */
+    std::string rejected_json() const
+    {
+        std::optional<std::string> json = detail::take_string(spread_spool_rejected_json(c_));
+        if (!json) {
+            detail::throw_last();
+        }
+        return std::move(*json);
+    }
+
+    /** Puts the rejected entry `name` back at the end of the queue; returns 1. */
+    std::size_t requeue(std::string_view name) const
+    {
+        std::size_t count = 0;
+        detail::check(spread_spool_requeue(c_, detail::c_str(name, "name", SPREAD_ERR_INVALID_VALUE).c_str(), &count));
+        return count;
+    }
+    /** Puts every rejected entry of this client's destination back in the queue; returns how many. */
+    std::size_t requeue_all() const
+    {
+        std::size_t count = 0;
+        detail::check(spread_spool_requeue(c_, nullptr, &count));
+        return count;
+    }
+    /** Deletes the rejected entries set aside at least `older_than` ago (0: all); returns how many. */
+    std::size_t purge_rejected(std::chrono::seconds older_than) const
+    {
+        if (older_than.count() < 0) {
+            detail::throw_error(SPREAD_ERR_INVALID_VALUE, "older_than: must not be negative");
+        }
+        std::size_t count = 0;
+        detail::check(spread_spool_purge_rejected(c_, static_cast<std::uint64_t>(older_than.count()), &count));
+        return count;
+    }
+
     /** The C handle, borrowed (NULL once moved from): for the C API. */
     SpreadClient* native() const noexcept { return c_; }
     /** False once moved from. */
     explicit operator bool() const noexcept { return c_ != nullptr; }
 
 private:
+    static Response queued(const Order& order) { return Response{0, std::string(), true, false, order.warnings()}; }
+
+    /** Stops the C client calling the logger and lets go of it. The enqueue delivery
+     *  thread may outlive this client and keep its logger (libspread ABI 2 does not
+     *  promise otherwise), so once this client enqueued, the emptied bridge is kept
+     *  until the process ends rather than freed under that thread. */
+    void release_logger() noexcept
+    {
+        if (!log_) {
+            return;
+        }
+        if (c_ != nullptr) {
+            spread_client_set_logger(c_, nullptr, nullptr, 0);
+        }
+        {
+            const std::lock_guard<std::mutex> lock(log_->mutex);  // waits for a call in progress
+            log_->logger = nullptr;
+        }
+        if (enqueued_) {
+            detail::LogBridge::park(std::move(log_));
+        }
+        log_.reset();
+    }
+
+    void close() noexcept
+    {
+        release_logger();
+        spread_client_free(std::exchange(c_, nullptr));
+    }
+
     SpreadClient* c_;
+    std::unique_ptr<detail::LogBridge> log_;
+    mutable std::atomic<bool> enqueued_{false};
 };
 
 } // namespace spread

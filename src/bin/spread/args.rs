@@ -1,0 +1,317 @@
+//! The command line and the exit codes. Everything `spread --help` says is here.
+
+use std::path::PathBuf;
+
+use clap::{ArgAction, Args, Parser, Subcommand};
+use spread::{Error, ErrorKind};
+
+/// What `spread` exits with; the table in `spread --help` and the README.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Exit {
+    /// Done: everything delivered, nothing to do, no problem found.
+    Ok = 0,
+    /// A failure that is not about the orders: network, TLS, SPREAD down, a local file.
+    Failure = 1,
+    /// Bad usage (clap's own exit code for usage errors).
+    Usage = 2,
+    /// Configuration: missing keys, a spool folder that does not exist or
+    /// is not safe, a bad URL, proxy or CA, keys SPREAD refuses, a wrong endpoint.
+    Config = 3,
+    /// The run worked but some orders are not delivered: still pending in the
+    /// spool, refused by SPREAD (rejected/), invalid lines; or `status
+    /// --max-age`: the oldest pending order is older than allowed.
+    Incomplete = 4,
+}
+
+impl Exit {
+    /// The more urgent of two outcomes: configuration, then failure, then incomplete.
+    pub fn worst(self, other: Exit) -> Exit {
+        let rank = |e: Exit| match e {
+            Exit::Ok => 0,
+            Exit::Incomplete => 1,
+            Exit::Failure => 2,
+            Exit::Config => 3,
+            Exit::Usage => 4,
+        };
+        if rank(other) > rank(self) {
+            other
+        } else {
+            self
+        }
+    }
+
+    /// How a failure of the library ends the command.
+    pub fn of(kind: ErrorKind) -> Exit {
+        match kind {
+            ErrorKind::Config | ErrorKind::Auth | ErrorKind::Endpoint => Exit::Config,
+            ErrorKind::InvalidValue | ErrorKind::MissingField | ErrorKind::Rejected => Exit::Incomplete,
+            ErrorKind::Network
+            | ErrorKind::Timeout
+            | ErrorKind::Tls
+            | ErrorKind::Redirect
+            | ErrorKind::Server
+            | ErrorKind::Io
+            | ErrorKind::Internal => Exit::Failure,
+        }
+    }
+}
+
+/// A command that stops: its exit code and the one line it prints on stderr.
+#[derive(Debug)]
+pub struct Fail {
+    pub exit: Exit,
+    pub message: String,
+}
+
+impl Fail {
+    pub fn new(exit: Exit, message: impl Into<String>) -> Fail {
+        Fail { exit, message: message.into() }
+    }
+
+    pub fn config(message: impl Into<String>) -> Fail {
+        Fail::new(Exit::Config, message)
+    }
+}
+
+impl From<Error> for Fail {
+    fn from(e: Error) -> Fail {
+        // A bad name given to `rejected show/requeue` is the caller's mistake.
+        let exit = match e.kind {
+            ErrorKind::InvalidValue => Exit::Usage,
+            kind => Exit::of(kind),
+        };
+        Fail::new(exit, e.message)
+    }
+}
+
+const ABOUT: &str = "Send orders to the SPREAD CRM, and look after the spool of orders waiting to be sent.";
+
+const AFTER_HELP: &str = "\
+Keys: SPREAD_PUBLIC_KEY and SPREAD_PRIVATE_KEY, from the environment only (never
+arguments: other users see those in `ps`). `status` and `rejected` need only the
+public key; `check` needs none. No key is ever printed.
+
+Environment: SPREAD_SPOOL (--spool), SPREAD_BASE_URL (--base-url), SPREAD_PROXY
+(--proxy). HTTP_PROXY, HTTPS_PROXY and ALL_PROXY are never read (httpoxy).
+
+Exit codes:
+  0  done: everything delivered, nothing to do, no problem found
+  1  failure not about the orders: network, TLS, SPREAD down (5xx), a local file
+  2  usage error (a bad option or argument)
+  3  configuration: missing keys, a spool folder that does not exist or that
+     others may write, a bad URL, proxy or CA file, keys SPREAD refuses (401/403),
+     an endpoint that is not SPREAD's (404)
+  4  some orders are not delivered: still pending in the spool, refused by SPREAD
+     (moved to rejected/), invalid lines; or `status --max-age`: the oldest
+     pending order is older than allowed (Nagios reads 4 as UNKNOWN)
+
+Cron, every 5 minutes, mailing only on trouble:
+  */5 * * * * SPREAD_PUBLIC_KEY=… SPREAD_PRIVATE_KEY=… spread flush --quiet --spool /var/spool/spread";
+
+#[derive(Parser, Debug)]
+// No help page for a bare `spread`: a usage error is one short message, like any other.
+#[command(name = "spread", version, about = ABOUT, after_help = AFTER_HELP, propagate_version = true, arg_required_else_help = false)]
+pub struct Cli {
+    /// Say more: -v the library's log (attempts, retries, queued, flushed) and
+    /// every warning; -vv debug records too (they may show customers' e-mails).
+    #[arg(short, long, action = ArgAction::Count, global = true)]
+    pub verbose: u8,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Deliver the orders waiting in the spool, oldest first (what cron runs).
+    #[command(after_help = "Exit: 0 all delivered or nothing to do (also when another flush is running), \
+1 stopped by a failure (network, SPREAD down: every order stays pending), 3 configuration, \
+4 some orders still pending or moved to rejected/.")]
+    Flush(FlushArgs),
+    /// Count the spool's orders: pending, other destinations', legacy, rejected, unreadable.
+    #[command(after_help = "Prints pending N, foreign N, legacy N, rejected N, unreadable N, oldest AGE. \
+--json: {\"spool\":…,\"base_url\":…,\"pending\":3,\"foreign\":0,\"legacy\":0,\"rejected\":1,\"unreadable\":0,\
+\"oldest_secs\":42} (null when nothing is pending), with \"max_age_secs\" and \"too_old\" under --max-age.\n\n\
+Exit: 0, or 4 with --max-age when the oldest pending order is older; 3 when the spool folder does not exist.")]
+    Status(StatusArgs),
+    /// Send orders from a file of JSON lines: the seed's $post_data, json_encode()d, one per line.
+    #[command(after_help = "Each line is one order: the seed's $post_data as json_encode($post_data) \
+writes it ({\"data\":{…},\"request\":{…}}), or just its data part. Lines are validated first: \
+SPREAD's required fields strictly, other fields leniently (sent as they are, with a warning) \
+unless --strict. A line that fails fails alone.\n\n\
+--failed OUT.jsonl receives every failed line unchanged, and OUT.jsonl.errors one JSON object \
+per failed line, in the same order: {\"line\":<line in OUT.jsonl>,\"input_line\":N,\"order_id\":…,\
+\"kind\":\"invalid_value\",\"http_status\":422,\"error\":…,\"warnings\":[…]}. Fix OUT.jsonl and run \
+`spread send OUT.jsonl` again. Both files are removed when nothing failed.\n\n\
+Exit: 0 all delivered, 1 orders not delivered for a reason that is not theirs (network, SPREAD down), \
+3 configuration (keys refused, wrong endpoint), 4 some lines invalid or refused by SPREAD, or queued in the spool.")]
+    Send(SendArgs),
+    /// Validate a file of JSON lines without sending: one line per problem.
+    #[command(after_help = "Prints FILE:LINE: field: problem for every line that would fail, and \
+FILE:LINE: warning: … for fields that would be sent as they are. Exit: 0 no line fails, 4 some lines fail.")]
+    Check(CheckArgs),
+    /// The orders SPREAD refused for their content (kept in SPOOL/rejected/).
+    #[command(subcommand)]
+    Rejected(RejectedCommand),
+}
+
+/// Where the spool is. The command refuses a folder that does not exist
+/// (a typo in a cron line must not create a new, never-flushed spool).
+#[derive(Args, Debug)]
+pub struct SpoolArg {
+    /// The spool folder (it must exist).
+    #[arg(long, env = "SPREAD_SPOOL", value_name = "DIR", hide_env_values = true)]
+    pub spool: PathBuf,
+}
+
+#[derive(Args, Debug)]
+pub struct Destination {
+    /// SPREAD's API root; orders go to URL/updateOrder.
+    #[arg(long, env = "SPREAD_BASE_URL", value_name = "URL", default_value = spread::settings::DEFAULT_BASE_URL, hide_env_values = true)]
+    pub base_url: String,
+}
+
+#[derive(Args, Debug)]
+pub struct Transport {
+    /// An HTTP CONNECT proxy (http://host:port, credentials in the URL if needed); never used for loopback.
+    #[arg(long, env = "SPREAD_PROXY", value_name = "URL", hide_env_values = true)]
+    pub proxy: Option<String>,
+    /// Which certificate authorities https trusts: system (the host's store), bundled (Mozilla's), or a PEM file.
+    #[arg(long, value_name = "system|bundled|PATH")]
+    pub tls_roots: Option<String>,
+    /// Trust only the CA certificates of this PEM file (the same as --tls-roots PATH).
+    #[arg(long, value_name = "FILE", conflicts_with = "tls_roots")]
+    pub ca_file: Option<PathBuf>,
+    /// The time one order may take, retries included, in milliseconds (default 30000).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    pub timeout_ms: Option<u64>,
+}
+
+#[derive(Args, Debug)]
+pub struct FlushArgs {
+    #[command(flatten)]
+    pub spool: SpoolArg,
+    #[command(flatten)]
+    pub destination: Destination,
+    #[command(flatten)]
+    pub transport: Transport,
+    /// Print nothing unless something needs attention (exit code not 0): for cron.
+    #[arg(short, long)]
+    pub quiet: bool,
+    /// Stop after this many seconds and leave the rest for the next flush (default 240).
+    #[arg(long, value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(1..))]
+    pub budget: Option<u64>,
+    /// Also deliver entries written by libspread 0.1, which did not record their destination.
+    #[arg(long)]
+    pub adopt_legacy: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct StatusArgs {
+    #[command(flatten)]
+    pub spool: SpoolArg,
+    #[command(flatten)]
+    pub destination: Destination,
+    /// One JSON object, for monitoring.
+    #[arg(long)]
+    pub json: bool,
+    /// Exit 4 when the oldest pending order is older than this (a Nagios-style check).
+    #[arg(long, value_name = "SECONDS")]
+    pub max_age: Option<u64>,
+}
+
+#[derive(Args, Debug)]
+pub struct SendArgs {
+    /// The JSON lines to send; - (the default) reads standard input.
+    #[arg(value_name = "FILE.jsonl|-", default_value = "-")]
+    pub file: PathBuf,
+    /// Orders sent at the same time (1 to 32).
+    #[arg(short, long, value_name = "N", default_value_t = 8, value_parser = clap::value_parser!(u32).range(1..=32))]
+    pub concurrency: u32,
+    /// Write the lines that failed here (unchanged), and why to OUT.jsonl.errors.
+    #[arg(long, value_name = "OUT.jsonl")]
+    pub failed: Option<PathBuf>,
+    /// Refuse a line whose optional fields break their rules (default: send as is, with a warning).
+    #[arg(long)]
+    pub strict: bool,
+    /// Keep orders that cannot be delivered now in this folder (it must exist) for `spread flush`.
+    #[arg(long, env = "SPREAD_SPOOL", value_name = "DIR", hide_env_values = true)]
+    pub spool: Option<PathBuf>,
+    #[command(flatten)]
+    pub destination: Destination,
+    #[command(flatten)]
+    pub transport: Transport,
+}
+
+#[derive(Args, Debug)]
+pub struct CheckArgs {
+    /// The JSON lines to check; - reads standard input.
+    #[arg(value_name = "FILE.jsonl|-")]
+    pub file: PathBuf,
+    /// Also fail lines whose optional fields break their rules.
+    #[arg(long)]
+    pub strict: bool,
+}
+
+#[derive(Subcommand, Debug)]
+#[command(after_help = "Rejected entries hold customers' personal data (names, e-mails, addresses): \
+they are kept 0600 (0660 in a shared spool); `show` prints them. Keep rejected/ from growing with \
+a periodic `spread rejected purge --older-than 30`.")]
+pub enum RejectedCommand {
+    /// One line per rejected entry: name, order id, age, SPREAD's answer.
+    List {
+        #[command(flatten)]
+        spool: SpoolArg,
+        /// A JSON array instead.
+        #[arg(long)]
+        json: bool,
+    },
+    /// SPREAD's answer and the order that was refused (customer data: keep the output private).
+    Show {
+        /// The entry's name, from `spread rejected list`.
+        name: String,
+        #[command(flatten)]
+        spool: SpoolArg,
+        /// The body exactly as it was sent, instead of one field per line.
+        #[arg(long)]
+        raw: bool,
+    },
+    /// Put entries back at the end of the queue (once the cause is fixed); the next flush sends them.
+    #[command(group(clap::ArgGroup::new("which").required(true).args(["name", "all"])))]
+    Requeue {
+        /// The entry's name, from `spread rejected list`.
+        name: Option<String>,
+        /// Every rejected entry of this destination.
+        #[arg(long)]
+        all: bool,
+        #[command(flatten)]
+        spool: SpoolArg,
+        #[command(flatten)]
+        destination: Destination,
+    },
+    /// Delete rejected entries set aside more than DAYS days ago (0: all).
+    Purge {
+        #[arg(long, value_name = "DAYS")]
+        older_than: u64,
+        #[command(flatten)]
+        spool: SpoolArg,
+    },
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_command_line_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn the_worst_outcome_wins() {
+        assert_eq!(Exit::Ok.worst(Exit::Incomplete), Exit::Incomplete);
+        assert_eq!(Exit::Incomplete.worst(Exit::Failure), Exit::Failure);
+        assert_eq!(Exit::Config.worst(Exit::Failure), Exit::Config);
+    }
+}
