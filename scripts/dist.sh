@@ -26,8 +26,9 @@ glibc=2.17
 triple=x86_64-unknown-linux-gnu
 multiarch=x86_64-linux-gnu
 build=$repo/target/$triple/release
-# Archive timestamps: the last commit's, so that a rebuild of the same commit gives the same files.
-export SOURCE_DATE_EPOCH=${SOURCE_DATE_EPOCH:-$(git log -1 --format=%ct 2>/dev/null || date +%s)}
+# Archive timestamps: the last commit's, so that a rebuild of the same commit gives the same
+# files. Exported after the build: the cc crate rebuilds ring whenever SOURCE_DATE_EPOCH changes.
+epoch=${SOURCE_DATE_EPOCH:-$(git log -1 --format=%ct 2>/dev/null || date +%s)}
 
 stage=$(mktemp -d "${TMPDIR:-/tmp}/spread-dist.XXXXXX")
 trap 'rm -rf "$stage"' EXIT
@@ -64,6 +65,7 @@ others=$(readelf -d "$build/libspread.so" "$build/spread" | sed -n 's/.*(NEEDED)
     | grep -Exv 'libc\.so\.6|libm\.so\.6|libdl\.so\.2|libpthread\.so\.0|librt\.so\.1|ld-linux-x86-64\.so\.2' || true)
 [ -z "$others" ] || fail "the build links libraries beyond glibc: $others"
 echo "needs glibc >= $needed"
+export SOURCE_DATE_EPOCH=$epoch
 
 rm -rf "$out"
 mkdir -p "$out"
