@@ -27,7 +27,8 @@ triple=x86_64-unknown-linux-gnu
 multiarch=x86_64-linux-gnu
 build=$repo/target/$triple/release
 # Archive timestamps: the last commit's, so that a rebuild of the same commit gives the same
-# files. Exported after the build: the cc crate rebuilds ring whenever SOURCE_DATE_EPOCH changes.
+# files (all but the sdist, which setuptools stamps with the time of the build).
+# Exported after the build: the cc crate rebuilds ring whenever SOURCE_DATE_EPOCH changes.
 epoch=${SOURCE_DATE_EPOCH:-$(git log -1 --format=%ct 2>/dev/null || date +%s)}
 
 stage=$(mktemp -d "${TMPDIR:-/tmp}/spread-dist.XXXXXX")
