@@ -79,7 +79,8 @@ dist-setup:
 	@for tool in cargo-zigbuild composer dpkg-deb; do \
 	  command -v $$tool >/dev/null || { echo "installing the dist tools ($$tool is missing)"; bash .ci/setup dist; exit; }; \
 	done; \
-	$(DIST_VENV)/bin/python -c "import ziglang, build, wheel, auditwheel, pytest" 2>/dev/null || bash .ci/setup dist
+	$(DIST_VENV)/bin/python -c "import ziglang, build, wheel, auditwheel, pytest" 2>/dev/null || \
+	  { echo "installing the dist tools ($(DIST_VENV) is missing or incomplete)"; bash .ci/setup dist; }
 
 dist: dist-setup
 	bash scripts/dist.sh
