@@ -31,7 +31,7 @@ def tree(tmp_path_factory, user_env) -> Path:
     return root
 
 
-def test_layout(tree):
+def test_layout(tree, user_env):
     lib = tree / "lib"
     files = {str(p.relative_to(tree)) for p in tree.rglob("*") if not p.is_dir()}
     assert files - {"LICENSE"} == {
@@ -41,6 +41,8 @@ def test_layout(tree):
     }
     assert os.readlink(lib / f"libspread.so.{MAJOR}") == f"libspread.so.{VERSION}"
     assert os.readlink(lib / "libspread.so") == f"libspread.so.{VERSION}"
+    dynamic = run(["readelf", "-d", lib / f"libspread.so.{VERSION}"], env=user_env).stdout
+    assert f"Library soname: [libspread.so.{MAJOR}]" in dynamic
     # Portable: built against glibc 2.17's symbols, and no path of the build machine inside.
     assert glibc_needed(lib / f"libspread.so.{VERSION}", tree / "bin" / "spread") == GLIBC
     pc = (lib / "pkgconfig" / "spread.pc").read_text()
