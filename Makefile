@@ -73,3 +73,25 @@ uninstall:
 # writes bench/RESULTS.md and the raw numbers to bench/results/. See bench/README.md.
 bench: setup build
 	$(PYTHON) bench/run.py
+
+# Release artifacts for users without a Rust toolchain (scripts/dist.sh): `make dist` builds,
+# into dist/, a manylinux wheel and an sdist, a C/C++ tarball, a Composer package and Debian
+# packages, all from one build for glibc >= 2.17, with SHA256SUMS. `make test-dist` installs
+# each one the way its user does, outside the repository and without cargo on PATH, and sends
+# an order through it (installs and purges the .debs: root). `.ci/setup dist` installs the tools.
+DIST_VENV := .venv-dist
+
+.PHONY: dist-setup dist test-dist
+
+dist-setup:
+	@for tool in cargo-zigbuild composer dpkg-deb; do \
+	  command -v $$tool >/dev/null || { echo "installing the dist tools ($$tool is missing)"; bash .ci/setup dist; exit; }; \
+	done; \
+	$(DIST_VENV)/bin/python -c "import ziglang, build, wheel, auditwheel, pytest" 2>/dev/null || \
+	  { echo "installing the dist tools ($(DIST_VENV) is missing or incomplete)"; bash .ci/setup dist; }
+
+dist: dist-setup
+	bash scripts/dist.sh
+
+test-dist: setup dist
+	$(DIST_VENV)/bin/python -m pytest -q tests/dist

@@ -13,17 +13,15 @@
 # Environment: PREFIX (/usr/local), LIBDIR (PREFIX/lib), INCLUDEDIR
 # (PREFIX/include), BINDIR (PREFIX/bin), DESTDIR (staging root, prepended to
 # every path written; the installed files still name PREFIX).
+# For release artifacts (scripts/dist.sh): BUILD_DIR (where cargo put the
+# libraries and the CLI, default target/release) and RELOCATABLE=1 (spread.pc
+# finds its prefix from its own folder, ${pcfiledir}, instead of naming PREFIX;
+# the CMake package is always relative to its own folder).
 set -eu
 
 repo=$(cd "$(dirname "$0")/.." && pwd)
-build="$repo/target/release"
-
-# The crate version, from Cargo.toml's [package] section: the one place it is written.
-version=$(awk -F'"' '/^\[/ { pkg = ($0 == "[package]") } pkg && /^version *=/ { print $2; exit }' "$repo/Cargo.toml")
-case $version in
-    [0-9]*.[0-9]*.[0-9]*) ;;
-    *) echo "install.sh: cannot read the version from $repo/Cargo.toml" >&2; exit 1 ;;
-esac
+build=${BUILD_DIR:-$repo/target/release}
+version=$(sh "$repo/scripts/version.sh")
 major=${version%%.*}
 soname="libspread.so.$major"
 
@@ -42,9 +40,27 @@ for dir in "$prefix" "$libdir" "$includedir" "$bindir"; do
     esac
 done
 
+if [ "${RELOCATABLE:-}" = 1 ]; then
+    for dir in "$libdir" "$includedir"; do
+        case $dir in
+            "$prefix"/*) ;;
+            *) echo "install.sh: RELOCATABLE=1 needs '$dir' inside PREFIX '$prefix'" >&2; exit 1 ;;
+        esac
+    done
+fi
+
 # Path of $2 relative to directory $1 (both absolute, need not exist).
 relative() {
     realpath -m -s --relative-to="$1" "$2"
+}
+
+# The .pc file's prefix: PREFIX, or with RELOCATABLE=1 the way from the .pc file's folder to it.
+pc_prefix() {
+    if [ "${RELOCATABLE:-}" = 1 ]; then
+        echo "\${pcfiledir}/$(relative "$pkgconfigdir" "$prefix")"
+    else
+        echo "$prefix"
+    fi
 }
 
 # The .pc file spells its paths with ${prefix} where it can, as pkg-config users expect.
@@ -65,7 +81,7 @@ sed_escape() {
 configure() {
     sed -e "s|@VERSION@|$version|g" \
         -e "s|@MAJOR@|$major|g" \
-        -e "s|@PREFIX@|$(sed_escape "$prefix")|g" \
+        -e "s|@PREFIX@|$(sed_escape "$(pc_prefix)")|g" \
         -e "s|@LIBDIR@|$(sed_escape "$(pc_path "$libdir")")|g" \
         -e "s|@INCLUDEDIR@|$(sed_escape "$(pc_path "$includedir")")|g" \
         -e "s|@PREFIX_FROM_CMAKEDIR@|$(sed_escape "$(relative "$cmakedir" "$prefix")")|g" \

@@ -1,8 +1,11 @@
 """Builds libspread with cargo and bundles it in the package as spread/<library file>,
 so an installed `spread` needs no environment variable.
 
-Run by pip (`pip install ./bindings/python`) from a checkout of the repository: the Rust
-crate is two levels up. cargo reuses target/, so a rebuild only costs what changed.
+Run by pip from a checkout of the repository (`pip install ./bindings/python`: the Rust
+crate is two levels up; cargo reuses target/, so a rebuild only costs what changed) or
+from the sdist, which carries the crate in crate/ (see SdistWithCrate).
+`make dist` builds the wheel from a library it built already, portably
+(SPREAD_PREBUILT_LIBRARY=<path>): then no cargo runs here.
 The metadata lives in pyproject.toml.
 """
 
@@ -17,9 +20,14 @@ from pathlib import Path
 
 from setuptools import Distribution, setup
 from setuptools.command.build_py import build_py
+from setuptools.command.sdist import sdist
 
 HERE = Path(__file__).resolve().parent
-REPO = HERE.parent.parent
+# What cargo needs to build the library, relative to the crate root: the sdist carries these.
+CRATE_FILES = ["Cargo.toml", "Cargo.lock", "build.rs", "src", "include", "benches", "LICENSE"]
+SDIST_CRATE = "crate"
+# The crate: crate/ inside an sdist, else the checkout this package sits in.
+REPO = HERE / SDIST_CRATE if (HERE / SDIST_CRATE / "Cargo.toml").is_file() else HERE.parent.parent
 CARGO_TOML = REPO / "Cargo.toml"
 
 
@@ -52,11 +60,14 @@ def cargo_build() -> Path:
 
 
 class BuildWithLibrary(build_py):
-    """build_py, plus the freshly built libspread copied into the package."""
+    """build_py, plus the freshly built (or the given prebuilt) libspread copied into the package."""
 
     def run(self) -> None:
         super().run()
-        library = cargo_build()
+        prebuilt = os.environ.get("SPREAD_PREBUILT_LIBRARY")
+        library = Path(prebuilt) if prebuilt else cargo_build()
+        if not library.is_file():
+            raise SystemExit(f"SPREAD_PREBUILT_LIBRARY={prebuilt}: no such file")
         target = Path(self.build_lib) / "spread" / library.name
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(library, target)
@@ -70,7 +81,21 @@ class BinaryDistribution(Distribution):
         return True
 
 
-cmdclass = {"build_py": BuildWithLibrary}
+class SdistWithCrate(sdist):
+    """sdist, plus the Rust crate in crate/, so `pip install libspread-X.tar.gz` builds it where cargo exists."""
+
+    def make_release_tree(self, base_dir: str, files: list) -> None:
+        super().make_release_tree(base_dir, files)
+        for name in CRATE_FILES:
+            source, target = REPO / name, Path(base_dir) / SDIST_CRATE / name
+            if source.is_dir():
+                shutil.copytree(source, target, ignore=shutil.ignore_patterns("target", "__pycache__"))
+            elif source.is_file():
+                target.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(source, target)
+
+
+cmdclass = {"build_py": BuildWithLibrary, "sdist": SdistWithCrate}
 
 try:  # setuptools >= 70.1 has bdist_wheel; older ones get it from `wheel` (pip provides it)
     from setuptools.command.bdist_wheel import bdist_wheel
