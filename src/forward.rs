@@ -122,6 +122,9 @@ impl Core {
                     left += 1;
                     continue;
                 };
+                if !path.exists() {
+                    continue; // delivered meanwhile by a flush that held the order's lock
+                }
                 let entry_deadline = deadline.min(Core::deadline(self.settings.timeout));
                 match self.delivery(id).deliver(&entry.body, entry_deadline, 1, None) {
                     Ok(_) => {

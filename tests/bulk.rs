@@ -2,6 +2,7 @@
 //! keep-alive server that counts the connections it is given.
 
 mod common;
+mod faults;
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpListener;
@@ -115,16 +116,28 @@ fn a_new_client_per_request_reuses_the_process_connections() {
 
 #[test]
 fn updates_of_one_order_in_a_batch_keep_their_order() {
-    // Two workers, the first request slowed: without per-order sequencing the
-    // second update would be stored first and then overwritten by the first.
-    let sb = Sandbox::start_with_workers(2);
-    sb.fault(r#"{"mode":"slow","delay_ms":500,"times":1}"#);
-    let (older, newer, other) = (order("same", 10), order("same", 50), order("other", 20));
-    let outcomes = client(&sb.base_url()).send_many(&[&older, &other, &newer], 3, None).unwrap();
+    // The older update of "same" is held 500 ms by the server, deterministically; four
+    // senders are free, so without per-order sequencing the newer one (state 50)
+    // would reach the server first and then be overwritten by the older one.
+    let server = faults::Server::start(faults::script(|r, _| {
+        if r.field("order_idorder").as_deref() == Some("same") && r.state().as_deref() == Some("10") {
+            faults::Reply::ok().after(Duration::from_millis(500))
+        } else {
+            faults::Reply::ok()
+        }
+    }));
+    let (older, newer) = (order("same", 10), order("same", 50));
+    let others: Vec<_> = (0..6).map(|i| order(&format!("other-{i}"), 20)).collect();
+    let mut batch = vec![&older];
+    batch.extend(others.iter());
+    batch.push(&newer);
+    let outcomes = client(&server.url()).send_many(&batch, 4, None).unwrap();
     assert!(outcomes.iter().all(|o| matches!(o, Ok(Sent::Delivered(_)))), "{outcomes:?}");
-    let state = sb.state();
-    assert_eq!(state["orders"]["same"]["order_state"], "50");
-    assert_eq!(state["orders"]["same"]["updates"], 2);
+    let log = server.requests();
+    let same: Vec<_> = log.iter().filter(|r| r.field("order_idorder").as_deref() == Some("same")).collect();
+    assert_eq!(same.iter().map(|r| r.state().unwrap()).collect::<Vec<_>>(), ["10", "50"]);
+    assert!(same[1].at >= same[0].answered.unwrap(), "the newer update was sent before the older one was answered");
+    assert!(server.max_in_flight() >= 2, "the batch did run in parallel");
 }
 
 #[test]

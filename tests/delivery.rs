@@ -159,7 +159,7 @@ fn orders_sent_during_an_outage_arrive_in_order_after_a_restart() {
     let report = restarted.flush().unwrap();
     assert_eq!((report.delivered, report.remaining, report.rejected), (30, 0, 0));
     assert_eq!(sb.state(), direct.state());
-    // While entries are pending, a new send goes behind them, not before.
+    // Both updates of an order arrived, the newer one last.
     let st = &sb.state()["orders"]["outage-0"];
     assert_eq!((st["order_state"].as_str(), st["updates"].as_u64()), (Some("20"), Some(2)));
 }

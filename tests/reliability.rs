@@ -355,6 +355,19 @@ fn a_connect_that_hangs_costs_the_connect_timeout() {
     assert!(took >= Duration::from_millis(600) && took < Duration::from_millis(2500), "took {took:?}");
 }
 
+/// An answer whose body stops coming costs the budget, and is a timeout.
+#[test]
+fn a_body_that_stalls_costs_the_budget() {
+    let sb = Server::start(script(|_, _| Reply::Raw(b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nabc".to_vec())));
+    let mut c = client(&sb.url());
+    c.set_timeout(Duration::from_millis(1500)).unwrap();
+    c.set_max_attempts(1).unwrap();
+    let start = Instant::now();
+    let e = c.send(&order("stall", 10)).unwrap_err();
+    assert_eq!(e.kind, ErrorKind::Timeout, "{e}");
+    assert!(start.elapsed() < Duration::from_millis(2500), "took {:?}", start.elapsed());
+}
+
 /// The defaults: 10 s to connect, 30 s in all, never infinite.
 #[test]
 fn the_default_timeouts_hold() {

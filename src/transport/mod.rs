@@ -99,13 +99,19 @@ fn is_tls(io: &std::io::Error) -> bool {
     io.get_ref().is_some_and(|inner| inner.downcast_ref::<rustls::Error>().is_some())
 }
 
+/// Whether an I/O error (from reading a body) carries ureq's own timeout.
+fn is_timeout(io: &std::io::Error) -> bool {
+    io.kind() == std::io::ErrorKind::TimedOut
+        || io.get_ref().and_then(|inner| inner.downcast_ref::<ureq::Error>()).is_some_and(|e| matches!(e, ureq::Error::Timeout(_)))
+}
+
 fn transport_error(e: ureq::Error, url: &Url, budget: Duration) -> Error {
     let target = format!("{}:{}", url.host_str().unwrap_or("?"), url.port_or_known_default().unwrap_or(0));
     let timeout = || Error::new(ErrorKind::Timeout, format!("no answer from {target} within {} ms", budget.as_millis()));
     let tls = |what: &dyn std::fmt::Display| Error::new(ErrorKind::Tls, format!("TLS with {target} failed: {what}"));
     match e {
         ureq::Error::Timeout(_) => timeout(),
-        ureq::Error::Io(io) if io.kind() == std::io::ErrorKind::TimedOut => timeout(),
+        ureq::Error::Io(io) if is_timeout(&io) => timeout(),
         ureq::Error::Io(io) if is_tls(&io) => tls(&io),
         ureq::Error::Tls(m) => tls(&m),
         ureq::Error::Pem(m) => tls(&m),

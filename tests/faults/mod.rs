@@ -94,6 +94,8 @@ pub struct Server {
     pub ip: String,
     pub port: u16,
     requests: Arc<Mutex<Vec<Request>>>,
+    record: Arc<AtomicBool>,
+    counter: Arc<AtomicUsize>,
     stop: Arc<AtomicBool>,
     /// How many requests are being answered right now, and the most ever at once.
     in_flight: Arc<(AtomicUsize, AtomicUsize)>,
@@ -102,6 +104,18 @@ pub struct Server {
 impl Server {
     pub fn start(script: Script) -> Server {
         Server::launch("127.0.0.1", script, None)
+    }
+
+    /// Keeps no record of the requests (only counts them): for measuring the client's memory.
+    pub fn start_unrecorded(script: Script) -> Server {
+        let server = Server::launch("127.0.0.1", script, None);
+        server.record.store(false, Ordering::SeqCst);
+        server
+    }
+
+    /// How many requests were answered (recorded or not).
+    pub fn count(&self) -> usize {
+        self.counter.load(Ordering::SeqCst)
     }
 
     /// On a given port of 127.0.0.1 (a server coming back where clients already point).
@@ -130,19 +144,20 @@ impl Server {
         let requests = Arc::new(Mutex::new(Vec::new()));
         let stop = Arc::new(AtomicBool::new(false));
         let in_flight = Arc::new((AtomicUsize::new(0), AtomicUsize::new(0)));
-        let (reqs, halt, flight) = (requests.clone(), stop.clone(), in_flight.clone());
+        let record = Arc::new(AtomicBool::new(true));
+        let counter = Arc::new(AtomicUsize::new(0));
+        let (reqs, halt, flight, rec, count) = (requests.clone(), stop.clone(), in_flight.clone(), record.clone(), counter.clone());
         std::thread::spawn(move || {
-            let counter = Arc::new(AtomicUsize::new(0));
             for conn in listener.incoming() {
                 if halt.load(Ordering::SeqCst) {
                     break;
                 }
                 let Ok(conn) = conn else { continue };
-                let (script, reqs, tls, counter, flight) = (script.clone(), reqs.clone(), tls.clone(), counter.clone(), flight.clone());
-                std::thread::spawn(move || serve(conn, script, reqs, tls, counter, flight));
+                let (script, reqs, tls, counter, flight, rec) = (script.clone(), reqs.clone(), tls.clone(), count.clone(), flight.clone(), rec.clone());
+                std::thread::spawn(move || serve(conn, script, reqs, tls, counter, flight, rec));
             }
         });
-        Server { ip: ip.to_owned(), port, requests, stop, in_flight }
+        Server { ip: ip.to_owned(), port, requests, record, counter, stop, in_flight }
     }
 
     pub fn url(&self) -> String {
@@ -173,8 +188,10 @@ fn serve(
     tls: Option<Arc<rustls::ServerConfig>>,
     counter: Arc<AtomicUsize>,
     in_flight: Arc<(AtomicUsize, AtomicUsize)>,
+    record: Arc<AtomicBool>,
 ) {
     let _ = conn.set_read_timeout(Some(Duration::from_secs(60)));
+    let _ = conn.set_nodelay(true);
     let mut first = [0u8; 1];
     let is_tls = tls.is_some() && matches!(conn.peek(&mut first), Ok(1) if first[0] == 0x16);
     let stream: Box<dyn Stream> = match tls {
@@ -188,14 +205,16 @@ fn serve(
         let now = in_flight.0.fetch_add(1, Ordering::SeqCst) + 1;
         in_flight.1.fetch_max(now, Ordering::SeqCst);
         let reply = script(&request, n);
-        let index = {
+        let index = record.load(Ordering::SeqCst).then(|| {
             let mut all = requests.lock().unwrap();
             all.push(request);
             all.len() - 1
-        };
+        });
         let keep = answer(reader.get_mut(), reply);
         in_flight.0.fetch_sub(1, Ordering::SeqCst);
-        requests.lock().unwrap()[index].answered = Some(Instant::now());
+        if let Some(i) = index {
+            requests.lock().unwrap()[i].answered = Some(Instant::now());
+        }
         if !keep {
             return;
         }
@@ -213,6 +232,8 @@ fn answer(stream: &mut Box<dyn Stream>, reply: Reply) -> bool {
         Reply::Raw(bytes) => {
             let _ = stream.write_all(&bytes);
             let _ = stream.flush();
+            // Keep the connection open a while: a client must not wait for bytes that never come.
+            std::thread::sleep(Duration::from_secs(5));
             false
         }
         Reply::Answer { status, headers, body } => {
@@ -222,7 +243,10 @@ fn answer(stream: &mut Box<dyn Stream>, reply: Reply) -> bool {
                 head.push_str(&format!("{k}: {v}\r\n"));
             }
             head.push_str("\r\n");
-            let ok = stream.write_all(head.as_bytes()).and_then(|()| stream.write_all(&body)).and_then(|()| stream.flush());
+            // One write: a head and a body in two small writes meet Nagle and delayed ACKs (40 ms each).
+            let mut bytes = head.into_bytes();
+            bytes.extend_from_slice(&body);
+            let ok = stream.write_all(&bytes).and_then(|()| stream.flush());
             ok.is_ok() && !close
         }
     }

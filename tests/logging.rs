@@ -1,0 +1,191 @@
+//! What the logger is told, through the C ABI's callback (the path C, C++
+//! and Python take): a record for each attempt, retry, redirect, queued and
+//! rejected order, with its context; never a key, an Authorization header
+//! or a body.
+
+mod common;
+mod faults;
+
+use std::ffi::{c_char, c_int, c_void, CStr, CString};
+use std::sync::Mutex;
+use std::time::Duration;
+
+use common::temp_dir;
+use faults::{script, Reply, Server};
+use spread::ffi::client::*;
+use spread::ffi::logging::*;
+use spread::ffi::order::*;
+use spread::ffi::SpreadStatus;
+
+#[derive(Debug, Clone)]
+struct Seen {
+    level: c_int,
+    event: String,
+    message: String,
+    context: serde_json::Value,
+    thread: std::thread::ThreadId,
+}
+
+unsafe extern "C" fn collect(user_data: *mut c_void, level: c_int, event: *const c_char, message: *const c_char, context: *const c_char) {
+    let sink = unsafe { &*(user_data as *const Mutex<Vec<Seen>>) };
+    let text = |p: *const c_char| unsafe { CStr::from_ptr(p) }.to_str().unwrap().to_owned();
+    sink.lock().unwrap().push(Seen {
+        level,
+        event: text(event),
+        message: text(message),
+        context: serde_json::from_str(&text(context)).expect("context is JSON"),
+        thread: std::thread::current().id(),
+    });
+}
+
+struct Logged {
+    client: *mut SpreadClient,
+    /// Leaked: it must outlive the client, and a test looks at it after the free.
+    records: &'static Mutex<Vec<Seen>>,
+}
+
+impl Logged {
+    fn new(url: &str, spool: bool) -> Logged {
+        let client = spread_client_new(c"PUBLIC_KEY".as_ptr(), c"PRIVATE_KEY".as_ptr());
+        let url = CString::new(url).unwrap();
+        assert_eq!(spread_client_set_base_url(client, url.as_ptr()), 0);
+        if spool {
+            let dir = CString::new(temp_dir("logging").to_str().unwrap()).unwrap();
+            assert_eq!(spread_client_set_spool_dir(client, dir.as_ptr()), 0);
+        }
+        let records: &'static Mutex<Vec<Seen>> = Box::leak(Box::new(Mutex::new(Vec::new())));
+        let data = records as *const Mutex<Vec<Seen>> as *mut c_void;
+        assert_eq!(spread_client_set_logger(client, Some(collect), data, SpreadLogLevel::SPREAD_LOG_DEBUG as c_int), 0);
+        Logged { client, records }
+    }
+
+    fn send(&self, id: &str) -> c_int {
+        let o = spread_order_new();
+        let id = CString::new(id).unwrap();
+        assert_eq!(spread_order_set_customer_email(o, c"secret.customer@example.com".as_ptr()), 0);
+        assert_eq!(spread_order_set_order_idorder(o, id.as_ptr()), 0);
+        assert_eq!(spread_order_set_order_state(o, 20), 0);
+        assert_eq!(spread_order_set_order_amount(o, 10.0), 0);
+        assert_eq!(spread_order_set_order_crea_dt(o, c"2024-01-02 03:04:05".as_ptr()), 0);
+        let status = spread_send(self.client, o, std::ptr::null_mut());
+        spread_order_free(o);
+        status
+    }
+
+    fn events(&self, event: &str) -> Vec<Seen> {
+        self.records.lock().unwrap().iter().filter(|r| r.event == event).cloned().collect()
+    }
+
+    fn all(&self) -> Vec<Seen> {
+        self.records.lock().unwrap().clone()
+    }
+}
+
+impl Drop for Logged {
+    fn drop(&mut self) {
+        spread_client_free(self.client);
+    }
+}
+
+/// No record carries a key, an Authorization value, a body, or (above debug) the e-mail.
+fn no_secrets(records: &[Seen]) {
+    let basic = "UFVCTElDX0tFWTpQUklWQVRFX0tFWQ"; // base64 of PUBLIC_KEY:PRIVATE_KEY
+    for r in records {
+        let all = format!("{} {} {}", r.event, r.message, r.context);
+        for secret in ["PRIVATE_KEY", basic, "Authorization", "authorization", "data%5B", "order_state%5D"] {
+            assert!(!all.contains(secret), "{secret:?} in {r:?}");
+        }
+        if r.level < SpreadLogLevel::SPREAD_LOG_DEBUG as c_int {
+            assert!(!all.contains("secret.customer"), "the e-mail above debug: {r:?}");
+        }
+    }
+}
+
+#[test]
+fn a_retried_503_and_a_429_with_retry_after() {
+    let server = Server::start(script(|_, n| match n {
+        0 => Reply::status(503),
+        1 => Reply::status(429).header("Retry-After", "1"),
+        _ => Reply::ok(),
+    }));
+    let log = Logged::new(&server.url(), false);
+    assert_eq!(log.send("42"), 0);
+    let retries = log.events("retry");
+    assert_eq!(retries.len(), 2, "{:?}", log.all());
+    assert_eq!(retries[0].level, SpreadLogLevel::SPREAD_LOG_WARN as c_int);
+    assert_eq!((retries[0].context["order_id"].as_str(), retries[0].context["status"].as_u64()), (Some("42"), Some(503)));
+    assert_eq!((retries[1].context["status"].as_u64(), retries[1].context["wait_ms"].as_u64()), (Some(429), Some(1000)));
+    let attempts = log.events("attempt");
+    assert_eq!(attempts.len(), 3);
+    for a in &attempts {
+        assert_eq!(a.level, SpreadLogLevel::SPREAD_LOG_DEBUG as c_int);
+        assert_eq!(a.context["method"], "POST");
+        assert_eq!(a.context["host"], format!("http://127.0.0.1:{}", server.port));
+        assert!(a.context["elapsed_ms"].is_u64() && a.context["status"].is_u64(), "{a:?}");
+    }
+    no_secrets(&log.all());
+}
+
+#[test]
+fn a_redirect_a_queued_and_a_rejected_order() {
+    let target = Server::start(script(|_, _| Reply::ok()));
+    let to = format!("{}/updateOrder", target.url());
+    let server = Server::start(script(move |r, _| match r.field("order_idorder").as_deref() {
+        Some("moved") => Reply::status(307).header("Location", &to),
+        Some("down") => Reply::status(503),
+        _ => Reply::status(422).body("{\"status\":\"error\",\"message\":\"missing field\"}"),
+    }));
+    let log = Logged::new(&server.url(), true);
+    log.send("moved");
+    let redirect = log.events("redirect");
+    assert_eq!(redirect.len(), 1);
+    assert_eq!(redirect[0].context["to"], format!("http://127.0.0.1:{}", target.port));
+    assert_eq!(log.send("down"), SpreadStatus::SPREAD_QUEUED as c_int);
+    let queued = log.events("queued");
+    assert_eq!(queued.len(), 1);
+    assert_eq!(queued[0].context["order_id"], "down");
+    assert!(queued[0].context["why"].as_str().unwrap().contains("HTTP 503"), "{queued:?}");
+    // A fresh client without the queued entry, so that the send is tried (not queued behind it).
+    let fresh = Logged::new(&server.url(), false);
+    assert_eq!(fresh.send("refused"), SpreadStatus::SPREAD_ERR_REJECTED as c_int);
+    let rejected = fresh.events("rejected");
+    assert_eq!(rejected.len(), 1);
+    assert_eq!(rejected[0].level, SpreadLogLevel::SPREAD_LOG_ERROR as c_int);
+    assert_eq!(rejected[0].context["status"], 422);
+    assert!(rejected[0].message.contains("missing field"), "SPREAD's own words: {rejected:?}");
+    no_secrets(&log.all());
+    no_secrets(&fresh.all());
+}
+
+fn enqueue(client: *mut SpreadClient, id: &str) {
+    let o = spread_order_new();
+    let id = CString::new(id).unwrap();
+    assert_eq!(spread_order_set_external_id(o, c"X1".as_ptr()), 0);
+    assert_eq!(spread_order_set_order_idorder(o, id.as_ptr()), 0);
+    assert_eq!(spread_order_set_order_state(o, 10), 0);
+    assert_eq!(spread_order_set_order_amount(o, 1.0), 0);
+    assert_eq!(spread_order_set_order_crea_dt(o, c"2024-01-02 03:04:05".as_ptr()), 0);
+    assert_eq!(spread_enqueue(client, o), SpreadStatus::SPREAD_QUEUED as c_int);
+    spread_order_free(o);
+}
+
+#[test]
+fn the_delivery_thread_logs_on_its_own_thread_and_never_after_free() {
+    let server = Server::start(script(|_, _| Reply::ok().after(Duration::from_millis(300))));
+    let log = Logged::new(&server.url(), true);
+    enqueue(log.client, "bg-1");
+    spread_client_close(log.client); // waits for the delivery
+    let flushed = log.events("flushed");
+    assert_eq!(flushed.len(), 1, "{:?}", log.all());
+    assert_ne!(flushed[0].thread, std::thread::current().id(), "the delivery thread's own record");
+    assert_eq!(flushed[0].context["delivered"], 1);
+    // Freed while the thread is still delivering (no wait at all): its records must not reach the callback.
+    assert_eq!(spread_client_set_shutdown_timeout_ms(log.client, 0), 0);
+    enqueue(log.client, "bg-2");
+    let records = log.records;
+    let before = records.lock().unwrap().len();
+    drop(log);
+    std::thread::sleep(Duration::from_millis(800));
+    assert_eq!(server.requests().len(), 2, "the second order was delivered after the free");
+    assert_eq!(records.lock().unwrap().len(), before, "a record after free: {:?}", &records.lock().unwrap()[before..]);
+}
