@@ -197,7 +197,7 @@ def check(block: Block) -> list[str]:
     problems = []
     runner = RUN.get(block.lang)
     if not block.file and runner is None:
-        problems.append(f"{block.name}: a {block.lang or 'plain'} block is neither run nor marked: "
+        problems.append(f"{block.name}: a block in {block.lang or 'no language'} is neither run nor marked: "
                         f"give it `file NAME` or `skip (WHY)`")
     for name in block.with_:
         if name not in PRELUDES.get(block.lang, {}):
