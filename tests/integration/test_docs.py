@@ -123,13 +123,15 @@ class Block:
     def fate(self) -> str:
         if self.skip is not None:
             return f"not run: {self.skip}"
+        where = f" in {self.where}/" if self.where != "." else ""
+        after = f" after {', '.join(self.with_)}" if self.with_ else ""
         if self.file:
-            return f"saved as {self.file}" + (f" after {', '.join(self.with_)}" if self.with_ else "")
-        how = "run"
-        if self.with_:
-            how += f" after {', '.join(self.with_)}"
+            return f"saved as {self.file}{where}{after}"
+        how = f"run{where}{after}"
         if self.except_:
             how += ", except lines starting " + ", ".join(f'"{p}"' for p in self.except_)
+        if self.expect:
+            how += ", expecting " + ", ".join(repr(text) for text in self.expect)
         return how
 
 
