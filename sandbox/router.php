@@ -2,7 +2,7 @@
 /*
  * SPREAD API sandbox: a local stand-in for https://social-sb.com/api, for tests and demos.
  *
- *   SPREAD_SANDBOX_DB=/tmp/sb.sqlite php -S 127.0.0.1:8080 sandbox/router.php
+ *   SPREAD_SANDBOX_DB=/tmp/sandbox.sqlite php -S 127.0.0.1:8080 sandbox/router.php
  *   clients use the base URL http://127.0.0.1:8080/api
  *
  * Environment: SPREAD_SANDBOX_DB (SQLite file, created on first use),

@@ -7,11 +7,11 @@
  * the FFI scope "SPREAD" exists; Spread\Client then uses FFI::scope('SPREAD').
  *
  *   ; php-fpm started as root (the usual case): write the header once,
- *   ;   php bindings/php/bin/spread-ffi-header /etc/php/8.2/spread_ffi.h
+ *   ;   php /path/to/libspread/bindings/php/bin/spread-ffi-header /etc/php/8.2/spread_ffi.h
  *   ffi.enable = preload
  *   ffi.preload = /etc/php/8.2/spread_ffi.h
  *   opcache.enable = 1
- *   opcache.preload = /path/to/bindings/php/preload.php
+ *   opcache.preload = /path/to/libspread/bindings/php/preload.php
  *   opcache.preload_user = www-data
  *
  * A master not running as root needs neither ffi.preload nor preload_user:

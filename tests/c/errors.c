@@ -460,6 +460,7 @@ static void names_and_version(const char *expected_version)
         {SPREAD_ERR_TIMEOUT, "SPREAD_ERR_TIMEOUT"}, {SPREAD_ERR_TLS, "SPREAD_ERR_TLS"},
         {SPREAD_ERR_REDIRECT, "SPREAD_ERR_REDIRECT"}, {SPREAD_ERR_AUTH, "SPREAD_ERR_AUTH"},
         {SPREAD_ERR_REJECTED, "SPREAD_ERR_REJECTED"}, {SPREAD_ERR_SERVER, "SPREAD_ERR_SERVER"},
+        {SPREAD_ERR_ENDPOINT, "SPREAD_ERR_ENDPOINT"},
         {SPREAD_ERR_IO, "SPREAD_ERR_IO"}, {SPREAD_ERR_PANIC, "SPREAD_ERR_PANIC"},
     };
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
@@ -470,7 +471,7 @@ static void names_and_version(const char *expected_version)
                    got ? got : "NULL", names[i].name);
         }
     }
-    static const int unknown[] = {-1, 2, 9, 15, 24, 33, 98, 100, 1000, INT32_MIN};
+    static const int unknown[] = {-1, 2, 9, 15, 24, 34, 98, 100, 1000, INT32_MIN};
     for (size_t i = 0; i < sizeof unknown / sizeof unknown[0]; i++) {
         const char *got = spread_status_name(unknown[i]);
         CHECK(got != NULL && strcmp(got, "SPREAD_UNKNOWN_STATUS") == 0);

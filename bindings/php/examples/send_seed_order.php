@@ -3,10 +3,13 @@
  * Sends the seed integration's order (tests/fixtures/spread-updateOrder-integration.txt)
  * with libspread instead of the curl block, and prints SPREAD's answer.
  *
- *   php bindings/php/examples/send_seed_order.php http://127.0.0.1:8080/api
+ *   # the sandbox (a local SPREAD), then the order to it:
+ *   SPREAD_SANDBOX_DB=/tmp/sandbox.sqlite php -S 127.0.0.1:8080 sandbox/router.php &
+ *   SPREAD_BASE_URL=http://127.0.0.1:8080/api php bindings/php/examples/send_seed_order.php
  *
- * argv[1]: the API base URL (default https://social-sb.com/api). Keys from env
- * SPREAD_PUBLIC_KEY / SPREAD_PRIVATE_KEY (default the sandbox's PUBLIC_KEY / PRIVATE_KEY).
+ * The API base URL: argv[1], else env SPREAD_BASE_URL, else production
+ * (https://social-sb.com/api). Keys from env SPREAD_PUBLIC_KEY / SPREAD_PRIVATE_KEY
+ * (default the sandbox's PUBLIC_KEY / PRIVATE_KEY).
  */
 
 declare(strict_types=1);
@@ -54,7 +57,8 @@ $post_data["data"]["del_order_tag"] = array("tag_commande_3", "tag_commande_4");
 $post_data["request"]["order_idorder"] = "0000001";
 
 // ---- instead of the curl block ----
-$options = isset($argv[1]) ? ['base_url' => $argv[1]] : [];
+$baseUrl = $argv[1] ?? (getenv('SPREAD_BASE_URL') ?: null);
+$options = $baseUrl !== null ? ['base_url' => $baseUrl] : [];
 try {
     $client = new Spread\Client(
         getenv('SPREAD_PUBLIC_KEY') ?: 'PUBLIC_KEY',
@@ -68,3 +72,6 @@ try {
 }
 echo "status: ", $response->queued() ? 'queued for a later flush' : $response->status(), "\n";
 echo "body: ", $response->body(), "\n";
+foreach ($response->warnings() as $warning) {
+    echo "warning: $warning\n";
+}

@@ -236,10 +236,12 @@ final class Library
             file_put_contents($header, $text);
             FFI::load($header);
         } catch (\Throwable $e) {
+            // The path bindings/php/README.md uses: Debian's folder of this PHP version.
+            $suggested = '/etc/php/' . PHP_MAJOR_VERSION . '.' . PHP_MINOR_VERSION . '/spread_ffi.h';
             throw new LibraryException(
                 'preload: cannot load libspread into the FFI scope "SPREAD": ' . $e->getMessage()
-                . ' -- write the header once with `php ' . dirname(__DIR__) . '/bin/spread-ffi-header /etc/php/spread_ffi.h`'
-                . ' and set ffi.preload=/etc/php/spread_ffi.h in php.ini (needed when php-fpm starts as root)',
+                . ' -- write the header once with `php ' . dirname(__DIR__) . '/bin/spread-ffi-header ' . $suggested . '`'
+                . ' and set ffi.preload=' . $suggested . ' in php.ini (needed when php-fpm starts as root)',
                 0,
                 $e,
             );
