@@ -109,7 +109,9 @@ def machine_header(b: Bench, started: float, load_before: tuple, load_after: tup
         "alternating; times are per order;",
         "[req, conn] = HTTP requests and new connections per order as nginx counted them; "
         f"link RTT measured {b.extra.get('link_rtt_ms', 0):.1f} ms; "
-        "ratio = baseline / libspread (3a-3b: libspread / floor)",
+        "ratio = baseline / libspread (3a-3b: libspread / floor);",
+        "loopback rows (1-3): " + ("client and nginx's worker on one CPU (taskset-like pinning)"
+                                   if b.extra.get("pinned") else "NOT pinned (--no-pin): the scheduler placed them"),
     ]
 
 
