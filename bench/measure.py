@@ -55,6 +55,9 @@ COUNTS = {
     "link_cold": (5, 1),
     "bulk_c": (200, 16),
     "bulk_binding": (100, 16),
+    "checkout_seed": (40, 3),
+    "checkout_send": (100, 5),
+    "checkout_enqueue": (200, 10),
     "rss": ((1000, 100000), (100, 1000)),
     "valgrind": (300, 10),
 }
@@ -95,6 +98,8 @@ class Series:
     samples: list[float] = field(default_factory=list)
     wire: list[tuple[float, float]] = field(default_factory=list)  # (requests, new connections) per order
     skipped: str | None = None
+    calls: list[float] = field(default_factory=list)  # each call's seconds, all rounds (drivers that give them)
+    runs: list[dict] = field(default_factory=list)  # the driver's own numbers, per round (when kept)
 
     @property
     def median(self) -> float | None:
@@ -153,8 +158,13 @@ class Bench:
                 s.wire.append(((after[1] - before[1] - 1) / orders, (after[0] - before[0] - 1) / orders))
 
     # -- drivers
-    def php(self, script: str, cfg: dict) -> tuple[float, int]:
+    def php(self, script: str, cfg: dict, keep: str | None = None) -> tuple[float, int]:
+        """Runs a PHP driver; with keep, the series of that name also keeps each call's
+        time ("calls") and the driver's other numbers."""
         out = run_json(["php", str(BENCH / script)], {"post_data": SEED_POST_DATA, **cfg}, env=self.env, cpu=self.cpu)
+        if keep is not None:
+            self.series[keep].calls += out.pop("calls")
+            self.series[keep].runs.append(out)
         return out["seconds"] / out["n"], cfg["n"] + cfg.get("warmup", 0 if cfg.get("mode") == "many" else 1)
 
     def py(self, script: str, cfg: dict) -> tuple[float, int]:

@@ -37,6 +37,7 @@ from pathlib import Path
 
 import rows_bulk
 import rows_c
+import rows_checkout
 import rows_php
 import rows_python
 from measure import LIBRARY, Bench
@@ -53,6 +54,7 @@ SECTIONS = [
     ("5", rows_php.measure_link),
     ("6", rows_bulk.measure),
     ("7", rows_c.measure_memory),
+    ("8", rows_checkout.measure),
 ]
 LOOPBACK = {"1", "2", "3"}
 
@@ -60,7 +62,7 @@ LOOPBACK = {"1", "2", "3"}
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--smoke", action="store_true", help="tiny counts: check that everything runs")
-    parser.add_argument("--only", help="comma-separated sections to run: 1,2,3,4,5,6,7")
+    parser.add_argument("--only", help="comma-separated sections to run: 1,2,3,4,5,6,7,8")
     parser.add_argument("--json", type=Path, help="where to write the raw numbers "
                         "(default: bench/results/<time>.json, none with --smoke)")
     parser.add_argument("--no-md", action="store_true", help="do not rewrite bench/RESULTS.md")
@@ -91,7 +93,8 @@ def main() -> int:
                     measure(b)
     finally:
         stop_all()
-    rows = sorted((*rows_php.rows(b), *rows_python.rows(b), *rows_c.rows(b), *rows_bulk.rows(b)), key=lambda r: r.id)
+    rows = sorted((*rows_php.rows(b), *rows_python.rows(b), *rows_c.rows(b), *rows_bulk.rows(b),
+                   *rows_checkout.rows(b)), key=lambda r: r.id)
     table = render(rows, b, machine_header(b, started, load_before, os.getloadavg()))
     print(table, flush=True)
     write(b, rows, table, args.json, markdown=not b.smoke and only is None and not args.no_md and not args.no_pin)
