@@ -55,6 +55,8 @@ COUNTS = {
     "link_cold": (5, 1),
     "bulk_c": (200, 16),
     "bulk_binding": (100, 16),
+    "import_cli": (10000, 40),
+    "import_seed": (200, 2),
     "checkout_seed": (40, 3),
     "checkout_send": (100, 5),
     "checkout_enqueue": (200, 10),

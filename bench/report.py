@@ -24,7 +24,9 @@ def fmt_time(sec: float | None) -> str:
         return f"{us:.2f} µs" if us < 10 else f"{us:.1f} µs" if us < 100 else f"{us:.0f} µs"
     if sec < 1:
         return f"{sec * 1e3:.2f} ms"
-    return f"{sec:.2f} s"
+    if sec < 120:
+        return f"{sec:.2f} s"
+    return f"{sec / 60:.1f} min"
 
 
 def fmt_num(x: float) -> str:
