@@ -160,10 +160,11 @@ class Bench:
                 s.wire.append(((after[1] - before[1] - 1) / orders, (after[0] - before[0] - 1) / orders))
 
     # -- drivers
-    def php(self, script: str, cfg: dict, keep: str | None = None) -> tuple[float, int]:
-        """Runs a PHP driver; with keep, the series of that name also keeps each call's
-        time ("calls") and the driver's other numbers."""
-        out = run_json(["php", str(BENCH / script)], {"post_data": SEED_POST_DATA, **cfg}, env=self.env, cpu=self.cpu)
+    def php(self, script: str, cfg: dict, keep: str | None = None, env: dict | None = None) -> tuple[float, int]:
+        """Runs a PHP driver (env: variables to set for it); with keep, the series of that
+        name also keeps each call's time ("calls") and the driver's other numbers."""
+        out = run_json(["php", str(BENCH / script)], {"post_data": SEED_POST_DATA, **cfg}, env={**self.env, **(env or {})},
+                       cpu=self.cpu)
         if keep is not None:
             self.series[keep].calls += out.pop("calls")
             self.series[keep].runs.append(out)

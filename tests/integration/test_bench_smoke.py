@@ -43,7 +43,7 @@ def test_benchmark_runs_end_to_end_in_smoke_mode(tmp_path: Path, libspread: Path
     table = proc.stdout
     assert table.startswith("libspread benchmark (SMOKE"), table
     rows = {line.split()[0]: line.rstrip() for line in table.splitlines() if re.match(r"^\d[a-z]\s", line)}
-    for row in ("1a", "1b", "1c", "2a", "2b", "2c", "3a", "3b", "4a", "4c", "5a", "5b", "5c", "5d",
+    for row in ("1a", "1b", "1c", "2a", "2b", "2c", "3a", "3b", "4a", "4c", "5a", "5b", "5c", "5d", "5e",
                 "6a", "6b", "6c", "6d", "7a", "7b", "7c", "7d", "8a", "8b", "8c", "8d"):
         assert row in rows, f"row {row} missing:\n{table}"
     assert re.search(r"^targets: \d+/\d+ PASS", table, re.M), table
