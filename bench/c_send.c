@@ -10,6 +10,10 @@
  *                                              process, so connection setup is counted
  *   c_send rss  BASE_URL CA_FILE|- N1 N2       VmRSS after N1 and after N2 sends
  *   c_send encode - - N 0                      N spread_order_encode() of the seed order
+ *   c_send durable DIR - N BYTES               no libspread: N durable writes of BYTES into DIR,
+ *                                              each what spread_enqueue() does to the disk
+ *                                              (write DIR/tmp/x.part, fsync, rename into DIR,
+ *                                              fsync DIR), each timed: the floor of enqueue
  *
  * Every send must be delivered with HTTP 200: anything else stops the program
  * (exit 1) with the library's explanation, so a benchmark never times failures.
@@ -19,6 +23,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "spread.h"
 
@@ -96,6 +104,45 @@ static void send_one(SpreadClient *c, SpreadOrder *o, long i) {
   spread_response_free(r);
 }
 
+/* `n` durable writes of `bytes` into `dir`, as a spool entry is written; each one's
+ * seconds printed in "calls". */
+static int durable(const char *dir, long n, long bytes) {
+  char tmp[2048], part[4096], final[4096];
+  char *data = malloc((size_t)bytes);
+  memset(data, 'x', (size_t)bytes);
+  if (strlen(dir) > 1000) {
+    fprintf(stderr, "durable: %s: too long\n", dir);
+    return 1;
+  }
+  snprintf(tmp, sizeof tmp, "%s/tmp", dir);
+  if (mkdir(tmp, 0700) != 0) {
+    perror(tmp);
+    return 1;
+  }
+  double t0 = now();
+  printf("{\"n\": %ld, \"calls\": [", n);
+  for (long i = 0; i < n; i++) {
+    double t = now();
+    snprintf(part, sizeof part, "%s/%016lx.req.part", tmp, i);
+    snprintf(final, sizeof final, "%s/%016lx.req", dir, i);
+    int fd = open(part, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd < 0 || write(fd, data, (size_t)bytes) != bytes || fsync(fd) != 0 || close(fd) != 0 ||
+        rename(part, final) != 0) {
+      perror(part);
+      return 1;
+    }
+    int dfd = open(dir, O_RDONLY | O_CLOEXEC);
+    if (dfd < 0 || fsync(dfd) != 0 || close(dfd) != 0) {
+      perror(dir);
+      return 1;
+    }
+    printf("%s%.9f", i ? ", " : "", now() - t);
+  }
+  printf("], \"seconds\": %.9f}\n", now() - t0);
+  free(data);
+  return 0;
+}
+
 static long rss_kib(void) {
   FILE *f = fopen("/proc/self/status", "r");
   char line[256];
@@ -108,11 +155,12 @@ static long rss_kib(void) {
 
 int main(int argc, char **argv) {
   if (argc != 6) {
-    fprintf(stderr, "usage: c_send seq|bulk|rss|encode BASE_URL CA_FILE|- A B\n");
+    fprintf(stderr, "usage: c_send seq|bulk|rss|encode BASE_URL CA_FILE|- A B | c_send durable DIR - N BYTES\n");
     return 2;
   }
   const char *mode = argv[1];
   long a = strtol(argv[4], NULL, 10), b = strtol(argv[5], NULL, 10);
+  if (strcmp(mode, "durable") == 0) return durable(argv[2], a, b);
 
   if (strcmp(mode, "encode") == 0) {
     SpreadOrder *o = seed_order("0000001");

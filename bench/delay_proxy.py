@@ -78,6 +78,8 @@ def _handler(upstream_port: int, delay: float):
         down = _forward(server_r, client_w, delay, 0.0)
         try:
             await asyncio.gather(up, down)
+        except asyncio.CancelledError:
+            pass  # the proxy is stopping: asyncio would print the cancelled task's "exception"
         finally:
             for w in (client_w, server_w):
                 try:

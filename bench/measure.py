@@ -14,9 +14,10 @@ import statistics
 import subprocess
 import sys
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
@@ -27,6 +28,10 @@ from harness.seed import SEED_POST_DATA, php_http_build_query  # noqa: E402
 from servers import DelayProxy, Nginx, die_with_parent, make_certs  # noqa: E402
 
 BASIC = "Basic UFVCTElDX0tFWTpQUklWQVRFX0tFWQ=="
+# Loopback rows run their client and nginx's worker on this one CPU (Bench.pinned): on a
+# small VM a wake-up across CPUs costs 100-300 µs and lands at random, which would make
+# a 40 µs request cost 35 or 290 µs from one process to the next.
+PIN_CPU = 0
 
 # Counts: (full, smoke). Per-order times are medians over rounds, each round one
 # process per side (its start-up untimed), sides alternating within a round.
@@ -50,6 +55,11 @@ COUNTS = {
     "link_cold": (5, 1),
     "bulk_c": (200, 16),
     "bulk_binding": (100, 16),
+    "import_cli": (10000, 40),
+    "import_seed": (200, 2),
+    "checkout_seed": (40, 3),
+    "checkout_send": (100, 5),
+    "checkout_enqueue": (200, 10),
     "rss": ((1000, 100000), (100, 1000)),
     "valgrind": (300, 10),
 }
@@ -61,11 +71,21 @@ def log(msg: str) -> None:
     print(f"[{time.monotonic() - _T0:5.0f}s] {msg}", file=sys.stderr, flush=True)
 
 
-def run_json(cmd: list[str], stdin: dict | None = None, timeout: float = 300, env: dict | None = None) -> dict:
+def child_setup(cpu: int | None) -> Callable[[], None]:
+    """In a driver's process: die with the benchmark, and run on `cpu` when given."""
+    def setup() -> None:
+        die_with_parent()
+        if cpu is not None:
+            os.sched_setaffinity(0, {cpu})
+    return setup
+
+
+def run_json(cmd: list[str], stdin: dict | None = None, timeout: float = 300, env: dict | None = None,
+             cpu: int | None = None) -> dict:
     """Runs a driver; its last stdout line is JSON. Any failure stops the benchmark: a
     benchmark that times errors would lie."""
     proc = subprocess.run(cmd, input=json.dumps(stdin).encode() if stdin is not None else None,
-                          capture_output=True, timeout=timeout, env=env, preexec_fn=die_with_parent)
+                          capture_output=True, timeout=timeout, env=env, preexec_fn=child_setup(cpu))
     if proc.returncode != 0:
         raise RuntimeError(f"{' '.join(cmd)} failed ({proc.returncode}):\n"
                            f"{proc.stderr.decode(errors='replace')[-3000:]}{proc.stdout.decode(errors='replace')[-1000:]}")
@@ -80,6 +100,8 @@ class Series:
     samples: list[float] = field(default_factory=list)
     wire: list[tuple[float, float]] = field(default_factory=list)  # (requests, new connections) per order
     skipped: str | None = None
+    calls: list[float] = field(default_factory=list)  # each call's seconds, all rounds (drivers that give them)
+    runs: list[dict] = field(default_factory=list)  # the driver's own numbers, per round (when kept)
 
     @property
     def median(self) -> float | None:
@@ -93,6 +115,7 @@ class Bench:
         self.series: dict[str, Series] = {}
         self.extra: dict[str, Any] = {}
         self.env = dict(os.environ, SPREAD_LIBRARY=str(LIBRARY))
+        self.cpu: int | None = None  # the CPU drivers run on, while pinned
 
     def n(self, key: str) -> Any:
         return COUNTS[key][1 if self.smoke else 0]
@@ -103,6 +126,23 @@ class Bench:
     def add(self, name: str, run: Callable[[], tuple[float, int]], skipped: str | None = None) -> Series:
         s = self.series[name] = Series(name, run, skipped=skipped)
         return s
+
+    @contextmanager
+    def pinned(self, on: bool) -> Iterator[None]:
+        """While on (and with 2 CPUs or more): drivers and nginx's worker run on PIN_CPU."""
+        if not on or len(os.sched_getaffinity(0)) < 2:
+            yield
+            return
+        workers, everywhere = self.nginx.workers(), os.sched_getaffinity(0)
+        for pid in workers:
+            os.sched_setaffinity(pid, {PIN_CPU})
+        self.cpu = PIN_CPU
+        try:
+            yield
+        finally:
+            self.cpu = None
+            for pid in workers:
+                os.sched_setaffinity(pid, everywhere)
 
     def measure(self, group: list[Series], rounds: int, label: str) -> None:
         """Each round runs every series once, in an order rotated per round (drift in the
@@ -120,20 +160,27 @@ class Bench:
                 s.wire.append(((after[1] - before[1] - 1) / orders, (after[0] - before[0] - 1) / orders))
 
     # -- drivers
-    def php(self, script: str, cfg: dict) -> tuple[float, int]:
-        out = run_json(["php", str(BENCH / script)], {"post_data": SEED_POST_DATA, **cfg}, env=self.env)
+    def php(self, script: str, cfg: dict, keep: str | None = None, env: dict | None = None) -> tuple[float, int]:
+        """Runs a PHP driver (env: variables to set for it); with keep, the series of that
+        name also keeps each call's time ("calls") and the driver's other numbers."""
+        out = run_json(["php", str(BENCH / script)], {"post_data": SEED_POST_DATA, **cfg}, env={**self.env, **(env or {})},
+                       cpu=self.cpu)
+        if keep is not None:
+            self.series[keep].calls += out.pop("calls")
+            self.series[keep].runs.append(out)
         return out["seconds"] / out["n"], cfg["n"] + cfg.get("warmup", 0 if cfg.get("mode") == "many" else 1)
 
     def py(self, script: str, cfg: dict) -> tuple[float, int]:
-        out = run_json([sys.executable, str(BENCH / script)], cfg, env=self.env)
+        out = run_json([sys.executable, str(BENCH / script)], cfg, env=self.env, cpu=self.cpu)
         return out["seconds"] / out["n"], cfg["n"] + cfg.get("warmup", 0 if cfg.get("mode") == "many" else 1)
 
     def c(self, *args: Any, timeout: float = 300, prefix: list[str] | None = None) -> dict:
-        return run_json([*(prefix or []), str(self.c_send), *map(str, args)], timeout=timeout, env=self.env)
+        return run_json([*(prefix or []), str(self.c_send), *map(str, args)], timeout=timeout, env=self.env,
+                        cpu=self.cpu)
 
     def wrk(self, url: str, seconds: int) -> tuple[float, int]:
         proc = subprocess.run(["wrk", "-t1", "-c1", f"-d{seconds}s", "-s", str(self.wrk_lua), url],
-                              capture_output=True, text=True, timeout=seconds + 60, preexec_fn=die_with_parent)
+                              capture_output=True, text=True, timeout=seconds + 60, preexec_fn=child_setup(self.cpu))
         found = re.search(r"^JSON (\{.*\})$", proc.stdout, re.M)
         if proc.returncode != 0 or not found:
             raise RuntimeError(f"wrk failed: {proc.stdout}{proc.stderr}")

@@ -24,7 +24,9 @@ def fmt_time(sec: float | None) -> str:
         return f"{us:.2f} µs" if us < 10 else f"{us:.1f} µs" if us < 100 else f"{us:.0f} µs"
     if sec < 1:
         return f"{sec * 1e3:.2f} ms"
-    return f"{sec:.2f} s"
+    if sec < 120:
+        return f"{sec:.2f} s"
+    return f"{sec / 60:.1f} min"
 
 
 def fmt_num(x: float) -> str:
@@ -42,16 +44,21 @@ class Row:
     verdict: str  # PASS, MISS, info, SKIP
 
 
+def wire_counts(b: Bench, name: str) -> str:
+    """nginx's " [requests, new connections]" per order for a series (medians over rounds)."""
+    s = b.series.get(name)
+    if s is None or not s.wire:
+        return ""
+    req, conn = statistics.median(w[0] for w in s.wire), statistics.median(w[1] for w in s.wire)
+    return f" [{fmt_num(req)} req, {fmt_num(conn)} conn]"
+
+
 def cell(b: Bench, name: str, wire: bool = True) -> str:
     """A series' median per order, with nginx's [requests, new connections] per order."""
     s = b.series.get(name)
     if s is None or s.skipped or s.median is None:
         return "-"
-    text = fmt_time(s.median)
-    if wire and s.wire:
-        req, conn = statistics.median(w[0] for w in s.wire), statistics.median(w[1] for w in s.wire)
-        text += f" [{fmt_num(req)} req, {fmt_num(conn)} conn]"
-    return text
+    return fmt_time(s.median) + (wire_counts(b, name) if wire else "")
 
 
 def speedup(b: Bench, rid: str, what: str, base: str, cand: str, target: float | None,
@@ -109,7 +116,9 @@ def machine_header(b: Bench, started: float, load_before: tuple, load_after: tup
         "alternating; times are per order;",
         "[req, conn] = HTTP requests and new connections per order as nginx counted them; "
         f"link RTT measured {b.extra.get('link_rtt_ms', 0):.1f} ms; "
-        "ratio = baseline / libspread (3a-3b: libspread / floor)",
+        "ratio = baseline / libspread (3a-3b, 8c: libspread / floor);",
+        "loopback rows (1-3): " + ("client and nginx's worker on one CPU (taskset-like pinning)"
+                                   if b.extra.get("pinned") else "NOT pinned (--no-pin): the scheduler placed them"),
     ]
 
 
@@ -131,7 +140,8 @@ def write(b: Bench, rows: list[Row], table: str, json_path: Path | None, markdow
     raw = {
         "smoke": b.smoke, "time": dt.datetime.now().isoformat(timespec="seconds"), "counts": {
             k: v[1 if b.smoke else 0] for k, v in COUNTS.items()},
-        "series": {name: {"samples_s": s.samples, "median_s": s.median, "wire_per_order": s.wire, "skipped": s.skipped}
+        "series": {name: {"samples_s": s.samples, "median_s": s.median, "wire_per_order": s.wire, "skipped": s.skipped,
+                          **({"calls_s": s.calls} if s.calls else {}), **({"runs": s.runs} if s.runs else {})}
                    for name, s in b.series.items()},
         "extra": b.extra, "rows": [r.__dict__ for r in rows],
     }

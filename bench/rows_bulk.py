@@ -1,14 +1,27 @@
 """Many orders at once over the 20 ms HTTPS link: a sequential loop against
-send_many(8), from C (bench/c_send.c), PHP and Python (rows 6a-6c)."""
+send_many(8), from C (bench/c_send.c), PHP and Python (rows 6a-6c); a bulk import with
+the `spread` command (`spread send FILE.jsonl --concurrency 16`) against the seed's curl
+block in a PHP loop (row 6d)."""
 
 from __future__ import annotations
 
+import copy
+import json
+import os
+import re
 import subprocess
 import sys
+import time
+from pathlib import Path
 from typing import Callable
 
-from measure import ROOT, Bench
-from report import Row, speedup
+from measure import LIBRARY, ROOT, SEED_POST_DATA, Bench, log
+from report import Row, fmt_num, fmt_time, speedup, wire_counts
+from servers import PRIVATE_KEY, PUBLIC_KEY, die_with_parent
+
+# The command built with the library measured (SPREAD_CLI to choose another).
+SPREAD_CLI = Path(os.environ.get("SPREAD_CLI") or LIBRARY.parent / "spread")
+IMPORT_CONCURRENCY = 16
 
 
 def measure(b: Bench) -> None:
@@ -36,6 +49,7 @@ def measure(b: Bench) -> None:
         py_has = False
     measure_binding(b, "py", "Python", lambda cfg: b.py("py_binding.py", cfg),
                     None if py_has else "no Client.send_many() in the Python binding")
+    measure_import(b)
 
 
 def measure_binding(b: Bench, key: str, language: str, driver: Callable[[dict], tuple[float, int]],
@@ -49,6 +63,48 @@ def measure_binding(b: Bench, key: str, language: str, driver: Callable[[dict], 
     ], b.n("rounds_bulk"), f"6 bulk, {language}, https over the 20 ms link")
 
 
+def measure_import(b: Bench) -> None:
+    """`spread send` of import_cli orders (the seed's $post_data as JSON lines, order ids
+    1..n) against the seed's curl block in a loop over a sample of import_seed orders: a
+    sequential seed import of the whole file would take minutes per round, and its rate
+    does not depend on the count (one new connection per order, nothing shared)."""
+    url, ca, n = b.url[("https", "link")], str(b.ca), b.n("import_cli")
+    jsonl = b.tmp / "import.jsonl"
+    with jsonl.open("w") as f:
+        for i in range(n):
+            post_data = copy.deepcopy(SEED_POST_DATA)
+            post_data["data"]["order_idorder"] = post_data["request"]["order_idorder"] = f"{i + 1:07d}"
+            f.write(json.dumps(post_data, ensure_ascii=False, separators=(",", ":")) + "\n")
+    env = {**b.env, "SPREAD_PUBLIC_KEY": PUBLIC_KEY, "SPREAD_PRIVATE_KEY": PRIVATE_KEY}
+    for var in ("SPREAD_SPOOL", "SPREAD_BASE_URL", "SPREAD_PROXY"):
+        env.pop(var, None)
+
+    def cli() -> tuple[float, int]:
+        # The whole command, start-up and reading the file included, as its user waits for it.
+        cmd = [str(SPREAD_CLI), "send", str(jsonl), "--concurrency", str(IMPORT_CONCURRENCY),
+               "--base-url", url, "--ca-file", ca]
+        t0 = time.perf_counter()
+        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=600, env=env, preexec_fn=die_with_parent)
+        seconds = time.perf_counter() - t0
+        summary = re.search(r"^(\d+) orders in .*: (\d+) delivered, (\d+) queued, (\d+) failed, (\d+) warnings$",
+                            proc.stdout, re.M)
+        if proc.returncode != 0 or not summary or summary.groups()[:2] != (str(n), str(n)):
+            raise RuntimeError(f"{' '.join(cmd)} exited {proc.returncode}, not every order delivered:\n"
+                               f"{proc.stdout[-2000:]}{proc.stderr[-3000:]}")
+        b.series["import_cli"].runs.append({"n": n, "seconds": seconds, "summary": summary.group(0)})
+        return seconds / n, n
+
+    skipped = None if SPREAD_CLI.exists() else f"{SPREAD_CLI} is missing (cargo build --release)"
+    group = [
+        b.add("import_seed", lambda: b.php("seed_curl.php", {
+            "url": url + "/updateOrder", "userpwd": f"{PUBLIC_KEY}:{PRIVATE_KEY}", "cainfo": ca,
+            "n": b.n("import_seed"), "warmup": 1}, keep="import_seed")),
+        b.add("import_cli", cli, skipped=skipped),
+    ]
+    log(f"  6 bulk import: {n} orders in {jsonl.name}")
+    b.measure(group, b.n("rounds_bulk"), "6 bulk import, spread send vs a PHP seed loop, https over the 20 ms link")
+
+
 def rows(b: Bench) -> list[Row]:
     bn, bb = b.n("bulk_c"), b.n("bulk_binding")
     return [
@@ -58,4 +114,19 @@ def rows(b: Bench) -> list[Row]:
                  "php_bulk_many8_https_link", None, wire=False),
         *speedup(b, "6c", f"  Python, {bb} orders: update_order loop -> send_many(8)", "py_bulk_seq_https_link",
                  "py_bulk_many8_https_link", None, wire=False),
+        *import_row(b),
     ]
+
+
+def import_row(b: Bench) -> list[Row]:
+    """Row 6d in orders/s: the seed loop's rate, measured on its sample, against the command's."""
+    n, sample = b.n("import_cli"), b.n("import_seed")
+    rows = speedup(b, "6d", f"bulk import {n:,} orders, HTTPS, 20 ms: PHP seed loop ({sample}-order sample, "
+                   f"extrapolated) -> spread send -c{IMPORT_CONCURRENCY}", "import_seed", "import_cli", None)
+    if not rows or rows[0].verdict.startswith("SKIP"):
+        return rows
+    seed, cli = b.series["import_seed"], b.series["import_cli"]
+    row = rows[0]
+    row.baseline = f"{fmt_num(1 / seed.median)}/s: {n:,} in ~{fmt_time(seed.median * n)}{wire_counts(b, 'import_seed')}"
+    row.libspread = f"{fmt_num(1 / cli.median)}/s: {n:,} in {fmt_time(cli.median * n)}{wire_counts(b, 'import_cli')}"
+    return rows

@@ -1,5 +1,7 @@
 """PHP: the seed's curl block (bench/seed_curl.php) against the PHP binding
-(bench/binding.php), on loopback (rows 1a-1c) and over the 20 ms link (rows 5a-5d)."""
+(bench/binding.php), on loopback (rows 1a-1c) and over the 20 ms link (rows 5a-5e).
+5e: a new process's first client loads the host's CA store (issue 16), even with
+ca_file set; the same cold sends with a one-certificate store show what that costs."""
 
 from __future__ import annotations
 
@@ -27,12 +29,12 @@ def measure_link(b: Bench) -> None:
     for scheme in ("http", "https"):
         url, ca = b.url[(scheme, "link")], str(b.ca) if scheme == "https" else None
 
-        def cold(url: str = url, ca: str | None = ca) -> tuple[float, int]:
+        def cold(url: str = url, ca: str | None = ca, env: dict | None = None) -> tuple[float, int]:
             # A new process per order: no kept connection (a shop whose orders are
             # further apart than the server's keep-alive timeout).
             n = b.n("link_cold")
             total = sum(b.php("binding.php", {"base_url": url, "ca_file": ca, "n": 1, "warmup": 0,
-                                                 "mode": "reuse"})[0] for _ in range(n))
+                                                 "mode": "reuse"}, env=env)[0] for _ in range(n))
             return total / n, n
 
         group = [
@@ -43,6 +45,11 @@ def measure_link(b: Bench) -> None:
                 "base_url": url, "ca_file": ca, "n": b.n("link_binding"), "warmup": 1, "mode": "reuse"})),
             b.add(f"php_binding_cold_{scheme}_link", cold),
         ]
+        if scheme == "https":
+            # Where OpenSSL (and rustls-native-certs) look: a file holding the test CA, an empty folder.
+            (one_ca := b.tmp / "one-ca-store").mkdir(exist_ok=True)
+            group.append(b.add("php_binding_cold_https_link_one_ca", lambda: cold(env={
+                "SSL_CERT_FILE": str(b.ca), "SSL_CERT_DIR": str(one_ca)})))
         b.measure(group, b.n("rounds_link"), f"5 PHP {scheme} over the 20 ms link")
 
 
@@ -51,7 +58,7 @@ def rows(b: Bench) -> list[Row]:
         *speedup(b, "1a", "PHP seed curl block -> PHP binding, HTTPS, loopback", "php_seed_https_lo",
                  "php_binding_https_lo", 10),
         *speedup(b, "1b", "PHP seed curl block -> PHP binding, HTTP, loopback", "php_seed_http_lo",
-                 "php_binding_http_lo", 2),
+                 "php_binding_http_lo", 2.3),
         *speedup(b, "1c", "  same, new Spread\\Client per order (php-fpm style), HTTPS", "php_seed_https_lo",
                  "php_binding_per_client_https_lo", None),
         *speedup(b, "5a", "PHP seed curl block -> PHP binding, HTTP, 20 ms link", "php_seed_http_link",
@@ -62,4 +69,6 @@ def rows(b: Bench) -> list[Row]:
                  "php_binding_cold_http_link", None),
         *speedup(b, "5d", "  binding cold (new process+connection per order), HTTPS", "php_seed_https_link",
                  "php_binding_cold_https_link", None),
+        *speedup(b, "5e", "    5d with a one-certificate host CA store: what loading the store costs", "php_binding_cold_https_link",
+                 "php_binding_cold_https_link_one_ca", None),
     ]

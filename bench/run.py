@@ -37,13 +37,15 @@ from pathlib import Path
 
 import rows_bulk
 import rows_c
+import rows_checkout
 import rows_php
 import rows_python
 from measure import LIBRARY, Bench
 from report import machine_header, render, write
 from servers import stop_all
 
-# Sections, in the order they run (--only picks some): key, what measures it.
+# Sections, in the order they run (--only picks some): key, what measures it. The
+# loopback ones run pinned to one CPU with nginx's worker (Bench.pinned; --no-pin: not).
 SECTIONS = [
     ("1", rows_php.measure_loopback),
     ("2", rows_python.measure),
@@ -52,16 +54,20 @@ SECTIONS = [
     ("5", rows_php.measure_link),
     ("6", rows_bulk.measure),
     ("7", rows_c.measure_memory),
+    ("8", rows_checkout.measure),
 ]
+LOOPBACK = {"1", "2", "3"}
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--smoke", action="store_true", help="tiny counts: check that everything runs")
-    parser.add_argument("--only", help="comma-separated sections to run: 1,2,3,4,5,6,7")
+    parser.add_argument("--only", help="comma-separated sections to run: 1,2,3,4,5,6,7,8")
     parser.add_argument("--json", type=Path, help="where to write the raw numbers "
                         "(default: bench/results/<time>.json, none with --smoke)")
     parser.add_argument("--no-md", action="store_true", help="do not rewrite bench/RESULTS.md")
+    parser.add_argument("--no-pin", action="store_true", help="loopback rows: let the scheduler place the "
+                        "client and nginx (default: both on one CPU)")
     args = parser.parse_args()
     if not LIBRARY.exists():
         print(f"{LIBRARY} is missing: run `make build` (or `cargo build --release`)", file=sys.stderr)
@@ -73,6 +79,7 @@ def main() -> int:
             return 2
     only = set(args.only.split(",")) if args.only else None
     b = Bench(args.smoke, only)
+    b.extra["pinned"] = not args.no_pin and len(os.sched_getaffinity(0)) > 1
     started, load_before = time.monotonic(), os.getloadavg()
     tmp = Path(tempfile.mkdtemp(prefix="spread-bench-"))
     atexit.register(shutil.rmtree, tmp, True)
@@ -82,13 +89,15 @@ def main() -> int:
         b.start(tmp)
         for key, measure in SECTIONS:
             if b.wants(key):
-                measure(b)
+                with b.pinned(key in LOOPBACK and b.extra["pinned"]):
+                    measure(b)
     finally:
         stop_all()
-    rows = sorted((*rows_php.rows(b), *rows_python.rows(b), *rows_c.rows(b), *rows_bulk.rows(b)), key=lambda r: r.id)
+    rows = sorted((*rows_php.rows(b), *rows_python.rows(b), *rows_c.rows(b), *rows_bulk.rows(b),
+                   *rows_checkout.rows(b)), key=lambda r: r.id)
     table = render(rows, b, machine_header(b, started, load_before, os.getloadavg()))
     print(table, flush=True)
-    write(b, rows, table, args.json, markdown=not b.smoke and only is None and not args.no_md)
+    write(b, rows, table, args.json, markdown=not b.smoke and only is None and not args.no_md and not args.no_pin)
     return 0
 
 

@@ -9,7 +9,8 @@
  * stdin: JSON {"url", "userpwd", "post_data", "n", "warmup", "cainfo"?}
  *   "mode": "seq" (default) times the seed block n times after `warmup` untimed ones;
  *   "http_build_query" times http_build_query($post_data) alone, n times.
- * stdout: JSON {"n", "seconds"}
+ * stdout: JSON {"n", "seconds"}, and for "seq" "calls": each order's time (the
+ * checkout's call: the block from http_build_query to curl_close), in seconds
  */
 declare(strict_types=1);
 
@@ -36,11 +37,13 @@ $userpwd = $in['userpwd'];
 $cainfo = $in['cainfo'] ?? null;
 $warmup = (int)($in['warmup'] ?? 1);
 
+$calls = [];
 for ($i = 0; $i < $warmup + $n; $i++) {
     if ($i === $warmup) {
         $t0 = hrtime(true);
     }
     $post_data["data"]["order_idorder"] = $post_data["request"]["order_idorder"] = sprintf('%07d', $i + 1);
+    $call = hrtime(true);
     // ---- the seed's block ----
     $curl_post_data = http_build_query($post_data);
     $curl = curl_init();
@@ -63,6 +66,9 @@ for ($i = 0; $i < $warmup + $n; $i++) {
         exit(1);
     }
     curl_close($curl);
+    if ($i >= $warmup) {
+        $calls[] = (hrtime(true) - $call) / 1e9;
+    }
 }
 $seconds = (hrtime(true) - $t0) / 1e9;
-echo json_encode(['n' => $n, 'seconds' => $seconds]), "\n";
+echo json_encode(['n' => $n, 'seconds' => $seconds, 'calls' => $calls]), "\n";

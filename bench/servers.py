@@ -157,6 +157,11 @@ class Nginx:
                     err = (tmp / "nginx-error.log").read_text() if (tmp / "nginx-error.log").exists() else ""
                     raise RuntimeError(f"nginx did not start: {err}")
 
+    def workers(self) -> list[int]:
+        """The worker processes' ids (children of the master, which runs in the foreground)."""
+        pid = self.proc.pid
+        return [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+
     def counters(self) -> tuple[int, int]:
         """(connections accepted, requests) so far, from stub_status (this request included)."""
         c = http.client.HTTPConnection("127.0.0.1", self.http_port, timeout=10)

@@ -4,7 +4,8 @@ CA, delay proxy, every driver, criterion's build aside) and prints its table wit
 every row measured (a skipped row fails), that the server it measures against really
 checks the keys, that each side sends what it should
 on the wire (the seed: 2 requests and a new connection per order; libspread: 1 request,
-kept connections), and that its servers are gone afterwards."""
+kept connections; the bulk import's `spread send` and the enqueued orders: 1 request
+each, so every enqueued order was delivered), and that its servers are gone afterwards."""
 
 from __future__ import annotations
 
@@ -42,8 +43,8 @@ def test_benchmark_runs_end_to_end_in_smoke_mode(tmp_path: Path, libspread: Path
     table = proc.stdout
     assert table.startswith("libspread benchmark (SMOKE"), table
     rows = {line.split()[0]: line.rstrip() for line in table.splitlines() if re.match(r"^\d[a-z]\s", line)}
-    for row in ("1a", "1b", "1c", "2a", "2b", "2c", "3a", "3b", "4a", "4c", "5a", "5b", "5c", "5d",
-                "6a", "6b", "6c", "7a", "7b", "7c", "7d"):
+    for row in ("1a", "1b", "1c", "2a", "2b", "2c", "3a", "3b", "4a", "4c", "5a", "5b", "5c", "5d", "5e",
+                "6a", "6b", "6c", "6d", "7a", "7b", "7c", "7d", "8a", "8b", "8c", "8d"):
         assert row in rows, f"row {row} missing:\n{table}"
     assert re.search(r"^targets: \d+/\d+ PASS", table, re.M), table
     for line in rows.values():
@@ -56,14 +57,23 @@ def test_benchmark_runs_end_to_end_in_smoke_mode(tmp_path: Path, libspread: Path
     data = json.loads(raw.read_text())
     assert data["smoke"] is True
     series = data["series"]
-    for name in ("php_seed_http_lo", "php_seed_https_lo", "php_seed_http_link", "php_seed_https_link"):
+    for name in ("php_seed_http_lo", "php_seed_https_lo", "php_seed_http_link", "php_seed_https_link",
+                 "import_seed", "checkout_seed"):
         for requests, connections in series[name]["wire_per_order"]:
             assert (requests, connections) == (2.0, 1.0), (name, series[name])  # CURLAUTH_ANY's probe
     for name in ("php_binding_http_lo", "php_binding_https_lo", "py_binding_http_lo", "c_api_http_lo",
-                 "php_binding_http_link", "php_binding_https_link"):
+                 "php_binding_http_link", "php_binding_https_link", "import_cli", "checkout_send",
+                 "checkout_enqueue"):
         for requests, connections in series[name]["wire_per_order"]:
-            assert requests == 1.0, (name, series[name])  # Basic up front: no probe
+            assert requests == 1.0, (name, series[name])  # Basic up front: no probe; every enqueued order sent once
             assert connections < 0.5, (name, series[name])  # kept and reused
+    # The checkout's call: each call of each side timed, and the enqueued orders delivered.
+    counts = data["counts"]
+    for name, count in (("checkout_seed", "checkout_seed"), ("checkout_send", "checkout_send"),
+                        ("checkout_enqueue", "checkout_enqueue"), ("checkout_floor", "checkout_enqueue")):
+        assert len(series[name]["calls_s"]) == counts[count] * counts["rounds_link"], (name, series[name])
+    for run in series["checkout_enqueue"]["runs"]:
+        assert run["delivery_seconds"] >= run["seconds"] > 0, run
     for scheme in ("http", "https"):
         vg = data["extra"][f"valgrind_{scheme}"]
         assert vg["definitely_lost"] == 0 and vg["indirectly_lost"] == 0 and vg["errors"] == 0, vg
