@@ -29,6 +29,10 @@ fn encode(c: &mut Criterion) {
 
     c.bench_function("encode_seed_order", |b| b.iter(|| black_box(&order).encode()));
     c.bench_function("build_and_encode_seed_order", |b| b.iter(|| black_box(seed_order()).encode()));
+    // The PHP binding's drop-in path: PHP's own body, parsed and checked, sent as it is.
+    c.bench_function("dropin_from_form_seed_body", |b| {
+        b.iter(|| spread::dropin::from_form(black_box(&body), false).unwrap().encode())
+    });
 }
 
 criterion_group! {

@@ -253,6 +253,27 @@ inline std::string c_str(std::string_view v, const char* what, int status)
     return std::string(v);
 }
 
+/** An array of C strings for the C API (copies of `first`..`last`, each checked by c_str). */
+class CStrings {
+public:
+    template <class It>
+    CStrings(It first, It last, const char* what)
+    {
+        for (; first != last; ++first) {
+            copies_.push_back(c_str(*first, what, SPREAD_ERR_INVALID_VALUE));
+        }
+        for (const std::string& c : copies_) {
+            pointers_.push_back(c.c_str());
+        }
+    }
+    const char* const* data() const noexcept { return pointers_.data(); }
+    std::size_t size() const noexcept { return pointers_.size(); }
+
+private:
+    std::vector<std::string> copies_;
+    std::vector<const char*> pointers_;
+};
+
 /** Milliseconds as the C API's uint32_t; out of range is refused rather than wrapped. */
 inline std::uint32_t millis(std::chrono::milliseconds d, const char* what)
 {
@@ -386,6 +407,18 @@ inline std::string status_class(int status) { return spread_status_class(status)
 /** The class status_class(status) derives from: "Error", "InvalidValue", "Network" or "Api". */
 inline std::string status_parent_class(int status) { return spread_status_parent_class(status); }
 
+/** The parent of a class by its stem ("Api" → "Error", "Error" → ""); also for the
+ *  grouping classes no status names. Throws spread::InvalidValue for an unknown stem. */
+inline std::string class_parent(std::string_view stem)
+{
+    const std::string s(stem);
+    const char* parent = spread_class_parent(s.c_str());
+    if (parent == nullptr) {
+        detail::throw_error(SPREAD_ERR_INVALID_VALUE, "class: " + s + " is not one of libspread's classes");
+    }
+    return parent;
+}
+
 /** The scalar field names (customer_email, ..., order_end_service), in the seed's order. */
 inline std::vector<std::string> field_names()
 {
@@ -486,6 +519,15 @@ public:
     }
 
     Order& add_tag(std::string_view tag) { return set(spread_order_add_tag, "add_tag", tag); }
+    /** Appends all of `values` to the list field `list` ("add_tag", "del_tag",
+     *  "add_order_tag" or "del_order_tag"), or none: on error the order is unchanged. */
+    Order& add_to_list(std::string_view list, std::initializer_list<std::string_view> values)
+    {
+        const std::string name = detail::c_str(list, "list", SPREAD_ERR_INVALID_VALUE);
+        const detail::CStrings strings(values.begin(), values.end(), name.c_str());
+        detail::check(spread_order_add_to_list(o_, name.c_str(), strings.data(), strings.size()));
+        return *this;
+    }
     Order& del_tag(std::string_view tag) { return set(spread_order_del_tag, "del_tag", tag); }
     Order& add_order_tag(std::string_view tag) { return set(spread_order_add_order_tag, "add_order_tag", tag); }
     Order& del_order_tag(std::string_view tag) { return set(spread_order_del_order_tag, "del_order_tag", tag); }
@@ -571,15 +613,7 @@ private:
     template <class It>
     Order& add_product_with(It first, It last)
     {
-        std::vector<std::string> copies;
-        for (; first != last; ++first) {
-            copies.push_back(detail::c_str(*first, "product_attributes", SPREAD_ERR_INVALID_VALUE));
-        }
-        std::vector<const char*> attributes;
-        attributes.reserve(copies.size());
-        for (const std::string& a : copies) {
-            attributes.push_back(a.c_str());
-        }
+        const detail::CStrings attributes(first, last, "product_attributes");
         detail::check(spread_order_add_product_with(o_, attributes.data(), attributes.size()));
         return *this;
     }
@@ -936,6 +970,14 @@ private:
         release_logger();
         spread_client_free(std::exchange(c_, nullptr));
     }
+
+public:
+    /** Waits, as the destructor does (at most the shutdown timeout; not at all while
+     *  SPREAD cannot be reached), for the background delivery of what enqueue()
+     *  queued, and keeps the client usable. */
+    void wait_for_deliveries() const { spread_client_close(c_); }
+
+private:
 
     SpreadClient* c_;
     std::unique_ptr<detail::LogBridge> log_;

@@ -9,7 +9,7 @@
 use std::borrow::Cow;
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 use url::Url;
@@ -41,15 +41,13 @@ pub enum Sent {
 pub(crate) struct Core {
     pub credentials: Credentials,
     pub settings: Settings,
-    pub transport: Transport,
+    /// Built on first use: the host's CA store is read only if https is used with it.
+    transport: OnceLock<Result<(Transport, Option<String>)>>,
     pub spool: Option<Spool>,
     pub log: Logger,
     /// `<base_url>/updateOrder`, parsed once per base URL rather than per send.
     pub order_url: Url,
     pub destination: Destination,
-    /// Set when the system CA store was asked for and the host has none:
-    /// said to the logger when one is set.
-    pub tls_fallback: Option<String>,
 }
 
 /// A SPREAD client. `Send + Sync`: share one per process.
@@ -67,16 +65,30 @@ impl std::fmt::Debug for Client {
 }
 
 impl Core {
-    pub(crate) fn delivery<'a>(&'a self, order_id: Option<&'a str>) -> Delivery<'a> {
-        Delivery {
-            transport: &self.transport,
+    /// The transport, built on first use (and the bundled roots' stand-in note said then).
+    fn transport(&self) -> Result<&(Transport, Option<String>)> {
+        self.transport
+            .get_or_init(|| {
+                let built = Transport::new(&self.settings.agent_spec());
+                if let Ok((_, Some(note))) = &built {
+                    self.log.log(Record::new(Level::Warn, "tls_fallback", note.clone()));
+                }
+                built
+            })
+            .as_ref()
+            .map_err(Clone::clone)
+    }
+
+    pub(crate) fn delivery<'a>(&'a self, order_id: Option<&'a str>) -> Result<Delivery<'a>> {
+        Ok(Delivery {
+            transport: &self.transport()?.0,
             credentials: &self.credentials,
             base_url: &self.settings.base_url,
             url: &self.order_url,
             allow_insecure_http: self.settings.allow_insecure_http,
             log: &self.log,
             order_id,
-        }
+        })
     }
 
     pub(crate) fn spool(&self) -> Result<&Spool> {
@@ -113,7 +125,7 @@ impl Core {
         let Some(spool) = &self.spool else {
             // No queue to stand in: wait for an earlier update of this order to finish.
             let _turn = locks::wait_turn(&self.destination, id, deadline)?;
-            return self.delivery(id).deliver(body.as_bytes(), deadline, attempts, gate).map(Sent::Delivered).map_err(|e| self.refused(e, id));
+            return self.delivery(id)?.deliver(body.as_bytes(), deadline, attempts, gate).map(Sent::Delivered).map_err(|e| self.refused(e, id));
         };
         // The place in the queue is taken now, so that this update lands
         // after every update made before it, even one still in flight.
@@ -132,7 +144,7 @@ impl Core {
                 return self.queued(spool, id, body.as_bytes(), Some(seq), "older orders are still waiting in the spool");
             }
         }
-        match self.delivery(id).deliver(body.as_bytes(), deadline, attempts, gate) {
+        match self.delivery(id)?.deliver(body.as_bytes(), deadline, attempts, gate) {
             Ok(response) => Ok(Sent::Delivered(response)),
             Err(e) if e.is_delivery_failure() => self.queued(spool, id, body.as_bytes(), Some(seq), &e.message),
             Err(e) => Err(self.refused(e, id)),
@@ -157,43 +169,28 @@ impl Client {
     pub fn new(public_key: &str, private_key: &str) -> Result<Client> {
         let credentials = Credentials::new(public_key, private_key)?;
         let settings = Settings::default();
-        let (transport, fallback) = Transport::new(&settings.agent_spec())?;
-        let log = Logger::default();
         let core = Core {
             order_url: policy::join(&settings.base_url, crate::spool::UPDATE_ORDER)?,
             destination: Destination::new(settings.base_url.as_str(), credentials.public_key()),
             credentials,
             settings,
-            transport,
+            transport: OnceLock::new(),
             spool: None,
-            log,
-            tls_fallback: fallback,
+            log: Logger::default(),
         };
         Ok(Client { core: Arc::new(core), enqueued: AtomicBool::new(false) })
-    }
-
-    /// Says once, to the current logger, that the bundled roots stand in for a missing system store.
-    fn note_fallback(&self) {
-        if let Some(note) = &self.core.tls_fallback {
-            self.core.log.log(Record::new(Level::Warn, "tls_fallback", note.clone()));
-        }
     }
 
     /// Applies a change to the settings, then rebuilds what depends on them.
     fn reconfigure(&mut self, change: impl FnOnce(&mut Settings) -> Result<()>) -> Result<()> {
         let mut settings = self.core.settings.clone();
         change(&mut settings)?;
-        let (transport, fallback) = Transport::new(&settings.agent_spec())?;
+        let order_url = policy::join(&settings.base_url, crate::spool::UPDATE_ORDER)?;
         let core = Arc::make_mut(&mut self.core);
-        core.order_url = policy::join(&settings.base_url, crate::spool::UPDATE_ORDER)?;
+        core.order_url = order_url;
         core.destination = Destination::new(settings.base_url.as_str(), core.credentials.public_key());
         core.settings = settings;
-        core.transport = transport;
-        let changed = core.tls_fallback != fallback;
-        core.tls_fallback = fallback;
-        if changed {
-            self.note_fallback();
-        }
+        core.transport = OnceLock::new();
         Ok(())
     }
 
@@ -256,12 +253,16 @@ impl Client {
     /// replaced is not running and will not run again.
     pub fn set_logger(&self, logger: Logger) {
         self.core.log.set(&logger);
-        self.note_fallback();
+        if let Some(Ok((_, Some(note)))) = self.core.transport.get() {
+            // Already said to the previous logger, if any: say it to this one too.
+            self.core.log.log(Record::new(Level::Warn, "tls_fallback", note.clone()));
+        }
     }
 
-    /// Why the bundled Mozilla roots stand in for the host's CA store, if they do.
+    /// Why the bundled Mozilla roots stand in for the host's CA store, if
+    /// they do (builds the transport if no send did yet).
     pub fn tls_fallback(&self) -> Option<&str> {
-        self.core.tls_fallback.as_deref()
+        self.core.transport().ok().and_then(|(_, note)| note.as_deref())
     }
 
     /// Keeps orders that cannot be delivered now in `dir` instead of failing;

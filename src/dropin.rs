@@ -23,11 +23,89 @@ use crate::validate;
 /// just its `data` part is wrapped as the seed does (`data[...]`, then
 /// `request[order_idorder]`).
 pub fn from_form(body: &str, strict: bool) -> Result<Order> {
+    match scan(body) {
+        Some(data) => {
+            let top = vec![(Key::from("data"), Value::Array(data))];
+            let order = Order::from_parts(top, false, Some(body.to_owned()), Vec::new()).partial();
+            let warnings = check(&order, strict)?;
+            Ok(order.with_warnings(warnings))
+        }
+        None => build(tree(body), Some(body.to_owned()), strict),
+    }
+}
+
+/// The whole array a form body describes, as PHP's `parse_str` would build it.
+pub(crate) fn tree(body: &str) -> Vec<(Key, Value)> {
     let mut top: Vec<(Key, Value)> = Vec::new();
     for (name, value) in form_urlencoded::parse(body.as_bytes()) {
-        insert(&mut top, &path_of(&name), Value::Str(value.into_owned()));
+        let mut path: Vec<&str> = Vec::with_capacity(4);
+        path_of(&name, &mut path);
+        insert(&mut top, &path, Value::Str(value.into_owned()));
     }
-    build(top, Some(body.to_owned()), strict)
+    top
+}
+
+/// The `data[...]` fields the checks read (the known ones), straight from
+/// the body of a whole `$post_data`: PHP sends it with every request, so
+/// this path decodes only what it checks instead of the whole array (the
+/// whole array is only needed if the order is changed afterwards, and is
+/// then parsed from the body). None when the body has no `data[...]` key.
+fn scan(body: &str) -> Option<Vec<(Key, Value)>> {
+    const DATA: &str = "data%5B";
+    const CLOSE: &str = "%5D";
+    let mut data = Vec::with_capacity(32);
+    let mut whole = false;
+    for pair in body.split('&') {
+        let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
+        let Some(rest) = key.strip_prefix(DATA) else { continue };
+        whole = true;
+        // A known field's name has no '%': the first one closes it.
+        let Some(close) = rest.find('%').filter(|&i| rest[i..].starts_with(CLOSE)) else { continue };
+        let (name, tail) = (&rest[..close], &rest[close + CLOSE.len()..]);
+        if tail.is_empty() {
+            if fields::scalar(name).is_some() {
+                data.push((Key::from(name), Value::Str(decode(value))));
+            }
+        } else if fields::is_structured(name) {
+            // `name` + `[0][1]`: the brackets decoded, read as the whole parse reads them.
+            let key = format!("{name}{}", decode(tail));
+            let mut path = Vec::with_capacity(4);
+            path_of(&key, &mut path);
+            if path.len() > 1 {
+                insert(&mut data, &path, Value::Str(decode(value)));
+            }
+        }
+    }
+    whole.then_some(data)
+}
+
+/// application/x-www-form-urlencoded decoding of one key or value (`+` is a
+/// space, `%XX` a byte; invalid UTF-8 replaced, as form_urlencoded does).
+/// Written out because this is the PHP binding's hot path: one pass, one
+/// allocation per value.
+fn decode(text: &str) -> String {
+    if !text.contains(['%', '+']) {
+        return text.to_owned();
+    }
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let hex = |b: u8| (b as char).to_digit(16).map(|d| d as u8);
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'+' => out.push(b' '),
+            b'%' => match (bytes.get(i + 1).copied().and_then(hex), bytes.get(i + 2).copied().and_then(hex)) {
+                (Some(h), Some(l)) => {
+                    out.push(h << 4 | l);
+                    i += 2;
+                }
+                _ => out.push(b'%'),
+            },
+            b => out.push(b),
+        }
+        i += 1;
+    }
+    String::from_utf8(out).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
 }
 
 /// An order from `$post_data` as JSON (`json_encode($post_data)`, Python's
@@ -66,49 +144,78 @@ fn php_value(v: serde_json::Value) -> Option<Value> {
 
 /// PHP turns canonical decimal string keys into integer keys.
 fn php_key(k: &str) -> Key {
-    let canonical = k == "0" || (!k.starts_with('0') && !k.starts_with("-0") && k != "-");
-    match k.parse::<i64>() {
-        Ok(i) if canonical => Key::Int(i),
-        _ => Key::from(k),
+    match php_key_int(k) {
+        Some(i) => Key::Int(i),
+        None => Key::from(k),
     }
 }
 
-/// `data[add_tag][0]` → `data`, `add_tag`, `0`; a name whose brackets do
-/// not nest cleanly stays one key.
-fn path_of(name: &str) -> Vec<String> {
-    let Some(open) = name.find('[') else { return vec![name.to_owned()] };
-    let mut path = vec![name[..open].to_owned()];
+/// `data[add_tag][0]` → `data`, `add_tag`, `0` (into `path`, borrowing from
+/// `name`); a name whose brackets do not nest cleanly stays one key.
+fn path_of<'a>(name: &'a str, path: &mut Vec<&'a str>) {
+    path.clear();
+    let whole = |path: &mut Vec<&'a str>| {
+        path.clear();
+        path.push(name);
+    };
+    let Some(open) = name.find('[') else { return whole(path) };
+    path.push(&name[..open]);
     let mut rest = &name[open..];
     while let Some(inner) = rest.strip_prefix('[') {
-        let Some(close) = inner.find(']') else { return vec![name.to_owned()] };
-        path.push(inner[..close].to_owned());
+        let Some(close) = inner.find(']') else { return whole(path) };
+        path.push(&inner[..close]);
         rest = &inner[close + 1..];
     }
     if !rest.is_empty() || path[0].is_empty() {
-        return vec![name.to_owned()];
+        whole(path);
     }
-    path
+}
+
+/// Whether `key` is PHP's key for `segment`, without making one.
+fn key_is(key: &Key, segment: &str) -> bool {
+    match (key, php_key_int(segment)) {
+        (Key::Int(i), Some(j)) => *i == j,
+        (Key::Str(s), None) => s == segment,
+        _ => false,
+    }
+}
+
+/// The integer PHP makes of a canonical decimal key (`"12"`, not `"012"`).
+fn php_key_int(k: &str) -> Option<i64> {
+    let canonical = k == "0" || (!k.starts_with('0') && !k.starts_with("-0") && k != "-");
+    if canonical && !k.is_empty() && k.bytes().enumerate().all(|(i, b)| b.is_ascii_digit() || (i == 0 && b == b'-')) {
+        k.parse().ok()
+    } else {
+        None
+    }
 }
 
 /// `$top[a][b][c] = value`, PHP style (`[]` appends).
-fn insert(items: &mut Vec<(Key, Value)>, path: &[String], value: Value) {
+fn insert(items: &mut Vec<(Key, Value)>, path: &[&str], value: Value) {
     let Some((first, rest)) = path.split_first() else { return };
-    let key = if first.is_empty() {
-        let next = items.iter().filter_map(|(k, _)| if let Key::Int(i) = k { Some(i + 1) } else { None }).max().unwrap_or(0);
-        Key::Int(next)
-    } else {
-        php_key(first)
+    let found = if first.is_empty() { None } else { items.iter().position(|(k, _)| key_is(k, first)) };
+    let new_key = || {
+        if first.is_empty() {
+            let next = items.iter().filter_map(|(k, _)| if let Key::Int(i) = k { Some(i + 1) } else { None }).max().unwrap_or(0);
+            Key::Int(next)
+        } else {
+            php_key(first)
+        }
     };
     if rest.is_empty() {
-        match items.iter_mut().find(|(k, _)| *k == key) {
-            Some((_, slot)) => *slot = value,
-            None => items.push((key, value)),
+        match found {
+            Some(i) => items[i].1 = value,
+            None => {
+                let key = new_key();
+                items.push((key, value));
+            }
         }
         return;
     }
-    let at = match items.iter().position(|(k, _)| *k == key) {
+    let at = match found {
         Some(i) => i,
         None => {
+            let key = new_key();
             items.push((key, Value::Array(Vec::new())));
             items.len() - 1
         }
@@ -184,7 +291,8 @@ fn check(order: &Order, strict: bool) -> Result<Vec<String>> {
             match value {
                 Value::Array(products) => {
                     for (n, (_, product)) in products.iter().enumerate() {
-                        each_scalar(&format!("{PRODUCT_ATTRIBUTES}[{n}]"), product, &mut |field, text| match text.split_once(':') {
+                        let field = format!("{PRODUCT_ATTRIBUTES}[{n}]");
+                        each_scalar(&field, product, &mut |field, text| match text.split_once(':') {
                             Some((k, v)) if !k.is_empty() && !v.is_empty() => validate::token(field, text),
                             _ => Err(Error::invalid(field, format!("{text:?} is not written \"key:value\" such as \"size:xl\""))),
                         }, &mut lenient)?;
@@ -208,17 +316,20 @@ fn each_scalar(
         return lenient(Error::invalid(field, "is not a list"));
     };
     for (key, item) in items {
-        let name = match key {
+        // The element's name is only written out when something is wrong with it.
+        let name = || match key {
             Key::Int(i) => format!("{field}[{i}]"),
             Key::Str(s) => format!("{field}[{s}]"),
         };
         match scalar_text(item) {
             Some(text) => {
-                if let Err(e) = rule(&name, &text) {
-                    lenient(e)?;
+                if rule(field, &text).is_err() {
+                    if let Err(e) = rule(&name(), &text) {
+                        lenient(e)?;
+                    }
                 }
             }
-            None => lenient(Error::invalid(&name, "is a nested list, not a single value"))?,
+            None => lenient(Error::invalid(&name(), "is a nested list, not a single value"))?,
         }
     }
     Ok(())

@@ -85,6 +85,22 @@ impl Core {
     }
 
     fn replay(&self, spool: &Spool, deadline: Instant, held: Option<&OrderLock>, legacy: bool, report: &mut FlushReport) -> crate::Result<()> {
+        // Removals are synced once per pass (and before any return), not once per entry.
+        let mut unsynced = false;
+        let outcome = self.replay_passes(spool, deadline, held, legacy, report, &mut unsynced);
+        let synced = if unsynced { spool.sync() } else { Ok(()) };
+        outcome.and(synced)
+    }
+
+    fn replay_passes(
+        &self,
+        spool: &Spool,
+        deadline: Instant,
+        held: Option<&OrderLock>,
+        legacy: bool,
+        report: &mut FlushReport,
+        unsynced: &mut bool,
+    ) -> crate::Result<()> {
         loop {
             // Listed again after each pass: writers may have queued behind us meanwhile.
             let paths = spool.entries_for(&self.destination, legacy)?;
@@ -126,9 +142,10 @@ impl Core {
                     continue; // delivered meanwhile by a flush that held the order's lock
                 }
                 let entry_deadline = deadline.min(Core::deadline(self.settings.timeout));
-                match self.delivery(id).deliver(&entry.body, entry_deadline, 1, None) {
+                match self.delivery(id)?.deliver(&entry.body, entry_deadline, 1, None) {
                     Ok(_) => {
-                        spool.remove(path)?;
+                        spool.remove_unsynced(path)?;
+                        *unsynced = true;
                         report.delivered += 1;
                         progress = true;
                     }
@@ -140,6 +157,10 @@ impl Core {
                     }
                     Err(e) => return Err(e),
                 }
+            }
+            if *unsynced {
+                spool.sync()?;
+                *unsynced = false;
             }
             if paths.is_empty() || !progress {
                 report.remaining = left;

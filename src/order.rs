@@ -29,11 +29,13 @@ pub struct Order {
     raw: Option<String>,
     /// What the lenient drop-in path accepted although a rule said otherwise.
     warnings: Vec<String>,
+    /// `top` holds only the fields the checks read; the whole array is `raw`'s.
+    partial: bool,
 }
 
 impl Default for Order {
     fn default() -> Self {
-        Order { top: Vec::new(), auto_request: true, raw: None, warnings: Vec::new() }
+        Order { top: Vec::new(), auto_request: true, raw: None, warnings: Vec::new(), partial: false }
     }
 }
 
@@ -109,7 +111,13 @@ impl Order {
     /// A drop-in order: `top` is the whole `$post_data`, sent as it is
     /// (`raw`, when PHP built the body itself, byte for byte).
     pub(crate) fn from_parts(top: Vec<(Key, Value)>, auto_request: bool, raw: Option<String>, warnings: Vec<String>) -> Self {
-        Order { top, auto_request, raw, warnings }
+        Order { top, auto_request, raw, warnings, partial: false }
+    }
+
+    /// Marks a drop-in order whose `top` holds only what its checks read.
+    pub(crate) fn partial(mut self) -> Self {
+        self.partial = true;
+        self
     }
 
     pub(crate) fn with_warnings(mut self, warnings: Vec<String>) -> Self {
@@ -119,6 +127,11 @@ impl Order {
 
     /// `data`, as a mutable array; any change means PHP's own bytes no longer apply.
     fn data_mut(&mut self) -> &mut Vec<(Key, Value)> {
+        if let (true, Some(raw)) = (self.partial, &self.raw) {
+            // Changed after all: now the whole array is needed, from PHP's body.
+            self.top = crate::dropin::tree(raw);
+            self.partial = false;
+        }
         self.raw = None;
         array_in(&mut self.top, DATA)
     }

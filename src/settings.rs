@@ -76,7 +76,9 @@ impl Settings {
         Ok(())
     }
 
+    /// Trust only this PEM file's CAs; the file is read and checked now.
     pub fn set_ca_file(&mut self, path: &Path) -> Result<()> {
+        crate::transport::agents::load_ca_file(path)?;
         self.roots = TlsRoots::CaFile(path.to_owned());
         Ok(())
     }
@@ -90,7 +92,7 @@ impl Settings {
             "" => return Err(Error::config("tls_roots", "must be \"system\", \"bundled\" or the path of a PEM file")),
             path => {
                 std::fs::metadata(path).map_err(|e| Error::config("tls_roots", format!("cannot read the CA file {path}: {e}")))?;
-                TlsRoots::CaFile(path.into())
+                return self.set_ca_file(Path::new(path));
             }
         };
         Ok(())

@@ -76,10 +76,44 @@ fn json_values_as_php_sends_them() {
 
 #[test]
 fn form_paths() {
-    assert_eq!(path_of("data[add_tag][]"), ["data", "add_tag", ""]);
-    assert_eq!(path_of("data[a]b"), ["data[a]b"]);
-    assert_eq!(path_of("[x]"), ["[x]"]);
+    let mut path = Vec::new();
+    for (name, want) in [("data[add_tag][]", &["data", "add_tag", ""][..]), ("data[a]b", &["data[a]b"]), ("[x]", &["[x]"]), ("a", &["a"])] {
+        path_of(name, &mut path);
+        assert_eq!(path, want, "{name}");
+    }
     assert_eq!(php_key("12"), Key::Int(12));
     assert_eq!(php_key("012"), Key::from("012"));
     assert_eq!(php_key("-0"), Key::from("-0"));
+    assert_eq!(php_key("-3"), Key::Int(-3));
+    assert_eq!(php_key("1e3"), Key::from("1e3"));
+    assert!(key_is(&Key::Int(12), "12") && !key_is(&Key::Int(12), "012") && key_is(&Key::from("012"), "012"));
+}
+
+#[test]
+fn the_quick_scan_checks_what_the_whole_parse_checks() {
+    let bodies = [
+        "data%5Bcustomer_email%5D=john%40doe.com&data%5Border_idorder%5D=7&data%5Border_state%5D=10&data%5Border_amount%5D=1.5\
+         &data%5Border_crea_dt%5D=2014-06-21+14%3A31%3A08&data%5Bcustomer_birthday%5D=0000-00-00&data%5Badd_tag%5D%5B0%5D=&data%5Bzz%5D=1\
+         &data%5Bproduct_attributes%5D%5B0%5D%5B0%5D=size&data%5Bconsents%5D%5BNews%5D=2&request%5Border_idorder%5D=7",
+        "data%5Bexternal_id%5D=X&data%5Border_idorder%5D=7&data%5Border_state%5D=7&data%5Border_amount%5D=1&data%5Border_crea_dt%5D=x",
+        "data%5Border_idorder%5D=7",
+    ];
+    for body in bodies {
+        for strict in [false, true] {
+            let quick = from_form(body, strict);
+            let whole = build(tree(body), Some(body.to_owned()), strict);
+            match (&quick, &whole) {
+                (Ok(q), Ok(w)) => {
+                    assert_eq!(q.warnings(), w.warnings(), "{body}");
+                    assert_eq!((q.id(), q.encode()), (w.id(), w.encode()));
+                }
+                (Err(q), Err(w)) => assert_eq!(q, w, "{body}"),
+                _ => panic!("{body} strict={strict}: {quick:?} vs {whole:?}"),
+            }
+        }
+    }
+    // Changed afterwards, a drop-in order keeps every field PHP sent.
+    let mut o = from_form(bodies[0], false).unwrap();
+    o.set("customer_name", "Doe").unwrap();
+    assert!(o.encode().contains("data%5Bzz%5D=1") && o.encode().contains("customer_name%5D=Doe"), "{}", o.encode());
 }

@@ -334,7 +334,20 @@ impl Spool {
 
     /// Forgets a delivered entry.
     pub fn remove(&self, path: &Path) -> Result<()> {
-        fs::remove_file(path).map_err(|e| io_error("remove", path, e))?;
+        self.remove_unsynced(path)?;
+        self.sync()
+    }
+
+    /// Forgets a delivered entry; durable only after the next [`Spool::sync`].
+    /// A flush removes a pass's entries this way and syncs the folder once:
+    /// after a crash in between, an entry may come back and be sent again,
+    /// which SPREAD's update by order id makes harmless (never lost, never reordered).
+    pub fn remove_unsynced(&self, path: &Path) -> Result<()> {
+        fs::remove_file(path).map_err(|e| io_error("remove", path, e))
+    }
+
+    /// Makes the folder's changes durable (fsync of the folder).
+    pub fn sync(&self) -> Result<()> {
         sync_dir(&self.dir)
     }
 

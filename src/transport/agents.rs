@@ -170,7 +170,7 @@ fn system_roots() -> std::result::Result<Arc<Vec<Certificate<'static>>>, String>
         .clone()
 }
 
-fn load_ca_file(path: &std::path::Path) -> Result<RootCerts> {
+pub(crate) fn load_ca_file(path: &std::path::Path) -> Result<RootCerts> {
     let pem = std::fs::read(path)
         .map_err(|e| Error::new(ErrorKind::Config, format!("ca_file: cannot read {}: {e}", path.display())))?;
     let certs: Vec<_> = parse_pem(&pem)

@@ -134,12 +134,68 @@ static void null_arguments(void)
     CHECK(last_error_has("order: is NULL"));
     CHECK_STATUS(spread_order_validate(NULL), SPREAD_ERR_NULL_ARGUMENT, "order: is NULL");
 
+    /* Round two: the client's new settings, enqueue, logging, batches, the drop-in, the spool. */
+    CHECK_STATUS(spread_client_set_proxy(NULL, "http://127.0.0.1:3128"), SPREAD_ERR_NULL_ARGUMENT, "client: is NULL");
+    CHECK_OK(spread_client_set_proxy(c, NULL)); /* NULL: no proxy */
+    CHECK_STATUS(spread_client_set_tls_roots(NULL, "system"), SPREAD_ERR_NULL_ARGUMENT, "client: is NULL");
+    CHECK_STATUS(spread_client_set_tls_roots(c, NULL), SPREAD_ERR_NULL_ARGUMENT, "tls_roots: is NULL");
+    CHECK_STATUS(spread_client_set_flush_budget_ms(NULL, 1000), SPREAD_ERR_NULL_ARGUMENT, "client: is NULL");
+    CHECK_STATUS(spread_client_set_shutdown_timeout_ms(NULL, 1000), SPREAD_ERR_NULL_ARGUMENT, "client: is NULL");
+    CHECK_STATUS(spread_client_set_logger(NULL, NULL, NULL, SPREAD_LOG_INFO), SPREAD_ERR_NULL_ARGUMENT, "client: is NULL");
+    CHECK_OK(spread_client_set_logger(c, NULL, NULL, SPREAD_LOG_INFO)); /* NULL callback: logging off */
+    CHECK_STATUS(spread_client_set_log_queue(NULL, SPREAD_LOG_INFO), SPREAD_ERR_NULL_ARGUMENT, "client: is NULL");
+    CHECK(spread_client_next_log(NULL) == NULL);
+    CHECK(last_error_has("client: is NULL"));
+    spread_client_close(NULL); /* a no-op */
+    CHECK_STATUS(spread_enqueue(NULL, o), SPREAD_ERR_NULL_ARGUMENT, "client: is NULL");
+    CHECK_STATUS(spread_enqueue(c, NULL), SPREAD_ERR_NULL_ARGUMENT, "order: is NULL");
+    SpreadBatch *b = (SpreadBatch *)&dummy; /* must be reset to NULL on failure */
+    CHECK_STATUS(spread_send_batch(NULL, batch, 2, 2, NULL, NULL, &b), SPREAD_ERR_NULL_ARGUMENT, "client: is NULL");
+    CHECK(b == NULL);
+    CHECK_STATUS(spread_send_batch(c, NULL, 2, 2, NULL, NULL, &b), SPREAD_ERR_NULL_ARGUMENT, "orders: is NULL");
+    CHECK_STATUS(spread_send_batch(c, batch, 2, 2, NULL, NULL, NULL), SPREAD_ERR_NULL_ARGUMENT, "out: is NULL");
+    CHECK(spread_batch_len(NULL) == 0 && spread_batch_status(NULL, 0) == -1 && spread_batch_http_status(NULL, 0) == 0);
+    CHECK(spread_batch_message(NULL, 0) == NULL);
+    CHECK(spread_order_from_form(NULL, false) == NULL && spread_last_status() == SPREAD_ERR_NULL_ARGUMENT);
+    CHECK(last_error_has("body: is NULL"));
+    CHECK(spread_order_from_json(NULL, true) == NULL && spread_last_status() == SPREAD_ERR_NULL_ARGUMENT);
+    CHECK(last_error_has("json: is NULL"));
+    CHECK(spread_order_warning_count(NULL) == 0);
+    CHECK(spread_order_warning(NULL, 0) == NULL);
+    CHECK(last_error_has("order: is NULL"));
+    CHECK_STATUS(spread_order_add_product_with(NULL, NULL, 0), SPREAD_ERR_NULL_ARGUMENT, "order: is NULL");
+    CHECK_REJECTED(o, spread_order_add_product_with(o, NULL, 2), SPREAD_ERR_NULL_ARGUMENT, "product_attributes: is NULL");
+    const char *with_null[2] = {"size:xl", NULL};
+    CHECK_REJECTED(o, spread_order_add_product_with(o, with_null, 2), SPREAD_ERR_NULL_ARGUMENT, "product_attributes[1]: is NULL");
+    CHECK_STATUS(spread_order_add_to_list(NULL, "add_tag", with_null, 1), SPREAD_ERR_NULL_ARGUMENT, "order: is NULL");
+    CHECK_REJECTED(o, spread_order_add_to_list(o, NULL, with_null, 1), SPREAD_ERR_NULL_ARGUMENT, "list: is NULL");
+    CHECK_REJECTED(o, spread_order_add_to_list(o, "add_tag", with_null, 2), SPREAD_ERR_NULL_ARGUMENT, "add_tag[1]: is NULL");
+    CHECK_REJECTED(o, spread_order_add_to_list(o, "tags", with_null, 1), SPREAD_ERR_INVALID_VALUE, "list: \"tags\"");
+    CHECK(!spread_response_truncated(NULL) && spread_response_warning_count(NULL) == 0 && spread_response_warning(NULL, 0) == NULL);
+    CHECK(spread_spool_status_json(NULL) == NULL);
+    CHECK(last_error_has("client: is NULL"));
+    CHECK(spread_spool_rejected_json(NULL) == NULL);
+    size_t count = 7;
+    CHECK_STATUS(spread_spool_requeue(NULL, NULL, &count), SPREAD_ERR_NULL_ARGUMENT, "client: is NULL");
+    CHECK(count == 0);
+    CHECK_STATUS(spread_spool_purge_rejected(NULL, 0, NULL), SPREAD_ERR_NULL_ARGUMENT, "client: is NULL");
+    CHECK(spread_spool_status_json(c) == NULL && spread_last_status() == SPREAD_ERR_CONFIG); /* no spool folder */
+    CHECK(last_error_has("spool_dir"));
+    CHECK(spread_class_parent(NULL) == NULL);
+    CHECK(last_error_has("stem: is NULL"));
+    CHECK(strcmp(spread_class_parent("Timeout"), "Network") == 0);
+    CHECK(strcmp(spread_status_class(SPREAD_ERR_ENDPOINT), "Endpoint") == 0);
+    CHECK(strcmp(spread_status_parent_class(SPREAD_ERR_ENDPOINT), "Api") == 0);
+    CHECK(spread_status_code(0) == SPREAD_OK && spread_status_code(1000) == -1);
+    CHECK(spread_abi_version() == SPREAD_ABI_VERSION && spread_max_concurrency() == 32);
+
     CHECK(spread_response_status(NULL) == 0);
     CHECK(spread_response_body(NULL) != NULL && spread_response_body(NULL)[0] == '\0');
     /* _free(NULL) is a no-op. */
     spread_client_free(NULL);
     spread_order_free(NULL);
     spread_response_free(NULL);
+    spread_batch_free(NULL);
     spread_string_free(NULL);
     CHECK(spread_last_error() != NULL);
 
@@ -183,6 +239,13 @@ static void invalid_utf8(void)
         CHECK_STATUS(spread_client_set_base_url(c, *bad), SPREAD_ERR_INVALID_UTF8, "base_url");
         CHECK_STATUS(spread_client_set_ca_file(c, *bad), SPREAD_ERR_INVALID_UTF8, "ca_file");
         CHECK_STATUS(spread_client_set_spool_dir(c, *bad), SPREAD_ERR_INVALID_UTF8, "spool_dir");
+        CHECK_STATUS(spread_client_set_proxy(c, *bad), SPREAD_ERR_INVALID_UTF8, "proxy");
+        CHECK_STATUS(spread_client_set_tls_roots(c, *bad), SPREAD_ERR_INVALID_UTF8, "tls_roots");
+        CHECK(spread_order_from_form(*bad, false) == NULL && spread_last_status() == SPREAD_ERR_INVALID_UTF8);
+        CHECK(spread_order_from_json(*bad, false) == NULL && spread_last_status() == SPREAD_ERR_INVALID_UTF8);
+        const char *attrs[1] = {*bad};
+        CHECK_REJECTED(o, spread_order_add_product_with(o, attrs, 1), SPREAD_ERR_INVALID_UTF8, "product_attributes[0]");
+        CHECK_REJECTED(o, spread_order_add_to_list(o, "add_tag", attrs, 1), SPREAD_ERR_INVALID_UTF8, "add_tag[0]");
     }
     spread_client_free(c);
     spread_order_free(o);
