@@ -44,7 +44,7 @@ test-php: setup build
 # pytest: tests/integration (the library from outside: C API, wire, TLS, install, sandbox,
 # bench smoke) and tests/python (the Python binding); both share tests/harness.
 test-python: setup build
-	$(PYTHON) -m pytest -q tests/integration tests/python
+	$(PYTHON) -m pytest -q -rs tests/integration tests/python
 
 test: setup build test-rust test-php test-python
 
@@ -95,4 +95,4 @@ dist: dist-setup
 	bash scripts/dist.sh
 
 test-dist: setup dist
-	$(DIST_VENV)/bin/python -m pytest -q tests/dist
+	$(DIST_VENV)/bin/python -m pytest -q -rs tests/dist
