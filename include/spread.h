@@ -264,7 +264,7 @@ void spread_string_free(char *s);
  * would return it. `orders` (an array of `n` borrowed orders; a NULL entry
  * fails alone) is only read. Returns SPREAD_OK when every order was
  * delivered or queued; otherwise the first failed order's status, with
- * `spread_last_error` naming its index ("orders[3]: ..."). For every
+ * `spread_last_error` naming its index (`"orders[3]: ..."`). For every
  * order's message and HTTP status, use `spread_send_batch`. When the call
  * fails before looking at the orders (NULL client or arrays, bad
  * concurrency, an `n` too large for memory), `statuses` is left untouched.
@@ -310,8 +310,8 @@ int spread_batch_status(const struct SpreadBatch *b, size_t index);
 uint16_t spread_batch_http_status(const struct SpreadBatch *b, size_t index);
 
 /**
- * Why the `index`-th order failed ("orders[3]: order_state: 7 is not one
- * of …"); "" when it did not fail, NULL past the end. Borrowed from `b`.
+ * Why the `index`-th order failed (`"orders[3]: order_state: 7 is not one
+ * of …"`); "" when it did not fail, NULL past the end. Borrowed from `b`.
  */
 const char *spread_batch_message(const struct SpreadBatch *b, size_t index);
 

@@ -2,7 +2,7 @@
 //! ways an order leaves it: `send` (deliver now, or spool), `enqueue` (spool
 //! now, deliver in the background) and `flush` (deliver what waits).
 //!
-//! The state lives in an immutable [`Core`] behind an `Arc`, so batch
+//! The state lives in an immutable `Core` behind an `Arc`, so batch
 //! senders and the background delivery thread share it; a setter makes a
 //! new core (clients are configured before they are shared).
 
@@ -293,7 +293,7 @@ impl Client {
 
     /// Validates `order` and writes it durably to the spool, then returns:
     /// a delivery thread of this process sends it in the background (see
-    /// [`crate::background`]). Needs a spool folder.
+    /// `background`). Needs a spool folder.
     pub fn enqueue(&self, order: &Order) -> Result<()> {
         order.check_required()?;
         let spool = self.core.spool().map_err(|_| Error::config("spool_dir", "enqueue needs a spool folder (set spool_dir): orders wait there for the delivery thread"))?;

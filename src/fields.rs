@@ -7,7 +7,7 @@
 //! `tests/headers.rs` checks that every field here has its C setter. The
 //! bindings list the fields through `spread_field_name`.
 
-/// What a field's value must look like; checked by [`crate::validate`].
+/// What a field's value must look like; checked by `validate`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Rule {
     /// Free text: any UTF-8 except control characters other than tab, CR, LF.

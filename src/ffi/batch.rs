@@ -78,7 +78,7 @@ fn run(
 /// would return it. `orders` (an array of `n` borrowed orders; a NULL entry
 /// fails alone) is only read. Returns SPREAD_OK when every order was
 /// delivered or queued; otherwise the first failed order's status, with
-/// `spread_last_error` naming its index ("orders[3]: ..."). For every
+/// `spread_last_error` naming its index (`"orders[3]: ..."`). For every
 /// order's message and HTTP status, use `spread_send_batch`. When the call
 /// fails before looking at the orders (NULL client or arrays, bad
 /// concurrency, an `n` too large for memory), `statuses` is left untouched.
@@ -188,8 +188,8 @@ pub extern "C" fn spread_batch_http_status(b: *const SpreadBatch, index: usize) 
     item(b, index).map_or(0, |i| i.http_status)
 }
 
-/// Why the `index`-th order failed ("orders[3]: order_state: 7 is not one
-/// of …"); "" when it did not fail, NULL past the end. Borrowed from `b`.
+/// Why the `index`-th order failed (`"orders[3]: order_state: 7 is not one
+/// of …"`); "" when it did not fail, NULL past the end. Borrowed from `b`.
 #[no_mangle]
 pub extern "C" fn spread_batch_message(b: *const SpreadBatch, index: usize) -> *const c_char {
     item(b, index).map_or(std::ptr::null(), |i| i.message.as_ptr())
