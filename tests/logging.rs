@@ -60,13 +60,7 @@ impl Logged {
     }
 
     fn send(&self, id: &str) -> c_int {
-        let o = spread_order_new();
-        let id = CString::new(id).unwrap();
-        assert_eq!(spread_order_set_customer_email(o, c"secret.customer@example.com".as_ptr()), 0);
-        assert_eq!(spread_order_set_order_idorder(o, id.as_ptr()), 0);
-        assert_eq!(spread_order_set_order_state(o, 20), 0);
-        assert_eq!(spread_order_set_order_amount(o, 10.0), 0);
-        assert_eq!(spread_order_set_order_crea_dt(o, c"2024-01-02 03:04:05".as_ptr()), 0);
+        let o = new_order(id);
         let status = spread_send(self.client, o, std::ptr::null_mut());
         spread_order_free(o);
         status
@@ -85,6 +79,18 @@ impl Drop for Logged {
     fn drop(&mut self) {
         spread_client_free(self.client);
     }
+}
+
+/// A valid order `id` through the C setters (free it with spread_order_free).
+fn new_order(id: &str) -> *mut SpreadOrder {
+    let o = spread_order_new();
+    let id = CString::new(id).unwrap();
+    assert_eq!(spread_order_set_customer_email(o, c"secret.customer@example.com".as_ptr()), 0);
+    assert_eq!(spread_order_set_order_idorder(o, id.as_ptr()), 0);
+    assert_eq!(spread_order_set_order_state(o, 20), 0);
+    assert_eq!(spread_order_set_order_amount(o, 10.0), 0);
+    assert_eq!(spread_order_set_order_crea_dt(o, c"2024-01-02 03:04:05".as_ptr()), 0);
+    o
 }
 
 /// No record carries a key, an Authorization value, a body, or (above debug) the e-mail.
@@ -158,13 +164,7 @@ fn a_redirect_a_queued_and_a_rejected_order() {
 }
 
 fn enqueue(client: *mut SpreadClient, id: &str) {
-    let o = spread_order_new();
-    let id = CString::new(id).unwrap();
-    assert_eq!(spread_order_set_external_id(o, c"X1".as_ptr()), 0);
-    assert_eq!(spread_order_set_order_idorder(o, id.as_ptr()), 0);
-    assert_eq!(spread_order_set_order_state(o, 10), 0);
-    assert_eq!(spread_order_set_order_amount(o, 1.0), 0);
-    assert_eq!(spread_order_set_order_crea_dt(o, c"2024-01-02 03:04:05".as_ptr()), 0);
+    let o = new_order(id);
     assert_eq!(spread_enqueue(client, o), SpreadStatus::SPREAD_QUEUED as c_int);
     spread_order_free(o);
 }

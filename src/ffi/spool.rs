@@ -23,15 +23,7 @@ fn write_count(out: *mut usize, count: usize) {
 pub extern "C" fn spread_spool_status_json(c: *const SpreadClient) -> *mut c_char {
     guard(|| {
         let st = arg_ref(c, "client")?.read().spool_status()?;
-        let json = serde_json::json!({
-            "pending": st.pending,
-            "foreign": st.foreign,
-            "legacy": st.legacy,
-            "rejected": st.rejected,
-            "unreadable": st.unreadable,
-            "oldest_secs": st.oldest.map(|d| d.as_secs()),
-        });
-        owned_c_string(json.to_string())
+        owned_c_string(st.to_json().to_string())
     })
 }
 

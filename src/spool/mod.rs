@@ -47,7 +47,7 @@ pub(crate) fn io_error(what: &str, path: &Path, e: io::Error) -> Error {
 }
 
 /// What `status` reports.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize)]
 pub struct SpoolStatus {
     /// Entries for this client's destination.
     pub pending: usize,
@@ -58,7 +58,19 @@ pub struct SpoolStatus {
     pub rejected: usize,
     pub unreadable: usize,
     /// Age of the oldest pending entry (from its file's time).
+    #[serde(rename = "oldest_secs", serialize_with = "secs")]
     pub oldest: Option<Duration>,
+}
+
+fn secs<S: serde::Serializer>(d: &Option<Duration>, s: S) -> std::result::Result<S::Ok, S::Error> {
+    s.serialize_some(&d.map(|d| d.as_secs()))
+}
+
+impl SpoolStatus {
+    /// `{"pending":3,"foreign":0,"legacy":0,"rejected":1,"unreadable":0,"oldest_secs":42}`.
+    pub fn to_json(&self) -> serde_json::Value {
+        serde_json::to_value(self).expect("plain counts always serialise")
+    }
 }
 
 #[derive(Clone, Debug)]
@@ -69,6 +81,18 @@ pub struct Spool {
 /// Holds the flush lock while alive.
 pub struct FlushLock {
     _dir: File,
+}
+
+/// The entry names of a folder listing (regular files only), sorted: delivery order.
+fn entry_names(listing: fs::ReadDir) -> Vec<String> {
+    let mut names: Vec<String> = listing
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_type().is_ok_and(|t| t.is_file()))
+        .filter_map(|e| e.file_name().into_string().ok())
+        .filter(|n| n.ends_with(".req"))
+        .collect();
+    names.sort();
+    names
 }
 
 /// Opens a file inside the spool without following a symlink.
@@ -233,14 +257,7 @@ impl Spool {
             }
             other => other?,
         };
-        let mut names: Vec<String> = listing
-            .filter_map(|e| e.ok())
-            .filter(|e| e.file_type().is_ok_and(|t| t.is_file()))
-            .filter_map(|e| e.file_name().into_string().ok())
-            .filter(|n| n.ends_with(".req"))
-            .collect();
-        names.sort();
-        Ok(names)
+        Ok(entry_names(listing))
     }
 
     /// The entries `destination` should deliver, oldest first (`legacy`: also

@@ -38,14 +38,7 @@ impl Spool {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
             Err(e) => return Err(io_error("list", &dir, e)),
         };
-        let mut names: Vec<String> = listing
-            .filter_map(|e| e.ok())
-            .filter(|e| e.file_type().is_ok_and(|t| t.is_file()))
-            .filter_map(|e| e.file_name().into_string().ok())
-            .filter(|n| n.ends_with(".req"))
-            .collect();
-        names.sort();
-        Ok(names)
+        Ok(super::entry_names(listing))
     }
 
     /// A name given by a user: one plain file name of `rejected/`, nothing else.

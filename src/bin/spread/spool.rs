@@ -82,16 +82,9 @@ pub fn flush(args: &FlushArgs, verbose: u8) -> Result<Exit, Fail> {
 }
 
 fn status_json(st: &SpoolStatus, args: &StatusArgs, too_old: Option<bool>) -> String {
-    let mut v = json!({
-        "spool": args.spool.spool.display().to_string(),
-        "base_url": args.destination.base_url,
-        "pending": st.pending,
-        "foreign": st.foreign,
-        "legacy": st.legacy,
-        "rejected": st.rejected,
-        "unreadable": st.unreadable,
-        "oldest_secs": st.oldest.map(|d| d.as_secs()),
-    });
+    let mut v = st.to_json();
+    v["spool"] = json!(args.spool.spool.display().to_string());
+    v["base_url"] = json!(args.destination.base_url);
     if let (Some(max), Some(too_old)) = (args.max_age, too_old) {
         v["max_age_secs"] = json!(max);
         v["too_old"] = json!(too_old);
