@@ -17,7 +17,7 @@ from harness import REPO_ROOT, Sandbox
 from harness.seed import SEED_BODY, SEED_BODY_FILE, SEED_POST_DATA
 from cbuild import CRATE_VERSION as VERSION, compile_program  # tests/c (conftest.py puts it on sys.path)
 
-PROGRAMS = ["happy", "errors", "transport", "threads"]
+PROGRAMS = ["happy", "errors", "transport", "threads", "enqueue"]
 
 
 @pytest.fixture(scope="module")
@@ -211,6 +211,35 @@ def test_redirect_loop_stops(sb, programs):
     r = transport(programs, sb.base_url)
     assert r["status"] == "SPREAD_ERR_REDIRECT"
     assert len(sb.requests()) == 11  # the first request and 10 redirects followed
+
+
+# ----------------------------------------------------------------------------- enqueue
+
+def test_enqueued_orders_are_delivered_in_order_before_free_returns(sb, programs, tmp_path):
+    spool = tmp_path / "spool"
+    proc = run(programs["enqueue"], sb.base_url, spool, "5000")
+    assert_passed(proc)
+    states = [(q["raw"].decode().split("order_idorder%5D=")[1].split("&")[0],
+               q["raw"].decode().split("order_state%5D=")[1].split("&")[0]) for q in sb.requests()]
+    assert [s for i, s in states if i == "E-1"] == ["10", "20", "50"]  # the order enqueued
+    orders = sb.state()["orders"]
+    assert (orders["E-1"]["order_state"], orders["E-2"]["order_state"]) == ("50", "100")
+    assert list(spool.glob("*.req")) == []  # free waited until every order was delivered
+
+
+def test_free_waits_no_longer_than_the_shutdown_timeout(programs, tmp_path):
+    # A server that takes the connection and never answers.
+    with socket.socket() as hung:
+        hung.bind(("127.0.0.1", 0))
+        hung.listen(16)
+        url = f"http://127.0.0.1:{hung.getsockname()[1]}/api"
+        spool = tmp_path / "spool"
+        start = time.monotonic()
+        proc = run(programs["enqueue"], url, spool, "700")
+        took = time.monotonic() - start
+    assert_passed(proc)
+    assert took < 5, f"free took {took:.1f} s with a 0.7 s shutdown timeout"
+    assert len(list(spool.glob("*.req"))) == 4  # all left in the spool for the next flush
 
 
 # ----------------------------------------------------------------------------- threads
