@@ -220,12 +220,30 @@ def test_structured_rules(change, message):
         assert order.encode() == before  # all or nothing, also for a product's attributes
 
 
-def test_tags_are_added_one_at_a_time():
-    """libspread adds one tag per call: the tags before a bad one stay."""
+@pytest.mark.parametrize("setter", ["add_tag", "del_tag", "add_order_tag", "del_order_tag"])
+@pytest.mark.parametrize("bad, error, message", [
+    ("", spread.InvalidValueError, "{}[1]: must not be empty"),
+    ("a\nb", spread.InvalidValueError, "{}[1]: contains the control character"),
+    ("\udcff", spread.InvalidUtf8Error, "{}[1]: not valid UTF-8"),
+    ("a\0b", spread.InvalidValueError, "{}[1]: contains a NUL character"),
+    (None, TypeError, "{}[1]: expected str or int, got NoneType"),
+])
+def test_several_tags_are_added_all_or_none(setter, bad, error, message):
+    """One call adds every tag given or none (spread_order_add_to_list): a bad value in the
+    middle leaves the order unchanged, and the error names its index."""
     with spread.Order() as order:
-        with pytest.raises(spread.InvalidValueError, match="^add_tag: must not be empty"):
-            order.add_tag("ok", "", "never")
-        assert order.encode() == "data%5Badd_tag%5D%5B0%5D=ok"
+        getattr(order, setter)("first")
+        before = order.encode()
+        with pytest.raises(error) as info:
+            getattr(order, setter)("a", bad, "b")
+        assert str(info.value).startswith(message.format(setter)), str(info.value)
+        assert order.encode() == before
+        getattr(order, setter)("a", "b")
+        assert order.encode() == before + "".join(f"&data%5B{setter}%5D%5B{i}%5D={v}" for i, v in ((1, "a"), (2, "b")))
+        getattr(order, setter)()  # nothing to add
+        assert order.encode().endswith("%5B2%5D=b")
+    with pytest.raises(spread.ClosedError):
+        getattr(order, setter)()
 
 
 def test_a_bad_product_attribute_adds_no_product():
