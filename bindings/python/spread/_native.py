@@ -223,6 +223,14 @@ def status_class(status: int) -> Tuple[str, str]:
     return _text(lib().spread_status_class(status)), _text(lib().spread_status_parent_class(status))
 
 
+def class_parent(stem: str) -> Optional[str]:
+    """The library's parent of the exception class `stem`, also of a grouping class no
+    status names ("Timeout" -> "Network", "Api" -> "Error", "Error" -> ""); None for a
+    stem that is not one of its classes."""
+    parent = lib().spread_class_parent(stem.encode())
+    return None if parent is None else _text(parent)
+
+
 def max_concurrency() -> int:
     """The most threads one batch may use (libspread's limit)."""
     return int(lib().spread_max_concurrency())
