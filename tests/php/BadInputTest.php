@@ -39,7 +39,7 @@ final class BadInputTest extends SandboxTestCase
     /** @dataProvider invalidValues */
     public function testInvalidValuesNameTheFieldAndChangeNothing(callable $set, string $class, string $message): void
     {
-        $order = (new Order())->customerName('Doe');
+        $order = (new Order())->customerName('Doe')->addTag('first')->delTag('first')->addOrderTag('first')->delOrderTag('first');
         $before = $order->encode();
         $e = $this->thrownBy(fn () => $set($order));
         $this->assertInstanceOf($class, $e);
@@ -69,6 +69,12 @@ final class BadInputTest extends SandboxTestCase
             'comma amount' => [fn (Order $o) => $o->orderAmount('158,31'), $invalid, 'order_amount: "158,31" is not a plain decimal'],
             'empty tag' => [fn (Order $o) => $o->addTag(''), $invalid, 'add_tag: must not be empty'],
             'empty order tag' => [fn (Order $o) => $o->delOrderTag(''), $invalid, 'del_order_tag: must not be empty'],
+            // Several tags at once are added all or none (spread_order_add_to_list): a bad one in the middle changes nothing.
+            'tags, an empty one in the middle' => [fn (Order $o) => $o->field('add_tag', ['a', '', 'b']), $invalid, 'add_tag[1]: must not be empty'],
+            'tags, a control character in the middle' => [fn (Order $o) => $o->field('del_tag', ['a', "b\nc", 'd']), $invalid, 'del_tag[1]: contains the control character'],
+            'tags, invalid UTF-8 in the middle' => [fn (Order $o) => $o->field('add_order_tag', ['a', "\xE9t\xE9", 'b']), InvalidUtf8Exception::class, 'add_order_tag[1]: not valid UTF-8'],
+            'tags, a NUL byte in the middle' => [fn (Order $o) => $o->field('del_order_tag', ['a', "b\0c", 'd']), $invalid, 'del_order_tag[1]: contains a NUL byte'],
+            'tags, an array in the middle' => [fn (Order $o) => $o->field('add_tag', ['a', ['b'], 'c']), $invalid, 'add_tag[1]: expected a string or a number, got a list'],
             'custom field id 0' => [fn (Order $o) => $o->customField(0, 'v'), $invalid, 'custom_fields: id 0 is not a custom field id'],
             'custom field id -1' => [fn (Order $o) => $o->customField(-1, 'v'), $invalid, 'custom_fields: key int -1 is not a custom field id'],
             'custom field id "007"' => [fn (Order $o) => $o->customField('007', 'v'), $invalid, 'custom_fields: key string "007" is not'],

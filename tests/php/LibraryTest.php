@@ -5,6 +5,7 @@ declare(strict_types=1);
 namespace Spread\Tests;
 
 use PHPUnit\Framework\TestCase;
+use Spread\ApiException;
 use Spread\Client;
 use Spread\Exception;
 use Spread\InternalException;
@@ -84,13 +85,15 @@ final class LibraryTest extends TestCase
     /**
      * The PHP exception tree is the library's: for every status, the class
      * spread_status_class names, under the parent spread_status_parent_class
-     * names; and every Spread\ exception class is one the library names (or
-     * this binding's own LibraryException).
+     * names; every ancestor of those, the grouping classes no status names
+     * (Api) included, under the parent spread_class_parent names; and every
+     * Spread\ exception class is one the library names (or this binding's
+     * own LibraryException).
      */
     public function testTheExceptionTreeIsTheLibrarysBothWays(): void
     {
         $lib = Library::get();
-        $named = [Exception::class => null]; // class => its parent, as the library says
+        $named = []; // class => its parent, as the library says
         foreach ($lib->statusCodes() as $code) {
             $stem = $lib->ffi->spread_status_class($code);
             if ($stem === '') {
@@ -106,11 +109,17 @@ final class LibraryTest extends TestCase
             $this->assertInstanceOf($class, $e);
             $this->assertSame([$code, "message $code", 418], [$e->getCode(), $e->getMessage(), $e->httpStatus()]);
             $this->assertSame($code, $class::STATUS, "$class::STATUS");
-            $named[$class] = $parent;
-            // A parent that is no status's class (Api) hangs from the root.
-            $named[$parent] ??= Library::exceptionClassOf('Error');
+            $this->assertSame($lib->ffi->spread_status_parent_class($code), $lib->classParent($stem), "status $code: the two functions agree");
+            // The class and each of its ancestors up to the root, under the parent the library names.
+            for (; $stem !== ''; $stem = $up) {
+                $up = $lib->classParent($stem);
+                $this->assertIsString($up, "$stem is a class of the library's");
+                $named[Library::exceptionClassOf($stem)] = $up === '' ? \RuntimeException::class : Library::exceptionClassOf($up);
+            }
         }
-        $named[Exception::class] = \RuntimeException::class;
+        $this->assertSame(Exception::class, $named[ApiException::class] ?? null, 'a grouping class: Api under Error');
+        $this->assertSame(\RuntimeException::class, $named[Exception::class], 'Error is the root');
+        $this->assertNull($lib->classParent('NoSuchClass'));
         $this->assertSame(InternalException::class, $lib->exceptionClass(12345), 'an unknown status');
         $this->assertSame('Internal', $lib->ffi->spread_status_class(12345));
 

@@ -169,6 +169,24 @@ final class LoggingTest extends SandboxTestCase
         $this->assertSame(['queued', 'attempt', 'flushed'], array_column(array_column($this->logger->records, 'context'), 'event'));
     }
 
+    /**
+     * The destructor waits for the background delivery (spread_client_close)
+     * before it drains the queue: a delivery that finishes during that wait
+     * (SPREAD answers after 300 ms) is logged before the client is freed.
+     */
+    public function testTheDestructorForwardsWhatTheShutdownWaitLogged(): void
+    {
+        $this->sandbox->fault(['mode' => 'slow', 'delay_ms' => 300, 'times' => 1]);
+        $client = $this->logged(['spool_dir' => Php::tempDir('spread-php-spool-'), 'shutdown_timeout_ms' => 2000]);
+        $this->assertTrue($client->enqueue(Seed::postData())->queued());
+        $this->assertSame(['queued'], array_column(array_column($this->logger->records, 'context'), 'event'), 'nothing delivered yet');
+        unset($client);
+        $attempts = $this->logger->event('attempt');
+        $this->assertSame([[200, '0000001']], array_map(fn (array $r) => [$r['context']['status'], $r['context']['order_id']], $attempts),
+            'the delivery of the shutdown wait, forwarded: ' . json_encode($this->logger->records));
+        $this->storedOrder('0000001');
+    }
+
     /** Runs last in this class: every record above, checked. */
     public function testNoRecordHoldsASecretTheBodyOrANonDebugEmail(): void
     {

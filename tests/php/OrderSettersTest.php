@@ -87,6 +87,17 @@ final class OrderSettersTest extends SandboxTestCase
         $this->assertStringContainsString('data%5Bdel_tag%5D%5B0%5D=newsletter&data%5Badd_tag%5D%5B0%5D=2024', $this->receivedBodies()[1]);
     }
 
+    public function testFieldTakesListsOfTags(): void
+    {
+        $tags = ['add_tag' => ['vip', 2024, 'été'], 'del_tag' => ['old'], 'add_order_tag' => [], 'del_order_tag' => ['a', 'b']];
+        $order = new Order();
+        foreach ($tags as $list => $values) {
+            $order->field($list, $values)->field($list, ['again', 'twice']);
+            $tags[$list] = [...$values, 'again', 'twice'];
+        }
+        $this->assertSame(http_build_query(['data' => $tags], '', '&'), $order->encode());
+    }
+
     public function testCustomFieldsConsentsAndProducts(): void
     {
         $order = $this->minimal()

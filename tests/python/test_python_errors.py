@@ -64,20 +64,32 @@ def test_every_status_raises_the_class_the_library_names_under_its_parent():
 
 
 def test_every_python_class_is_one_the_library_names_with_the_same_parent():
-    """The other direction: no class (or parent) that the library does not know, and the
-    library's parents are where it says (the Python-only ones hang off the root)."""
-    named = {stem for code in failing_statuses() for stem in _native.status_class(code)}
+    """The other direction: no class that the library does not know, each under the parent
+    the library names for it (spread_class_parent), the grouping classes no status names
+    (Api) included; only the Python-only classes hang off the root by this binding's choice."""
+    assert _native.class_parent("Error") == ""  # the root
+    assert _native.class_parent("Api") == "Error"  # a grouping class
+    assert _native.class_parent("NoSuchClass") is None
+    named = set()  # every stem of the library's tree: the statuses' classes and all their ancestors
+    for code in failing_statuses():
+        stem, parent = _native.status_class(code)
+        assert _native.class_parent(stem) == parent, code  # the two functions agree
+        while stem:
+            named.add(stem)
+            stem = _native.class_parent(stem)
+    assert {"Error", "Api"} <= named
     python_only = {spread.LibraryError, spread.ClosedError}
+    seen = set()
     for name, cls in spread_classes().items():
         if cls in python_only:
             assert spread_parent(cls) is spread.SpreadError, name
             continue
         stem = "Error" if cls is spread.SpreadError else cls.__name__[:-len("Error")]
         assert stem in named, f"{name} is not a class libspread names"
+        seen.add(stem)
         if cls is not spread.SpreadError:
-            statuses = [c for c in failing_statuses() if _native.status_class(c)[0] == stem]
-            parents = {_native.status_class(c)[1] for c in statuses} or {"Error"}  # Api: a parent only
-            assert {spread_parent(cls)} == {python_class(p) for p in parents}, name
+            assert spread_parent(cls) is python_class(_native.class_parent(stem)), name
+    assert seen == named, f"classes of the library's tree this binding lacks: {named - seen}"
 
 
 @pytest.mark.parametrize("cls, builtin", [
@@ -220,12 +232,30 @@ def test_structured_rules(change, message):
         assert order.encode() == before  # all or nothing, also for a product's attributes
 
 
-def test_tags_are_added_one_at_a_time():
-    """libspread adds one tag per call: the tags before a bad one stay."""
+@pytest.mark.parametrize("setter", ["add_tag", "del_tag", "add_order_tag", "del_order_tag"])
+@pytest.mark.parametrize("bad, error, message", [
+    ("", spread.InvalidValueError, "{}[1]: must not be empty"),
+    ("a\nb", spread.InvalidValueError, "{}[1]: contains the control character"),
+    ("\udcff", spread.InvalidUtf8Error, "{}[1]: not valid UTF-8"),
+    ("a\0b", spread.InvalidValueError, "{}[1]: contains a NUL character"),
+    (None, TypeError, "{}[1]: expected str or int, got NoneType"),
+])
+def test_several_tags_are_added_all_or_none(setter, bad, error, message):
+    """One call adds every tag given or none (spread_order_add_to_list): a bad value in the
+    middle leaves the order unchanged, and the error names its index."""
     with spread.Order() as order:
-        with pytest.raises(spread.InvalidValueError, match="^add_tag: must not be empty"):
-            order.add_tag("ok", "", "never")
-        assert order.encode() == "data%5Badd_tag%5D%5B0%5D=ok"
+        getattr(order, setter)("first")
+        before = order.encode()
+        with pytest.raises(error) as info:
+            getattr(order, setter)("a", bad, "b")
+        assert str(info.value).startswith(message.format(setter)), str(info.value)
+        assert order.encode() == before
+        getattr(order, setter)("a", "b")
+        assert order.encode() == before + "".join(f"&data%5B{setter}%5D%5B{i}%5D={v}" for i, v in ((1, "a"), (2, "b")))
+        getattr(order, setter)()  # nothing to add
+        assert order.encode().endswith("%5B2%5D=b")
+    with pytest.raises(spread.ClosedError):
+        getattr(order, setter)()
 
 
 def test_a_bad_product_attribute_adds_no_product():

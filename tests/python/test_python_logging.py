@@ -3,8 +3,8 @@
 records logged on its thread before it returns, the background delivery thread's
 records too, and no secret in any record: not the private key, not an Authorization
 header or its Basic token, not the body, and the customer's e-mail only at debug
-level. No libspread thread calls into Python: an interpreter exit with a busy
-delivery thread is clean."""
+level. libspread's own threads log through the callback as they work, and never once
+the client is closed: an interpreter exit with a busy delivery thread is clean."""
 
 from __future__ import annotations
 
@@ -140,8 +140,57 @@ def test_the_delivery_thread_s_records_are_logged_without_another_call(sb, recor
         wait_for(lambda: of(records, "flushed"), what="the background flush's record")
         (attempt,) = of(records, "attempt")
         assert (attempt.status, attempt.order_id) == (200, "L-BG")
-        assert attempt.threadName == "spread-logs"  # taken from libspread's queue by the binding's thread
+        # logged by libspread's delivery thread itself, through the callback (a thread
+        # Python did not start: threading names it Dummy-<n>)
+        assert attempt.thread != threading.get_ident() and attempt.threadName.startswith("Dummy-")
     assert_no_secret(records, sb, order("L-BG"))
+
+
+def test_records_of_the_shutdown_wait_reach_the_logger(sb, records, tmp_path):
+    """close() waits (spread_client_close) for the background delivery of what the client
+    enqueued, with the client still valid: the delivery finishes during that wait (SPREAD
+    answers after 300 ms), and its records are logged before close() returns."""
+    sb.fault(mode="slow", delay_ms=300, times=1)
+    client = spread.Client(sb.public_key, sb.private_key, base_url=sb.base_url, spool_dir=tmp_path,
+                           shutdown_timeout=2)
+    client.enqueue(order("L-CLOSE"))
+    assert not of(records, "attempt")  # SPREAD answers in 300 ms: nothing delivered yet
+    client.close()
+    (attempt,) = of(records, "attempt")
+    assert (attempt.status, attempt.order_id) == (200, "L-CLOSE")
+    assert attempt.thread != threading.get_ident()  # the delivery thread's, during the wait
+    assert "L-CLOSE" in sb.state()["orders"]
+    assert_no_secret(records, sb, order("L-CLOSE"))
+
+
+@pytest.mark.parametrize("where", ["delivery thread", "caller's thread"])
+def test_a_log_handler_may_close_the_client_it_logs_for(sb, records, tmp_path, where):
+    """close() from a handler runs on a thread libspread is logging from, which closing
+    would wait for: the binding closes on a thread of its own instead, and neither the
+    caller nor the delivery thread is stuck."""
+    client = spread.Client(sb.public_key, sb.private_key, base_url=sb.base_url, spool_dir=tmp_path)
+
+    class CloseOnAttempt(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            if record.name == "spread.attempt":
+                client.close()
+
+    handler = CloseOnAttempt()
+    logging.getLogger("spread").addHandler(handler)
+    try:
+        if where == "delivery thread":
+            client.enqueue(order("L-H1"))
+        else:
+            assert client.update_order(order("L-H1")).status == 200  # the call in progress completes
+        wait_for(lambda: client.closed, what="closed from the handler")
+        wait_for(lambda: not [t for t in threading.enumerate() if t.name == "spread-close"], what="the close")
+    finally:
+        logging.getLogger("spread").removeHandler(handler)
+    with pytest.raises(spread.ClosedError):
+        client.pending
+    with spread.Client(sb.public_key, sb.private_key, base_url=sb.base_url, spool_dir=tmp_path) as later:
+        later.enqueue(order("L-H2"))  # the same spool's delivery thread is not stuck in a callback
+        wait_for(lambda: "L-H2" in sb.state()["orders"], what="a later delivery")
 
 
 def test_a_context_key_logging_owns_is_renamed():

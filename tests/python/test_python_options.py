@@ -7,12 +7,18 @@ from __future__ import annotations
 import base64
 import socket
 import ssl
+import sys
 import threading
 import time
+from pathlib import Path
 
 import pytest
 from spread_test_helpers import OK, LoopbackServer, minimal_order
-from test_tls import make_ca, make_server_cert
+
+# The certificate helpers of tests/integration/test_tls.py: on the path when pytest collects
+# that folder too (make test), not when this suite runs alone (pytest tests/python).
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "integration"))
+from test_tls import make_ca, make_server_cert  # noqa: E402
 
 import spread
 

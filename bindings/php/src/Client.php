@@ -441,15 +441,19 @@ final class Client
      * Frees the native client. If this client enqueued orders, libspread
      * first waits up to shutdown_timeout_ms for their background delivery
      * (not under php-fpm, where the option defaults to 0: the delivery thread
-     * lives on in the worker). The log records made before are forwarded.
+     * lives on in the worker), the client still valid (spread_client_close):
+     * the records logged until then, those of that wait included, are
+     * forwarded before it is freed.
      */
     public function __destruct()
     {
         if (isset($this->handle)) { // unset only when construction was bypassed (unserialize, reflection)
+            $ffi = $this->lib->ffi;
             try {
+                $ffi->spread_client_close($this->handle);
                 $this->drainLog();
             } finally {
-                $this->lib->ffi->spread_client_free($this->handle);
+                $ffi->spread_client_free($this->handle);
             }
         }
     }

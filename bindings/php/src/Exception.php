@@ -11,8 +11,9 @@ namespace Spread;
  * the failure was not an answer. Messages never contain the private key.
  *
  * The subclasses form the library's one exception tree: the class of each
- * status and its parent come from libspread (spread_status_class and
- * spread_status_parent_class; a test checks every class here against them):
+ * status and the parent of each class, ApiException's included, come from
+ * libspread (spread_status_class and spread_class_parent; a test checks
+ * every class here against them):
  *
  *     Exception
  *     ├── InvalidValueException ── InvalidUtf8Exception

@@ -140,16 +140,35 @@ final class Library
     }
 
     /**
-     * The exception class for a status, as the library classifies it
-     * (InternalException for a class this binding lacks).
+     * The parent of an exception class given by its stem, as the library
+     * says (spread_class_parent): "Timeout" => "Network", "Api" => "Error"
+     * (a class no status names, that only groups others), "Error" => "" (the
+     * root); null for a stem that is no class of the library's.
+     */
+    public function classParent(string $stem): ?string
+    {
+        return $this->ffi->spread_class_parent($stem);
+    }
+
+    /**
+     * The exception class for a status, as the library classifies it; for a
+     * class this binding lacks (a newer library), the nearest ancestor the
+     * library names that this binding can throw, else InternalException.
      *
      * @return class-string<Exception>
      */
     public function exceptionClass(int $status): string
     {
         if (!isset($this->classes[$status])) {
-            $class = self::exceptionClassOf($this->ffi->spread_status_class($status));
-            $this->classes[$status] = class_exists($class) && !(new \ReflectionClass($class))->isAbstract() ? $class : InternalException::class;
+            $class = InternalException::class;
+            for ($stem = $this->ffi->spread_status_class($status); $stem !== null && $stem !== ''; $stem = $this->classParent($stem)) {
+                $candidate = self::exceptionClassOf($stem);
+                if (class_exists($candidate) && !(new \ReflectionClass($candidate))->isAbstract()) {
+                    $class = $candidate;
+                    break;
+                }
+            }
+            $this->classes[$status] = $class;
         }
         return $this->classes[$status];
     }

@@ -136,10 +136,7 @@ final class Order
             case 'del_tag':
             case 'add_order_tag':
             case 'del_order_tag':
-                foreach (self::listOf($name, $value, 'a list of tags such as ["tag1", "tag2"]') as $tag) {
-                    $this->tag($name, $tag);
-                }
-                return $this;
+                return $this->tags($name, self::listOf($name, $value, 'a list of tags such as ["tag1", "tag2"]'));
             case 'custom_fields':
                 foreach (self::mapOf($name, $value, '[327 => "value"]') as $id => $v) {
                     if ($v !== null) {
@@ -301,20 +298,14 @@ final class Order
     public function addProduct(array $attributes = []): self
     {
         $attributes = self::listOf('product_attributes', $attributes, 'a list of "key:value" strings');
-        $ffi = $this->lib->ffi;
-        $n = count($attributes);
-        $strings = $ffi->new('const char *[' . max($n, 1) . ']');
-        $buffers = []; // the C copies, alive until the call returns
         foreach ($attributes as $i => $attribute) {
             if (!is_string($attribute)) {
                 throw self::wrongType("product_attributes[$i]", $attribute, 'a "key:value" string such as "size:xl"');
             }
             self::text("product_attributes[$i]", $attribute); // no NUL: it would cut the C string
-            $buffers[$i] = $ffi->new('char[' . (strlen($attribute) + 1) . ']');
-            \FFI::memcpy($buffers[$i], $attribute, strlen($attribute));
-            $strings[$i] = $ffi->cast('const char *', $buffers[$i]);
         }
-        return $this->check($ffi->spread_order_add_product_with($this->handle, $strings, $n));
+        [$strings, $copies] = $this->cStrings($attributes);
+        return $this->check($this->lib->ffi->spread_order_add_product_with($this->handle, $strings, count($attributes)));
     }
 
     /**
@@ -385,6 +376,50 @@ final class Order
     {
         $tag = self::text($list, $tag);
         return $this->check($this->lib->ffi->{"spread_order_$list"}($this->handle, $tag));
+    }
+
+    /**
+     * All of $tags or none, in one call (spread_order_add_to_list, whose
+     * error names the bad tag's index: add_tag[1]); one tag alone goes
+     * through its own setter, whose error names the list.
+     *
+     * @param list<mixed> $tags
+     * @throws InvalidValueException also for a tag of the wrong type
+     */
+    private function tags(string $list, array $tags): self
+    {
+        if (count($tags) === 1) {
+            return $this->tag($list, $tags[0]);
+        }
+        if ($tags === []) {
+            return $this;
+        }
+        $texts = [];
+        foreach ($tags as $i => $tag) {
+            $texts[] = self::text("{$list}[$i]", $tag);
+        }
+        [$strings, $copies] = $this->cStrings($texts);
+        return $this->check($this->lib->ffi->spread_order_add_to_list($this->handle, $list, $strings, count($texts)));
+    }
+
+    /**
+     * $texts (without NUL bytes) as a C array of strings, and the C copies it
+     * points to: keep both until the call that reads them has returned.
+     *
+     * @param list<string> $texts
+     * @return array{CData, list<CData>}
+     */
+    private function cStrings(array $texts): array
+    {
+        $ffi = $this->lib->ffi;
+        $strings = $ffi->new('const char *[' . max(count($texts), 1) . ']');
+        $copies = [];
+        foreach ($texts as $i => $text) {
+            $copies[$i] = $ffi->new('char[' . (strlen($text) + 1) . ']'); // zeroed: the last byte ends the string
+            \FFI::memcpy($copies[$i], $text, strlen($text));
+            $strings[$i] = $ffi->cast('const char *', $copies[$i]);
+        }
+        return [$strings, $copies];
     }
 
     /** @throws Exception for any status but OK */

@@ -6,16 +6,16 @@ NullHandler: nothing is printed unless the application configures logging. The
 record's ``extra`` fields are ``event``, ``context`` (the whole context as a dict)
 and each context key (``order_id``, ``status``, ``wait_ms``...).
 
-How records get here: no thread of libspread ever calls into Python. A log
-callback (the C API has one) would be called by the background delivery thread at
-any moment, also while the interpreter shuts down -- and a foreign thread that enters
-a finalizing CPython is ended with pthread_exit, which aborts the process through
-Rust's frames ("FATAL: exception not rethrown"). Turning the callback off first is no
-cure: the delivery thread keeps the logger it had for the flush it is in. So each
-client keeps its records in libspread's queue (``spread_client_set_log_queue``) and
-Python takes them out: right after each call, on the caller's thread (so a call's
-records are all logged before it returns), and every 0.1 s on a daemon thread (so
-what the background delivery thread and batch workers log is not held back).
+How records get here: libspread calls a ctypes callback (``spread_client_set_logger``)
+on the thread that did the work -- the caller's (so a call's records are all logged
+before it returns), a batch worker, or the background delivery thread (at once, no
+polling); ctypes takes the GIL for it. A libspread thread must never enter a
+finalizing interpreter (CPython ends such a thread with pthread_exit, which aborts the
+process through Rust's frames), so each client's callback is turned off before that:
+in close(), in __del__, and at interpreter exit for the clients still open (the atexit
+hook closes them while logging still works). Turning it off takes effect at once, in
+every copy of the client's state, and returns only when no callback is running and
+none will run again; spread_client_free turns it off too.
 """
 
 from __future__ import annotations
@@ -23,9 +23,7 @@ from __future__ import annotations
 import atexit
 import json
 import logging
-import os
 import threading
-import time
 import weakref
 from typing import Any, Dict, Optional, Protocol
 
@@ -34,12 +32,8 @@ from . import _native as native
 ROOT = "spread"
 logging.getLogger(ROOT).addHandler(logging.NullHandler())
 
-#: How often the daemon thread takes the records libspread's own threads left.
-INTERVAL = 0.1
-
-# SpreadLogLevel -> logging level, most important first; and the queue's level names.
+# SpreadLogLevel -> logging level, most important first.
 _LEVELS = {1: logging.ERROR, 2: logging.WARNING, 3: logging.INFO, 4: logging.DEBUG}
-_NAMES = {"error": logging.ERROR, "warn": logging.WARNING, "info": logging.INFO, "debug": logging.DEBUG}
 
 # Attributes a LogRecord has already: a context key with one of these names is
 # given as spread_<key> (logging refuses to overwrite them).
@@ -53,14 +47,43 @@ def _extra(event: str, context: Dict[str, Any]) -> Dict[str, Any]:
     return extra
 
 
-def emit(record_json: str) -> None:
-    """Logs one record of libspread's queue (``{"level", "event", "message", "context"}``)."""
-    record = json.loads(record_json)
-    event = str(record.get("event", ""))
-    context = record.get("context")
+def emit(level: int, event: str, message: str, context_json: str) -> None:
+    """Logs one libspread record (a SpreadLogLevel, its event, message and JSON context)."""
+    context = json.loads(context_json) if context_json else {}
     logging.getLogger(f"{ROOT}.{event}").log(
-        _NAMES.get(record.get("level"), logging.ERROR), "%s", record.get("message", ""),
+        _LEVELS.get(level, logging.ERROR), "%s", message,
         extra=_extra(event, context if isinstance(context, dict) else {}))
+
+
+_here = threading.local()
+
+
+def in_callback() -> bool:
+    """Whether this thread is inside a log callback: libspread is logging from it, and
+    waits for it to return before a client's logger can be turned off."""
+    return bool(getattr(_here, "depth", 0))
+
+
+def _on_record(_user_data: Optional[int], level: int, event: Optional[bytes], message: Optional[bytes],
+               context_json: Optional[bytes]) -> None:
+    _here.depth = getattr(_here, "depth", 0) + 1
+    try:
+        emit(level, _text(event), _text(message), _text(context_json))
+    finally:
+        _here.depth -= 1
+
+
+def _text(borrowed: Optional[bytes]) -> str:
+    return borrowed.decode("utf-8", "replace") if borrowed is not None else ""
+
+
+#: The one callback every client is given: it holds nothing of any client, and lives as
+#: long as the module (each client also keeps a reference while it is open).
+CALLBACK = native.LOG_FN(_on_record)
+_NO_CALLBACK = native.LOG_FN()
+
+#: Set by the atexit hook: from then on a new client gets no callback.
+_exiting = False
 
 
 def wanted_level() -> int:
@@ -75,71 +98,40 @@ def wanted_level() -> int:
 
 
 class Records:
-    """One client's queue of records: turned on at the level wanted when the client is
-    made, and emptied into logging in the order libspread queued them."""
+    """One client's logging: libspread calls CALLBACK for its records of the level the
+    "spread" loggers want when the client is made (none: no callback at all)."""
 
     def __init__(self, ptr: int) -> None:
-        self.level = wanted_level()
-        self._order = threading.Lock()  # two threads emptying one queue keep its order
-        native.check(native.lib().spread_client_set_log_queue(ptr, self.level))
+        self.level = 0 if _exiting else wanted_level()
+        self.callback = CALLBACK if self.level else _NO_CALLBACK  # alive as long as the client
+        if self.level:
+            native.check(native.lib().spread_client_set_logger(ptr, self.callback, None, self.level))
 
-    def drain(self, ptr: int) -> None:
-        if not self.level:
-            return
-        lib = native.lib()
-        with self._order:
-            while (raw := lib.spread_client_next_log(ptr)):
-                emit(native.take_string(raw))
+    def silence(self, ptr: int) -> None:
+        """Turns the callback off; returns once none is running (and none will run again)."""
+        if self.level:
+            native.lib().spread_client_set_logger(ptr, _NO_CALLBACK, None, 0)
 
 
 class _Client(Protocol):
-    def _drain_logs(self) -> None: ...
-
     def close(self) -> None: ...
 
 
 _live: "weakref.WeakSet[_Client]" = weakref.WeakSet()
-_pump: Optional[threading.Thread] = None
-_pump_pid = 0
-_pump_lock = threading.Lock()
 
 
-def track(client: _Client, records: Records) -> None:
-    """Empties `client`'s records every INTERVAL while it is open (if it logs at all),
-    and closes it at interpreter exit if it is still open then."""
+def track(client: _Client) -> None:
+    """Closes `client` at interpreter exit if it is still open then."""
     _live.add(client)
-    if records.level:
-        _start_pump()
-
-
-def _start_pump() -> None:
-    global _pump, _pump_pid
-    with _pump_lock:
-        if _pump is None or _pump_pid != os.getpid():  # none yet, or forked: threads do not survive a fork
-            _pump, _pump_pid = threading.Thread(target=_pump_records, name="spread-logs", daemon=True), os.getpid()
-            _pump.start()
-
-
-def _after_fork_in_child() -> None:
-    global _pump_lock
-    _pump_lock = threading.Lock()  # the parent's may have been held by a thread the child does not have
-    if _pump is not None and len(_live):
-        _start_pump()
-
-
-os.register_at_fork(after_in_child=_after_fork_in_child)
-
-
-def _pump_records() -> None:
-    while True:
-        time.sleep(INTERVAL)
-        for client in list(_live):
-            client._drain_logs()
 
 
 @atexit.register
 def _close_live_clients() -> None:
-    # close() waits (at most shutdown_timeout) for the background delivery of what the
-    # client enqueued, and logs the last records, while logging still works.
+    # Runs before logging's own atexit hook (registered earlier, run later) and before the
+    # interpreter finalizes: close() waits (at most shutdown_timeout) for the background
+    # delivery of what the client enqueued, its records still logged, then turns the
+    # callback off for good.
+    global _exiting
+    _exiting = True
     for client in list(_live):
         client.close()

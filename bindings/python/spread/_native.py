@@ -35,6 +35,9 @@ _SIZE = POINTER(c_size_t)
 
 #: SpreadProgressFn: (user_data, done, total), on the thread that called spread_send_batch.
 PROGRESS_FN = ctypes.CFUNCTYPE(None, c_void_p, c_size_t, c_size_t)
+#: SpreadLogFn: (user_data, level, event, message, context_json), on whichever thread did the
+#: work (the caller's, a batch worker, the background delivery thread); ctypes takes the GIL.
+LOG_FN = ctypes.CFUNCTYPE(None, c_void_p, c_int, c_char_p, c_char_p, c_char_p)
 
 # Checked first, and alone: a library of another ABI gets no other call.
 _ABI_PROTOTYPES: Dict[str, Tuple[Any, List[Any]]] = {
@@ -51,12 +54,14 @@ _PROTOTYPES: Dict[str, Tuple[Any, List[Any]]] = {
     "spread_status_code": (c_int, [c_size_t]),
     "spread_status_class": (_STR, [c_int]),
     "spread_status_parent_class": (_STR, [c_int]),
+    "spread_class_parent": (_STR, [_STR]),
     "spread_max_concurrency": (c_uint32, []),
     "spread_field_name": (_STR, [c_size_t]),
     "spread_string_free": (None, [_PTR]),
     # SpreadClient
     "spread_client_new": (_PTR, [_STR, _STR]),
     "spread_client_free": (None, [_PTR]),
+    "spread_client_close": (None, [_PTR]),
     "spread_client_set_base_url": (c_int, [_PTR, _STR]),
     "spread_client_set_timeout_ms": (c_int, [_PTR, c_uint32]),
     "spread_client_set_connect_timeout_ms": (c_int, [_PTR, c_uint32]),
@@ -68,8 +73,7 @@ _PROTOTYPES: Dict[str, Tuple[Any, List[Any]]] = {
     "spread_client_set_flush_budget_ms": (c_int, [_PTR, c_uint32]),
     "spread_client_set_shutdown_timeout_ms": (c_int, [_PTR, c_uint32]),
     "spread_client_set_spool_dir": (c_int, [_PTR, _STR]),
-    "spread_client_set_log_queue": (c_int, [_PTR, c_int]),
-    "spread_client_next_log": (_PTR, [_PTR]),
+    "spread_client_set_logger": (c_int, [_PTR, LOG_FN, _PTR, c_int]),
     "spread_send": (c_int, [_PTR, _PTR, POINTER(_PTR)]),
     "spread_enqueue": (c_int, [_PTR, _PTR]),
     "spread_flush": (c_int, [_PTR, _SIZE, _SIZE]),
@@ -97,6 +101,7 @@ _PROTOTYPES: Dict[str, Tuple[Any, List[Any]]] = {
     "spread_order_del_tag": (c_int, [_PTR, _STR]),
     "spread_order_add_order_tag": (c_int, [_PTR, _STR]),
     "spread_order_del_order_tag": (c_int, [_PTR, _STR]),
+    "spread_order_add_to_list": (c_int, [_PTR, _STR, POINTER(_STR), c_size_t]),
     "spread_order_set_custom_field": (c_int, [_PTR, c_uint32, _STR]),
     "spread_order_set_consent": (c_int, [_PTR, _STR, c_bool]),
     "spread_order_add_product_with": (c_int, [_PTR, POINTER(_STR), c_size_t]),
@@ -216,6 +221,14 @@ def status_class(status: int) -> Tuple[str, str]:
     """The library's exception class stem for `status` and its parent's ("Timeout",
     "Network"); ("", "") for SPREAD_OK and SPREAD_QUEUED."""
     return _text(lib().spread_status_class(status)), _text(lib().spread_status_parent_class(status))
+
+
+def class_parent(stem: str) -> Optional[str]:
+    """The library's parent of the exception class `stem`, also of a grouping class no
+    status names ("Timeout" -> "Network", "Api" -> "Error", "Error" -> ""); None for a
+    stem that is not one of its classes."""
+    parent = lib().spread_class_parent(stem.encode())
+    return None if parent is None else _text(parent)
 
 
 def max_concurrency() -> int:

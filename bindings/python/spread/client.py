@@ -7,6 +7,7 @@ import ctypes
 import json
 import math
 import os
+import threading
 from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, Iterable, Iterator, List, Mapping, NamedTuple, Optional, Tuple, Union
 
@@ -153,13 +154,16 @@ class Client(native.HandleOwner):
         except BaseException:
             lib.spread_client_free(ptr)
             raise
-        self._records = records
 
         def free(ptr: int) -> None:  # not a method: the handle must not keep the client alive
-            records.drain(ptr)
+            # The bounded wait for the background delivery of what this client enqueued,
+            # with the handle still valid: its last records reach the callback meanwhile.
+            lib.spread_client_close(ptr)
+            records.silence(ptr)  # no callback runs after this (free would silence it too)
             lib.spread_client_free(ptr)
 
         self._handle = native.Handle(ptr, free, "Client", exclusive=False)
+        _logging.track(self)
         try:
             for name, flag in (("allow_insecure_http", allow_insecure_http), ("strict", strict)):
                 if not isinstance(flag, bool):
@@ -193,29 +197,28 @@ class Client(native.HandleOwner):
         except BaseException:
             self.close()
             raise
-        _logging.track(self, records)
 
     def __repr__(self) -> str:  # no key in it, ever
         return f"<spread.Client {'closed' if self.closed else 'open'}>"
 
-    @contextlib.contextmanager
-    def _use(self) -> Iterator[int]:
-        """The native client for one call; the records it logged are logged right after,
-        on this thread."""
-        with self._handle.use() as ptr:
-            try:
-                yield ptr
-            finally:
-                self._records.drain(ptr)
+    def close(self) -> None:
+        """Waits for the calls in progress, then for the background delivery of what this
+        client enqueued (at most ``shutdown_timeout``; its records are still logged), turns
+        its logging off and frees it; later uses raise ClosedError. Idempotent."""
+        _close(self._handle)
+
+    def __del__(self) -> None:
+        handle = getattr(self, "_handle", None)
+        if handle is not None:
+            _close(handle)
+
+    def _use(self) -> "contextlib.AbstractContextManager[int]":
+        """The native client for one call."""
+        return self._handle.use()
 
     def _call(self, fn: Callable[..., int], *args: Any) -> int:
         with self._use() as ptr:
             return native.check(fn(ptr, *args))
-
-    def _drain_logs(self) -> None:
-        """Logs what libspread's threads logged for this client meanwhile."""
-        with contextlib.suppress(ClosedError), self._use():
-            pass
 
     @contextlib.contextmanager
     def _order(self, order: OrderLike, what: str) -> Iterator[Order]:
@@ -384,6 +387,15 @@ class Client(native.HandleOwner):
     def _spool_json(self, fn: Callable[[int], Optional[int]]) -> Any:
         with self._use() as ptr:
             return json.loads(native.take_string(fn(ptr)))
+
+
+def _close(handle: native.Handle) -> None:
+    """Closes a client's handle; from a log handler (on a thread libspread is logging
+    from), on a thread of its own: closing there would wait for that very callback."""
+    if _logging.in_callback():
+        threading.Thread(target=handle.close, name="spread-close").start()
+    else:
+        handle.close()
 
 
 def _refused(index: int, e: Exception) -> SendResult:

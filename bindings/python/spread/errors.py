@@ -1,12 +1,12 @@
 """Exceptions raised by the binding: one tree, the library's.
 
-libspread names the class of every status and its parent
-(``spread_status_class``/``spread_status_parent_class``): ``Timeout`` under
-``Network``, ``InvalidUtf8`` under ``InvalidValue``, ``Auth``/``Rejected``/
-``Server``/``Endpoint`` under ``Api``, the others under the root. Here each stem
-is the class ``<Stem>Error`` and the root is ``SpreadError``; which status raises
-which class is read from the library (see ``error_for_status``), and a test checks
-this tree against it in both directions. The builtin mixins let callers catch them
+libspread names the class of every status (``spread_status_class``) and the parent
+of every class (``spread_class_parent``, also of ``Api``, which only groups others):
+``Timeout`` under ``Network``, ``InvalidUtf8`` under ``InvalidValue``, ``Auth``/
+``Rejected``/``Server``/``Endpoint`` under ``Api``, ``Api`` and the others under the
+root, ``Error``. Here each stem is the class ``<Stem>Error`` and the root is
+``SpreadError``; which status raises which class is read from the library (see
+``error_for_status``), and a test checks this tree against it in both directions. The builtin mixins let callers catch them
 the usual way (``except ValueError``, ``except TimeoutError``, ``except OSError``).
 
 Every instance carries ``.status`` (the C ``SpreadStatus`` number, or ``None`` for
@@ -163,9 +163,12 @@ def _status_of(cls: type) -> Optional[int]:
 def error_for_status(status: int, message: str, http_status: Optional[int] = None) -> SpreadError:
     """The exception for a failing status (and the HTTP status SPREAD answered, if any),
     of the class libspread names for it; a stem this binding does not know (a newer
-    library) gives its parent's class, else SpreadError, still carrying the status."""
+    library) gives the class of its nearest ancestor this binding has (the library names
+    each parent), still carrying the status."""
     from . import _native  # here, not at the top: _native imports this module
 
-    stem, parent = _native.status_class(status)
-    cls = CLASSES.get(stem) or CLASSES.get(parent) or SpreadError
+    stem: Optional[str] = _native.status_class(status)[0]
+    while stem and stem not in CLASSES:
+        stem = _native.class_parent(stem)
+    cls = CLASSES.get(stem or "Error", SpreadError)
     return cls(message or f"libspread failed with status {status}", status, http_status)

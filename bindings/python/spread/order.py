@@ -166,28 +166,34 @@ class Order(native.HandleOwner):
                           native.to_c(_text(name, value), name))
 
     def add_tag(self: _O, *tags: str) -> _O:
-        """Appends customer tags to add (``data[add_tag][]``)."""
+        """Appends customer tags to add (``data[add_tag][]``): all of them, or (on error) none."""
         return self._append(native.lib().spread_order_add_tag, "add_tag", tags)
 
     def del_tag(self: _O, *tags: str) -> _O:
-        """Appends customer tags to remove (``data[del_tag][]``)."""
+        """Appends customer tags to remove (``data[del_tag][]``): all of them, or none."""
         return self._append(native.lib().spread_order_del_tag, "del_tag", tags)
 
     def add_order_tag(self: _O, *tags: str) -> _O:
-        """Appends order tags to add (``data[add_order_tag][]``)."""
+        """Appends order tags to add (``data[add_order_tag][]``): all of them, or none."""
         return self._append(native.lib().spread_order_add_order_tag, "add_order_tag", tags)
 
     def del_order_tag(self: _O, *tags: str) -> _O:
-        """Appends order tags to remove (``data[del_order_tag][]``)."""
+        """Appends order tags to remove (``data[del_order_tag][]``): all of them, or none."""
         return self._append(native.lib().spread_order_del_order_tag, "del_order_tag", tags)
 
-    def _append(self: _O, fn: Callable[..., int], field: str, values: Iterable[Any]) -> _O:
-        """Each value in turn: those before a bad one are kept (libspread adds one at a time)."""
-        args = [native.to_c(_text(field, v), field) for v in values]
-        with self._handle.use() as ptr:
-            for arg in args:
-                native.check(fn(ptr, arg))
-        return self
+    def _append(self: _O, one: Callable[..., int], field: str, values: Tuple[Any, ...]) -> _O:
+        """All of `values` or none, in one call (spread_order_add_to_list, whose error
+        names the bad value's index: ``add_tag[1]``); one value alone goes through the
+        list's own setter `one`, whose error names the list (``add_tag``)."""
+        if len(values) == 1:
+            return self._call(one, native.to_c(_text(field, values[0]), field))
+        names = [f"{field}[{i}]" for i in range(len(values))]
+        args = [native.to_c(_text(name, v), name) for name, v in zip(names, values)]
+        if not args:
+            with self._handle.use():  # nothing to add, but a closed order is still an error
+                return self
+        array = (ctypes.c_char_p * len(args))(*args)
+        return self._call(native.lib().spread_order_add_to_list, field.encode(), array, len(args))
 
     def custom_field(self: _O, id: int, value: Any) -> _O:  # noqa: A002 - SPREAD calls it an id
         """``data[custom_fields][id] = value``; ids come from SPREAD's back office."""
