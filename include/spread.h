@@ -483,6 +483,9 @@ int spread_spool_pending(const struct SpreadClient *c, size_t *pending);
  * the background delivery thread of `spread_enqueue`; it must be
  * thread-safe and must not call back into libspread with this client.
  * `callback` NULL or `min_level` 0 turns logging off. Replaces the log queue.
+ * Returns once no call of the callback it replaces is running, and none
+ * will run again; so it must not be called from inside the callback itself
+ * (it would wait for itself). `spread_client_free` turns logging off the same way.
  */
 int spread_client_set_logger(struct SpreadClient *c,
                              SpreadLogFn callback,

@@ -94,6 +94,9 @@ fn level(min_level: c_int) -> Result<Option<Level>, FfiError> {
 /// the background delivery thread of `spread_enqueue`; it must be
 /// thread-safe and must not call back into libspread with this client.
 /// `callback` NULL or `min_level` 0 turns logging off. Replaces the log queue.
+/// Returns once no call of the callback it replaces is running, and none
+/// will run again; so it must not be called from inside the callback itself
+/// (it would wait for itself). `spread_client_free` turns logging off the same way.
 #[no_mangle]
 pub extern "C" fn spread_client_set_logger(c: *mut SpreadClient, callback: SpreadLogFn, user_data: *mut c_void, min_level: c_int) -> c_int {
     configure(c, |client| {
