@@ -192,39 +192,6 @@ int spread_last_status(void);
 uint16_t spread_last_http_status(void);
 
 /**
- * The name of a status code, such as "SPREAD_ERR_TIMEOUT";
- * "SPREAD_UNKNOWN_STATUS" for a number that is not one. Static: never freed.
- */
-const char *spread_status_name(int status);
-
-/**
- * The `index`-th status code (0, 1, 10, 11…), in increasing order; -1
- * past the end. Bindings build their exception maps from this list.
- */
-int spread_status_code(size_t index);
-
-/**
- * The exception class the bindings raise for a status, as a stem
- * ("Timeout": PHP `Spread\TimeoutException`, Python `spread.TimeoutError`,
- * C++ `spread::Timeout`); "" for SPREAD_OK and SPREAD_QUEUED, "Internal"
- * for an unknown number. Static: never freed.
- */
-const char *spread_status_class(int status);
-
-/**
- * The class that `spread_status_class(status)` derives from: "Error" (the
- * root), "InvalidValue", "Network" or "Api". Static: never freed.
- */
-const char *spread_status_parent_class(int status);
-
-/**
- * The parent of an exception class given by its stem ("Timeout" →
- * "Network", "Api" → "Error", "Error" → ""), also for the grouping classes
- * no status names; NULL for a stem that is not a class. Static: never freed.
- */
-const char *spread_class_parent(const char *stem);
-
-/**
  * `SPREAD_ABI_VERSION` of the library actually loaded: a binding compares
  * it with its own before any other call.
  */
@@ -861,6 +828,39 @@ int spread_spool_requeue(struct SpreadClient *c, const char *name, size_t *reque
  * `purged` (may be NULL) receives how many.
  */
 int spread_spool_purge_rejected(struct SpreadClient *c, uint64_t older_than_secs, size_t *purged);
+
+/**
+ * The name of a status code, such as "SPREAD_ERR_TIMEOUT";
+ * "SPREAD_UNKNOWN_STATUS" for a number that is not one. Static: never freed.
+ */
+const char *spread_status_name(int status);
+
+/**
+ * The `index`-th status code (0, 1, 10, 11…), in increasing order; -1
+ * past the end. Bindings build their exception maps from this list.
+ */
+int spread_status_code(size_t index);
+
+/**
+ * The exception class the bindings raise for a status, as a stem
+ * ("Timeout": PHP `Spread\TimeoutException`, Python `spread.TimeoutError`,
+ * C++ `spread::Timeout`); "" for SPREAD_OK and SPREAD_QUEUED, "Internal"
+ * for an unknown number. Static: never freed.
+ */
+const char *spread_status_class(int status);
+
+/**
+ * The class that `spread_status_class(status)` derives from: "Error" (the
+ * root), "InvalidValue", "Network" or "Api". Static: never freed.
+ */
+const char *spread_status_parent_class(int status);
+
+/**
+ * The parent of an exception class given by its stem ("Timeout" →
+ * "Network", "Api" → "Error", "Error" → ""), also for the grouping classes
+ * no status names; NULL for a stem that is not a class. Static: never freed.
+ */
+const char *spread_class_parent(const char *stem);
 
 #ifdef __cplusplus
 }  // extern "C"

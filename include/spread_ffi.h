@@ -60,16 +60,6 @@ int spread_last_status(void);
 
 uint16_t spread_last_http_status(void);
 
-const char *spread_status_name(int status);
-
-int spread_status_code(size_t index);
-
-const char *spread_status_class(int status);
-
-const char *spread_status_parent_class(int status);
-
-const char *spread_class_parent(const char *stem);
-
 int spread_abi_version(void);
 
 uint32_t spread_max_concurrency(void);
@@ -261,3 +251,13 @@ char *spread_spool_rejected_json(const struct SpreadClient *c);
 int spread_spool_requeue(struct SpreadClient *c, const char *name, size_t *requeued);
 
 int spread_spool_purge_rejected(struct SpreadClient *c, uint64_t older_than_secs, size_t *purged);
+
+const char *spread_status_name(int status);
+
+int spread_status_code(size_t index);
+
+const char *spread_status_class(int status);
+
+const char *spread_status_parent_class(int status);
+
+const char *spread_class_parent(const char *stem);

@@ -94,6 +94,7 @@ static void null_arguments(void)
     CHECK_OK(spread_send_many(c, NULL, 0, 2, NULL)); /* nothing to send */
     CHECK_STATUS(spread_send_many(c, batch, 2, 0, statuses), SPREAD_ERR_CONFIG, "concurrency: 0 is out of range");
     CHECK_STATUS(spread_send_many(c, batch, 2, 33, statuses), SPREAD_ERR_CONFIG, "concurrency: 33 is out of range");
+    CHECK_STATUS(spread_send_many(c, batch, SIZE_MAX, 2, statuses), SPREAD_ERR_INVALID_VALUE, "cannot be an array in memory");
     CHECK(statuses[0] == -1 && statuses[1] == -1); /* untouched by a call that failed early */
     CHECK(spread_client_set_base_url(c, closed_url) == SPREAD_OK);
     CHECK(spread_client_set_max_attempts(c, 1) == SPREAD_OK);
