@@ -203,9 +203,11 @@ fn a_newer_update_waits_for_an_older_one_in_flight() {
 /// Redirects never carry the keys to another host or another scheme, even on the same port.
 #[test]
 fn credentials_stay_on_the_configured_origin() {
-    let other_host = Server::start_at("127.0.0.2", script(|_, _| Reply::ok()));
+    // Another host on the same port: only the host tells the origins apart.
+    let port = common::free_port();
+    let other_host = Server::start_at("127.0.0.2", port, script(|_, _| Reply::ok()));
     let to = format!("{}/updateOrder", other_host.url());
-    let sb = Server::start(script(move |_, _| Reply::status(307).header("Location", &to)));
+    let sb = Server::start_on(port, script(move |_, _| Reply::status(307).header("Location", &to)));
     let sent = client(&sb.url()).send(&order("moved", 10));
     assert!(sb.requests()[0].header("authorization").is_some());
     let seen = other_host.requests();

@@ -124,9 +124,9 @@ impl Server {
     }
 
     /// On another loopback address (127.0.0.2: "another host" for redirect tests).
-    pub fn start_at(ip: &str, script: Script) -> Server {
+    pub fn start_at(ip: &str, port: u16, script: Script) -> Server {
         assert!(ip.starts_with("127."), "test servers stay on loopback");
-        Server::launch(ip, script, None)
+        Server::launch_on(ip, port, script, None)
     }
 
     /// Speaks TLS (with `identity`) to clients that start a handshake, plain HTTP to the others, on one port.
