@@ -5,7 +5,6 @@ Run on their own (`make test-dist`); `make test` leaves this folder out."""
 
 from __future__ import annotations
 
-import importlib.util
 import sys
 from pathlib import Path
 
@@ -14,13 +13,8 @@ import pytest
 TESTS = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(TESTS))  # the harness
 
+from harness.fixtures import sb, session_sandbox  # noqa: E402,F401  (the SPREAD sandbox, as every suite has it)
 from support import DIST, user_environment  # noqa: E402
-
-# The sandbox fixtures (`sb`) of tests/conftest.py, which pytest loads only when it collects tests/.
-_spec = importlib.util.spec_from_file_location("spread_tests_conftest", TESTS / "conftest.py")
-_shared = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(_shared)
-session_sandbox, sb = _shared.session_sandbox, _shared.sb
 
 
 @pytest.fixture(scope="session")

@@ -56,6 +56,16 @@ def user_environment() -> dict:
     return env
 
 
+def assert_cli_counts_an_empty_spool(spread: str | Path, env: dict, tmp: Path) -> None:
+    """`spread status` as a cron job's health check runs it: a spool folder made first,
+    the keys in the environment (they say which entries are this shop's)."""
+    spool = tmp / "spool"
+    spool.mkdir(mode=0o700)
+    keys = {**env, "SPREAD_PUBLIC_KEY": "dist-public", "SPREAD_PRIVATE_KEY": "dist-private"}
+    out = run([spread, "status", "--spool", spool], env=keys).stdout
+    assert out.startswith("pending 0, foreign 0,"), out
+
+
 def glibc_needed(*elf_files: Path) -> str:
     """The newest GLIBC_x.y symbol version that the files need."""
     out = run(["readelf", "-V", "--wide", *elf_files], env=user_environment()).stdout

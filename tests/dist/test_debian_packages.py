@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from support import GLIBC, MAJOR, VERSION, assert_till_delivers, build_tills, dist_file, run
+from support import GLIBC, MAJOR, VERSION, assert_cli_counts_an_empty_spool, assert_till_delivers, build_tills, dist_file, run
 
 RUNTIME, DEV = f"libspread{MAJOR}", "libspread-dev"
 DEBS = {name: f"{name}_{VERSION}_amd64.deb" for name in (RUNTIME, DEV)}
@@ -80,7 +80,7 @@ def test_installed_files_verify_and_the_loader_knows_the_library(installed):
 
 def test_cli_on_path(installed, tmp_path):
     assert run(["sh", "-c", "command -v spread"], env=installed).stdout.strip() == "/usr/bin/spread"
-    assert run(["spread", "status", "--spool", tmp_path / "spool"], env=installed).stdout.startswith("pending 0,")
+    assert_cli_counts_an_empty_spool("spread", installed, tmp_path)
 
 
 @pytest.fixture(scope="module")

@@ -51,7 +51,7 @@ def test_sdist_carries_the_crate():
     top = f"libspread-{VERSION}"
     for name in ("setup.py", "pyproject.toml", "spread/__init__.py", "spread/_native.py",
                  "crate/Cargo.toml", "crate/Cargo.lock", "crate/build.rs", "crate/src/lib.rs",
-                 "crate/src/bin/spread.rs", "crate/include/spread.h"):
+                 "crate/src/bin/spread/main.rs", "crate/include/spread.h"):
         assert f"{top}/{name}" in names, name
     assert not any("/target/" in n or n.endswith(".so") for n in names)
     assert f"\nVersion: {VERSION}\n" in pkg_info
