@@ -49,29 +49,51 @@ pub(crate) fn tree(body: &str) -> Vec<(Key, Value)> {
 /// the body of a whole `$post_data`: PHP sends it with every request, so
 /// this path decodes only what it checks instead of the whole array (the
 /// whole array is only needed if the order is changed afterwards, and is
-/// then parsed from the body). None when the body has no `data[...]` key.
+/// then parsed from the body). None when the body has no `data[...]` key, or
+/// another key that starts with `data`.
 fn scan(body: &str) -> Option<Vec<(Key, Value)>> {
-    const DATA: &str = "data%5B";
-    const CLOSE: &str = "%5D";
+    const DATA: &[u8] = b"data%5B";
+    const CLOSE: &[u8] = b"%5D";
     let mut data = Vec::with_capacity(32);
     let mut whole = false;
-    for pair in body.split('&') {
-        let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
-        let Some(rest) = key.strip_prefix(DATA) else { continue };
+    let mut tail = String::new(); // a structured field's decoded `[0][1]`, reused
+    // Byte offsets, not `str::split`: this runs once per order on PHP's hot path, and
+    // '&', '=' and '%' are ASCII, so every slice below falls on a character boundary.
+    let bytes = body.as_bytes();
+    let mut start = 0;
+    while start < bytes.len() {
+        let end = memchr(b'&', &bytes[start..]).map_or(bytes.len(), |i| start + i);
+        let pair = &bytes[start..end];
+        let pair_start = start;
+        start = end + 1;
+        if !pair.starts_with(DATA) {
+            if pair.starts_with(b"data") {
+                // `data` alone, `data[` written out or `%5b`: PHP's parse would read these
+                // into `data` too, so only the whole parse can tell what SPREAD sees.
+                return None;
+            }
+            continue;
+        }
         whole = true;
+        let eq = memchr(b'=', pair).unwrap_or(pair.len());
+        let key = &pair[DATA.len()..eq];
         // A known field's name has no '%': the first one closes it.
-        let Some(close) = rest.find('%').filter(|&i| rest[i..].starts_with(CLOSE)) else { continue };
-        let (name, tail) = (&rest[..close], &rest[close + CLOSE.len()..]);
-        if tail.is_empty() {
+        let Some(close) = memchr(b'%', key).filter(|&i| key[i..].starts_with(CLOSE)) else { continue };
+        let at = pair_start + DATA.len();
+        let name = &body[at..at + close];
+        let rest = &body[at + close + CLOSE.len()..pair_start + eq];
+        let value = body.get(pair_start + eq + 1..end).unwrap_or("");
+        if rest.is_empty() {
             if fields::scalar(name).is_some() {
                 data.push((Key::from(name), Value::Str(decode(value))));
             }
         } else if fields::is_structured(name) {
             // `name` + `[0][1]`: the brackets decoded, read as the whole parse reads them.
-            let key = format!("{name}{}", decode(tail));
+            tail.clear();
+            decode_into(rest, &mut tail);
             let mut path = Vec::with_capacity(4);
-            path_of(&key, &mut path);
-            if path.len() > 1 {
+            path.push(name);
+            if brackets(&tail, &mut path) {
                 insert(&mut data, &path, Value::Str(decode(value)));
             }
         }
@@ -79,33 +101,55 @@ fn scan(body: &str) -> Option<Vec<(Key, Value)>> {
     whole.then_some(data)
 }
 
+fn memchr(needle: u8, haystack: &[u8]) -> Option<usize> {
+    haystack.iter().position(|&b| b == needle)
+}
+
+/// `[0][1]` → `0`, `1` appended to `path`; false unless the brackets nest
+/// cleanly (path_of then keeps the whole name as one key, which no check reads).
+fn brackets<'a>(mut rest: &'a str, path: &mut Vec<&'a str>) -> bool {
+    while let Some(inner) = rest.strip_prefix('[') {
+        let Some(close) = inner.find(']') else { return false };
+        path.push(&inner[..close]);
+        rest = &inner[close + 1..];
+    }
+    rest.is_empty() && path.len() > 1
+}
+
 /// application/x-www-form-urlencoded decoding of one key or value (`+` is a
 /// space, `%XX` a byte; invalid UTF-8 replaced, as form_urlencoded does).
 /// Written out because this is the PHP binding's hot path: one pass, one
 /// allocation per value.
 fn decode(text: &str) -> String {
-    if !text.contains(['%', '+']) {
+    if !text.as_bytes().iter().any(|&b| b == b'%' || b == b'+') {
         return text.to_owned();
     }
+    let mut out = String::with_capacity(text.len());
+    decode_into(text, &mut out);
+    out
+}
+
+/// `decode`, appending to `out`.
+fn decode_into(text: &str, out: &mut String) {
     let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
+    let mut decoded = std::mem::take(out).into_bytes();
     let hex = |b: u8| (b as char).to_digit(16).map(|d| d as u8);
     let mut i = 0;
     while i < bytes.len() {
         match bytes[i] {
-            b'+' => out.push(b' '),
+            b'+' => decoded.push(b' '),
             b'%' => match (bytes.get(i + 1).copied().and_then(hex), bytes.get(i + 2).copied().and_then(hex)) {
                 (Some(h), Some(l)) => {
-                    out.push(h << 4 | l);
+                    decoded.push(h << 4 | l);
                     i += 2;
                 }
-                _ => out.push(b'%'),
+                _ => decoded.push(b'%'),
             },
-            b => out.push(b),
+            b => decoded.push(b),
         }
         i += 1;
     }
-    String::from_utf8(out).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
+    *out = String::from_utf8(decoded).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
 }
 
 /// An order from `$post_data` as JSON (`json_encode($post_data)`, Python's

@@ -97,6 +97,15 @@ fn the_quick_scan_checks_what_the_whole_parse_checks() {
          &data%5Bproduct_attributes%5D%5B0%5D%5B0%5D=size&data%5Bconsents%5D%5BNews%5D=2&request%5Border_idorder%5D=7",
         "data%5Bexternal_id%5D=X&data%5Border_idorder%5D=7&data%5Border_state%5D=7&data%5Border_amount%5D=1&data%5Border_crea_dt%5D=x",
         "data%5Border_idorder%5D=7",
+        // Brackets that do not nest, empty, unclosed or nested too deep; pairs without '='.
+        "data%5Bcustomer_email%5D=a%40b.fr&data%5Border_idorder%5D=7&data%5Border_state%5D=10&data%5Border_amount%5D=1\
+         &data%5Border_crea_dt%5D=2014-06-21+14%3A31%3A08&data%5Badd_tag%5Dx%5B0%5D=a&data%5Bdel_tag%5D%5B0=b\
+         &data%5Bproduct_attributes%5D%5B%5D%5B%5D=size%3Axl&data%5Bproduct_attributes%5D%5B%5D%5B%5D=bad\
+         &data%5Bcustom_fields%5D%5B12%5D%5Bx%5D=1&data%5Bcustomer_gender%5D&&data%5B=1",
+        // Keys PHP also reads into `data`, which only the whole parse handles.
+        "data%5Bcustomer_email%5D=a%40b.fr&data%5Border_idorder%5D=7&data%5Border_state%5D=10&data%5Border_amount%5D=1\
+         &data%5Border_crea_dt%5D=2014-06-21+14%3A31%3A08&data%5bcustomer_gender%5d=x&data",
+        "data%5Border_idorder%5D=7&data[customer_email]=a%40b.fr",
     ];
     for body in bodies {
         for strict in [false, true] {
