@@ -482,7 +482,16 @@ char *spread_client_next_log(const struct SpreadClient *c);
 struct SpreadOrder *spread_order_new(void);
 
 /**
- * Frees an order made by `spread_order_new`. NULL is a no-op. The pointer
+ * A copy of the order, changed apart from the original: a till's template
+ * order copied for each sale, or a change made all or not at all (change
+ * the copy, keep the one that is right). Owned by the caller: free it with
+ * `spread_order_free`. `o` is borrowed. NULL only when `o` is NULL.
+ */
+struct SpreadOrder *spread_order_clone(const struct SpreadOrder *o);
+
+/**
+ * Frees an order made by `spread_order_new`, `spread_order_clone` or
+ * `spread_order_from_form`/`_from_json`. NULL is a no-op. The pointer
  * must not be used afterwards.
  */
 void spread_order_free(struct SpreadOrder *o);

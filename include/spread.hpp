@@ -443,8 +443,15 @@ public:
         }
         return *this;
     }
-    Order(const Order&) = delete;
-    Order& operator=(const Order&) = delete;
+    /** A copy, changed apart from the original (a till's template order, copied per sale). */
+    Order(const Order& other) : o_(other.o_ == nullptr ? nullptr : copy_of(other.o_)) {}
+    Order& operator=(const Order& other)
+    {
+        if (this != &other) {
+            *this = Order(other);
+        }
+        return *this;
+    }
 
     /** The drop-in path: the seed's $post_data as JSON (json_encode($post_data), whole
      *  or just its data part), sent exactly as PHP's http_build_query would send it.
@@ -596,6 +603,15 @@ private:
     explicit Order(SpreadOrder* o) noexcept : o_(o) {}
 
     /** An order a C function made, or what it failed with. */
+    static SpreadOrder* copy_of(const SpreadOrder* o)
+    {
+        SpreadOrder* copy = spread_order_clone(o);
+        if (copy == nullptr) {
+            detail::throw_last();
+        }
+        return copy;
+    }
+
     static Order adopt(SpreadOrder* o)
     {
         if (o == nullptr) {

@@ -141,6 +141,8 @@ char *spread_client_next_log(const struct SpreadClient *c);
 
 struct SpreadOrder *spread_order_new(void);
 
+struct SpreadOrder *spread_order_clone(const struct SpreadOrder *o);
+
 void spread_order_free(struct SpreadOrder *o);
 
 int spread_order_set_customer_email(struct SpreadOrder *o, const char *v);

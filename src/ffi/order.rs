@@ -20,7 +20,17 @@ pub extern "C" fn spread_order_new() -> *mut SpreadOrder {
     guard(|| Ok(Box::into_raw(Box::new(SpreadOrder { inner: Order::new() }))))
 }
 
-/// Frees an order made by `spread_order_new`. NULL is a no-op. The pointer
+/// A copy of the order, changed apart from the original: a till's template
+/// order copied for each sale, or a change made all or not at all (change
+/// the copy, keep the one that is right). Owned by the caller: free it with
+/// `spread_order_free`. `o` is borrowed. NULL only when `o` is NULL.
+#[no_mangle]
+pub extern "C" fn spread_order_clone(o: *const SpreadOrder) -> *mut SpreadOrder {
+    guard(|| Ok(Box::into_raw(Box::new(SpreadOrder { inner: arg_ref(o, "order")?.inner.clone() }))))
+}
+
+/// Frees an order made by `spread_order_new`, `spread_order_clone` or
+/// `spread_order_from_form`/`_from_json`. NULL is a no-op. The pointer
 /// must not be used afterwards.
 #[no_mangle]
 pub extern "C" fn spread_order_free(o: *mut SpreadOrder) {

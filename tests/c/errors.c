@@ -134,6 +134,8 @@ static void null_arguments(void)
     CHECK(spread_order_encode(NULL) == NULL); /* right after the "coupon" error: the message is its own */
     CHECK(last_error_has("order: is NULL"));
     CHECK_STATUS(spread_order_validate(NULL), SPREAD_ERR_NULL_ARGUMENT, "order: is NULL");
+    CHECK(spread_order_clone(NULL) == NULL);
+    CHECK(last_error_has("order: is NULL"));
 
     /* Round two: the client's new settings, enqueue, logging, batches, the drop-in, the spool. */
     CHECK_STATUS(spread_client_set_proxy(NULL, "http://127.0.0.1:3128"), SPREAD_ERR_NULL_ARGUMENT, "client: is NULL");
@@ -375,6 +377,22 @@ static void validation_rules(void)
     spread_string_free(a);
     spread_string_free(b);
     spread_order_free(fresh);
+
+    /* A copy changes apart from its original, and owns its own memory. */
+    SpreadOrder *copy = spread_order_clone(o);
+    CHECK(copy != NULL);
+    a = spread_order_encode(o);
+    CHECK_OK(spread_order_set_customer_name(copy, "Copy"));
+    CHECK_OK(spread_order_set_custom_field(copy, 4242, "only in the copy"));
+    b = spread_order_encode(o);
+    char *changed = spread_order_encode(copy);
+    CHECK(a != NULL && b != NULL && changed != NULL && strcmp(a, b) == 0);
+    CHECK(strstr(a, "4242") == NULL && strstr(changed, "customer_name%5D=Copy") != NULL &&
+          strstr(changed, "4242%5D=only+in+the+copy") != NULL);
+    spread_string_free(a);
+    spread_string_free(b);
+    spread_string_free(changed);
+    spread_order_free(copy);
 
     for (const struct bad_value *g = GOOD_VALUES; g->field != NULL; g++) {
         CHECK_OK(spread_order_set_field(o, g->field, g->value));

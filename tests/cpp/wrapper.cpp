@@ -225,7 +225,7 @@ void check_types()
 {
     static_assert(!std::is_copy_constructible_v<spread::Client> && !std::is_copy_assignable_v<spread::Client>);
     static_assert(std::is_nothrow_move_constructible_v<spread::Client> && std::is_nothrow_move_assignable_v<spread::Client>);
-    static_assert(!std::is_copy_constructible_v<spread::Order> && !std::is_copy_assignable_v<spread::Order>);
+    static_assert(std::is_copy_constructible_v<spread::Order> && std::is_copy_assignable_v<spread::Order>);
     static_assert(std::is_nothrow_move_constructible_v<spread::Order> && std::is_nothrow_move_assignable_v<spread::Order>);
     static_assert(std::is_base_of_v<std::runtime_error, spread::Error>);
     static_assert(std::is_base_of_v<spread::Network, spread::Timeout>);
@@ -332,6 +332,17 @@ void offline(const char* closed_url, const char* spool_dir, const char* seed_bod
     CHECK(seed.encode() == seed_body);
     seed.validate();
     CHECK(second_order("0000002").encode() == SECOND_BODY);
+    {
+        // A copy (spread_order_clone) changes apart from its original.
+        spread::Order copy = seed;
+        copy.customer_name("Copy");
+        spread::Order assigned;
+        assigned = copy;
+        assigned.order_idorder("0000042");
+        CHECK(seed.encode() == seed_body);
+        CHECK(copy.encode().find("customer_name%5D=Copy") != std::string::npos && copy.encode().find("0000042") == std::string::npos);
+        CHECK(assigned.encode().find("customer_name%5D=Copy") != std::string::npos && assigned.encode().find("0000042") != std::string::npos);
+    }
 
     // A refused value names its field and leaves the order as it was.
     EXPECT_THROW(spread::InvalidValue, SPREAD_ERR_INVALID_VALUE, "order_state", seed.order_state(7));

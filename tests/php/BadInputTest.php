@@ -75,6 +75,12 @@ final class BadInputTest extends SandboxTestCase
             'tags, invalid UTF-8 in the middle' => [fn (Order $o) => $o->field('add_order_tag', ['a', "\xE9t\xE9", 'b']), InvalidUtf8Exception::class, 'add_order_tag[1]: not valid UTF-8'],
             'tags, a NUL byte in the middle' => [fn (Order $o) => $o->field('del_order_tag', ['a', "b\0c", 'd']), $invalid, 'del_order_tag[1]: contains a NUL byte'],
             'tags, an array in the middle' => [fn (Order $o) => $o->field('add_tag', ['a', ['b'], 'c']), $invalid, 'add_tag[1]: expected a string or a number, got a list'],
+            // field() with several custom fields, consents or products: all or none too.
+            'custom fields, a bad one after a good one' => [fn (Order $o) => $o->field('custom_fields', [1 => 'ok', 2 => "b\x07"]), $invalid, 'custom_fields[2]: contains the control character'],
+            'custom fields, an array after a good one' => [fn (Order $o) => $o->field('custom_fields', [1 => 'ok', 2 => ['v']]), $invalid, 'custom_fields[2]: expected a string or a number, got a list'],
+            'consents, a bad name after a good one' => [fn (Order $o) => $o->field('consents', ['A' => true, 'b[c]' => true]), $invalid, 'consents: "b[c]" must not contain'],
+            'consents, a bad value after a good one' => [fn (Order $o) => $o->field('consents', ['A' => true, 'B' => 'yes']), $invalid, 'consents[B]: expected true/false'],
+            'products, a bad one after a good one' => [fn (Order $o) => $o->field('product_attributes', [['size:xl'], ['xl']]), $invalid, 'product_attributes[0]: "xl" is not written "key:value"'],
             'custom field id 0' => [fn (Order $o) => $o->customField(0, 'v'), $invalid, 'custom_fields: id 0 is not a custom field id'],
             'custom field id -1' => [fn (Order $o) => $o->customField(-1, 'v'), $invalid, 'custom_fields: key int -1 is not a custom field id'],
             'custom field id "007"' => [fn (Order $o) => $o->customField('007', 'v'), $invalid, 'custom_fields: key string "007" is not'],

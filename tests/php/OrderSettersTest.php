@@ -209,12 +209,17 @@ final class OrderSettersTest extends SandboxTestCase
         (new Order())->customerEmail();
     }
 
-    public function testAnOrderCannotBeCloned(): void
+    public function testACloneChangesApartFromItsOriginal(): void
     {
-        $this->expectException(\Error::class);
-        $this->expectExceptionMessageMatches('/__clone/');
-        $order = new Order();
+        $order = $this->minimal()->addProduct(['size:xl']);
+        $before = $order->encode();
         $copy = clone $order;
+        $copy->customerName('Copy')->addProduct(['color:blue']);
+        unset($copy); // frees the copy's native order only
+        $this->assertSame($before, $order->encode());
+        $copy = (clone $order)->customerName('Copy');
+        $this->assertStringContainsString('data%5Bcustomer_name%5D=Copy', $copy->encode());
+        $this->assertStringNotContainsString('customer_name', $order->encode());
     }
 
     private function minimal(): Order

@@ -279,3 +279,19 @@ def test_the_readme_quick_start_runs_as_written(sb, tmp_path):
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.startswith("200 {'status': 'ok'"), proc.stdout
     assert sb.state()["orders"]["0000001"]["order_state"] == "20"
+
+
+def test_a_copy_changes_apart_from_its_original():
+    import copy
+
+    with spread.Order(customer_email="jane@example.org", order_idorder="A-1") as order:
+        order.custom_field(7, "kept")
+        before = order.encode()
+        with order.copy() as twin, copy.copy(order) as other:
+            twin.set("customer_name", "Twin").custom_field(8, "only in the twin")
+            other.set("customer_name", "Other")
+            assert order.encode() == before
+            assert "customer_name%5D=Twin" in twin.encode() and "%5B8%5D=only+in+the+twin" in twin.encode()
+            assert "customer_name%5D=Other" in other.encode() and "%5B8%5D" not in other.encode()
+            assert "%5B7%5D=kept" in twin.encode() and "%5B7%5D=kept" in other.encode()
+        assert order.encode() == before  # closing the copies leaves the original open

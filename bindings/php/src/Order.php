@@ -50,7 +50,8 @@ use FFI\CData;
 final class Order
 {
     private readonly Library $lib;
-    private readonly CData $handle;
+    /** The native order; only allOrNone() replaces it, with a changed copy. */
+    private CData $handle;
 
     /** @var list<string> what the lenient drop-in sent as is although it breaks a rule */
     private array $warnings = [];
@@ -138,25 +139,30 @@ final class Order
             case 'del_order_tag':
                 return $this->tags($name, self::listOf($name, $value, 'a list of tags such as ["tag1", "tag2"]'));
             case 'custom_fields':
-                foreach (self::mapOf($name, $value, '[327 => "value"]') as $id => $v) {
-                    if ($v !== null) {
-                        $this->customField($id, self::scalar("custom_fields[$id]", $v));
+                $fields = self::mapOf($name, $value, '[327 => "value"]');
+                return $this->allOrNone(function (self $order) use ($fields): void {
+                    foreach ($fields as $id => $v) {
+                        if ($v !== null) {
+                            $order->customField($id, self::scalar("custom_fields[$id]", $v));
+                        }
                     }
-                }
-                return $this;
+                });
             case 'consents':
-                foreach (self::mapOf($name, $value, '["NewsEmail" => true]') as $tech => $v) {
-                    if ($v !== null) {
-                        $this->consent((string)$tech, is_bool($v) || is_int($v) || is_string($v) ? $v : throw self::wrongType("consents[$tech]", $v, 'true/false, 1/0 or "1"/"0"'));
+                $consents = self::mapOf($name, $value, '["NewsEmail" => true]');
+                return $this->allOrNone(function (self $order) use ($consents): void {
+                    foreach ($consents as $tech => $v) {
+                        if ($v !== null) {
+                            $order->consent((string)$tech, is_bool($v) || is_int($v) || is_string($v) ? $v : throw self::wrongType("consents[$tech]", $v, 'true/false, 1/0 or "1"/"0"'));
+                        }
                     }
-                }
-                return $this;
+                });
             case 'product_attributes':
                 $products = self::listOf($name, $value, 'a list of products such as [["size:xl", "type:shirt"]]');
-                foreach ($products as $n => $attributes) {
-                    $this->addProduct(self::listOf("{$name}[$n]", $attributes, 'a list of "key:value" strings'));
-                }
-                return $this;
+                return $this->allOrNone(function (self $order) use ($name, $products): void {
+                    foreach ($products as $n => $attributes) {
+                        $order->addProduct(self::listOf("{$name}[$n]", $attributes, 'a list of "key:value" strings'));
+                    }
+                });
         }
         return $this->set($name, self::text($name, $value));
     }
@@ -350,9 +356,31 @@ final class Order
         }
     }
 
-    /** A copy would free the native order twice. */
-    private function __clone()
+    /**
+     * `clone $order`: a copy that changes apart from the original (a
+     * template order copied per sale), with its own native order.
+     *
+     * @throws Exception when libspread cannot copy it
+     */
+    public function __clone()
     {
+        $this->handle = $this->lib->ffi->spread_order_clone($this->handle) ?? throw $this->lib->lastFailure();
+    }
+
+    /**
+     * Several entries at once (custom fields, consents, products), all or
+     * none: $change runs on a clone, whose native order replaces this one's
+     * only if every entry was taken.
+     *
+     * @param callable(self): void $change
+     * @throws Exception what $change throws; this order is then unchanged
+     */
+    private function allOrNone(callable $change): self
+    {
+        $copy = clone $this;
+        $change($copy);
+        [$this->handle, $copy->handle] = [$copy->handle, $this->handle]; // $copy's destructor frees the old one
+        return $this;
     }
 
     /** An Order owning a handle libspread made (spread_order_from_form). */

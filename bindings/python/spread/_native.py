@@ -92,6 +92,7 @@ _PROTOTYPES: Dict[str, Tuple[Any, List[Any]]] = {
     # SpreadOrder
     "spread_order_new": (_PTR, []),
     "spread_order_free": (None, [_PTR]),
+    "spread_order_clone": (_PTR, [_PTR]),
     "spread_order_from_json": (_PTR, [_STR, c_bool]),
     "spread_order_warning_count": (c_size_t, [_PTR]),
     "spread_order_warning": (_PTR, [_PTR, c_size_t]),

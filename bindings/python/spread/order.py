@@ -265,3 +265,16 @@ class Order(native.HandleOwner):
         order = cls.__new__(cls)
         order._own(ptr)
         return order
+
+    def copy(self: _O) -> _O:
+        """A copy that changes apart from this order (a template order copied per sale);
+        ``copy.copy(order)`` gives the same. Holds its own native handle."""
+        with self._handle.use() as ptr:
+            copied = native.lib().spread_order_clone(ptr)
+        if not copied:
+            raise native.fail()
+        order = type(self).__new__(type(self))
+        order._own(copied)
+        return order
+
+    __copy__ = copy
