@@ -54,7 +54,16 @@ fn run(
     let client = arg_ref(c, "client")?;
     let refs = orders_of(orders, n)?;
     let valid: Vec<&crate::Order> = refs.iter().filter_map(|r| r.as_ref().ok().copied()).collect();
-    let mut outcomes = client.read().send_many(&valid, concurrency as usize, progress)?.into_iter();
+    // A NULL entry is finished (failed) from the start: progress counts all `n`.
+    let failed = refs.len() - valid.len();
+    let outcomes = match progress {
+        Some(report) => {
+            let mut of_all = |done: usize, total: usize| report(done + failed, total + failed);
+            client.read().send_many(&valid, concurrency as usize, Some(&mut of_all))?
+        }
+        None => client.read().send_many(&valid, concurrency as usize, None)?,
+    };
+    let mut outcomes = outcomes.into_iter();
     Ok(refs
         .into_iter()
         .enumerate()

@@ -203,6 +203,16 @@ def test_progress_is_reported_on_the_calling_thread():
     assert all(gap >= 0.09 for gap in gaps), gaps  # at most every 100 ms (the last call aside)
 
 
+def test_progress_counts_entries_that_never_became_orders():
+    calls = []
+    orders = [minimal_order(f"PN-{i}") for i in range(4)]
+    orders[1:1] = [42, {"data": "not an order"}]  # failed alone, before anything is sent
+    with LoopbackServer() as server, client_for(server) as client:
+        results = client.send_many(orders, progress=lambda done, total: calls.append((done, total)))
+    assert [r.delivered for r in results] == [True, False, False, True, True, True]
+    assert calls[-1] == (6, 6) and {total for _, total in calls} == {6}
+
+
 def test_a_progress_callback_that_raises_is_raised_once_every_order_is_sent():
     def progress(done: int, total: int) -> None:
         raise KeyError("from progress")
