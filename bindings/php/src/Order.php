@@ -351,7 +351,7 @@ final class Order
 
     public function __destruct()
     {
-        if (isset($this->handle)) { // unset only when construction was bypassed (unserialize, reflection)
+        if (isset($this->handle)) { // unset only when construction was bypassed (unserialize, reflection) or a clone failed
             $this->lib->ffi->spread_order_free($this->handle);
         }
     }
@@ -364,7 +364,13 @@ final class Order
      */
     public function __clone()
     {
-        $this->handle = $this->lib->ffi->spread_order_clone($this->handle) ?? throw $this->lib->lastFailure();
+        $copy = $this->lib->ffi->spread_order_clone($this->handle);
+        if ($copy === null) {
+            $e = $this->lib->lastFailure();
+            unset($this->handle); // still the original's: the destructor must not free it
+            throw $e;
+        }
+        $this->handle = $copy;
     }
 
     /**
