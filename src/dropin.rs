@@ -105,8 +105,8 @@ fn memchr(needle: u8, haystack: &[u8]) -> Option<usize> {
     haystack.iter().position(|&b| b == needle)
 }
 
-/// `[0][1]` → `0`, `1` appended to `path`; false unless the brackets nest
-/// cleanly (path_of then keeps the whole name as one key, which no check reads).
+/// `[0][1]` → `0`, `1` appended to `path` (which holds the name before them);
+/// false unless the brackets nest cleanly (the whole name is then one key).
 fn brackets<'a>(mut rest: &'a str, path: &mut Vec<&'a str>) -> bool {
     while let Some(inner) = rest.strip_prefix('[') {
         let Some(close) = inner.find(']') else { return false };
@@ -204,13 +204,7 @@ fn path_of<'a>(name: &'a str, path: &mut Vec<&'a str>) {
     };
     let Some(open) = name.find('[') else { return whole(path) };
     path.push(&name[..open]);
-    let mut rest = &name[open..];
-    while let Some(inner) = rest.strip_prefix('[') {
-        let Some(close) = inner.find(']') else { return whole(path) };
-        path.push(&inner[..close]);
-        rest = &inner[close + 1..];
-    }
-    if !rest.is_empty() || path[0].is_empty() {
+    if !brackets(&name[open..], path) || path[0].is_empty() {
         whole(path);
     }
 }
