@@ -96,7 +96,8 @@ fn within<T: Send + 'static>(limit: Duration, what: &str, f: impl FnOnce() -> T 
     rx.recv_timeout(limit).unwrap_or_else(|_| panic!("{what}: still blocked after {limit:?}"))
 }
 
-/// www-data swapping `subs` of `dir` for symlinks to `target` (and back) until `secs` pass.
+/// www-data swapping `subs` of `dir` for symlinks to `target` and back,
+/// each state held a few milliseconds, until `secs` pass.
 fn attacker(dir: &Path, subs: &[&str], target: &Path, secs: u64) -> std::process::Child {
     let script = format!(
         "import os, time\n\
@@ -106,13 +107,30 @@ fn attacker(dir: &Path, subs: &[&str], target: &Path, secs: u64) -> std::process
          \x20   for s in subs:\n\
          \x20       p = os.path.join(d, s)\n\
          \x20       try:\n\
-         \x20           os.rename(p, p + '.real'); os.symlink(t, p); os.unlink(p); os.rename(p + '.real', p)\n\
+         \x20           os.rename(p, p + '.real'); os.symlink(t, p)\n\
          \x20       except OSError:\n\
-         \x20           pass\n",
+         \x20           pass\n\
+         \x20   time.sleep(0.004)\n\
+         \x20   for s in subs:\n\
+         \x20       p = os.path.join(d, s)\n\
+         \x20       try:\n\
+         \x20           os.unlink(p); os.rename(p + '.real', p)\n\
+         \x20       except OSError:\n\
+         \x20           pass\n\
+         \x20   time.sleep(0.004)\n",
         d = dir.display().to_string(),
         t = target.display().to_string(),
     );
-    Command::new("su").args(["-s", "/bin/sh", "www-data", "-c", &format!("exec python3 -c \"{}\"", script.replace('"', "\\\""))]).spawn().unwrap()
+    as_www_data(&script)
+}
+
+/// Runs a Python script as www-data.
+fn as_www_data(script: &str) -> std::process::Child {
+    let path = temp_dir("attacker").join("attack.py");
+    fs::write(&path, script).unwrap();
+    fs::set_permissions(path.parent().unwrap(), fs::Permissions::from_mode(0o755)).unwrap();
+    fs::set_permissions(&path, fs::Permissions::from_mode(0o644)).unwrap();
+    Command::new("su").args(["-s", "/bin/sh", "www-data", "-c", &format!("exec python3 {}", path.display())]).spawn().unwrap()
 }
 
 /// [1, 2] While root's cron flushes 2,000 junk entries, www-data keeps
@@ -134,7 +152,9 @@ fn a_swapped_subfolder_never_leads_root_outside() {
     }
     let mut evil = attacker(&dir, &["unreadable", "rejected", "tmp"], &target, 6);
     let d = dir.to_str().unwrap();
-    for _ in 0..3 {
+    // Flushes one after another while the attacker runs (a flush that meets a symlink stops).
+    let started = Instant::now();
+    while started.elapsed() < Duration::from_secs(5) {
         spread_within(Duration::from_secs(60), &["flush", "--spool", d, "--base-url", &url, "--budget", "20"]);
     }
     evil.wait().unwrap();
@@ -269,12 +289,13 @@ fn a_flush_with_entries_swapped_for_fifos_ends_within_its_budget() {
     for n in &names {
         plant(&dir, n, b"junk");
     }
+    // Entries stay files for a moment (so the flush lists them), then become FIFOs, and so on.
     let script = format!(
-        "import os, time\nd = {:?}\nnames = {:?}\nend = time.time() + 6\nwhile time.time() < end:\n    for n in names:\n        p = os.path.join(d, n)\n        try:\n            os.unlink(p); os.mkfifo(p, 0o660)\n        except OSError:\n            pass\n",
+        "import os, time\nd = {:?}\nnames = {:?}\nend = time.time() + 6\nwhile time.time() < end:\n    for fifo in (True, False):\n        for n in names:\n            p = os.path.join(d, n)\n            try:\n                os.unlink(p)\n                if fifo:\n                    os.mkfifo(p, 0o660)\n                else:\n                    open(p, 'w').write('junk')\n            except OSError:\n                pass\n        time.sleep(0.03)\n",
         dir.display().to_string(),
         names
     );
-    let mut evil = Command::new("su").args(["-s", "/bin/sh", "www-data", "-c", &format!("exec python3 -c \"{}\"", script.replace('"', "\\\""))]).spawn().unwrap();
+    let mut evil = as_www_data(&script);
     std::thread::sleep(Duration::from_millis(200));
     let started = Instant::now();
     spread_within(Duration::from_secs(30), &["flush", "--spool", dir.to_str().unwrap(), "--base-url", &url, "--budget", "5"]);
