@@ -28,6 +28,10 @@ use crate::transport::{policy, Transport};
 pub use crate::delivery::Response;
 pub use crate::forward::FlushReport;
 
+/// How many spooled entries a send handles before its own order (the
+/// background thread and `spread flush` do the rest).
+const INLINE_FLUSH: usize = 32;
+
 /// What became of a send.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Sent {
@@ -138,10 +142,15 @@ impl Core {
             None => None,
         };
         if spool.has_pending(&self.destination)? {
-            // Older orders wait: they must reach SPREAD first.
-            let report = self.flush(deadline, held.as_ref(), false);
-            if !report.emptied() {
+            // A few older entries go first, then only an older update of this
+            // same order keeps it waiting: a folder full of entries (or of
+            // junk) costs a send one listing and at most INLINE_FLUSH entries.
+            let report = self.flush_limited(deadline, held.as_ref(), false, INLINE_FLUSH);
+            if !report.busy && report.stopped_by.is_some() {
                 return self.queued(spool, id, body.as_bytes(), Some(seq), "older orders are still waiting in the spool");
+            }
+            if spool.has_older_update(&self.destination, id, seq)? {
+                return self.queued(spool, id, body.as_bytes(), Some(seq), "an older update of this order is still waiting in the spool");
             }
         }
         match self.delivery(id)?.deliver(body.as_bytes(), deadline, attempts, gate) {
@@ -269,6 +278,7 @@ impl Client {
     /// `flush` delivers them later. See [`crate::spool`] for who may share it.
     pub fn set_spool_dir(&mut self, dir: &Path) -> Result<()> {
         let (spool, created) = Spool::open(dir)?;
+        let spool = spool.with_logger(self.core.log.clone());
         if created {
             self.core.log.log(
                 Record::new(Level::Warn, "spool_created", format!("spool folder {} did not exist: created it (mode 0700)", dir.display()))

@@ -46,6 +46,12 @@ impl Core {
     /// failure that is not about an order. `held`: the order lock the calling
     /// send already holds (its order's entries may be delivered).
     pub(crate) fn flush(&self, deadline: Instant, held: Option<&OrderLock>, legacy: bool) -> FlushReport {
+        self.flush_limited(deadline, held, legacy, usize::MAX)
+    }
+
+    /// `flush`, handling at most `limit` entries (delivered, rejected or set
+    /// aside): a send's look at the spool stays bounded whatever the folder holds.
+    pub(crate) fn flush_limited(&self, deadline: Instant, held: Option<&OrderLock>, legacy: bool, limit: usize) -> FlushReport {
         let mut report = FlushReport::default();
         let Some(spool) = &self.spool else {
             report.stopped_by = Some(Error::config("spool_dir", "no spool folder is set"));
@@ -54,7 +60,7 @@ impl Core {
         let outcome = match spool.try_lock() {
             Ok(Some(_lock)) => {
                 spool.clean_stale_tmp();
-                self.replay(spool, deadline, held, legacy, &mut report)
+                self.replay(spool, deadline, held, legacy, limit, &mut report)
             }
             Ok(None) => {
                 report.busy = true;
@@ -84,10 +90,10 @@ impl Core {
         report
     }
 
-    fn replay(&self, spool: &Spool, deadline: Instant, held: Option<&OrderLock>, legacy: bool, report: &mut FlushReport) -> crate::Result<()> {
+    fn replay(&self, spool: &Spool, deadline: Instant, held: Option<&OrderLock>, legacy: bool, limit: usize, report: &mut FlushReport) -> crate::Result<()> {
         // Removals are synced once per pass (and before any return), not once per entry.
         let mut unsynced = false;
-        let outcome = self.replay_passes(spool, deadline, held, legacy, report, &mut unsynced);
+        let outcome = self.replay_passes(spool, deadline, held, (legacy, limit), report, &mut unsynced);
         let synced = if unsynced { spool.sync() } else { Ok(()) };
         outcome.and(synced)
     }
@@ -97,7 +103,7 @@ impl Core {
         spool: &Spool,
         deadline: Instant,
         held: Option<&OrderLock>,
-        legacy: bool,
+        (legacy, limit): (bool, usize),
         report: &mut FlushReport,
         unsynced: &mut bool,
     ) -> crate::Result<()> {
@@ -107,7 +113,11 @@ impl Core {
             let mut waiting: HashSet<String> = HashSet::new();
             let mut progress = false;
             let mut left = 0;
-            for path in &paths {
+            for (i, path) in paths.iter().enumerate() {
+                if report.delivered + report.rejected + report.unreadable >= limit {
+                    report.remaining = left + paths.len() - i;
+                    return Ok(());
+                }
                 if Instant::now() >= deadline {
                     return Err(Error::new(ErrorKind::Timeout, "flush: the flush budget is used up (the rest waits for the next flush)"));
                 }
@@ -138,7 +148,7 @@ impl Core {
                     left += 1;
                     continue;
                 };
-                if !path.exists() {
+                if !spool.contains(path) {
                     continue; // delivered meanwhile by a flush that held the order's lock
                 }
                 let entry_deadline = deadline.min(Core::deadline(self.settings.timeout));

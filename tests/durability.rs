@@ -102,6 +102,24 @@ fn fsync_of(calls: &[Call], from: usize, fd: &str, what: &str) -> usize {
     find(calls, from, what, |c| matches!(c.name.as_str(), "fsync" | "fdatasync") && c.fd_arg() == Some(fd) && c.ret == "0")
 }
 
+/// The first successful fsync at or after `from` of a descriptor whose
+/// latest open before it was an openat naming `path_part` (the spool works
+/// through folder descriptors, opened anew per operation, so numbers repeat).
+fn fsync_of_opened(calls: &[Call], from: usize, path_part: &str, what: &str) -> usize {
+    let opened_as = |at: usize, fd: &str| {
+        calls[..at].iter().rev().find(|c| c.name == "openat" && c.ret == fd).is_some_and(|c| c.has(path_part))
+    };
+    (from..calls.len())
+        .find(|&i| {
+            let c = &calls[i];
+            matches!(c.name.as_str(), "fsync" | "fdatasync") && c.ret == "0" && c.fd_arg().is_some_and(|fd| opened_as(i, fd))
+        })
+        .unwrap_or_else(|| {
+            let tail: Vec<&str> = calls[from..].iter().map(|c| c.line.as_str()).collect();
+            panic!("no {what} after call {from}:\n{}", tail.join("\n"))
+        })
+}
+
 fn marker(calls: &[Call], text: &str) -> usize {
     find(calls, 0, text, |c| c.name == "write" && c.has(text))
 }
@@ -118,8 +136,7 @@ fn spooling_is_durable_before_queued_is_returned() {
     let renamed = find(&calls, synced, "the entry renamed into place", |c| c.name.starts_with("rename") && c.has(".part") && c.ret == "0");
     assert!(calls[renamed].has("RENAME_NOREPLACE"), "never replaces an entry: {}", calls[renamed].line);
     let dir_text = format!("\"{}\"", dir.display());
-    let (dir_open, dir_fd) = opened_fd(&calls, renamed, &dir_text, "the folder opened");
-    let dir_synced = fsync_of(&calls, dir_open, &dir_fd, "the folder fsync'd");
+    let dir_synced = fsync_of_opened(&calls, renamed, &dir_text, "the folder fsync'd");
     assert!(dir_synced < marker(&calls, QUEUED_MARK), "QUEUED before the folder was synced");
 }
 
@@ -140,16 +157,13 @@ fn removals_and_rejections_are_durable_before_the_flush_returns() {
     let flushed = marker(&calls, FLUSHED_MARK);
     // The delivered entry: unlinked, and the folder synced (once per pass) before the flush returns.
     let removed = find(&calls, 0, "the delivered entry removed", |c| c.name.starts_with("unlink") && c.has(".req") && c.ret == "0");
-    let (open, fd) = opened_fd(&calls, removed, &dir_text, "the folder opened after the removal");
-    let removal_synced = fsync_of(&calls, open, &fd, "the folder fsync'd after the removal");
+    let removal_synced = fsync_of_opened(&calls, removed, &dir_text, "the folder fsync'd after the removal");
     assert!(removal_synced < flushed, "the flush returned before the removal was synced");
     // The refused entry: its answer written and synced, moved, both folders synced.
     let (answer_open, answer_fd) = opened_fd(&calls, 0, ".answer", "the answer file opened");
     let answer_synced = fsync_of(&calls, answer_open, &answer_fd, "the answer fsync'd");
-    let moved = find(&calls, answer_synced, "the entry moved to rejected/", |c| c.name.starts_with("rename") && c.has("rejected/") && c.ret == "0");
-    let (rej_open, rej_fd) = opened_fd(&calls, moved, "/rejected\"", "rejected/ opened");
-    let rej_synced = fsync_of(&calls, rej_open, &rej_fd, "rejected/ fsync'd");
-    let (top_open, top_fd) = opened_fd(&calls, rej_synced, &dir_text, "the folder opened after the move");
-    let top_synced = fsync_of(&calls, top_open, &top_fd, "the folder fsync'd after the move");
-    assert!(top_synced < flushed, "the flush returned before its moves were synced");
+    let moved = find(&calls, answer_synced, "the entry moved to rejected/", |c| c.name.starts_with("rename") && c.has(".req\"") && c.ret == "0");
+    let rej_synced = fsync_of_opened(&calls, moved, "\"rejected\"", "rejected/ fsync'd");
+    let top_synced = fsync_of_opened(&calls, moved, &dir_text, "the folder fsync'd after the move");
+    assert!(rej_synced.max(top_synced) < flushed, "the flush returned before its moves were synced");
 }

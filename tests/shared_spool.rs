@@ -1,7 +1,10 @@
 //! One spool folder shared by php-fpm (www-data) and a root cron, with two
 //! real users, as the README's "shared spool" recipe sets it up:
-//! `install -d -o www-data -g www-data -m 2770 DIR`. Root's flush used to
-//! leave a root-only `.lock` behind, after which every www-data send failed.
+//! `install -d -o www-data -g www-data -m 2770 DIR`. Root's cron is the
+//! `spread` command, which becomes the folder's owner before touching it;
+//! the library in a root process refuses the folder (tests/hostile_spool.rs
+//! has the attacks this prevents). Root's flush used to leave a root-only
+//! `.lock` behind, after which every www-data send failed.
 //! Needs root (CI runs as root) and the www-data user.
 
 mod common;
@@ -92,6 +95,17 @@ fn counts(report: &spread::FlushReport) -> (usize, usize, usize) {
     (report.delivered, report.rejected, report.remaining)
 }
 
+/// Root's cron: `spread flush` on the folder; what it printed.
+fn root_cron_flush(dir: &Path, url: &str) -> String {
+    let out = Command::new(env!("CARGO_BIN_EXE_spread"))
+        .args(["flush", "--spool", dir.to_str().unwrap(), "--base-url", url])
+        .env("SPREAD_PUBLIC_KEY", common::PUBLIC_KEY)
+        .env("SPREAD_PRIVATE_KEY", common::PRIVATE_KEY)
+        .output()
+        .unwrap();
+    format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr))
+}
+
 #[test]
 fn php_fpm_and_a_root_cron_share_one_spool() {
     require_root();
@@ -102,11 +116,8 @@ fn php_fpm_and_a_root_cron_share_one_spool() {
     // An outage: www-data spools.
     check(as_www_data("child_www_data_sends", &[("SPREAD_URL", &url), ("SPREAD_DIR", d), ("SPREAD_N", "3"), ("SPREAD_TAG", "a")]), "www-data spools");
     // Root's cron flushes during the outage (it stops, keeping everything)…
-    let mut cron = common::client(&url);
-    cron.set_spool_dir(&dir).unwrap();
-    let report = cron.flush().unwrap();
-    assert!(report.stopped_by.is_some());
-    assert_eq!(counts(&report), (0, 0, 3));
+    let said = root_cron_flush(&dir, &url);
+    assert!(said.contains("remaining 3") && said.contains("flush stopped"), "{said}");
     // …and www-data can still spool afterwards (the bug: a root-only lock file).
     check(as_www_data("child_www_data_sends", &[("SPREAD_URL", &url), ("SPREAD_DIR", d), ("SPREAD_N", "3"), ("SPREAD_TAG", "b")]), "www-data after root's flush");
     for entry in walk(&dir) {
@@ -145,9 +156,11 @@ fn what_root_sets_aside_www_data_can_manage() {
     let url = format!("http://127.0.0.1:{port}/api");
     check(as_www_data("child_www_data_sends", &[("SPREAD_URL", &url), ("SPREAD_DIR", d), ("SPREAD_N", "3"), ("SPREAD_TAG", "r")]), "www-data spools");
     let _api = Server::start_on(port, script(|r, _| if r.field("order_idorder").as_deref() == Some("r-1") { Reply::status(422) } else { Reply::ok() }));
-    let mut cron = common::client(&url);
-    cron.set_spool_dir(&dir).unwrap();
-    assert_eq!(counts(&cron.flush().unwrap()), (2, 1, 0));
+    let said = root_cron_flush(&dir, &url);
+    assert!(said.contains("delivered 2, rejected 1, remaining 0"), "{said}");
+    for entry in walk(&dir) {
+        assert_eq!(std::fs::metadata(&entry).unwrap().uid(), 33, "{} was made by root's cron as www-data", entry.display());
+    }
     check(as_www_data("child_www_data_manages_rejected", &[("SPREAD_URL", &url), ("SPREAD_DIR", d)]), "www-data manages rejected/");
     std::fs::remove_dir_all(dir).unwrap();
 }
@@ -173,7 +186,7 @@ fn a_folder_of_another_user_is_refused_with_the_fix() {
     let mut c = common::client("http://127.0.0.1:1/api");
     let e = c.set_spool_dir(&dir).unwrap_err();
     assert_eq!(e.kind, ErrorKind::Config);
-    assert!(e.message.contains("belongs to another user (uid 33)") && e.message.contains("chmod 2770"), "{e}");
+    assert!(e.message.contains("belongs to uid 33") && e.message.contains("run `spread` as root"), "{e}");
     // World-writable is refused even for its owner.
     std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o2777)).unwrap();
     let out = as_www_data("child_www_data_sends", &[("SPREAD_URL", "http://127.0.0.1:1/api"), ("SPREAD_DIR", dir.to_str().unwrap()), ("SPREAD_N", "1"), ("SPREAD_TAG", "w")]);
@@ -187,18 +200,21 @@ fn a_folder_of_another_user_is_refused_with_the_fix() {
 fn an_entry_that_cannot_be_read_now_is_left_where_it_is() {
     require_root();
     let dir = shared_dir("unreadable");
-    let api = Server::start(script(|_, _| Reply::ok()));
-    let mut root = common::client(&api.url());
-    root.set_spool_dir(&dir).unwrap();
-    let path = root.spool().unwrap().push(root.destination(), Some("locked"), order("locked", 10).encode().as_bytes()).unwrap();
+    let port = common::free_port();
+    let url = format!("http://127.0.0.1:{port}/api");
+    check(as_www_data("child_www_data_sends", &[("SPREAD_URL", &url), ("SPREAD_DIR", dir.to_str().unwrap()), ("SPREAD_N", "1"), ("SPREAD_TAG", "locked")]), "www-data spools");
+    let path = walk(&dir).into_iter().find(|p| p.extension().is_some_and(|e| e == "req")).expect("the entry");
+    std::os::unix::fs::chown(&path, Some(0), Some(0)).unwrap();
     std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap(); // root's only
+    let api = Server::start_on(port, script(|_, _| Reply::ok()));
     check(
         as_www_data("child_www_data_flush_stops_on_an_unreadable_entry", &[("SPREAD_URL", &api.url()), ("SPREAD_DIR", dir.to_str().unwrap())]),
         "www-data's flush stops",
     );
     assert!(path.exists(), "the entry stays in place");
     assert!(api.requests().is_empty());
+    std::os::unix::fs::chown(&path, Some(33), Some(33)).unwrap();
     std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o660)).unwrap();
-    assert_eq!(root.flush().unwrap().delivered, 1);
+    assert!(root_cron_flush(&dir, &url).contains("delivered 1"));
     std::fs::remove_dir_all(dir).unwrap();
 }

@@ -4,8 +4,11 @@
 //! only its own entries.
 //!
 //! Names sort in delivery order and say whose they are without opening the
-//! file: `<seq, 16 hex>-<destination tag, 8 hex>-<random, 8 hex>.req`. The
-//! sequence comes from the spool's counter (seq.rs), never from a clock.
+//! file: `<seq, 16 hex>-<destination tag, 8 hex>-<order key, 8 hex>-<random,
+//! 8 hex>.req` (libspread 0.2 wrote them without the order key). The
+//! sequence comes from the spool's counter (seq.rs), never from a clock; the
+//! order key lets a send see whether an older update of its order waits
+//! without opening any file.
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -30,17 +33,51 @@ fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
+/// One form for one endpoint: scheme and host in lower case, no default
+/// port, no trailing slash (`https://X.example:443/api/` is `https://x.example/api`).
+pub fn normalize_base_url(raw: &str) -> String {
+    let url = url::Url::parse(raw).map_or_else(|_| raw.to_owned(), |u| u.as_str().to_owned());
+    url.trim_end_matches('/').to_owned()
+}
+
+fn tag_of(base_url: &str, key: &str) -> String {
+    let digest = Sha256::digest(format!("{base_url}\n{key}").as_bytes());
+    hex(&digest[..4])
+}
+
 impl Destination {
     pub fn new(base_url: &str, public_key: &str) -> Destination {
         let digest = Sha256::digest(public_key.as_bytes());
-        Destination { base_url: base_url.to_owned(), key: format!("sha256:{}", &hex(&digest)[..16]) }
+        Destination { base_url: normalize_base_url(base_url), key: format!("sha256:{}", &hex(&digest)[..16]) }
     }
 
     /// 8 hex digits naming this destination in file names.
     pub fn tag(&self) -> String {
-        let digest = Sha256::digest(format!("{}\n{}", self.base_url, self.key).as_bytes());
-        hex(&digest[..4])
+        tag_of(&self.base_url, &self.key)
     }
+
+    /// The tags this destination's entries may carry: its own, and the one
+    /// libspread 0.2 gave the same base URL written with a trailing slash.
+    pub fn tags(&self) -> [String; 2] {
+        [self.tag(), tag_of(&format!("{}/", self.base_url), &self.key)]
+    }
+}
+
+/// 8 hex digits naming an order in file names (`00000000` for an order without an id).
+pub fn order_key(order_id: Option<&str>) -> String {
+    match order_id {
+        Some(id) => hex(&Sha256::digest(format!("order\n{id}").as_bytes())[..4]),
+        None => "00000000".into(),
+    }
+}
+
+/// What an entry's name says.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Name<'a> {
+    pub seq: u64,
+    pub tag: &'a str,
+    /// The order key; None for names written before they carried it.
+    pub order: Option<&'a str>,
 }
 
 /// The metadata line of an entry.
@@ -97,23 +134,23 @@ impl Meta {
     }
 }
 
-/// The file name of entry `seq` for `tag`.
-pub fn file_name(seq: u64, tag: &str, random: u32) -> String {
-    format!("{seq:016x}-{tag}-{random:08x}.{ENTRY_EXT}")
+/// The file name of entry `seq` for `tag` and the order `order` (an [`order_key`]).
+pub fn file_name(seq: u64, tag: &str, order: &str, random: u32) -> String {
+    format!("{seq:016x}-{tag}-{order}-{random:08x}.{ENTRY_EXT}")
 }
 
-/// The sequence number and destination tag a name carries (None for legacy
-/// names and anything else).
-pub fn parse_name(name: &str) -> Option<(u64, &str)> {
+/// What a name carries (None for legacy names and anything else).
+pub fn parse_name(name: &str) -> Option<Name<'_>> {
     let stem = name.strip_suffix(".req")?;
-    let mut parts = stem.split('-');
-    let (seq, tag, rand) = (parts.next()?, parts.next()?, parts.next()?);
-    if parts.next().is_some() || seq.len() != 16 || tag.len() != 8 || rand.len() != 8 {
-        return None;
-    }
-    let is_hex = |s: &str| s.bytes().all(|b| b.is_ascii_hexdigit());
-    (is_hex(tag) && is_hex(rand)).then_some(())?;
-    Some((u64::from_str_radix(seq, 16).ok()?, tag))
+    let parts: Vec<&str> = stem.splitn(5, '-').collect();
+    let (seq, tag, order, rand) = match parts[..] {
+        [seq, tag, rand] => (seq, tag, None, rand),
+        [seq, tag, order, rand] => (seq, tag, Some(order), rand),
+        _ => return None,
+    };
+    let is_hex = |s: &str, len: usize| s.len() == len && s.bytes().all(|b| b.is_ascii_hexdigit());
+    (is_hex(seq, 16) && is_hex(tag, 8) && is_hex(rand, 8) && order.is_none_or(|o| is_hex(o, 8))).then_some(())?;
+    Some(Name { seq: u64::from_str_radix(seq, 16).ok()?, tag, order })
 }
 
 /// Parses a complete entry file; the error says why it is not one.
@@ -122,7 +159,9 @@ pub fn parse(bytes: &[u8]) -> Result<Entry, String> {
         return parse_legacy(rest);
     }
     let newline = bytes.iter().position(|&b| b == b'\n').ok_or("no metadata line")?;
-    let meta: Meta = serde_json::from_slice(&bytes[..newline]).map_err(|e| format!("metadata is not valid: {e}"))?;
+    let mut meta: Meta = serde_json::from_slice(&bytes[..newline]).map_err(|e| format!("metadata is not valid: {e}"))?;
+    // Recorded by an older version in another form of the same URL: still the same destination.
+    meta.destination.base_url = normalize_base_url(&meta.destination.base_url);
     if meta.format != FORMAT || meta.version != VERSION {
         return Err(format!("unknown format {:?} version {}", meta.format, meta.version));
     }
@@ -170,10 +209,26 @@ mod tests {
         let meta = Meta::new(42, &dest, Some("7"), 3);
         let e = parse(&meta.file_bytes(b"a=1")).unwrap();
         assert_eq!((e.owner, e.order_id.as_deref(), e.body.as_slice()), (Owner::Known(dest.clone()), Some("7"), &b"a=1"[..]));
-        let name = file_name(42, &dest.tag(), 0xdead_beef);
-        assert_eq!(parse_name(&name), Some((42, dest.tag().as_str())));
-        assert!(file_name(9, "00000000", 1) < file_name(10, "00000000", 0));
+        let tag = dest.tag();
+        let name = file_name(42, &tag, &order_key(Some("7")), 0xdead_beef);
+        let key = order_key(Some("7"));
+        assert_eq!(parse_name(&name), Some(Name { seq: 42, tag: &tag, order: Some(&key) }));
+        assert_eq!(parse_name("000000000000002a-0badcafe-deadbeef.req"), Some(Name { seq: 42, tag: "0badcafe", order: None }), "0.2's names");
+        assert!(file_name(9, "00000000", "00000000", 1) < file_name(10, "00000000", "00000000", 0));
         assert_eq!(parse_name("000000000000000000123456-00000001-0000000042.req"), None);
+        assert_eq!(parse_name("000000000000002a-0badcafe-xx-deadbeef.req"), None);
+    }
+
+    #[test]
+    fn one_destination_whatever_form_its_url_was_written_in() {
+        let a = Destination::new("https://Social-SB.com:443/api/", "K");
+        assert_eq!(a, Destination::new("https://social-sb.com/api", "K"));
+        assert_eq!(a.base_url, "https://social-sb.com/api");
+        // An entry 0.2 wrote with the trailing slash is still this destination's.
+        let mut old = Meta::new(1, &a, None, 0);
+        old.destination.base_url = "https://social-sb.com/api/".into();
+        assert_eq!(parse(&old.file_bytes(b"")).unwrap().owner, Owner::Known(a.clone()));
+        assert!(a.tags().contains(&tag_of("https://social-sb.com/api/", &a.key)));
     }
 
     #[test]

@@ -2,13 +2,13 @@
 //! threads and processes. Orders hash into a fixed number of lock files in
 //! `inflight/`, so the folder never grows; two orders rarely share one.
 
-use std::fs::{File, OpenOptions, TryLockError};
-use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
+use std::fs::{File, TryLockError};
 use std::time::{Duration, Instant};
 
-use super::trust::{euid, trust};
-use super::{io_error, open_nofollow, Destination, Spool};
-use crate::error::Result;
+use super::fsat;
+use super::trust::euid;
+use super::{io_error, Destination, Spool};
+use crate::error::{Error, ErrorKind, Result};
 
 /// Buckets of per-order locks: sends of different orders rarely share one.
 const ORDER_LOCK_BUCKETS: u32 = 4096;
@@ -31,12 +31,24 @@ impl Spool {
     /// (None when it did not come in time).
     pub fn lock_order(&self, destination: &Destination, order_id: &str, deadline: Instant) -> Result<Option<OrderLock>> {
         let bucket = Self::order_bucket(destination, order_id);
-        let path = self.dir.join("inflight").join(format!("{bucket:03x}.lock"));
-        let file = self.retrying(|| {
-            let sharing = trust(&self.dir)?;
-            let file = open_nofollow(&path, OpenOptions::new().read(true).write(true).create(true).truncate(false).mode(sharing.file_mode()))
-                .map_err(|e| io_error("open", &path, e))?;
-            if file.metadata().is_ok_and(|m| m.uid() == euid()) {
+        let name = format!("{bucket:03x}.lock");
+        let path = self.dir.join("inflight").join(&name);
+        let file: File = self.retrying(|| {
+            let (root, sharing) = self.root()?;
+            let inflight = self.sub(&root, sharing, "inflight")?;
+            // Never written: opened to be locked, so a planted name can only fail to lock.
+            let open = || inflight.open_or_create(&name, sharing.file_mode());
+            let mut file = open().map_err(|e| io_error("open", &path, e))?;
+            let st = fsat::fstat(&file).map_err(|e| io_error("open", &path, e))?;
+            if let Some(why) = sharing.foreign_file(&st) {
+                // Not one of ours (a FIFO, a link, another owner's file): replace the name.
+                inflight.unlink(&name).map_err(|e| io_error("remove", &path, e))?;
+                file = open().map_err(|e| io_error("open", &path, e))?;
+                if fsat::fstat(&file).ok().and_then(|st| sharing.foreign_file(&st)).is_some() {
+                    return Err(Error::new(ErrorKind::Io, format!("spool: {} {why}", path.display())));
+                }
+            }
+            if fsat::fstat(&file).is_ok_and(|st| st.uid == euid()) {
                 let _ = sharing.apply(&file, false);
             }
             Ok(file)

@@ -16,34 +16,55 @@
 //! it is group-writable and this process belongs to its group (the php-fpm +
 //! cron set-up in the README), in which case files are made 0660 with the
 //! folder's group so every member can flush them. Otherwise files are 0600 in
-//! 0700 folders. Nothing inside is followed through a symlink. A folder that
-//! disappears (a tmp cleaner) is made again.
+//! 0700 folders. A folder that disappears (a tmp cleaner) is made again.
+//!
+//! A writer of the folder is trusted with orders, never with anything beyond
+//! them (the README's "Security model"): every operation works relative to
+//! folder descriptors (fsat.rs), never follows a link, never blocks on a FIFO,
+//! never reads more than [`MAX_ENTRY`] bytes of a file, and never writes
+//! through a name it did not create. Root never works in a folder another
+//! user can write (trust.rs): the `spread` command switches to its owner.
 
 mod entry;
+mod fsat;
 mod locks;
 mod rejected;
 mod seq;
 mod trust;
 
-use std::fs::{self, DirBuilder, File, OpenOptions, TryLockError};
+use std::fs::{DirBuilder, File, TryLockError};
 use std::io::{self, Read, Write};
-use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt};
+use std::os::unix::fs::DirBuilderExt;
 use std::path::{Path, PathBuf};
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
-pub use entry::{Destination, Entry, Owner, UPDATE_ORDER};
+pub use entry::{order_key, Destination, Entry, Owner, UPDATE_ORDER};
 pub use locks::OrderLock;
 pub use rejected::Rejected;
-use trust::{euid, trust, Sharing};
+pub use trust::ROOT_FIX;
+use fsat::Dir;
+use trust::{trust, Sharing};
 
 use crate::error::{Error, ErrorKind, Result};
+use crate::log::{Level, Logger, Record};
 
+/// The largest entry a spool holds (an order's body is a few KiB): a bigger
+/// file is never read, it goes to `unreadable/`, and a bigger order is refused.
+pub const MAX_ENTRY: u64 = 8 << 20;
+/// The most of a note (`.answer`, `.why`) that is written or read back.
+const MAX_NOTE: usize = 64 << 10;
 /// A temp file this old belongs to a writer that died; younger ones may be in use.
 const STALE_TMP: Duration = Duration::from_secs(600);
 const SUBDIRS: [&str; 4] = ["tmp", "rejected", "unreadable", "inflight"];
 
 pub(crate) fn io_error(what: &str, path: &Path, e: io::Error) -> Error {
     Error::new(ErrorKind::Io, format!("spool: cannot {what} {}: {e}", path.display()))
+}
+
+/// For fuzzing: parses an entry file's bytes as a flush does.
+#[doc(hidden)]
+pub fn parse_entry_bytes(bytes: &[u8]) -> std::result::Result<Entry, String> {
+    entry::parse(bytes)
 }
 
 /// What `status` reports.
@@ -76,6 +97,8 @@ impl SpoolStatus {
 #[derive(Clone, Debug)]
 pub struct Spool {
     dir: PathBuf,
+    /// Where repairs (a broken counter…) are told; silent by default.
+    log: Logger,
 }
 
 /// Holds the flush lock while alive.
@@ -84,45 +107,22 @@ pub struct FlushLock {
 }
 
 /// The entry names of a folder listing (regular files only), sorted: delivery order.
-fn entry_names(listing: fs::ReadDir) -> Vec<String> {
-    let mut names: Vec<String> = listing
-        .filter_map(|e| e.ok())
-        .filter(|e| e.file_type().is_ok_and(|t| t.is_file()))
-        .filter_map(|e| e.file_name().into_string().ok())
-        .filter(|n| n.ends_with(".req"))
-        .collect();
+fn entry_names(listing: Vec<(String, bool)>) -> Vec<String> {
+    let mut names: Vec<String> = listing.into_iter().filter(|(n, file)| *file && n.ends_with(".req")).map(|(n, _)| n).collect();
     names.sort();
     names
 }
 
-/// Opens a file inside the spool without following a symlink.
-fn open_nofollow(path: &Path, options: &mut OpenOptions) -> io::Result<File> {
-    options.custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC).open(path)
+/// The plain name of a path the spool handed out.
+fn name_of(path: &Path) -> Result<&str> {
+    path.file_name().and_then(|n| n.to_str()).ok_or_else(|| Error::new(ErrorKind::Io, format!("spool: {} is not an entry's path", path.display())))
 }
 
-fn sync_dir(path: &Path) -> Result<()> {
-    File::open(path).and_then(|d| d.sync_all()).map_err(|e| io_error("sync folder", path, e))
-}
-
-/// Moves `from` to `to`, failing rather than replacing an existing `to`.
-fn rename_noreplace(from: &Path, to: &Path) -> io::Result<()> {
-    use std::os::unix::ffi::OsStrExt;
-    let c = |p: &Path| std::ffi::CString::new(p.as_os_str().as_bytes()).map_err(|_| io::Error::from(io::ErrorKind::InvalidInput));
-    let (a, b) = (c(from)?, c(to)?);
-    // SAFETY: two NUL-terminated paths; renameat2 is called by number because
-    // glibc only wraps it from 2.28 and the portable build targets 2.17.
-    let rc = unsafe {
-        libc::syscall(libc::SYS_renameat2, libc::AT_FDCWD, a.as_ptr(), libc::AT_FDCWD, b.as_ptr(), libc::RENAME_NOREPLACE)
-    };
-    if rc == 0 {
-        return Ok(());
-    }
-    let err = io::Error::last_os_error();
-    match err.raw_os_error() {
-        // Kernels or file systems without renameat2: a hard link also refuses to replace.
-        Some(libc::ENOSYS | libc::EINVAL) => fs::hard_link(from, to).and_then(|()| fs::remove_file(from)),
-        _ => Err(err),
-    }
+/// Reads at most `cap` bytes; None when the file holds more (never trusting its size).
+fn read_capped(file: &mut File, cap: u64) -> io::Result<Option<Vec<u8>>> {
+    let mut bytes = Vec::new();
+    file.take(cap + 1).read_to_end(&mut bytes)?;
+    Ok((bytes.len() as u64 <= cap).then_some(bytes))
 }
 
 fn random_u32() -> u32 {
@@ -139,41 +139,81 @@ impl Spool {
         if dir.as_os_str().is_empty() {
             return Err(Error::config("spool_dir", "must not be empty"));
         }
-        let spool = Spool { dir: dir.to_path_buf() };
+        let spool = Spool { dir: dir.to_path_buf(), log: Logger::default() };
         let created = spool.prepare()?;
         Ok((spool, created))
+    }
+
+    /// Tells repairs to `log` (the client's logger).
+    pub fn with_logger(mut self, log: Logger) -> Spool {
+        self.log = log;
+        self
+    }
+
+    fn warn(&self, event: &'static str, message: String) {
+        self.log.log(Record::new(Level::Warn, event, message).with("spool_dir", self.dir.display().to_string()));
     }
 
     /// Makes the folder and its sub-folders exist and checks them; true when
     /// the folder itself was made now.
     fn prepare(&self) -> Result<bool> {
-        let created = match fs::symlink_metadata(&self.dir) {
+        let created = match std::fs::symlink_metadata(&self.dir) {
             Err(e) if e.kind() == io::ErrorKind::NotFound => {
                 DirBuilder::new().mode(0o700).recursive(true).create(&self.dir).map_err(|e| io_error("create folder", &self.dir, e))?;
                 true
             }
             _ => false,
         };
-        let sharing = trust(&self.dir)?;
+        let (root, sharing) = self.root_once()?;
         for sub in SUBDIRS {
-            let path = self.dir.join(sub);
-            match fs::symlink_metadata(&path) {
-                Ok(m) if m.file_type().is_dir() => {}
-                Ok(_) => {
-                    return Err(Error::config("spool_dir", format!("{} is not a folder (a symlink?): remove it", path.display())));
-                }
-                Err(_) => {
-                    match DirBuilder::new().mode(sharing.dir_mode() & 0o777).create(&path) {
-                        Ok(()) => {}
-                        Err(e) if e.kind() == io::ErrorKind::AlreadyExists => continue, // another process made it
-                        Err(e) => return Err(io_error("create folder", &path, e)),
-                    }
-                    let made = File::open(&path).map_err(|e| io_error("open", &path, e))?;
-                    sharing.apply(&made, true).map_err(|e| io_error("set the group of", &path, e))?;
-                }
-            }
+            self.sub(&root, sharing, sub)?;
         }
         Ok(created)
+    }
+
+    fn root_once(&self) -> Result<(Dir, Sharing)> {
+        let root = Dir::open(&self.dir).map_err(|e| match e.raw_os_error() {
+            Some(libc::ELOOP | libc::ENOTDIR) => Error::config("spool_dir", format!("{} is not a folder (a symlink?)", self.dir.display())),
+            _ => io_error("open", &self.dir, e),
+        })?;
+        let sharing = trust(&root)?;
+        Ok((root, sharing))
+    }
+
+    /// The folder, open and checked (made again if it was removed).
+    fn root(&self) -> Result<(Dir, Sharing)> {
+        match self.root_once() {
+            Err(e) if e.kind == ErrorKind::Io && !self.dir.exists() => {
+                self.prepare()?;
+                self.root_once()
+            }
+            other => other,
+        }
+    }
+
+    /// The sub-folder `name`, open and checked where it is used (made if missing).
+    fn sub(&self, root: &Dir, sharing: Sharing, name: &str) -> Result<Dir> {
+        match root.sub(name) {
+            Ok(d) => {
+                sharing.check_sub(&d)?;
+                Ok(d)
+            }
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                match root.mkdir(name, sharing.dir_mode() & 0o777) {
+                    Ok(()) | Err(_) => {} // made now, or by another process meanwhile: opened and checked below
+                }
+                let d = root.sub(name).map_err(|e| io_error("create folder", &root.join(name), e))?;
+                if d.stat().is_ok_and(|st| st.uid == trust::euid()) {
+                    sharing.apply_fd(&d, true).map_err(|e| io_error("set the group of", d.path(), e))?;
+                }
+                sharing.check_sub(&d)?;
+                Ok(d)
+            }
+            Err(e) if matches!(e.raw_os_error(), Some(libc::ELOOP | libc::ENOTDIR)) => {
+                Err(Error::config("spool_dir", format!("{} is not a folder (a symlink?): remove it", root.join(name).display())))
+            }
+            Err(e) => Err(io_error("open", &root.join(name), e)),
+        }
     }
 
     pub fn dir(&self) -> &Path {
@@ -202,73 +242,71 @@ impl Spool {
     /// `push` at a place in the queue taken earlier with [`Spool::reserve`]
     /// (None: the next one).
     pub fn push_at(&self, destination: &Destination, order_id: Option<&str>, body: &[u8], seq: Option<u64>) -> Result<PathBuf> {
+        if body.len() as u64 > MAX_ENTRY - 4096 {
+            return Err(Error::invalid("order", format!("is {} bytes: too large to keep in the spool (at most {} MiB)", body.len(), MAX_ENTRY >> 20)));
+        }
         self.retrying(|| {
-            let sharing = trust(&self.dir)?;
+            let (root, sharing) = self.root()?;
             let seq = match seq {
                 Some(seq) => seq,
-                None => self.take_seq(sharing)?,
+                None => self.take_seq(&root, sharing)?,
             };
             let bytes = entry::Meta::new(seq, destination, order_id, body.len()).file_bytes(body);
-            let name = entry::file_name(seq, &destination.tag(), random_u32());
-            let tmp = self.dir.join("tmp").join(format!("{name}.part"));
-            let path = self.dir.join(&name);
+            let name = entry::file_name(seq, &destination.tag(), &order_key(order_id), random_u32());
+            let tmp = self.sub(&root, sharing, "tmp")?;
+            let part = format!("{name}.part");
             let write = || -> io::Result<()> {
-                let mut f = open_nofollow(&tmp, OpenOptions::new().write(true).create_new(true).mode(sharing.file_mode()))?;
+                let mut f = tmp.create_new(&part, sharing.file_mode())?;
                 sharing.apply(&f, false)?;
                 f.write_all(&bytes)?;
                 f.sync_all()
             };
             if let Err(e) = write() {
-                let _ = fs::remove_file(&tmp);
-                return Err(io_error("write", &tmp, e));
+                let _ = tmp.unlink(&part);
+                return Err(io_error("write", &tmp.join(&part), e));
             }
-            if let Err(e) = rename_noreplace(&tmp, &path) {
-                let _ = fs::remove_file(&tmp);
-                return Err(io_error("move into place", &path, e));
+            if let Err(e) = tmp.rename_noreplace(&part, &root, &name) {
+                let _ = tmp.unlink(&part);
+                return Err(io_error("move into place", &root.join(&name), e));
             }
-            sync_dir(&self.dir)?;
-            Ok(path)
+            root.sync().map_err(|e| io_error("sync folder", root.path(), e))?;
+            Ok(root.join(&name))
         })
     }
 
     /// Takes the next place in the queue now, for an entry that may be
     /// written later (a send that has not failed yet).
     pub fn reserve(&self) -> Result<u64> {
-        self.retrying(|| self.take_seq(trust(&self.dir)?))
+        self.retrying(|| {
+            let (root, sharing) = self.root()?;
+            self.take_seq(&root, sharing)
+        })
     }
 
-    fn take_seq(&self, sharing: Sharing) -> Result<u64> {
-        let path = self.dir.join(".seq");
-        let mut file = open_nofollow(&path, OpenOptions::new().read(true).write(true).create(true).truncate(false).mode(sharing.file_mode()))
-            .map_err(|e| io_error("open", &path, e))?;
-        if file.metadata().is_ok_and(|m| m.uid() == euid()) {
-            sharing.apply(&file, false).map_err(|e| io_error("set the group of", &path, e))?;
+    fn take_seq(&self, root: &Dir, sharing: Sharing) -> Result<u64> {
+        let (seq, repaired) = seq::take(root, sharing)?;
+        if let Some(why) = repaired {
+            self.warn("spool_repaired", format!("spool counter {}: {why}", root.join(".seq").display()));
         }
-        seq::take(&mut file, &self.dir)
+        Ok(seq)
     }
 
     /// Entry names in the folder (regular files only), sorted: delivery order.
     fn names(&self) -> Result<Vec<String>> {
-        let listing = fs::read_dir(&self.dir).map_err(|e| io_error("list", &self.dir, e));
-        let listing = match listing {
-            Err(_) if !self.dir.exists() => {
-                self.prepare()?;
-                return Ok(Vec::new());
-            }
-            other => other?,
-        };
+        let (root, _) = self.root()?;
+        let listing = root.list().map_err(|e| io_error("list", &self.dir, e))?;
         Ok(entry_names(listing))
     }
 
     /// The entries `destination` should deliver, oldest first (`legacy`: also
     /// libspread 0.1's entries, whose destination is unknown).
     pub fn entries_for(&self, destination: &Destination, legacy: bool) -> Result<Vec<PathBuf>> {
-        let tag = destination.tag();
+        let tags = destination.tags();
         Ok(self
             .names()?
             .into_iter()
             .filter(|n| match entry::parse_name(n) {
-                Some((_, t)) => t == tag,
+                Some(name) => tags.iter().any(|t| t == name.tag),
                 None => legacy,
             })
             .map(|n| self.dir.join(n))
@@ -277,8 +315,20 @@ impl Spool {
 
     /// Whether any entry of `destination` waits.
     pub fn has_pending(&self, destination: &Destination) -> Result<bool> {
-        let tag = destination.tag();
-        Ok(self.names()?.iter().any(|n| entry::parse_name(n).is_some_and(|(_, t)| t == tag)))
+        let tags = destination.tags();
+        Ok(self.names()?.iter().any(|n| entry::parse_name(n).is_some_and(|name| tags.iter().any(|t| t == name.tag))))
+    }
+
+    /// Whether an entry of `destination` placed before `seq` may be an
+    /// update of `order_id` (its name says so, or was written before names
+    /// carried the order): such an entry must reach SPREAD first. Reads
+    /// names only, so a folder full of other entries costs one listing.
+    pub fn has_older_update(&self, destination: &Destination, order_id: Option<&str>, seq: u64) -> Result<bool> {
+        let Some(id) = order_id else { return Ok(false) };
+        let (tags, key) = (destination.tags(), order_key(Some(id)));
+        Ok(self.names()?.iter().filter_map(|n| entry::parse_name(n)).any(|name| {
+            tags.iter().any(|t| t == name.tag) && name.seq < seq && name.order.is_none_or(|o| o == key)
+        }))
     }
 
     /// How many entries of `destination` wait.
@@ -289,64 +339,81 @@ impl Spool {
     /// Pending (ours), foreign, legacy, rejected and unreadable counts, and the
     /// age of our oldest entry.
     pub fn status(&self, destination: &Destination) -> Result<SpoolStatus> {
-        let tag = destination.tag();
+        let tags = destination.tags();
+        let (root, sharing) = self.root()?;
         let mut st = SpoolStatus::default();
-        let mut oldest: Option<SystemTime> = None;
-        for name in self.names()? {
+        let mut oldest: Option<u64> = None;
+        for name in entry_names(root.list().map_err(|e| io_error("list", &self.dir, e))?) {
             match entry::parse_name(&name) {
-                Some((_, t)) if t == tag => {
+                Some(n) if tags.iter().any(|t| t == n.tag) => {
                     st.pending += 1;
                     if oldest.is_none() {
-                        oldest = fs::symlink_metadata(self.dir.join(&name)).and_then(|m| m.modified()).ok();
+                        oldest = root.stat_at(&name).ok().flatten().map(|s| s.age_secs());
                     }
                 }
                 Some(_) => st.foreign += 1,
                 None => st.legacy += 1,
             }
         }
-        st.oldest = oldest.map(|t| t.elapsed().unwrap_or_default());
-        st.rejected = self.count_in("rejected", ".req")?;
-        st.unreadable = self.count_in("unreadable", ".why")?;
+        st.oldest = oldest.map(Duration::from_secs);
+        st.rejected = self.count_in(&root, sharing, "rejected", ".req")?;
+        st.unreadable = self.count_in(&root, sharing, "unreadable", ".why")?;
         Ok(st)
     }
 
-    fn count_in(&self, sub: &str, suffix: &str) -> Result<usize> {
-        let dir = self.dir.join(sub);
-        match fs::read_dir(&dir) {
-            Ok(listing) => Ok(listing.filter_map(|e| e.ok()).filter(|e| e.file_name().to_string_lossy().ends_with(suffix)).count()),
-            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(0),
-            Err(e) => Err(io_error("list", &dir, e)),
+    fn count_in(&self, root: &Dir, sharing: Sharing, sub: &str, suffix: &str) -> Result<usize> {
+        let dir = self.sub(root, sharing, sub)?;
+        let listing = dir.list().map_err(|e| io_error("list", dir.path(), e))?;
+        Ok(listing.iter().filter(|(n, file)| *file && n.ends_with(suffix)).count())
+    }
+
+    /// Opens `name` in `dir` for reading if it is one of the spool's files:
+    /// `Ok(None)` when it is gone, `Ok(Some(Err(why)))` when it is not ours
+    /// to read (a link, a FIFO, another owner's file, too large).
+    fn open_checked(dir: &Dir, sharing: Sharing, name: &str, cap: u64) -> io::Result<Option<std::result::Result<Vec<u8>, String>>> {
+        let mut file = match dir.open_read(name) {
+            Ok(f) => f,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+            Err(e) if e.raw_os_error() == Some(libc::ELOOP) => return Ok(Some(Err("a symlink".into()))),
+            Err(e) => return Err(e),
+        };
+        let st = fsat::fstat(&file)?;
+        if let Some(why) = sharing.foreign_file(&st) {
+            return Ok(Some(Err(why)));
         }
+        Ok(Some(read_capped(&mut file, cap)?.ok_or_else(|| format!("larger than {} bytes", cap))))
     }
 
     /// Reads an entry. `Ok(None)`: it is gone (another flusher delivered it).
     /// `Err` with `ErrorKind::Io`: it could not be read now (permissions,
     /// too many open files…) and stays where it is. `Ok(Some(Err(why)))`: the
-    /// file is complete but is not an entry.
+    /// file is complete but is not an entry (or not the spool's: a link, a
+    /// FIFO, a file of another owner, a file over [`MAX_ENTRY`], never read).
     pub fn read(&self, path: &Path) -> Result<Option<std::result::Result<Entry, String>>> {
-        let mut file = match open_nofollow(path, OpenOptions::new().read(true)) {
-            Ok(f) => f,
-            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
-            Err(e) => return Err(io_error("read", path, e)),
-        };
-        let meta = file.metadata().map_err(|e| io_error("read", path, e))?;
-        if !meta.is_file() {
-            return Ok(Some(Err("not a regular file".into())));
+        let name = name_of(path)?;
+        let (root, sharing) = self.root()?;
+        match Self::open_checked(&root, sharing, name, MAX_ENTRY).map_err(|e| io_error("read", path, e))? {
+            None => Ok(None),
+            Some(Err(why)) => Ok(Some(Err(why))),
+            Some(Ok(bytes)) => Ok(Some(entry::parse(&bytes))),
         }
-        let mut bytes = Vec::with_capacity(meta.len() as usize);
-        file.read_to_end(&mut bytes).map_err(|e| io_error("read", path, e))?;
-        Ok(Some(entry::parse(&bytes)))
     }
 
     /// The flush lock (on the folder itself), or None while another thread
     /// or process holds it.
     pub fn try_lock(&self) -> Result<Option<FlushLock>> {
-        let dir = self.retrying(|| File::open(&self.dir).map_err(|e| io_error("open", &self.dir, e)))?;
+        let dir: File = self.retrying(|| self.root().map(|(root, _)| root.into_file()))?;
         match dir.try_lock() {
             Ok(()) => Ok(Some(FlushLock { _dir: dir })),
             Err(TryLockError::WouldBlock) => Ok(None),
             Err(TryLockError::Error(e)) => Err(io_error("lock", &self.dir, e)),
         }
+    }
+
+    /// Whether the entry is still in the folder (as a name: never followed).
+    pub fn contains(&self, path: &Path) -> bool {
+        let Ok(name) = name_of(path) else { return false };
+        self.root().is_ok_and(|(root, _)| root.stat_at(name).is_ok_and(|st| st.is_some()))
     }
 
     /// Forgets a delivered entry.
@@ -360,33 +427,50 @@ impl Spool {
     /// after a crash in between, an entry may come back and be sent again,
     /// which SPREAD's update by order id makes harmless (never lost, never reordered).
     pub fn remove_unsynced(&self, path: &Path) -> Result<()> {
-        fs::remove_file(path).map_err(|e| io_error("remove", path, e))
+        let (root, _) = self.root()?;
+        root.unlink(name_of(path)?).map_err(|e| io_error("remove", path, e))
     }
 
     /// Makes the folder's changes durable (fsync of the folder).
     pub fn sync(&self) -> Result<()> {
-        sync_dir(&self.dir)
+        let (root, _) = self.root()?;
+        root.sync().map_err(|e| io_error("sync folder", &self.dir, e))
+    }
+
+    /// Writes a note `name` in `dir`: a new file, never through an existing
+    /// name (a planted link or file is removed first, never written to).
+    fn write_note(dir: &Dir, sharing: Sharing, name: &str, text: &str) -> io::Result<()> {
+        let text = &text.as_bytes()[..text.len().min(MAX_NOTE)];
+        let create = || dir.create_new(name, sharing.file_mode());
+        let mut f = match create() {
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
+                dir.unlink(name)?;
+                create()?
+            }
+            other => other?,
+        };
+        sharing.apply(&f, false)?;
+        f.write_all(text)?;
+        f.sync_all()
     }
 
     /// Moves `path` into `sub/` with a note beside it (`<name>.<note_ext>`),
     /// durably: the note first, then the move, then both folders synced.
     fn set_aside(&self, path: &Path, sub: &str, note_ext: &str, note: &str) -> Result<PathBuf> {
-        let name = path.file_name().ok_or_else(|| Error::new(ErrorKind::Io, "spool: entry without a name"))?.to_owned();
-        let sharing = trust(&self.dir)?;
-        let target_dir = self.dir.join(sub);
-        let target = target_dir.join(&name);
-        let note_path = target_dir.join(format!("{}.{note_ext}", name.to_string_lossy()));
-        let write = || -> io::Result<()> {
-            let mut f = open_nofollow(&note_path, OpenOptions::new().write(true).create(true).truncate(true).mode(sharing.file_mode()))?;
-            sharing.apply(&f, false)?;
-            f.write_all(note.as_bytes())?;
-            f.sync_all()
+        let name = name_of(path)?;
+        let (root, sharing) = self.root()?;
+        let target = self.sub(&root, sharing, sub)?;
+        let note_name = format!("{name}.{note_ext}");
+        Self::write_note(&target, sharing, &note_name, note).map_err(|e| io_error("write", &target.join(&note_name), e))?;
+        let moved = match root.rename_noreplace(name, &target, name) {
+            // A name planted there beforehand is the writer's own: ours replaces it.
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => target.unlink(name).and_then(|()| root.rename_noreplace(name, &target, name)),
+            other => other,
         };
-        write().map_err(|e| io_error("write", &note_path, e))?;
-        fs::rename(path, &target).map_err(|e| io_error(&format!("move to {sub}/"), path, e))?;
-        sync_dir(&target_dir)?;
-        sync_dir(&self.dir)?;
-        Ok(target)
+        moved.map_err(|e| io_error(&format!("move to {sub}/"), path, e))?;
+        target.sync().map_err(|e| io_error("sync folder", target.path(), e))?;
+        root.sync().map_err(|e| io_error("sync folder", root.path(), e))?;
+        Ok(target.join(name))
     }
 
     /// Moves an entry SPREAD refused to `rejected/`, with its answer beside it.
@@ -399,13 +483,15 @@ impl Spool {
         self.set_aside(path, "unreadable", "why", why).map(drop)
     }
 
-    /// Deletes temp files left by writers that died mid-write.
+    /// Deletes temp files left by writers that died mid-write (only inside
+    /// `tmp/`, whatever `tmp` is swapped for meanwhile).
     pub fn clean_stale_tmp(&self) {
-        let Ok(dir) = fs::read_dir(self.dir.join("tmp")) else { return };
-        for entry in dir.filter_map(|e| e.ok()) {
-            let old = entry.metadata().and_then(|m| m.modified()).ok().and_then(|t| t.elapsed().ok());
-            if old.is_some_and(|age| age > STALE_TMP) {
-                let _ = fs::remove_file(entry.path());
+        let Ok((root, sharing)) = self.root() else { return };
+        let Ok(tmp) = self.sub(&root, sharing, "tmp") else { return };
+        let Ok(listing) = tmp.list() else { return };
+        for (name, _) in listing {
+            if tmp.stat_at(&name).ok().flatten().is_some_and(|st| !st.is_dir() && st.age_secs() > STALE_TMP.as_secs()) {
+                let _ = tmp.unlink(&name);
             }
         }
     }

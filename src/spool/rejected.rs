@@ -1,15 +1,16 @@
 //! `rejected/`: entries SPREAD refused for their content, kept (0600/0660,
 //! they hold personal data) with SPREAD's answer until someone looks at
 //! them. They can be listed, shown, sent again (requeued, at the end of the
-//! queue) or purged by age, so the folder does not grow forever.
+//! queue) or purged by age, so the folder does not grow forever. Like the
+//! rest of the spool, nothing here follows a link or reads more than a cap.
 
-use std::fs;
-use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use serde::Serialize;
 
-use super::{entry, io_error, Destination, Owner, Spool};
+use super::fsat::Dir;
+use super::trust::Sharing;
+use super::{entry, io_error, Destination, Owner, Spool, MAX_ENTRY, MAX_NOTE};
 use crate::error::{Error, ErrorKind, Result};
 
 /// One rejected entry.
@@ -27,43 +28,46 @@ pub struct Rejected {
 }
 
 impl Spool {
-    fn rejected_dir(&self) -> PathBuf {
-        self.dir.join("rejected")
+    fn rejected_dir(&self) -> Result<(Dir, Sharing)> {
+        let (root, sharing) = self.root()?;
+        Ok((self.sub(&root, sharing, "rejected")?, sharing))
     }
 
-    fn rejected_names(&self) -> Result<Vec<String>> {
-        let dir = self.rejected_dir();
-        let listing = match fs::read_dir(&dir) {
-            Ok(listing) => listing,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-            Err(e) => return Err(io_error("list", &dir, e)),
-        };
-        Ok(super::entry_names(listing))
+    fn rejected_names(dir: &Dir) -> Result<Vec<String>> {
+        Ok(super::entry_names(dir.list().map_err(|e| io_error("list", dir.path(), e))?))
     }
 
     /// A name given by a user: one plain file name of `rejected/`, nothing else.
-    fn rejected_path(&self, name: &str) -> Result<PathBuf> {
+    fn check_rejected_name(dir: &Dir, name: &str) -> Result<()> {
         if name.is_empty() || name.contains('/') || name.starts_with('.') || !name.ends_with(".req") {
             return Err(Error::invalid("name", format!("{name:?} is not the name of a rejected entry (see `spread rejected list`)")));
         }
-        let path = self.rejected_dir().join(name);
-        if !fs::symlink_metadata(&path).is_ok_and(|m| m.is_file()) {
+        if !dir.stat_at(name).ok().flatten().is_some_and(|st| st.is_file()) {
             return Err(Error::invalid("name", format!("no rejected entry {name:?}")));
         }
-        Ok(path)
+        Ok(())
     }
 
-    fn describe_rejected(&self, name: &str) -> Result<(Rejected, Vec<u8>)> {
-        let path = self.rejected_path(name)?;
-        let answer_path = self.rejected_dir().join(format!("{name}.answer"));
-        let answer = fs::read_to_string(&answer_path).unwrap_or_default();
-        let age_secs = fs::symlink_metadata(&answer_path)
-            .or_else(|_| fs::symlink_metadata(&path))
-            .and_then(|m| m.modified())
-            .ok()
-            .and_then(|t| t.elapsed().ok())
-            .map_or(0, |d| d.as_secs());
-        let bytes = fs::read(&path).map_err(|e| io_error("read", &path, e))?;
+    /// The entry's bytes, if it is a file of the spool's (never through a link).
+    fn read_rejected(dir: &Dir, sharing: Sharing, name: &str) -> Result<Vec<u8>> {
+        let path = dir.join(name);
+        match Self::open_checked(dir, sharing, name, MAX_ENTRY).map_err(|e| io_error("read", &path, e))? {
+            Some(Ok(bytes)) => Ok(bytes),
+            Some(Err(why)) => Err(Error::new(ErrorKind::Io, format!("spool: {} is not an entry: {why}", path.display()))),
+            None => Err(Error::invalid("name", format!("no rejected entry {name:?}"))),
+        }
+    }
+
+    fn describe_rejected(dir: &Dir, sharing: Sharing, name: &str) -> Result<(Rejected, Vec<u8>)> {
+        Self::check_rejected_name(dir, name)?;
+        let answer_name = format!("{name}.answer");
+        let answer = match Self::open_checked(dir, sharing, &answer_name, MAX_NOTE as u64) {
+            Ok(Some(Ok(bytes))) => String::from_utf8_lossy(&bytes).into_owned(),
+            Ok(Some(Err(why))) => format!("(the answer file is not the spool's: {why})"),
+            _ => String::new(),
+        };
+        let age_secs = dir.stat_at(&answer_name).ok().flatten().or_else(|| dir.stat_at(name).ok().flatten()).map_or(0, |st| st.age_secs());
+        let bytes = Self::read_rejected(dir, sharing, name)?;
         let (order_id, base_url, body) = match entry::parse(&bytes) {
             Ok(e) => {
                 let base = match e.owner {
@@ -79,26 +83,29 @@ impl Spool {
 
     /// Every rejected entry, oldest first.
     pub fn rejected(&self) -> Result<Vec<Rejected>> {
-        self.rejected_names()?.iter().map(|n| self.describe_rejected(n).map(|(r, _)| r)).collect()
+        let (dir, sharing) = self.rejected_dir()?;
+        Self::rejected_names(&dir)?.iter().map(|n| Self::describe_rejected(&dir, sharing, n).map(|(r, _)| r)).collect()
     }
 
     /// One rejected entry and the body that was refused.
     pub fn show_rejected(&self, name: &str) -> Result<(Rejected, Vec<u8>)> {
-        self.describe_rejected(name)
+        let (dir, sharing) = self.rejected_dir()?;
+        Self::describe_rejected(&dir, sharing, name)
     }
 
     /// Sends a rejected entry (or all of them, `None`) again: each goes back
     /// to the end of the queue for `destination` (the client's own; its
     /// recorded destination must match). Returns how many were requeued.
     pub fn requeue(&self, destination: &Destination, only: Option<&str>) -> Result<usize> {
+        let (dir, sharing) = self.rejected_dir()?;
         let names = match only {
             Some(n) => vec![n.to_owned()],
-            None => self.rejected_names()?,
+            None => Self::rejected_names(&dir)?,
         };
         let mut count = 0;
         for name in names {
-            let path = self.rejected_path(&name)?;
-            let bytes = fs::read(&path).map_err(|e| io_error("read", &path, e))?;
+            Self::check_rejected_name(&dir, &name)?;
+            let bytes = Self::read_rejected(&dir, sharing, &name)?;
             let entry = entry::parse(&bytes).map_err(|why| Error::new(ErrorKind::Io, format!("spool: rejected/{name} is not an entry: {why}")))?;
             if matches!(&entry.owner, Owner::Known(d) if d != destination) {
                 if only.is_some() {
@@ -107,7 +114,7 @@ impl Spool {
                 continue;
             }
             self.push(destination, entry.order_id.as_deref(), &entry.body)?;
-            remove_with_answer(&path)?;
+            remove_with_answer(&dir, &name)?;
             count += 1;
         }
         Ok(count)
@@ -116,10 +123,13 @@ impl Spool {
     /// Deletes rejected entries set aside more than `older_than` ago;
     /// returns how many.
     pub fn purge_rejected(&self, older_than: Duration) -> Result<usize> {
+        let (dir, _) = self.rejected_dir()?;
         let mut count = 0;
-        for r in self.rejected()? {
-            if Duration::from_secs(r.age_secs) >= older_than {
-                remove_with_answer(&self.rejected_dir().join(&r.name))?;
+        for name in Self::rejected_names(&dir)? {
+            let answer = format!("{name}.answer");
+            let age = dir.stat_at(&answer).ok().flatten().or_else(|| dir.stat_at(&name).ok().flatten()).map_or(0, |st| st.age_secs());
+            if Duration::from_secs(age) >= older_than {
+                remove_with_answer(&dir, &name)?;
                 count += 1;
             }
         }
@@ -127,11 +137,13 @@ impl Spool {
     }
 }
 
-fn remove_with_answer(path: &Path) -> Result<()> {
-    fs::remove_file(path).map_err(|e| io_error("remove", path, e))?;
-    let answer = PathBuf::from(format!("{}.answer", path.display()));
-    match fs::remove_file(&answer) {
-        Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(io_error("remove", &answer, e)),
+/// Removes the names (a link is removed, never what it points to).
+fn remove_with_answer(dir: &Dir, name: &str) -> Result<()> {
+    dir.unlink(name).map_err(|e| io_error("remove", &dir.join(name), e))?;
+    let answer = format!("{name}.answer");
+    match dir.unlink(&answer) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(io_error("remove", &dir.join(&answer), e)),
         _ => Ok(()),
     }
 }
+

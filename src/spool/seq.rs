@@ -8,48 +8,114 @@
 //! id) the file may have lost its last updates while entries written with
 //! them were fsync'd, so the first process of the new boot also looks at the
 //! highest number among the entries and starts above it.
+//!
+//! The counter lives in a folder another user may write: a `.seq` that is a
+//! link, a FIFO, a file of someone else, unparsable, absurdly high, or held
+//! locked for long is repaired or bypassed (numbered from the entries
+//! themselves), with a note for the log, never a failed send.
 
-use std::fs::File;
-use std::io::{Read, Seek, SeekFrom, Write};
-use std::path::Path;
+use std::fs::{File, TryLockError};
+use std::io::{Seek, SeekFrom, Write};
+use std::time::{Duration, Instant};
 
-use super::entry;
+use super::fsat::{self, Dir};
+use super::trust::{euid, Sharing};
+use super::{entry, read_capped};
 use crate::error::Result;
+
+const NAME: &str = ".seq";
+/// Numbers above this are not ours (2^62 entries are never written): a counter
+/// or a name beyond it was planted, and must not make ours wrap.
+const LIMIT: u64 = 1 << 62;
+/// How long a send waits for the counter's lock before numbering without it.
+const LOCK_WAIT: Duration = Duration::from_secs(2);
 
 fn boot_id() -> Option<String> {
     std::fs::read_to_string("/proc/sys/kernel/random/boot_id").ok().map(|s| s.trim().to_owned())
 }
 
-/// The highest sequence number among the entry names in `dir`.
-fn highest_in(dir: &Path) -> std::io::Result<Option<u64>> {
-    let mut highest = None;
-    for item in std::fs::read_dir(dir)? {
-        let name = item?.file_name();
-        if let Some((seq, _)) = name.to_str().and_then(entry::parse_name) {
-            highest = highest.max(Some(seq));
+/// The number after the highest sequence number among the entry names in `dir`.
+fn after_highest(dir: &Dir) -> std::io::Result<u64> {
+    let mut next = 0;
+    for (name, _) in dir.list()? {
+        if let Some(n) = entry::parse_name(&name).filter(|n| n.seq < LIMIT) {
+            next = next.max(n.seq + 1);
         }
     }
-    Ok(highest)
+    Ok(next)
 }
 
-/// Takes the next number from the counter file `file` (already open, read
-/// and write) for the entries of `dir`.
-pub fn take(file: &mut File, dir: &Path) -> Result<u64> {
-    let io = |what: &str, e: std::io::Error| super::io_error(what, &dir.join(".seq"), e);
-    file.lock().map_err(|e| io("lock", e))?;
-    let mut text = String::new();
-    file.read_to_string(&mut text).map_err(|e| io("read", e))?;
+/// Opens `.seq` if it is a plain file of ours (or makes it); the error says why not.
+fn open_counter(dir: &Dir, sharing: Sharing) -> std::result::Result<File, String> {
+    let file = dir.open_or_create(NAME, sharing.file_mode()).map_err(|e| match e.raw_os_error() {
+        Some(libc::ELOOP) => "is a symlink".to_owned(),
+        _ => format!("cannot be opened ({e})"),
+    })?;
+    let st = fsat::fstat(&file).map_err(|e| e.to_string())?;
+    if let Some(why) = sharing.foreign_file(&st) {
+        return Err(why);
+    }
+    if st.uid == euid() {
+        let _ = sharing.apply(&file, false);
+    }
+    Ok(file)
+}
+
+/// Takes the next number for the entries of `dir`, and a note when the
+/// counter had to be repaired or bypassed.
+pub fn take(dir: &Dir, sharing: Sharing) -> Result<(u64, Option<String>)> {
+    let io = |what: &str, e: std::io::Error| super::io_error(what, &dir.join(NAME), e);
+    let mut note = None;
+    let file = match open_counter(dir, sharing) {
+        Ok(f) => Some(f),
+        Err(why) => {
+            // Not ours to use: remove the name (never what it points to) and start a new one.
+            let again = dir.unlink(NAME).ok().and_then(|()| open_counter(dir, sharing).ok());
+            note = Some(match again {
+                Some(_) => format!("{why}: replaced by a new counter"),
+                None => format!("{why}: numbered from the entries instead"),
+            });
+            again
+        }
+    };
+    let Some(mut file) = file else {
+        return Ok((after_highest(dir).map_err(|e| io("list", e))?, note));
+    };
+    let started = Instant::now();
+    loop {
+        match file.try_lock() {
+            Ok(()) => break,
+            Err(TryLockError::WouldBlock) if started.elapsed() < LOCK_WAIT => std::thread::sleep(Duration::from_millis(2)),
+            Err(TryLockError::WouldBlock) => {
+                let why = format!("locked by another process for over {} s: numbered from the entries instead", LOCK_WAIT.as_secs());
+                return Ok((after_highest(dir).map_err(|e| io("list", e))?, Some(why)));
+            }
+            Err(TryLockError::Error(e)) => return Err(io("lock", e)),
+        }
+    }
+    let text = read_capped(&mut file, 128).map_err(|e| io("read", e))?.unwrap_or_default();
+    let text = String::from_utf8_lossy(&text);
     let (stored_boot, stored_next) = match text.split_once(' ') {
         Some((b, n)) => (Some(b.to_owned()), n.trim().parse::<u64>().ok()),
         None => (None, None),
+    };
+    let stored_next = match stored_next {
+        Some(n) if n >= LIMIT => {
+            note = Some(format!("held {n}, beyond any real count: numbered from the entries"));
+            None
+        }
+        Some(n) => Some(n),
+        None if !text.is_empty() => {
+            note = Some("was not a counter: numbered from the entries".into());
+            None
+        }
+        None => None,
     };
     let boot = boot_id();
     let mut next = stored_next.unwrap_or(0);
     if boot.is_none() || stored_boot != boot || stored_next.is_none() {
         // First use in this boot (or ever): never go below what is on disk.
-        if let Some(high) = highest_in(dir).map_err(|e| io("list", e))? {
-            next = next.max(high + 1);
-        }
+        next = next.max(after_highest(dir).map_err(|e| io("list", e))?);
     }
     let line = format!("{} {}\n", boot.as_deref().unwrap_or("-"), next + 1);
     file.seek(SeekFrom::Start(0))
@@ -57,5 +123,5 @@ pub fn take(file: &mut File, dir: &Path) -> Result<u64> {
         .and_then(|()| file.write_all(line.as_bytes()))
         .map_err(|e| io("write", e))?;
     file.unlock().map_err(|e| io("unlock", e))?;
-    Ok(next)
+    Ok((next, note))
 }

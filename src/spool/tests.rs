@@ -1,4 +1,6 @@
 use super::*;
+use std::fs;
+use trust::euid;
 use std::os::unix::fs::{symlink, PermissionsExt};
 use std::time::Instant;
 
@@ -78,9 +80,10 @@ fn the_rename_never_replaces_an_entry() {
     fs::create_dir_all(&dir).unwrap();
     fs::write(dir.join("a"), "one").unwrap();
     fs::write(dir.join("b"), "two").unwrap();
-    assert!(rename_noreplace(&dir.join("a"), &dir.join("b")).is_err());
+    let d = fsat::Dir::open(&dir).unwrap();
+    assert!(d.rename_noreplace("a", &d, "b").is_err());
     assert_eq!(fs::read_to_string(dir.join("b")).unwrap(), "two");
-    rename_noreplace(&dir.join("a"), &dir.join("c")).unwrap();
+    d.rename_noreplace("a", &d, "c").unwrap();
     fs::remove_dir_all(dir).unwrap();
 }
 
@@ -104,11 +107,11 @@ fn symlinks_inside_are_not_followed() {
     let d = dest("https://a.example/api");
     let secret = dir.with_extension("secret");
     fs::write(&secret, "not an entry").unwrap();
-    let planted = dir.join(entry::file_name(1, &d.tag(), 1));
+    let planted = dir.join(entry::file_name(1, &d.tag(), &order_key(None), 1));
     symlink(&secret, &planted).unwrap();
-    // Not listed (not a regular file), and not readable through the link either.
+    // Not listed (not a regular file), and not read through the link either: not an entry.
     assert!(spool.entries_for(&d, false).unwrap().is_empty());
-    assert_eq!(spool.read(&planted).unwrap_err().kind, ErrorKind::Io);
+    assert_eq!(spool.read(&planted).unwrap().unwrap().unwrap_err(), "a symlink");
     // A sub-folder replaced by a symlink is refused.
     fs::remove_dir(dir.join("rejected")).unwrap();
     symlink(std::env::temp_dir(), dir.join("rejected")).unwrap();

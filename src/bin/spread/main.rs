@@ -3,11 +3,13 @@
 //! - `args`: the command line (clap) and the exit codes;
 //! - `setup`: a client from the options and the environment (keys are
 //!   never arguments: other users can read those in `ps`);
-//! - `spool`: `flush`, `status` and `rejected …`;
+//! - `spool`: `flush`, `status` and `rejected …`; `privilege`: root becomes
+//!   the spool folder's owner before touching it;
 //! - `bulk` and `progress`: `send` and `check` over JSON lines.
 
 mod args;
 mod bulk;
+mod privilege;
 mod progress;
 mod setup;
 mod spool;

@@ -49,7 +49,9 @@ pub fn spool_view(spool: &args::SpoolArg, destination: &args::Destination) -> Re
 
 /// The spool alone, for commands that do not care about destinations.
 pub fn open_spool(spool: &args::SpoolArg) -> Result<Spool, Fail> {
-    Ok(Spool::open(existing_spool(&spool.spool)?)?.0)
+    let dir = existing_spool(&spool.spool)?;
+    crate::privilege::become_owner_of(dir)?;
+    Ok(Spool::open(dir)?.0)
 }
 
 /// The library's log records on stderr (-v: info, -vv: debug, with their
@@ -97,7 +99,9 @@ pub fn client(
         client.set_ca_file(file)?;
     }
     if let Some(dir) = spool {
-        client.set_spool_dir(existing_spool(dir)?)?;
+        let dir = existing_spool(dir)?;
+        crate::privilege::become_owner_of(dir)?;
+        client.set_spool_dir(dir)?;
     }
     Ok(client)
 }

@@ -115,9 +115,40 @@ pub fn status(args: &StatusArgs) -> Result<Exit, Fail> {
     }
 }
 
+/// Text from the spool (an order id, SPREAD's answer, a body), safe for a
+/// terminal: control characters (escape sequences among them) are shown as
+/// `\x1b`, `\u{9b}`…, so a planted entry cannot drive root's terminal.
+/// `keep_lines`: line breaks and tabs stay as they are.
+fn shown(text: &str, keep_lines: bool) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '\n' | '\t' if keep_lines => out.push(c),
+            c if c.is_control() && (c as u32) < 0x80 => out.push_str(&format!("\\x{:02x}", c as u32)),
+            // C1 controls, and the marks that reorder what follows (bidi overrides).
+            c if c.is_control() || ('\u{202a}'..='\u{202e}').contains(&c) || ('\u{2066}'..='\u{2069}').contains(&c) => {
+                out.push_str(&format!("\\u{{{:x}}}", c as u32))
+            }
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// JSON as serde writes it escapes C0 controls but not C1 ones or bidi
+/// marks: those become `\u` escapes too (the same JSON to a parser).
+fn json_for_terminal(json: &str) -> String {
+    json.chars()
+        .map(|c| match c as u32 {
+            0x80..=0x9f | 0x202a..=0x202e | 0x2066..=0x2069 => format!("\\u{:04x}", c as u32),
+            _ => c.to_string(),
+        })
+        .collect()
+}
+
 /// One line of text for a table cell: no line breaks, at most `max` characters.
 fn one_line(text: &str, max: usize) -> String {
-    let flat: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    let flat: String = shown(&text.split_whitespace().collect::<Vec<_>>().join(" "), false);
     if flat.chars().count() <= max {
         return flat;
     }
@@ -129,30 +160,31 @@ pub fn rejected(command: RejectedCommand) -> Result<Exit, Fail> {
         RejectedCommand::List { spool, json } => {
             let entries = setup::open_spool(&spool)?.rejected()?;
             if json {
-                println!("{}", serde_json::to_string(&entries).map_err(|e| Fail::new(Exit::Failure, e.to_string()))?);
+                let text = serde_json::to_string(&entries).map_err(|e| Fail::new(Exit::Failure, e.to_string()))?;
+                println!("{}", json_for_terminal(&text));
             } else if entries.is_empty() {
                 println!("no rejected orders");
             } else {
                 for r in &entries {
-                    let id = r.order_id.as_deref().unwrap_or("-");
-                    println!("{}  {id}  {}  {}", r.name, human_age(r.age_secs), one_line(&r.answer, 100));
+                    let id = shown(r.order_id.as_deref().unwrap_or("-"), false);
+                    println!("{}  {id}  {}  {}", shown(&r.name, false), human_age(r.age_secs), one_line(&r.answer, 100));
                 }
             }
             Ok(Exit::Ok)
         }
         RejectedCommand::Show { name, spool, raw } => {
             let (r, body) = setup::open_spool(&spool)?.show_rejected(&name)?;
-            println!("name: {}", r.name);
-            println!("order_id: {}", r.order_id.as_deref().unwrap_or("-"));
-            println!("destination: {}", r.base_url.as_deref().unwrap_or("- (written by libspread 0.1)"));
+            println!("name: {}", shown(&r.name, false));
+            println!("order_id: {}", shown(r.order_id.as_deref().unwrap_or("-"), false));
+            println!("destination: {}", shown(r.base_url.as_deref().unwrap_or("- (written by libspread 0.1)"), false));
             println!("rejected: {} ago", human_age(r.age_secs));
-            println!("answer: {}", r.answer.trim_end());
+            println!("answer: {}", shown(r.answer.trim_end(), true));
             println!("body (customer data, keep it private):");
             if raw {
-                println!("{}", String::from_utf8_lossy(&body));
+                println!("{}", shown(&String::from_utf8_lossy(&body), true));
             } else {
                 for (k, v) in form_urlencoded::parse(&body) {
-                    println!("  {k} = {v}");
+                    println!("  {} = {}", shown(&k, false), shown(&v, false));
                 }
             }
             Ok(Exit::Ok)
@@ -183,6 +215,22 @@ mod tests {
         assert_eq!(human_age(303), "5m 3s");
         assert_eq!(human_age(7800), "2h 10m");
         assert_eq!(human_age(3 * 86_400 + 4 * 3600 + 5), "3d 4h");
+    }
+
+    #[test]
+    fn control_characters_never_reach_the_terminal() {
+        assert_eq!(shown("a\x1b]0;pwned\x07b", false), "a\\x1b]0;pwned\\x07b");
+        assert_eq!(shown("l1\nl2\u{9b}2J\u{202e}", true), "l1\nl2\\u{9b}2J\\u{202e}");
+        assert_eq!(shown("x\ny", false), "x\\x0ay");
+        assert_eq!(one_line("ok \x1b[2J", 100), "ok \\x1b[2J");
+    }
+
+    #[test]
+    fn json_output_escapes_every_control() {
+        let text = serde_json::to_string("a\u{9b}b\u{202e}").unwrap();
+        let safe = json_for_terminal(&text);
+        assert_eq!(safe, "\"a\\u009bb\\u202e\"");
+        assert_eq!(serde_json::from_str::<String>(&safe).unwrap(), "a\u{9b}b\u{202e}");
     }
 
     #[test]
