@@ -186,7 +186,7 @@ class Network : public Error { public: using Error::Error; };
 class Timeout : public Network { public: using Network::Network; };
 /** SPREAD_ERR_TLS: TLS or certificate verification failed. */
 class Tls : public Error { public: using Error::Error; };
-/** SPREAD_ERR_REDIRECT: a redirect was refused (too many, https to http, bad Location). */
+/** SPREAD_ERR_REDIRECT: a redirect was refused (to another origin than the base URL's, https to http, too many, bad Location). */
 class Redirect : public Error { public: using Error::Error; };
 /** SPREAD answered, and the answer is a failure: http_status() says which. */
 class Api : public Error { public: using Error::Error; };

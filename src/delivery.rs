@@ -142,6 +142,9 @@ impl Delivery<'_> {
         let mut digest: Option<DigestChallenge> = None;
         let mut challenges_answered = 0;
         let mut redirects = 0;
+        // Checked here, when a request is made, not only when the URL was set:
+        // the opt-in may have been withdrawn since.
+        policy::check_scheme(&url, self.allow_insecure_http)?;
         loop {
             let credentials = policy::same_origin(&url, self.base_url).then(|| match &digest {
                 Some(c) => self.credentials.digest(c, &url),
@@ -178,7 +181,7 @@ impl Delivery<'_> {
                     if redirects > MAX_REDIRECTS {
                         return Err(Error::new(ErrorKind::Redirect, format!("more than {MAX_REDIRECTS} redirects")).with_status(answer.status));
                     }
-                    let next = policy::next_hop(&url, answer.location.as_deref(), answer.status, self.allow_insecure_http)
+                    let next = policy::next_hop(&url, self.base_url, answer.location.as_deref(), answer.status, self.allow_insecure_http)
                         .map_err(|e| e.with_status(answer.status))?;
                     self.log.emit(Level::Info, || {
                         Record::new(Level::Info, "redirect", format!("HTTP {} from {} to {}", answer.status, policy::origin(&url), policy::origin(&next)))

@@ -19,9 +19,10 @@ pub enum ErrorKind {
     Timeout,
     /// TLS handshake or certificate verification failed.
     Tls,
-    /// A redirect was refused (too many, to plain http, unparsable).
+    /// A redirect was refused (to another origin, too many, to plain http,
+    /// unparsable): never a verdict on the order.
     Redirect,
-    /// SPREAD (or a proxy) refused the credentials (401, 403, 407).
+    /// SPREAD refused the credentials (401, 403), or a proxy its own (407).
     Auth,
     /// SPREAD refused the order's content (400, 409, 422): the only answer
     /// that may keep an order from being delivered later.

@@ -3,6 +3,7 @@
 //! 0 done, 1 failure, 2 usage, 3 configuration, 4 orders not delivered.
 
 mod common;
+mod faults;
 
 use std::fs;
 use std::io::Read;
@@ -26,11 +27,27 @@ struct Run {
 fn command(args: &[&str]) -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_spread"));
     c.args(args).env("SPREAD_PUBLIC_KEY", PUBLIC_KEY).env("SPREAD_PRIVATE_KEY", PRIVATE_KEY);
-    for var in ["SPREAD_BASE_URL", "SPREAD_SPOOL", "SPREAD_PROXY", "HTTP_PROXY", "http_proxy", "HTTPS_PROXY", "https_proxy", "ALL_PROXY"] {
+    for var in ["SPREAD_BASE_URL", "SPREAD_SPOOL", "SPREAD_PROXY", "SPREAD_KEYS_FILE", "CREDENTIALS_DIRECTORY", "HTTP_PROXY", "http_proxy", "HTTPS_PROXY", "https_proxy", "ALL_PROXY"] {
         c.env_remove(var);
     }
     c.stdin(Stdio::null());
     c
+}
+
+/// `spread` with no key in its environment: they must come from elsewhere.
+fn keyless(args: &[&str]) -> Command {
+    let mut c = command(args);
+    c.env_remove("SPREAD_PUBLIC_KEY").env_remove("SPREAD_PRIVATE_KEY");
+    c
+}
+
+/// A keys file as an administrator writes one: `mode`, owned by the caller.
+fn keys_file(dir: &Path, text: &str, mode: u32) -> PathBuf {
+    use std::os::unix::fs::PermissionsExt;
+    let path = dir.join(format!("keys-{mode:o}-{}", text.len()));
+    fs::write(&path, text).unwrap();
+    fs::set_permissions(&path, fs::Permissions::from_mode(mode)).unwrap();
+    path
 }
 
 /// Asserts that no output carries a key: the private key, or the Basic
@@ -504,4 +521,164 @@ fn check_reports_one_line_per_problem() {
     let run = spread(&["check", good.to_str().unwrap()]);
     assert_eq!((run.code, run.stdout.as_str()), (0, "1 lines: 1 valid, 0 invalid, 0 warnings\n"));
     assert_eq!(spread(&["check", "/nonexistent.jsonl"]).code, 3);
+}
+
+const KEYS: &str = "# libspread keys (systemd EnvironmentFile= format)\nSPREAD_PUBLIC_KEY=PUBLIC_KEY\n\nSPREAD_PRIVATE_KEY=\"PRIVATE_KEY\"\n";
+
+/// Issue 21, failure 9: keys reach the command through a keys file
+/// (--keys-file, SPREAD_KEYS_FILE) or systemd credentials, never an argument.
+#[test]
+fn keys_come_from_a_keys_file_or_systemd_credentials() {
+    let sb = Sandbox::start();
+    let url = sb.base_url();
+    let spool = spooled_while_down(&sb, &["kf-1", "kf-2", "kf-3"]);
+    let dir = spool.to_str().unwrap();
+    let etc = temp_dir("cli-keys-file");
+
+    let good = keys_file(&etc, KEYS, 0o600);
+    let run = finish(&mut keyless(&["flush", "--keys-file", good.to_str().unwrap(), "--spool", dir, "--base-url", &url]));
+    assert_eq!((run.code, run.stdout.trim()), (0, "delivered 3, rejected 0, remaining 0"), "{}", run.stderr);
+    // Also as a variable (a cron line's environment), and shared with a group (0640).
+    let shared = keys_file(&etc, KEYS, 0o640);
+    sb.fault(r#"{"mode":"status","code":503,"times":1}"#);
+    let till = spool_with(&url, &["kf-4"]);
+    let run = finish(keyless(&["flush", "--spool", till.to_str().unwrap(), "--base-url", &url]).env("SPREAD_KEYS_FILE", &shared));
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    // status needs only the public key, from the file too.
+    let run = finish(&mut keyless(&["status", "--keys-file", good.to_str().unwrap(), "--spool", dir, "--base-url", &url]));
+    assert_eq!(run.code, 0, "{}", run.stderr);
+
+    // systemd credentials (LoadCredential=): one file per value, in $CREDENTIALS_DIRECTORY.
+    let creds = temp_dir("cli-credentials");
+    fs::write(creds.join("spread_public_key"), "PUBLIC_KEY\n").unwrap();
+    fs::write(creds.join("spread_private_key"), "PRIVATE_KEY\n").unwrap();
+    sb.fault(r#"{"mode":"status","code":503,"times":1}"#);
+    let till = spool_with(&url, &["kf-5"]);
+    let run = finish(keyless(&["flush", "--spool", till.to_str().unwrap(), "--base-url", &url]).env("CREDENTIALS_DIRECTORY", &creds));
+    assert_eq!((run.code, run.stdout.trim()), (0, "delivered 1, rejected 0, remaining 0"), "{}", run.stderr);
+    let mut delivered = orders_in(&sb);
+    delivered.sort();
+    assert_eq!(delivered, ["kf-1", "kf-2", "kf-3", "kf-4", "kf-5"]);
+
+    // Refused, each with one line that names the cause and the fix, and no key.
+    let world = keys_file(&etc, KEYS, 0o644);
+    let group_writable = keys_file(&etc, KEYS, 0o660);
+    let theirs = keys_file(&etc, &format!("{KEYS}\n"), 0o600);
+    std::os::unix::fs::chown(&theirs, Some(65534), None).unwrap();
+    let unknown = keys_file(&etc, "SPREAD_PUBLIC_KEY=PUBLIC_KEY\nSPREAD_PRIVAT_KEY=PRIVATE_KEY\n", 0o600);
+    let garbled = keys_file(&etc, "SPREAD_PUBLIC_KEY=PUBLIC_KEY\nPRIVATE_KEY\n", 0o600);
+    let missing = etc.join("nothing-here");
+    for (file, needle) in [
+        (&world, "0644"),
+        (&group_writable, "0660"),
+        (&theirs, "owned by uid 65534"),
+        (&unknown, "line 2: SPREAD_PRIVAT_KEY"),
+        (&garbled, "line 2: not NAME=value"),
+        (&missing, "nothing-here"),
+    ] {
+        let run = finish(&mut keyless(&["flush", "--keys-file", file.to_str().unwrap(), "--spool", dir, "--base-url", &url]));
+        assert_eq!(run.code, 3, "{file:?}: {}", run.stderr);
+        assert_one_line_failure(&run, needle);
+        assert!(run.stderr.contains("keys file"), "{}", run.stderr);
+    }
+    let run = finish(&mut keyless(&["flush", "--keys-file", world.to_str().unwrap(), "--spool", dir]));
+    assert!(run.stderr.contains("chmod 600"), "says how to fix it: {}", run.stderr);
+    let run = finish(&mut keyless(&["flush", "--spool", dir, "--base-url", &url]));
+    assert_eq!(run.code, 3);
+    assert_one_line_failure(&run, "SPREAD_PUBLIC_KEY is not set");
+    assert!(run.stderr.contains("--keys-file"), "names where keys may come from: {}", run.stderr);
+}
+
+/// Issue 21, failure 9: `--proxy http://user:pass@…` showed the proxy's
+/// password to every user in `ps`. A proxy with credentials comes from
+/// SPREAD_PROXY or the keys file; on the command line it is refused.
+#[test]
+fn proxy_credentials_come_from_the_environment_or_the_keys_file_only() {
+    let password = "pr0xy-s3cret";
+    let run = spread(&["flush", "--spool", "/nonexistent", "--proxy", &format!("http://shop:{password}@127.0.0.1:3128")]);
+    assert_eq!(run.code, 3, "{}", run.stderr);
+    assert_one_line_failure(&run, "SPREAD_PROXY");
+    assert!(run.stderr.contains("keys file") && !run.stderr.contains(password), "{}", run.stderr);
+
+    // A real HTTPS endpoint behind a proxy that wants credentials.
+    let ca = faults::TestCa::new("libspread CLI proxy CA");
+    let server = faults::Server::start_tls(faults::script(|r, _| if r.tls { faults::Reply::ok() } else { faults::Reply::status(400) }), &ca.leaf(&["spread.test"], false));
+    let proxy = faults::ConnectProxy::start_with_auth(Some(server.port), &format!("shop:{password}"));
+    let etc = temp_dir("cli-proxy");
+    let ca_file = etc.join("ca.pem");
+    fs::write(&ca_file, &ca.pem).unwrap();
+    let orders = write_lines(&etc, "in.jsonl", &[post_data("px-a", 20)]);
+    let url = format!("https://spread.test:{}/api", server.port);
+    let send_args = ["send", orders.to_str().unwrap(), "--base-url", &url, "--ca-file", ca_file.to_str().unwrap()];
+
+    let with_proxy = keys_file(&etc, &format!("{KEYS}SPREAD_PROXY=http://shop:{password}@127.0.0.1:{}\n", proxy.port), 0o600);
+    let run = finish(keyless(&send_args).args(["--keys-file", with_proxy.to_str().unwrap()]));
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    assert!(!run.stderr.contains(password) && !run.stdout.contains(password));
+    let run = finish(command(&send_args).env("SPREAD_PROXY", format!("http://shop:{password}@127.0.0.1:{}", proxy.port)));
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    assert_eq!(server.requests().len(), 2);
+    assert!(proxy.seen().iter().all(|h| h.contains("Proxy-Authorization: Basic")), "{:?}", proxy.seen());
+
+    // Without them the proxy answers 407: the keys of SPREAD are not the cause, the proxy is named.
+    let run = finish(command(&send_args).args(["--proxy", &proxy.url()]));
+    assert_eq!(run.code, 3, "{}{}", run.stdout, run.stderr);
+    assert!(run.stdout.contains(&format!("127.0.0.1:{}", proxy.port)) || run.stderr.contains(&format!("127.0.0.1:{}", proxy.port)), "{}{}", run.stdout, run.stderr);
+    assert_eq!(server.requests().len(), 2);
+}
+
+/// Issue 21, failure 9: the README's cron line ran under `/bin/sh -c`, which
+/// dash keeps alive for the whole flush with the key on its command line.
+/// Runs each documented cron line as cron does, against a slow SPREAD, and
+/// reads every process's command line meanwhile.
+#[test]
+fn the_documented_cron_lines_show_no_key_in_ps() {
+    let secret = "s3cr3t-ps-7c1d";
+    let readmes = ["README.md", "examples/README.md"].map(|f| fs::read_to_string(common::repo().join(f)).unwrap());
+    let lines: Vec<&str> = readmes.iter().flat_map(|r| r.lines()).filter(|l| l.starts_with("*/5 * * * * ")).collect();
+    assert!(lines.len() >= 3, "the READMEs' cron lines: {lines:?}");
+    let bin = Path::new(env!("CARGO_BIN_EXE_spread")).parent().unwrap().to_owned();
+    for (i, line) in lines.iter().enumerate() {
+        // The first request (a till's) fails, so that it is queued; the flush's waits 3 s.
+        let sb = faults::Server::start(faults::script(|_, n| if n == 0 { faults::Reply::status(503) } else { faults::Reply::ok().after(Duration::from_secs(3)) }));
+        let mut till = spread::Client::new(PUBLIC_KEY, secret).unwrap();
+        till.set_base_url(&sb.url()).unwrap();
+        till.set_max_attempts(1).unwrap();
+        let spool = temp_dir("cli-cron");
+        till.set_spool_dir(&spool).unwrap();
+        assert_eq!(till.send(&order(&format!("cron-{i}"), 20)).unwrap(), Sent::Queued);
+        let etc = temp_dir("cli-cron-etc");
+        let keys = keys_file(&etc, &format!("SPREAD_PUBLIC_KEY={PUBLIC_KEY}\nSPREAD_PRIVATE_KEY={secret}\n"), 0o600);
+        let command_part = line["*/5 * * * * ".len()..]
+            .replace("SPREAD_PUBLIC_KEY=…", &format!("SPREAD_PUBLIC_KEY={PUBLIC_KEY}"))
+            .replace("SPREAD_PRIVATE_KEY=…", &format!("SPREAD_PRIVATE_KEY={secret}"))
+            .replace("SPREAD_PRIVATE_KEY=PRIVATE_KEY", &format!("SPREAD_PRIVATE_KEY={secret}"))
+            .replace("/opt/spread/bin/spread", env!("CARGO_BIN_EXE_spread"))
+            .replace("/opt/spread/etc/keys", keys.to_str().unwrap())
+            .replace("/etc/spread/keys", keys.to_str().unwrap())
+            .replace("/var/spool/spread", spool.to_str().unwrap())
+            .replace("/tmp/till-spool", spool.to_str().unwrap())
+            .replace("http://127.0.0.1:8080/api", &sb.url());
+        let mut cron = Command::new("/bin/sh");
+        cron.args(["-c", &command_part]).env_clear().env("PATH", format!("{}:/usr/bin:/bin", bin.display())).env("SPREAD_BASE_URL", sb.url());
+        let mut child = cron.stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+        let (mut saw_flush, mut leaks) = (false, std::collections::BTreeSet::new());
+        let until = std::time::Instant::now() + Duration::from_secs(10);
+        while child.try_wait().unwrap().is_none() && std::time::Instant::now() < until {
+            for entry in fs::read_dir("/proc").unwrap().flatten() {
+                let Ok(cmdline) = fs::read(entry.path().join("cmdline")) else { continue };
+                let cmdline = String::from_utf8_lossy(&cmdline).replace('\0', " ");
+                saw_flush |= cmdline.contains("flush") && cmdline.contains(spool.to_str().unwrap());
+                if cmdline.contains(secret) {
+                    leaks.insert(cmdline);
+                }
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        let out = child.wait_with_output().unwrap();
+        assert!(saw_flush, "the flush was seen running: {line}");
+        assert!(leaks.is_empty(), "the private key in `ps` while `{line}` ran: {leaks:?}");
+        assert!(out.status.success(), "{line}: {}", String::from_utf8_lossy(&out.stderr));
+        assert_eq!(sb.requests().len(), 2, "{line}: the flush delivered the order");
+    }
 }

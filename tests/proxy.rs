@@ -103,3 +103,39 @@ fn a_bad_proxy_url_is_a_configuration_error_naming_it() {
     assert!(e.message.starts_with("proxy: "), "{e}");
     c.set_proxy(None).unwrap();
 }
+
+/// Issue 21, failure 7: a proxy's 407 used to be a NetworkError after 3
+/// CONNECTs. It is the proxy refusing its credentials: AUTH, not retried,
+/// the proxy named (never its password), and the order kept.
+#[test]
+fn a_proxys_407_is_an_auth_failure_naming_the_proxy_not_retried() {
+    let server = Server::start(script(|_, _| Reply::ok()));
+    let proxy = ConnectProxy::start_with_auth(Some(server.port), "shop:pr0xy-pa55");
+    let target = format!("http://spread.test:{}/api", server.port);
+    let named = format!("127.0.0.1:{}", proxy.port);
+
+    let mut c = proxied_client(&target, &proxy.url());
+    c.set_max_attempts(3).unwrap();
+    let e = c.send(&order("proxy-407", 10)).unwrap_err();
+    assert_eq!((e.kind, e.status), (spread::ErrorKind::Auth, Some(407)), "{e}");
+    assert!(e.message.contains("proxy") && e.message.contains(&named), "names the proxy: {e}");
+    assert_eq!(proxy.seen().len(), 1, "not retried: {:?}", proxy.seen());
+    assert!(server.requests().is_empty());
+
+    // Wrong credentials: the same, and the password is in no message.
+    let mut c = proxied_client(&target, &format!("http://shop:wr0ng-pa55@{named}"));
+    c.set_max_attempts(3).unwrap();
+    let e = c.send(&order("proxy-407", 10)).unwrap_err();
+    assert_eq!((e.kind, e.status), (spread::ErrorKind::Auth, Some(407)), "{e}");
+    assert!(!e.message.contains("wr0ng-pa55") && e.message.contains(&named), "{e}");
+    assert_eq!(proxy.seen().len(), 2);
+
+    // With a spool the order is kept, as for SPREAD's own 401/403.
+    c.set_spool_dir(&temp_dir("proxy-407")).unwrap();
+    assert_eq!(c.send(&order("proxy-407", 10)).unwrap(), Sent::Queued);
+
+    // The right credentials open the tunnel.
+    let c = proxied_client(&target, &format!("http://shop:pr0xy-pa55@{named}"));
+    assert!(matches!(c.send(&order("proxy-ok", 10)).unwrap(), Sent::Delivered(_)));
+    assert_eq!(server.requests().len(), 1);
+}

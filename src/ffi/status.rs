@@ -34,9 +34,11 @@ pub enum SpreadStatus {
     SPREAD_ERR_TIMEOUT = 21,
     /// TLS or certificate verification failed.
     SPREAD_ERR_TLS = 22,
-    /// A redirect was refused (too many, https to http, bad Location).
+    /// A redirect was refused: to another origin than the base URL's (never
+    /// followed: update the base URL if SPREAD moved), https to http, too
+    /// many, bad Location. The order is kept (spooled when a spool is set).
     SPREAD_ERR_REDIRECT = 23,
-    /// SPREAD (or the proxy) refused the API keys (401, 403, 407).
+    /// SPREAD refused the API keys (401, 403), or a proxy its own credentials (407).
     SPREAD_ERR_AUTH = 30,
     /// SPREAD refused the order's content (400, 409, 422): the only answer
     /// after which a spooled order is set aside (in `rejected/`).

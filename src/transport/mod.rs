@@ -40,6 +40,8 @@ pub struct Transport {
     agent: ureq::Agent,
     direct: Option<ureq::Agent>,
     budget: Duration,
+    /// The proxy's `host:port`, for messages (never its credentials).
+    proxy: Option<String>,
 }
 
 impl Transport {
@@ -51,7 +53,14 @@ impl Transport {
             Some(_) => Some(agents::shared(&AgentSpec { proxy: None, ..spec.clone() })?.agent),
             None => None,
         };
-        Ok((Transport { agent: built.agent, direct, budget: spec.timeout }, built.fallback))
+        let proxy = match &spec.proxy {
+            Some(url) => {
+                let p = agents::parse_proxy(url)?;
+                Some(format!("{}:{}", p.host(), p.port()))
+            }
+            None => None,
+        };
+        Ok((Transport { agent: built.agent, direct, budget: spec.timeout, proxy }, built.fallback))
     }
 
     /// One request within what is left of the budget.
@@ -60,9 +69,9 @@ impl Transport {
         if left.is_zero() {
             return Err(Error::new(ErrorKind::Timeout, format!("no answer within {} ms", self.budget.as_millis())));
         }
-        let agent = match &self.direct {
-            Some(direct) if policy::is_loopback(url) => direct,
-            _ => &self.agent,
+        let (agent, proxy) = match &self.direct {
+            Some(direct) if policy::is_loopback(url) => (direct, None),
+            _ => (&self.agent, self.proxy.as_deref()),
         };
         let mut request = agent.post(url.as_str()).config().timeout_global(Some(left)).build();
         if let Some(value) = authorization {
@@ -71,7 +80,7 @@ impl Transport {
         let mut response = request
             .content_type("application/x-www-form-urlencoded")
             .send(body)
-            .map_err(|e| transport_error(e, url, self.budget))?;
+            .map_err(|e| transport_error(e, url, self.budget, proxy))?;
         let header = |name: &str| -> Vec<String> {
             response.headers().get_all(name).iter().filter_map(|v| v.to_str().ok()).map(str::to_owned).collect()
         };
@@ -87,7 +96,7 @@ impl Transport {
             // A 2xx whose body breaks off may not have been SPREAD's (a proxy's
             // half answer): resend, which is safe. Other answers are read by status.
             if (200..300).contains(&status) {
-                return Err(transport_error(ureq::Error::Io(e), url, self.budget));
+                return Err(transport_error(ureq::Error::Io(e), url, self.budget, proxy));
             }
         }
         Ok(Answer { status, location, challenges, retry_after, body: String::from_utf8_lossy(&bytes).into_owned(), truncated })
@@ -105,7 +114,15 @@ fn is_timeout(io: &std::io::Error) -> bool {
         || io.get_ref().and_then(|inner| inner.downcast_ref::<ureq::Error>()).is_some_and(|e| matches!(e, ureq::Error::Timeout(_)))
 }
 
-fn transport_error(e: ureq::Error, url: &Url, budget: Duration) -> Error {
+/// The status a CONNECT proxy answered instead of opening the tunnel. ureq
+/// 3.5 (pinned: Cargo.toml) keeps it only in the text of
+/// `ConnectProxyFailed`, as "proxy server responded 407/…";
+/// tests/proxy.rs fails if that changes.
+fn proxy_status(reason: &str) -> Option<u16> {
+    reason.strip_prefix("proxy server responded ")?.get(..3)?.parse().ok().filter(|s| (100..600).contains(s))
+}
+
+fn transport_error(e: ureq::Error, url: &Url, budget: Duration, proxy: Option<&str>) -> Error {
     let target = format!("{}:{}", url.host_str().unwrap_or("?"), url.port_or_known_default().unwrap_or(0));
     let timeout = || Error::new(ErrorKind::Timeout, format!("no answer from {target} within {} ms", budget.as_millis()));
     let tls = |what: &dyn std::fmt::Display| Error::new(ErrorKind::Tls, format!("TLS with {target} failed: {what}"));
@@ -116,8 +133,33 @@ fn transport_error(e: ureq::Error, url: &Url, budget: Duration) -> Error {
         ureq::Error::Tls(m) => tls(&m),
         ureq::Error::Pem(m) => tls(&m),
         ureq::Error::Rustls(m) => tls(&m),
+        ureq::Error::ConnectProxyFailed(reason) => {
+            let proxy = proxy.unwrap_or("?");
+            match proxy_status(&reason) {
+                // The proxy refused its own credentials: as 401/403, trying again cannot help.
+                Some(407) => Error::new(
+                    ErrorKind::Auth,
+                    format!("the proxy {proxy} refused the connection to {target} for lack of valid proxy credentials (HTTP 407): give them in the proxy URL, http://user:password@host:port"),
+                )
+                .with_status(407),
+                _ => Error::new(ErrorKind::Network, format!("the proxy {proxy} did not open a tunnel to {target}: {reason}")),
+            }
+        }
         ureq::Error::HostNotFound => Error::new(ErrorKind::Network, format!("cannot resolve host {}", url.host_str().unwrap_or("?"))),
         ureq::Error::Io(io) => Error::new(ErrorKind::Network, format!("connection to {target} failed: {io}")),
         other => Error::new(ErrorKind::Network, format!("request to {target} failed: {other}")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_proxys_answer_is_read_from_ureqs_reason() {
+        assert_eq!(proxy_status("proxy server responded 407/407"), Some(407));
+        assert_eq!(proxy_status("proxy server responded 502/Bad Gateway"), Some(502));
+        assert_eq!(proxy_status("proxy server did not respond"), None);
+        assert_eq!(proxy_status("proxy server responded 9"), None);
     }
 }

@@ -41,19 +41,26 @@ pub fn parse_base_url(raw: &str, allow_insecure_http: bool) -> Result<Url> {
     if url.host_str().is_none_or(str::is_empty) {
         return Err(Error::config("base_url", "has no host"));
     }
-    if !scheme_allowed(&url, allow_insecure_http) {
-        return Err(Error::config(
-            "base_url",
-            match url.scheme() {
-                "http" => format!(
-                    "plain http to {} would send the API keys in clear; use https (or allow insecure http explicitly)",
-                    url.host_str().unwrap_or("?")
-                ),
-                other => format!("scheme {other:?} is not http or https"),
-            },
-        ));
-    }
+    check_scheme(&url, allow_insecure_http)?;
     Ok(url)
+}
+
+/// The scheme rule for the base URL, as a configuration error naming it:
+/// checked when the URL is set and again before every request.
+pub fn check_scheme(url: &Url, allow_insecure_http: bool) -> Result<()> {
+    if scheme_allowed(url, allow_insecure_http) {
+        return Ok(());
+    }
+    Err(Error::config(
+        "base_url",
+        match url.scheme() {
+            "http" => format!(
+                "plain http to {} would send the API keys in clear; use https (or allow insecure http explicitly)",
+                url.host_str().unwrap_or("?")
+            ),
+            other => format!("scheme {other:?} is not http or https"),
+        },
+    ))
 }
 
 /// `<base>/<endpoint>`, whatever trailing slash the base has.
@@ -72,19 +79,36 @@ pub fn origin(url: &Url) -> String {
     url.origin().ascii_serialization()
 }
 
-/// The next URL of a redirect from `from` to `location`, if it may be followed.
-pub fn next_hop(from: &Url, location: Option<&str>, status: u16, allow_insecure_http: bool) -> Result<Url> {
+/// The next URL of a redirect from `from` to `location`, if it may be
+/// followed: only within the origin of `base` (the configured base URL).
+/// Elsewhere the keys are withheld, so whatever answers there is not SPREAD
+/// taking the order: a maintenance page's 200 must not count as delivered.
+pub fn next_hop(from: &Url, base: &Url, location: Option<&str>, status: u16, allow_insecure_http: bool) -> Result<Url> {
     let Some(location) = location else {
         return Err(Error::new(ErrorKind::Redirect, format!("HTTP {status} without a Location")));
     };
     let next = from
         .join(location)
         .map_err(|e| Error::new(ErrorKind::Redirect, format!("cannot follow Location {:?}: {e}", excerpt(location))))?;
+    // A Location may carry someone's credentials: never repeated.
+    let mut shown = next.clone();
+    let _ = shown.set_username("");
+    let _ = shown.set_password(None);
+    if from.scheme() == "https" && next.scheme() != "https" {
+        return Err(Error::new(ErrorKind::Redirect, format!("refusing a redirect from https to {} ({})", next.scheme(), excerpt(shown.as_str()))));
+    }
+    if !same_origin(&next, base) {
+        return Err(Error::new(
+            ErrorKind::Redirect,
+            format!(
+                "HTTP {status} redirects to {}, outside base_url's origin {}: not followed, the order is kept (if SPREAD's API has moved there, update base_url)",
+                excerpt(shown.as_str()),
+                origin(base)
+            ),
+        ));
+    }
     if !next.username().is_empty() || next.password().is_some() {
         return Err(Error::new(ErrorKind::Redirect, "refusing a redirect to a URL with credentials"));
-    }
-    if from.scheme() == "https" && next.scheme() != "https" {
-        return Err(Error::new(ErrorKind::Redirect, format!("refusing a redirect from https to {}", next.scheme())));
     }
     if !scheme_allowed(&next, allow_insecure_http) {
         return Err(Error::new(
@@ -131,6 +155,7 @@ pub fn verdict(status: u16) -> Verdict {
 /// What a failing status is called in a message.
 pub fn describe(status: u16) -> &'static str {
     match verdict(status) {
+        Verdict::Fail(ErrorKind::Auth) if status == 407 => "a proxy on the way asks for its own credentials",
         Verdict::Fail(ErrorKind::Auth) | Verdict::Challenge => "SPREAD refused the API keys",
         Verdict::Fail(ErrorKind::Rejected) => "SPREAD rejected the order",
         Verdict::Fail(ErrorKind::Server) if status < 500 => "SPREAD asks to slow down",
@@ -194,14 +219,22 @@ mod tests {
     #[test]
     fn redirects() {
         let from = url("https://a.example/api/updateOrder");
-        assert_eq!(next_hop(&from, Some("/v2/updateOrder"), 307, false).unwrap().as_str(), "https://a.example/v2/updateOrder");
-        assert_eq!(next_hop(&from, Some("http://a.example/x"), 302, true).unwrap_err().kind, ErrorKind::Redirect);
-        assert_eq!(next_hop(&from, None, 302, false).unwrap_err().kind, ErrorKind::Redirect);
-        assert_eq!(next_hop(&from, Some("https://u:p@b.example/"), 302, false).unwrap_err().kind, ErrorKind::Redirect);
+        let base = url("https://a.example/api");
+        assert_eq!(next_hop(&from, &base, Some("/v2/updateOrder"), 307, false).unwrap().as_str(), "https://a.example/v2/updateOrder");
+        assert_eq!(next_hop(&from, &base, Some("https://a.example:443/v2"), 308, false).unwrap().as_str(), "https://a.example/v2");
+        assert_eq!(next_hop(&from, &base, Some("http://a.example/x"), 302, true).unwrap_err().kind, ErrorKind::Redirect);
+        assert_eq!(next_hop(&from, &base, None, 302, false).unwrap_err().kind, ErrorKind::Redirect);
+        let e = next_hop(&from, &base, Some("https://u:p@b.example/m"), 302, false).unwrap_err();
+        assert_eq!(e.kind, ErrorKind::Redirect);
+        assert!(e.message.contains("https://b.example/m") && !e.message.contains("u:p"), "{e}");
+        // Another origin is never followed, whatever the scheme rules would allow.
         let lo = url("http://127.0.0.1:1/api");
-        assert!(next_hop(&lo, Some("http://127.0.0.1:2/api"), 307, false).is_ok());
-        assert!(next_hop(&lo, Some("http://example.com/api"), 307, false).is_err());
-        assert!(next_hop(&lo, Some("ftp://127.0.0.1/api"), 307, true).is_err());
+        assert!(next_hop(&lo, &lo, Some("/api/v2"), 307, false).is_ok());
+        for elsewhere in ["http://127.0.0.1:2/api", "http://127.0.0.2:1/api", "https://127.0.0.1:1/api", "http://example.com/api", "ftp://127.0.0.1/api"] {
+            let e = next_hop(&lo, &lo, Some(elsewhere), 302, true).unwrap_err();
+            assert_eq!(e.kind, ErrorKind::Redirect, "{elsewhere}");
+            assert!(e.message.contains("update base_url"), "{e}");
+        }
     }
 
     #[test]

@@ -129,6 +129,13 @@ impl Server {
         Server::launch_on(ip, port, script, None)
     }
 
+    /// On 10.213.0.x: a non-loopback address that exists only inside a
+    /// network namespace the test made (`unshare -n`), never the host's.
+    pub fn start_in_namespace(ip: &str, script: Script) -> Server {
+        assert!(ip.starts_with("10.213.0."), "only the test namespace's addresses");
+        Server::launch_on(ip, 0, script, None)
+    }
+
     /// Speaks TLS (with `identity`) to clients that start a handshake, plain HTTP to the others, on one port.
     pub fn start_tls(script: Script, identity: &Identity) -> Server {
         Server::launch("127.0.0.1", script, Some(identity.server_config()))
@@ -287,6 +294,18 @@ pub struct ConnectProxy {
 
 impl ConnectProxy {
     pub fn start(upstream: Option<u16>) -> ConnectProxy {
+        ConnectProxy::launch(upstream, None)
+    }
+
+    /// A proxy that answers 407 to a CONNECT without `Proxy-Authorization: Basic`
+    /// of `user_pass` ("user:pass"), as squid with basic_ncsa_auth does.
+    pub fn start_with_auth(upstream: Option<u16>, user_pass: &str) -> ConnectProxy {
+        use base64::Engine;
+        let expected = format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(user_pass));
+        ConnectProxy::launch(upstream, Some(expected))
+    }
+
+    fn launch(upstream: Option<u16>, auth: Option<String>) -> ConnectProxy {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let port = listener.local_addr().unwrap().port();
         let seen = Arc::new(Mutex::new(Vec::new()));
@@ -298,8 +317,8 @@ impl ConnectProxy {
                     break;
                 }
                 let Ok(conn) = conn else { continue };
-                let log = log.clone();
-                std::thread::spawn(move || tunnel(conn, upstream, log));
+                let (log, auth) = (log.clone(), auth.clone());
+                std::thread::spawn(move || tunnel(conn, upstream, log, auth));
             }
         });
         ConnectProxy { port, seen, stop }
@@ -321,7 +340,7 @@ impl Drop for ConnectProxy {
     }
 }
 
-fn tunnel(conn: TcpStream, upstream: Option<u16>, seen: Arc<Mutex<Vec<String>>>) {
+fn tunnel(conn: TcpStream, upstream: Option<u16>, seen: Arc<Mutex<Vec<String>>>, auth: Option<String>) {
     let mut reader = BufReader::new(conn.try_clone().unwrap());
     let mut head = String::new();
     loop {
@@ -338,6 +357,16 @@ fn tunnel(conn: TcpStream, upstream: Option<u16>, seen: Arc<Mutex<Vec<String>>>)
         let _ = client.write_all(b"HTTP/1.1 405 Only CONNECT\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
         return;
     };
+    if let Some(expected) = auth {
+        let given = head.lines().find_map(|l| l.split_once(':').filter(|(k, _)| k.trim().eq_ignore_ascii_case("proxy-authorization")).map(|(_, v)| v.trim().to_owned()));
+        if given.as_deref() != Some(expected.as_str()) {
+            let body = "proxy credentials required";
+            let _ = client.write_all(
+                format!("HTTP/1.1 407 Proxy Authentication Required\r\nProxy-Authenticate: Basic realm=\"test\"\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}", body.len()).as_bytes(),
+            );
+            return;
+        }
+    }
     let port = upstream.unwrap_or_else(|| target.rsplit(':').next().and_then(|p| p.parse().ok()).unwrap_or(80));
     let Ok(server) = TcpStream::connect(("127.0.0.1", port)) else {
         let _ = client.write_all(b"HTTP/1.1 502 Bad Gateway\r\nContent-Length: 0\r\n\r\n");

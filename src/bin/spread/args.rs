@@ -87,12 +87,20 @@ impl From<Error> for Fail {
 const ABOUT: &str = "Send orders to the SPREAD CRM, and look after the spool of orders waiting to be sent.";
 
 const AFTER_HELP: &str = "\
-Keys: SPREAD_PUBLIC_KEY and SPREAD_PRIVATE_KEY, from the environment only (never
-arguments: other users see those in `ps`). `status` and `rejected` need only the
-public key; `check` needs none. No key is ever printed.
+Keys: SPREAD_PUBLIC_KEY and SPREAD_PRIVATE_KEY, never arguments (other users see
+those in `ps`). Each is read from, in this order: the keys file (--keys-file or
+SPREAD_KEYS_FILE: SPREAD_PUBLIC_KEY=… and SPREAD_PRIVATE_KEY=… lines, the format
+of systemd's EnvironmentFile=, mode 0600 or 0640, owned by you or root), systemd
+credentials ($CREDENTIALS_DIRECTORY/spread_public_key, spread_private_key), the
+environment. `status` and `rejected` need only the public key; `check` needs
+none. No key is ever printed.
 
-Environment: SPREAD_SPOOL (--spool), SPREAD_BASE_URL (--base-url), SPREAD_PROXY
-(--proxy). HTTP_PROXY, HTTPS_PROXY and ALL_PROXY are never read (httpoxy).
+Proxy: --proxy URL (no credentials there), else SPREAD_PROXY from the keys file,
+the credential spread_proxy or the environment; a proxy's user and password go
+only in those. HTTP_PROXY, HTTPS_PROXY and ALL_PROXY are never read (httpoxy).
+
+Environment: SPREAD_SPOOL (--spool), SPREAD_BASE_URL (--base-url),
+SPREAD_KEYS_FILE (--keys-file), SPREAD_PROXY.
 
 Exit codes:
   0  done: everything delivered, nothing to do, no problem found
@@ -105,8 +113,8 @@ Exit codes:
      (moved to rejected/), invalid lines; or `status --max-age`: the oldest
      pending order is older than allowed (Nagios reads 4 as UNKNOWN)
 
-Cron, every 5 minutes, mailing only on trouble:
-  */5 * * * * SPREAD_PUBLIC_KEY=… SPREAD_PRIVATE_KEY=… spread flush --quiet --spool /var/spool/spread";
+Cron, every 5 minutes, mailing only on trouble (the keys in /etc/spread/keys, 0600):
+  */5 * * * * spread flush --quiet --keys-file /etc/spread/keys --spool /var/spool/spread";
 
 #[derive(Parser, Debug)]
 // No help page for a bare `spread`: a usage error is one short message, like any other.
@@ -116,6 +124,10 @@ pub struct Cli {
     /// every warning; -vv debug records too (they may show customers' e-mails).
     #[arg(short, long, action = ArgAction::Count, global = true)]
     pub verbose: u8,
+
+    /// Read the keys (and SPREAD_PROXY) from this file: NAME=value lines, mode 0600 or 0640.
+    #[arg(long, env = "SPREAD_KEYS_FILE", value_name = "FILE", global = true, hide_env_values = true)]
+    pub keys_file: Option<PathBuf>,
 
     #[command(subcommand)]
     pub command: Command,
@@ -173,8 +185,9 @@ pub struct Destination {
 
 #[derive(Args, Debug)]
 pub struct Transport {
-    /// An HTTP CONNECT proxy (http://host:port, credentials in the URL if needed); never used for loopback.
-    #[arg(long, env = "SPREAD_PROXY", value_name = "URL", hide_env_values = true)]
+    /// An HTTP CONNECT proxy, http://host:port, never used for loopback. Credentials never here
+    /// (`ps` shows them): SPREAD_PROXY=http://user:password@host:port in the keys file or the environment.
+    #[arg(long, value_name = "URL")]
     pub proxy: Option<String>,
     /// Which certificate authorities https trusts: system (the host's store), bundled (Mozilla's), or a PEM file.
     #[arg(long, value_name = "system|bundled|PATH")]

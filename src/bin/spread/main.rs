@@ -21,6 +21,7 @@ use clap::Parser;
 use args::{Cli, Command, Exit, Fail};
 
 fn run(cli: Cli) -> Result<Exit, Fail> {
+    setup::load_secrets(cli.keys_file.as_deref())?;
     match cli.command {
         Command::Flush(a) => spool::flush(&a, cli.verbose),
         Command::Status(a) => spool::status(&a),
