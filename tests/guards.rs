@@ -350,7 +350,16 @@ fn spread_rejected_neither_prints_nor_changes_what_an_answer_symlink_points_to()
 /// the sends started.
 #[test]
 fn updates_of_one_order_from_several_threads_land_one_at_a_time_in_order() {
-    let server = Server::start(script(|_, n| if n == 0 { Reply::ok().after(Duration::from_millis(1000)) } else { Reply::ok().after(Duration::from_millis(50)) }));
+    // Each request's (state, start, end of its handling); the answer is written after `end`
+    // is recorded, so a send that waited for it can only arrive later.
+    let handled = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let log = handled.clone();
+    let server = Server::start(script(move |r, n| {
+        let start = std::time::Instant::now();
+        std::thread::sleep(Duration::from_millis(if n == 0 { 1000 } else { 50 }));
+        log.lock().unwrap().push((r.state().unwrap_or_default(), start, std::time::Instant::now()));
+        Reply::ok()
+    }));
     let client = Arc::new(common::client(&server.url()));
     let states = [0i64, 10, 20, 50, 100];
     let mut threads = Vec::new();
@@ -364,11 +373,10 @@ fn updates_of_one_order_from_several_threads_land_one_at_a_time_in_order() {
     for t in threads {
         assert!(t.join().unwrap().unwrap(), "delivered");
     }
-    let seen = server.requests();
-    let got: Vec<String> = seen.iter().filter_map(|r| r.state()).collect();
+    let handled = handled.lock().unwrap().clone();
+    let got: Vec<&str> = handled.iter().map(|(s, _, _)| s.as_str()).collect();
     assert_eq!(got, ["0", "10", "20", "50", "100"], "the updates landed out of order");
-    for pair in seen.windows(2) {
-        let answered = pair[0].answered.expect("answered");
-        assert!(pair[1].at >= answered, "update {:?} reached the server while {:?} was still in flight", pair[1].state(), pair[0].state());
+    for pair in handled.windows(2) {
+        assert!(pair[1].1 >= pair[0].2, "update {} reached the server while {} was still in flight", pair[1].0, pair[0].0);
     }
 }
