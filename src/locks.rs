@@ -2,14 +2,24 @@
 //! clients without a spool (with a spool, `Spool::lock_order` does this
 //! across processes too, and a busy order is queued instead of waited for).
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::{Condvar, LazyLock, Mutex};
 use std::time::Instant;
 
 use crate::error::{Error, ErrorKind, Result};
 use crate::spool::Destination;
 
-static IN_FLIGHT: LazyLock<(Mutex<HashSet<String>>, Condvar)> = LazyLock::new(Default::default);
+/// Orders in flight, and per order the tickets of the sends waiting for it,
+/// first come first: a condvar alone wakes waiters in any order, and the
+/// turn must go to the oldest update.
+#[derive(Default)]
+struct Turns {
+    busy: HashSet<String>,
+    waiting: HashMap<String, VecDeque<u64>>,
+    next_ticket: u64,
+}
+
+static IN_FLIGHT: LazyLock<(Mutex<Turns>, Condvar)> = LazyLock::new(Default::default);
 
 /// This order's turn; released when dropped.
 pub struct Turn {
@@ -19,29 +29,51 @@ pub struct Turn {
 impl Drop for Turn {
     fn drop(&mut self) {
         if let Some(key) = self.key.take() {
-            let (set, freed) = &*IN_FLIGHT;
-            set.lock().unwrap_or_else(|p| p.into_inner()).remove(&key);
+            let (turns, freed) = &*IN_FLIGHT;
+            turns.lock().unwrap_or_else(|p| p.into_inner()).busy.remove(&key);
             freed.notify_all();
         }
     }
 }
 
-/// Waits until no other thread is sending order `id` to `destination`, at
-/// most until `deadline` (a Timeout error then). Orders without an id never wait.
+/// Waits until no other thread is sending order `id` to `destination` and
+/// every send of it that started earlier has had its turn, at most until
+/// `deadline` (a Timeout error then). Orders without an id never wait.
 pub fn wait_turn(destination: &Destination, id: Option<&str>, deadline: Instant) -> Result<Turn> {
     let Some(id) = id else { return Ok(Turn { key: None }) };
     let key = format!("{}\n{id}", destination.tag());
-    let (set, freed) = &*IN_FLIGHT;
-    let mut busy = set.lock().unwrap_or_else(|p| p.into_inner());
-    while busy.contains(&key) {
+    let (turns, freed) = &*IN_FLIGHT;
+    let mut t = turns.lock().unwrap_or_else(|p| p.into_inner());
+    let ticket = t.next_ticket;
+    t.next_ticket += 1;
+    t.waiting.entry(key.clone()).or_default().push_back(ticket);
+    loop {
+        let first = t.waiting.get(&key).and_then(|q| q.front()) == Some(&ticket);
+        if first && !t.busy.contains(&key) {
+            if let Some(queue) = t.waiting.get_mut(&key) {
+                queue.pop_front();
+                if queue.is_empty() {
+                    t.waiting.remove(&key);
+                }
+            }
+            t.busy.insert(key.clone());
+            return Ok(Turn { key: Some(key) });
+        }
         let left = deadline.saturating_duration_since(Instant::now());
         if left.is_zero() {
+            // Give up the place, so that the sends behind this one are not held up by it.
+            if let Some(queue) = t.waiting.get_mut(&key) {
+                queue.retain(|&n| n != ticket);
+                if queue.is_empty() {
+                    t.waiting.remove(&key);
+                }
+            }
+            drop(t);
+            freed.notify_all();
             return Err(Error::new(ErrorKind::Timeout, format!("order {id}: an earlier update of it was still being sent when the time budget ran out")));
         }
-        busy = freed.wait_timeout(busy, left).unwrap_or_else(|p| p.into_inner()).0;
+        t = freed.wait_timeout(t, left).unwrap_or_else(|p| p.into_inner()).0;
     }
-    busy.insert(key.clone());
-    Ok(Turn { key: Some(key) })
 }
 
 #[cfg(test)]

@@ -98,7 +98,9 @@ fn no_secrets(records: &[Seen]) {
     let basic = "UFVCTElDX0tFWTpQUklWQVRFX0tFWQ"; // base64 of PUBLIC_KEY:PRIVATE_KEY
     for r in records {
         let all = format!("{} {} {}", r.event, r.message, r.context);
-        for secret in ["PRIVATE_KEY", basic, "Authorization", "authorization", "data%5B", "order_state%5D"] {
+        // Digest too: its header value, or any piece of it that carries the key or the proof.
+        let digest = ["Digest username", "username=", "response=", "cnonce=", "\"PUBLIC_KEY\""];
+        for secret in ["PRIVATE_KEY", basic, "Authorization", "authorization", "data%5B", "order_state%5D"].into_iter().chain(digest) {
             assert!(!all.contains(secret), "{secret:?} in {r:?}");
         }
         if r.level < SpreadLogLevel::SPREAD_LOG_DEBUG as c_int {
@@ -188,4 +190,44 @@ fn the_delivery_thread_logs_on_its_own_thread_and_never_after_free() {
     std::thread::sleep(Duration::from_millis(800));
     assert_eq!(server.requests().len(), 2, "the second order was delivered after the free");
     assert_eq!(records.lock().unwrap().len(), before, "a record after free: {:?}", &records.lock().unwrap()[before..]);
+}
+
+/// A Digest exchange (a challenge, then a stale nonce) after a redirect on
+/// the same origin: every record, debug included, is free of the
+/// Authorization value and of its parts.
+#[test]
+fn a_digest_exchange_after_a_redirect_logs_no_authorization_value() {
+    let server = Server::start(script(|r, _| {
+        let auth = r.header("authorization").unwrap_or_default().to_owned();
+        if r.target == "/api/updateOrder" {
+            return Reply::status(307).header("Location", "/api/v2/updateOrder");
+        }
+        if auth.contains("nonce=\"n2\"") {
+            Reply::ok()
+        } else if auth.contains("nonce=\"n1\"") {
+            Reply::status(401).header("WWW-Authenticate", r#"Digest realm="api", nonce="n2", qop="auth", stale=true"#)
+        } else {
+            Reply::status(401).header("WWW-Authenticate", r#"Digest realm="api", nonce="n1", qop="auth", algorithm=SHA-256"#)
+        }
+    }));
+    let log = Logged::new(&server.url(), false);
+    assert_eq!(log.send("digest-1"), 0, "{:?}", log.all());
+    let schemes: Vec<String> = server.requests().iter().map(|r| r.header("authorization").unwrap_or("").split(' ').next().unwrap().to_owned()).collect();
+    assert_eq!(schemes, ["Basic", "Basic", "Digest", "Digest"], "the exchange this test is about took place");
+    assert_eq!(log.events("redirect").len(), 1, "{:?}", log.all());
+    assert_eq!(log.events("digest").len(), 2, "{:?}", log.all());
+    assert_eq!(log.events("attempt").len(), 4, "{:?}", log.all());
+    no_secrets(&log.all());
+    // The very values sent, and the Digest proof alone (a hash, however it is labelled).
+    for r in server.requests() {
+        let value = r.header("authorization").unwrap().to_owned();
+        let proof = value.split("response=\"").nth(1).map(|v| v.split('"').next().unwrap().to_owned());
+        for record in log.all() {
+            let all = format!("{} {} {}", record.event, record.message, record.context);
+            assert!(!all.contains(&value), "an Authorization value in {record:?}");
+            if let Some(proof) = &proof {
+                assert!(!all.contains(proof.as_str()), "the Digest response in {record:?}");
+            }
+        }
+    }
 }

@@ -2,11 +2,15 @@
 //! not in an error message, the CLI's output, the spool, or a Debug print.
 
 mod common;
+mod faults;
 
 use std::process::Command;
+use std::sync::{Arc, Mutex};
 
 use base64::Engine as _;
 use common::{free_port, order, temp_dir, Sandbox};
+use faults::{script, Reply, Server};
+use spread::log::{Level, Logger, Record};
 use spread::{Client, Sent};
 
 const PUBLIC: &str = "pub-visible-key";
@@ -15,7 +19,10 @@ const SECRET: &str = "priv-S3CRET-kq7Zx";
 /// Every form a leaked secret could take.
 fn forms() -> Vec<String> {
     let token = base64::engine::general_purpose::STANDARD.encode(format!("{PUBLIC}:{SECRET}"));
-    vec![SECRET.to_owned(), token, "Authorization:".to_owned(), "Digest username".to_owned()]
+    let mut forms = vec![SECRET.to_owned(), token, "Authorization:".to_owned(), "Digest username".to_owned()];
+    // A Digest value's parts, and the public key as an auth header carries it.
+    forms.extend(["response=".to_owned(), "cnonce=".to_owned(), format!("username=\"{PUBLIC}\""), format!("{PUBLIC}:")]);
+    forms
 }
 
 fn assert_clean(what: &str, text: &str) {
@@ -88,4 +95,100 @@ fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
         }
     }
     files
+}
+
+type Records = Arc<Mutex<Vec<String>>>;
+
+/// Every record `c` logs (debug included) goes to `into`, as JSON.
+fn log_into(c: &Client, into: &Records) {
+    let sink = into.clone();
+    c.set_logger(Logger::new(Arc::new(move |r: &Record| sink.lock().unwrap().push(r.to_json())), Level::Debug));
+}
+
+/// A server asking for Digest (a challenge, then a stale nonce), answering 200 to the second Digest.
+fn digest_server(redirect_first: Option<String>) -> Server {
+    Server::start(script(move |r, _| {
+        let auth = r.header("authorization").unwrap_or_default().to_owned();
+        if let Some(to) = &redirect_first {
+            if r.target == "/api/updateOrder" {
+                return Reply::status(307).header("Location", to);
+            }
+        }
+        if auth.contains("nonce=\"n2\"") {
+            Reply::ok()
+        } else if auth.contains("nonce=\"n1\"") {
+            Reply::status(401).header("WWW-Authenticate", r#"Digest realm="api", nonce="n2", qop="auth", stale=true"#)
+        } else {
+            Reply::status(401).header("WWW-Authenticate", r#"Digest realm="api", nonce="n1", qop="auth""#)
+        }
+    }))
+}
+
+/// Through redirects (on the origin, to another host and port) and Digest
+/// exchanges, delivered or failed, spooled and flushed: no log record,
+/// error, spool file or CLI output carries a secret or an Authorization value.
+#[test]
+fn redirects_digest_and_every_log_record_hold_no_secret() {
+    let mut texts: Vec<(String, String)> = Vec::new();
+    let mut seen_auth: Vec<String> = Vec::new();
+
+    // On the origin: a redirect, then Digest with a stale nonce, delivered.
+    let same = digest_server(Some("/api/v2/updateOrder".to_owned()));
+    let c = client(&same.url());
+    let records: Records = Arc::default();
+    log_into(&c, &records);
+    assert!(matches!(c.send(&order("r1", 10)), Ok(Sent::Delivered(_))));
+    seen_auth.extend(same.requests().iter().filter_map(|r| r.header("authorization").map(str::to_owned)));
+    assert!(seen_auth.iter().filter(|a| a.starts_with("Digest ")).count() >= 2, "the Digest exchange took place: {seen_auth:?}");
+
+    // To another host and port: Digest asked there (never answered), the send fails.
+    let other = digest_server(None);
+    let other_host = Server::start_at("127.0.0.2", 0, script(|_, _| Reply::status(401).header("WWW-Authenticate", r#"Digest realm="x", nonce="n1", qop="auth""#)));
+    let hosts = [format!("http://127.0.0.2:{}/api/updateOrder", other_host.port), format!("{}/updateOrder", other.url())];
+    for location in hosts {
+        let away = Server::start(script(move |_, _| Reply::status(308).header("Location", &location)));
+        let c = client(&away.url());
+        log_into(&c, &records);
+        if let Err(e) = c.send(&order("r2", 10)) {
+            texts.push(("a redirect's error".into(), e.message.clone()));
+        }
+        seen_auth.extend(away.requests().iter().filter_map(|r| r.header("authorization").map(str::to_owned)));
+    }
+    for r in other.requests().iter().chain(other_host.requests().iter()) {
+        assert!(r.header("authorization").is_none(), "credentials went to another origin: {:?}", r.header("authorization"));
+    }
+
+    // A Digest that keeps failing (401 after the stale retry), with a spool: queued, then flushed by the CLI.
+    let refusing = Server::start(script(|_, _| Reply::status(401).header("WWW-Authenticate", r#"Digest realm="api", nonce="n", qop="auth", stale=true"#)));
+    let spool_dir = temp_dir("secrets-digest");
+    let mut spooled = client(&refusing.url());
+    spooled.set_spool_dir(&spool_dir).unwrap();
+    log_into(&spooled, &records);
+    assert_eq!(spooled.send(&order("r3", 10)).unwrap(), Sent::Queued);
+    let report = spooled.flush().unwrap();
+    if let Some(e) = report.stopped_by {
+        texts.push(("a flush's error".into(), e.message));
+    }
+    let out = Command::new(env!("CARGO_BIN_EXE_spread"))
+        .args(["flush", "--spool", spool_dir.to_str().unwrap(), "--base-url", &refusing.url()])
+        .env("SPREAD_PUBLIC_KEY", PUBLIC)
+        .env("SPREAD_PRIVATE_KEY", SECRET)
+        .output()
+        .unwrap();
+    texts.push(("spread flush output".into(), String::from_utf8_lossy(&[out.stdout, out.stderr].concat()).into_owned()));
+    seen_auth.extend(refusing.requests().iter().filter_map(|r| r.header("authorization").map(str::to_owned)));
+    for entry in walk(&spool_dir) {
+        texts.push((format!("spool file {}", entry.display()), String::from_utf8_lossy(&std::fs::read(&entry).unwrap()).into_owned()));
+    }
+    texts.push(("Debug".into(), format!("{spooled:?}")));
+
+    let records = records.lock().unwrap().clone();
+    assert!(records.iter().any(|r| r.contains("\"event\":\"digest\"")) && records.iter().any(|r| r.contains("\"event\":\"redirect\"")), "{records:?}");
+    texts.extend(records.into_iter().map(|r| ("a log record".to_owned(), r)));
+    for (what, text) in &texts {
+        assert_clean(what, text);
+        for value in &seen_auth {
+            assert!(!text.contains(value.as_str()), "{what} holds an Authorization value sent: {text}");
+        }
+    }
 }
