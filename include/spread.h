@@ -809,9 +809,10 @@ void spread_response_free(struct SpreadResponse *r);
 
 /**
  * The spool's counts from this client's point of view, as a JSON object:
- * `{"pending":3,"foreign":0,"legacy":0,"rejected":1,"unreadable":0,"oldest_secs":42}`
+ * `{"pending":3,"foreign":0,"legacy":0,"rejected":1,"unreadable":0,"oldest_secs":42,"stranded":0,"stranded_oldest_secs":null}`
  * (`foreign`: entries of other destinations, left alone; `oldest_secs`:
- * null when nothing is pending). Owned by the caller: free with
+ * null when nothing is pending; `stranded`: entries of this public key
+ * under another base URL, which nothing sends until `spread_spool_adopt`). Owned by the caller: free with
  * `spread_string_free`. NULL on error; SPREAD_ERR_CONFIG without a spool.
  */
 char *spread_spool_status_json(const struct SpreadClient *c);
@@ -839,6 +840,21 @@ int spread_spool_requeue(struct SpreadClient *c, const char *name, size_t *reque
  * `purged` (may be NULL) receives how many.
  */
 int spread_spool_purge_rejected(struct SpreadClient *c, uint64_t older_than_secs, size_t *purged);
+
+/**
+ * Moves the spooled entries of another destination to this client's, each
+ * keeping its place in the queue: after the base URL changed
+ * (`from_base_url`: the old one) or the keys were rotated
+ * (`from_public_key`: the old public key). NULL stands for this client's
+ * own; at least one must be given. Never done automatically, since another
+ * shop may share the folder (`spread_spool_status_json` counts such
+ * entries of this key as `stranded`). `adopted` (may be NULL) receives how
+ * many. SPREAD_ERR_CONFIG without a spool.
+ */
+int spread_spool_adopt(struct SpreadClient *c,
+                       const char *from_base_url,
+                       const char *from_public_key,
+                       size_t *adopted);
 
 /**
  * The name of a status code, such as "SPREAD_ERR_TIMEOUT";

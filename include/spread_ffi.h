@@ -254,6 +254,11 @@ int spread_spool_requeue(struct SpreadClient *c, const char *name, size_t *reque
 
 int spread_spool_purge_rejected(struct SpreadClient *c, uint64_t older_than_secs, size_t *purged);
 
+int spread_spool_adopt(struct SpreadClient *c,
+                       const char *from_base_url,
+                       const char *from_public_key,
+                       size_t *adopted);
+
 const char *spread_status_name(int status);
 
 int spread_status_code(size_t index);

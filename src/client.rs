@@ -342,6 +342,31 @@ impl Client {
         self.core.spool()?.status(&self.core.destination)
     }
 
+    /// Moves the spooled entries of another destination to this client's,
+    /// each keeping its place in the queue: after the base URL changed
+    /// (`from_base_url`: the old one) or the keys were rotated
+    /// (`from_public_key`: the old public key). None stands for this client's
+    /// own. Never done automatically: another shop may share the folder.
+    /// Returns how many entries were adopted.
+    pub fn adopt(&self, from_base_url: Option<&str>, from_public_key: Option<&str>) -> Result<usize> {
+        let spool = self.core.spool()?;
+        if from_base_url.is_none() && from_public_key.is_none() {
+            return Err(Error::invalid("from", "give the old base URL, the old public key, or both"));
+        }
+        let base = match from_base_url {
+            Some(url) => policy::parse_base_url(url, true).map_err(|e| Error::invalid("from_base_url", e.message))?.to_string(),
+            None => self.core.destination.base_url.clone(),
+        };
+        let from = Destination::new(&base, from_public_key.unwrap_or(self.core.credentials.public_key()));
+        let n = spool.adopt(&from, &self.core.destination)?;
+        self.core.log.log(
+            Record::new(Level::Info, "adopted", format!("{n} spooled entries of {} moved to this client's destination", from.base_url))
+                .with("adopted", n)
+                .with("from_base_url", from.base_url.clone()),
+        );
+        Ok(n)
+    }
+
     pub fn spool(&self) -> Option<&Spool> {
         self.core.spool.as_ref()
     }

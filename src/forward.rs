@@ -74,6 +74,10 @@ impl Core {
         if !report.emptied() {
             report.remaining = spool.entries_for(&self.destination, legacy).map_or(report.remaining, |e| e.len());
         }
+        if limit == usize::MAX {
+            // A whole flush (not a send's look at a few entries, which must stay cheap).
+            self.warn_stranded(spool);
+        }
         if report.delivered + report.rejected + report.unreadable > 0 || report.stopped_by.is_some() {
             let level = if report.stopped_by.is_some() { Level::Warn } else { Level::Info };
             self.log.emit(level, || {
@@ -88,6 +92,27 @@ impl Core {
             });
         }
         report
+    }
+
+    /// Entries of this key under another base URL: no flush of ours sends
+    /// them, so every flush says so until they are adopted.
+    fn warn_stranded(&self, spool: &Spool) {
+        let Ok(stranded) = spool.stranded(&self.destination) else { return };
+        if stranded.count == 0 {
+            return;
+        }
+        let from = stranded.base_urls.join(", ");
+        let message = format!(
+            "{} spooled order(s) of this key wait under another base URL ({from}) and are never sent to {}: \
+             if that URL is no longer right, move them here with `spread spool adopt --from-base-url URL`",
+            stranded.count, self.destination.base_url
+        );
+        self.log.log(
+            Record::new(Level::Warn, "stranded", message)
+                .with("stranded", stranded.count)
+                .with("oldest_secs", stranded.oldest.map_or(0, |d| d.as_secs() as usize))
+                .with("from_base_url", from),
+        );
     }
 
     fn replay(&self, spool: &Spool, deadline: Instant, held: Option<&OrderLock>, legacy: bool, limit: usize, report: &mut FlushReport) -> crate::Result<()> {

@@ -15,9 +15,10 @@ fn write_count(out: *mut usize, count: usize) {
 }
 
 /// The spool's counts from this client's point of view, as a JSON object:
-/// `{"pending":3,"foreign":0,"legacy":0,"rejected":1,"unreadable":0,"oldest_secs":42}`
+/// `{"pending":3,"foreign":0,"legacy":0,"rejected":1,"unreadable":0,"oldest_secs":42,"stranded":0,"stranded_oldest_secs":null}`
 /// (`foreign`: entries of other destinations, left alone; `oldest_secs`:
-/// null when nothing is pending). Owned by the caller: free with
+/// null when nothing is pending; `stranded`: entries of this public key
+/// under another base URL, which nothing sends until `spread_spool_adopt`). Owned by the caller: free with
 /// `spread_string_free`. NULL on error; SPREAD_ERR_CONFIG without a spool.
 #[no_mangle]
 pub extern "C" fn spread_spool_status_json(c: *const SpreadClient) -> *mut c_char {
@@ -67,6 +68,26 @@ pub extern "C" fn spread_spool_purge_rejected(c: *mut SpreadClient, older_than_s
         let client = arg_ref(c, "client")?.read();
         let spool = client.spool().ok_or_else(|| crate::Error::config("spool_dir", "no spool folder is set"))?;
         write_count(purged, spool.purge_rejected(Duration::from_secs(older_than_secs))?);
+        Ok(())
+    })
+}
+
+/// Moves the spooled entries of another destination to this client's, each
+/// keeping its place in the queue: after the base URL changed
+/// (`from_base_url`: the old one) or the keys were rotated
+/// (`from_public_key`: the old public key). NULL stands for this client's
+/// own; at least one must be given. Never done automatically, since another
+/// shop may share the folder (`spread_spool_status_json` counts such
+/// entries of this key as `stranded`). `adopted` (may be NULL) receives how
+/// many. SPREAD_ERR_CONFIG without a spool.
+#[no_mangle]
+pub extern "C" fn spread_spool_adopt(c: *mut SpreadClient, from_base_url: *const c_char, from_public_key: *const c_char, adopted: *mut usize) -> c_int {
+    write_count(adopted, 0);
+    guard_status(|| {
+        let client = arg_ref(c, "client")?.read();
+        let url = if from_base_url.is_null() { None } else { Some(arg_str(from_base_url, "from_base_url")?) };
+        let key = if from_public_key.is_null() { None } else { Some(arg_str(from_public_key, "from_public_key")?) };
+        write_count(adopted, client.adopt(url, key)?);
         Ok(())
     })
 }

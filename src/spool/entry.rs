@@ -153,6 +153,15 @@ pub fn parse_name(name: &str) -> Option<Name<'_>> {
     Some(Name { seq: u64::from_str_radix(seq, 16).ok()?, tag, order })
 }
 
+/// The metadata of an entry from the start of its file (None for legacy or broken ones).
+pub fn parse_meta(head: &[u8]) -> Option<Meta> {
+    let newline = head.iter().position(|&b| b == b'\n')?;
+    let mut meta: Meta = serde_json::from_slice(&head[..newline]).ok()?;
+    (meta.format == FORMAT && meta.version == VERSION).then_some(())?;
+    meta.destination.base_url = normalize_base_url(&meta.destination.base_url);
+    Some(meta)
+}
+
 /// Parses a complete entry file; the error says why it is not one.
 pub fn parse(bytes: &[u8]) -> Result<Entry, String> {
     if let Some(rest) = bytes.strip_prefix(LEGACY_MAGIC) {

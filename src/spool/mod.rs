@@ -25,6 +25,7 @@
 //! through a name it did not create. Root never works in a folder another
 //! user can write (trust.rs): the `spread` command switches to its owner.
 
+mod adopt;
 mod entry;
 mod fsat;
 mod locks;
@@ -81,6 +82,21 @@ pub struct SpoolStatus {
     /// Age of the oldest pending entry (from its file's time).
     #[serde(rename = "oldest_secs", serialize_with = "secs")]
     pub oldest: Option<Duration>,
+    /// Entries of this public key recorded under another base URL: nothing
+    /// delivers them until they are adopted (`spread spool adopt`).
+    pub stranded: usize,
+    /// Age of the oldest stranded entry.
+    #[serde(rename = "stranded_oldest_secs", serialize_with = "secs")]
+    pub stranded_oldest: Option<Duration>,
+}
+
+/// Entries of a key recorded under other base URLs (see [`Spool::stranded`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Stranded {
+    pub count: usize,
+    pub oldest: Option<Duration>,
+    /// The base URLs they were recorded for, each once.
+    pub base_urls: Vec<String>,
 }
 
 fn secs<S: serde::Serializer>(d: &Option<Duration>, s: S) -> std::result::Result<S::Ok, S::Error> {
@@ -253,25 +269,32 @@ impl Spool {
             };
             let bytes = entry::Meta::new(seq, destination, order_id, body.len()).file_bytes(body);
             let name = entry::file_name(seq, &destination.tag(), &order_key(order_id), random_u32());
-            let tmp = self.sub(&root, sharing, "tmp")?;
-            let part = format!("{name}.part");
-            let write = || -> io::Result<()> {
-                let mut f = tmp.create_new(&part, sharing.file_mode())?;
-                sharing.apply(&f, false)?;
-                f.write_all(&bytes)?;
-                f.sync_all()
-            };
-            if let Err(e) = write() {
-                let _ = tmp.unlink(&part);
-                return Err(io_error("write", &tmp.join(&part), e));
-            }
-            if let Err(e) = tmp.rename_noreplace(&part, &root, &name) {
-                let _ = tmp.unlink(&part);
-                return Err(io_error("move into place", &root.join(&name), e));
-            }
+            self.write_durably(&root, sharing, &name, &bytes)?;
             root.sync().map_err(|e| io_error("sync folder", root.path(), e))?;
             Ok(root.join(&name))
         })
+    }
+
+    /// Writes `bytes` as entry `name`: to `tmp/`, fsync'd, renamed into place
+    /// without replacing anything (the caller syncs the folder).
+    fn write_durably(&self, root: &Dir, sharing: Sharing, name: &str, bytes: &[u8]) -> Result<()> {
+        let tmp = self.sub(root, sharing, "tmp")?;
+        let part = format!("{name}.part");
+        let write = || -> io::Result<()> {
+            let mut f = tmp.create_new(&part, sharing.file_mode())?;
+            sharing.apply(&f, false)?;
+            f.write_all(bytes)?;
+            f.sync_all()
+        };
+        if let Err(e) = write() {
+            let _ = tmp.unlink(&part);
+            return Err(io_error("write", &tmp.join(&part), e));
+        }
+        if let Err(e) = tmp.rename_noreplace(&part, root, name) {
+            let _ = tmp.unlink(&part);
+            return Err(io_error("move into place", &root.join(name), e));
+        }
+        Ok(())
     }
 
     /// Takes the next place in the queue now, for an entry that may be
@@ -356,6 +379,8 @@ impl Spool {
             }
         }
         st.oldest = oldest.map(Duration::from_secs);
+        let stranded = self.stranded(destination)?;
+        (st.stranded, st.stranded_oldest) = (stranded.count, stranded.oldest);
         st.rejected = self.count_in(&root, sharing, "rejected", ".req")?;
         st.unreadable = self.count_in(&root, sharing, "unreadable", ".why")?;
         Ok(st)

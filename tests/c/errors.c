@@ -182,6 +182,10 @@ static void null_arguments(void)
     CHECK_STATUS(spread_spool_requeue(NULL, NULL, &count), SPREAD_ERR_NULL_ARGUMENT, "client: is NULL");
     CHECK(count == 0);
     CHECK_STATUS(spread_spool_purge_rejected(NULL, 0, NULL), SPREAD_ERR_NULL_ARGUMENT, "client: is NULL");
+    count = 7;
+    CHECK_STATUS(spread_spool_adopt(NULL, "https://old.example/api", NULL, &count), SPREAD_ERR_NULL_ARGUMENT, "client: is NULL");
+    CHECK(count == 0);
+    CHECK_STATUS(spread_spool_adopt(c, "https://old.example/api", NULL, NULL), SPREAD_ERR_CONFIG, "spool_dir");
     CHECK(spread_spool_status_json(c) == NULL && spread_last_status() == SPREAD_ERR_CONFIG); /* no spool folder */
     CHECK(last_error_has("spool_dir"));
     CHECK(spread_class_parent(NULL) == NULL);
@@ -244,6 +248,8 @@ static void invalid_utf8(void)
         CHECK_STATUS(spread_client_set_spool_dir(c, *bad), SPREAD_ERR_INVALID_UTF8, "spool_dir");
         CHECK_STATUS(spread_client_set_proxy(c, *bad), SPREAD_ERR_INVALID_UTF8, "proxy");
         CHECK_STATUS(spread_client_set_tls_roots(c, *bad), SPREAD_ERR_INVALID_UTF8, "tls_roots");
+        CHECK_STATUS(spread_spool_adopt(c, *bad, NULL, NULL), SPREAD_ERR_INVALID_UTF8, "from_base_url");
+        CHECK_STATUS(spread_spool_adopt(c, NULL, *bad, NULL), SPREAD_ERR_INVALID_UTF8, "from_public_key");
         CHECK(spread_order_from_form(*bad, false) == NULL && spread_last_status() == SPREAD_ERR_INVALID_UTF8);
         CHECK(spread_order_from_json(*bad, false) == NULL && spread_last_status() == SPREAD_ERR_INVALID_UTF8);
         const char *attrs[1] = {*bad};

@@ -122,6 +122,30 @@ final class SpoolTest extends SandboxTestCase
         $client->requeue('no-such-entry');
     }
 
+    public function testOrdersOfAnOldBaseUrlAreStrandedUntilAdopted(): void
+    {
+        $spool = Php::tempDir('spread-php-stranded-');
+        $oldUrl = str_replace('127.0.0.1', 'localhost', $this->sandbox->baseUrl());
+        $before = $this->client(['spool_dir' => $spool, 'max_attempts' => 1, 'base_url' => $oldUrl]);
+        $this->sandbox->fault(['mode' => 'status', 'code' => 503, 'times' => 1]);
+        $this->assertTrue($before->updateOrder(Seed::postData())->queued());
+        unset($before);
+
+        $after = $this->client(['spool_dir' => $spool, 'max_attempts' => 1]);
+        $status = $after->spoolStatus();
+        $this->assertSame([0, 1], [$status['pending'], $status['stranded']]);
+        try {
+            $after->adopt();
+            $this->fail('an adoption naming nothing must be refused');
+        } catch (InvalidValueException $e) {
+            $this->assertStringContainsString('from', $e->getMessage());
+        }
+        $this->assertSame(1, $after->adopt($oldUrl));
+        $this->assertSame(0, $after->spoolStatus()['stranded']);
+        $this->assertSame(['delivered' => 1, 'remaining' => 0], $after->flush());
+        $this->assertSame('10', $this->storedOrder('0000001')['order_state']);
+    }
+
     public function testSpoolFunctionsNeedASpoolDir(): void
     {
         $client = $this->client();

@@ -128,3 +128,26 @@ def test_rejected_orders_are_listed_requeued_and_purged(sb, spooled):
     assert spooled.purge_rejected(older_than=3600) == 0  # R-2 was set aside just now
     assert spooled.purge_rejected() == 1
     assert spooled.rejected() == [] and spooled.requeue() == 0
+
+
+def test_orders_of_an_old_base_url_are_stranded_until_adopted(sb, tmp_path):
+    """The shop's base URL changed while orders were spooled (issue 28): the old URL's
+    orders are counted as stranded, then adopted and delivered in their order."""
+    folder = tmp_path / "spool"
+    old_url = sb.base_url.replace("127.0.0.1", "localhost")  # the same server, another base URL
+    with spread.Client(sb.public_key, sb.private_key, base_url=old_url, spool_dir=folder,
+                       max_attempts=1, timeout=5) as before:
+        sb.fault(mode="status", code=503, times=2)
+        assert before.update_order(minimal_order("S-1")).queued
+        assert before.update_order(minimal_order("S-2")).queued
+    with spread.Client(sb.public_key, sb.private_key, base_url=sb.base_url, spool_dir=folder,
+                       max_attempts=1, timeout=5) as after:
+        status = after.spool_status()
+        assert (status["pending"], status["stranded"]) == (0, 2)
+        assert after.flush() == (0, 0)  # nothing of its own: the stranded orders wait
+        with pytest.raises(spread.InvalidValueError, match="from"):
+            after.adopt()
+        assert after.adopt(from_base_url=old_url) == 2
+        assert after.spool_status()["stranded"] == 0
+        assert after.flush() == (2, 0)
+    assert set(sb.state()["orders"]) >= {"S-1", "S-2"}

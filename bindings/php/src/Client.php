@@ -422,6 +422,23 @@ final class Client
     }
 
     /**
+     * Moves the spooled orders of an old base URL ($fromBaseUrl) or an old
+     * public key ($fromPublicKey) to this client's destination, each keeping
+     * its place in the queue; returns how many. spoolStatus()['stranded']
+     * counts those of this key under another base URL. Never automatic.
+     *
+     * @throws InvalidValueException when neither is given
+     * @throws ConfigException without spool_dir
+     * @throws IoException
+     */
+    public function adopt(?string $fromBaseUrl = null, ?string $fromPublicKey = null): int
+    {
+        $count = $this->lib->ffi->new('size_t');
+        $this->lib->check($this->lib->ffi->spread_spool_adopt($this->handle, $fromBaseUrl, $fromPublicKey, \FFI::addr($count)));
+        return $count->cdata;
+    }
+
+    /**
      * A new empty order made with this client's library (what send() requires).
      *
      * @throws LibraryException

@@ -82,6 +82,7 @@ _PROTOTYPES: Dict[str, Tuple[Any, List[Any]]] = {
     "spread_spool_rejected_json": (_PTR, [_PTR]),
     "spread_spool_requeue": (c_int, [_PTR, _STR, _SIZE]),
     "spread_spool_purge_rejected": (c_int, [_PTR, c_uint64, _SIZE]),
+    "spread_spool_adopt": (c_int, [_PTR, c_char_p, c_char_p, _SIZE]),
     # SpreadBatch
     "spread_send_batch": (c_int, [_PTR, POINTER(_PTR), c_size_t, c_uint32, PROGRESS_FN, _PTR, POINTER(_PTR)]),
     "spread_batch_len": (c_size_t, [_PTR]),

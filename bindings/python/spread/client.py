@@ -384,6 +384,17 @@ class Client(native.HandleOwner):
         self._call(native.lib().spread_spool_purge_rejected, seconds, ctypes.byref(count))
         return count.value
 
+    def adopt(self, from_base_url: Optional[str] = None, from_public_key: Optional[str] = None) -> int:
+        """Moves the spooled orders of an old base URL (``from_base_url``) or an old
+        public key (``from_public_key``) to this client's destination, each keeping its
+        place in the queue; returns how many. ``spool_status()["stranded"]`` counts
+        those of this key under another base URL. Never done automatically."""
+        count = ctypes.c_size_t()
+        url = None if from_base_url is None else native.to_c(from_base_url, "from_base_url")
+        key = None if from_public_key is None else native.to_c(from_public_key, "from_public_key")
+        self._call(native.lib().spread_spool_adopt, url, key, ctypes.byref(count))
+        return count.value
+
     def _spool_json(self, fn: Callable[[int], Optional[int]]) -> Any:
         with self._use() as ptr:
             return json.loads(native.take_string(fn(ptr)))

@@ -26,6 +26,7 @@ fn run(cli: Cli) -> Result<Exit, Fail> {
         Command::Flush(a) => spool::flush(&a, cli.verbose),
         Command::Status(a) => spool::status(&a),
         Command::Rejected(a) => spool::rejected(a),
+        Command::Spool(a) => spool::spool(a),
         Command::Send(a) => bulk::send(&a, cli.verbose),
         Command::Check(a) => bulk::check(&a),
     }

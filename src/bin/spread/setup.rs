@@ -17,8 +17,13 @@ use spread::Client;
 use crate::args::{self, Fail};
 
 /// The names a keys file may set, and the systemd credential that stands for each.
-const SECRETS: [(&str, &str); 3] =
-    [("SPREAD_PUBLIC_KEY", "spread_public_key"), ("SPREAD_PRIVATE_KEY", "spread_private_key"), ("SPREAD_PROXY", "spread_proxy")];
+const SECRETS: [(&str, &str); 4] = [
+    ("SPREAD_PUBLIC_KEY", "spread_public_key"),
+    ("SPREAD_PRIVATE_KEY", "spread_private_key"),
+    ("SPREAD_PROXY", "spread_proxy"),
+    // The public key before a rotation, for `spread spool adopt --from-old-key`.
+    ("SPREAD_OLD_PUBLIC_KEY", "spread_old_public_key"),
+];
 /// A keys file holds three short lines; anything far bigger is not one.
 const MAX_KEYS_FILE: u64 = 64 * 1024;
 
@@ -143,7 +148,7 @@ fn read_keys_file(path: &Path) -> Result<Vec<(&'static str, String)>, Fail> {
         let name = name.trim();
         let Some((known, _)) = SECRETS.iter().find(|(k, _)| *k == name) else {
             return Err(fail(format!(
-                "line {}: {name} is not read from a keys file (only SPREAD_PUBLIC_KEY, SPREAD_PRIVATE_KEY and SPREAD_PROXY are)",
+                "line {}: {name} is not read from a keys file (only SPREAD_PUBLIC_KEY, SPREAD_PRIVATE_KEY, SPREAD_PROXY and SPREAD_OLD_PUBLIC_KEY are)",
                 n + 1
             )));
         };
@@ -191,6 +196,11 @@ pub fn spool_view(spool: &args::SpoolArg, destination: &args::Destination) -> Re
     settings.set_base_url(&destination.base_url)?;
     let destination = Destination::new(settings.base_url.as_str(), &key("SPREAD_PUBLIC_KEY")?);
     Ok((open_spool(spool)?, destination))
+}
+
+/// The public key before a rotation (`spread spool adopt --from-old-key`).
+pub fn old_public_key() -> Result<String, Fail> {
+    key("SPREAD_OLD_PUBLIC_KEY")
 }
 
 /// The spool alone, for commands that do not care about destinations.

@@ -8,7 +8,7 @@ use serde_json::json;
 use spread::spool::SpoolStatus;
 use spread::ErrorKind;
 
-use crate::args::{Exit, Fail, FlushArgs, RejectedCommand, StatusArgs};
+use crate::args::{Exit, Fail, FlushArgs, RejectedCommand, SpoolCommand, StatusArgs};
 use crate::setup;
 
 /// `42s`, `5m 3s`, `2h 10m`, `3d 4h`: an age at a glance.
@@ -95,16 +95,20 @@ fn status_json(st: &SpoolStatus, args: &StatusArgs, too_old: Option<bool>) -> St
 pub fn status(args: &StatusArgs) -> Result<Exit, Fail> {
     let (spool, destination) = setup::spool_view(&args.spool, &args.destination)?;
     let st = spool.status(&destination)?;
-    let oldest = st.oldest.map(|d| d.as_secs());
+    // Stranded orders wait too (for an adoption): the age check counts them.
+    let oldest = st.oldest.max(st.stranded_oldest).map(|d| d.as_secs());
     let too_old = args.max_age.map(|max| oldest.is_some_and(|age| age > max));
     if args.json {
         println!("{}", status_json(&st, args, too_old));
     } else {
         let age = oldest.map_or("-".to_owned(), |s| format!("{s}s"));
         println!(
-            "pending {}, foreign {}, legacy {}, rejected {}, unreadable {}, oldest {age}",
-            st.pending, st.foreign, st.legacy, st.rejected, st.unreadable
+            "pending {}, foreign {}, legacy {}, rejected {}, unreadable {}, oldest {age}, stranded {}",
+            st.pending, st.foreign, st.legacy, st.rejected, st.unreadable, st.stranded
         );
+        if st.stranded > 0 {
+            println!("{} order(s) of this key wait under another base URL: see `spread spool adopt --help`", st.stranded);
+        }
     }
     match (too_old, args.max_age, oldest) {
         (Some(true), Some(max), Some(age)) => Err(Fail::new(
@@ -200,6 +204,31 @@ pub fn rejected(command: RejectedCommand) -> Result<Exit, Fail> {
             let secs = older_than.checked_mul(86_400).ok_or_else(|| Fail::new(Exit::Usage, "--older-than: too many days"))?;
             let n = setup::open_spool(&spool)?.purge_rejected(Duration::from_secs(secs))?;
             println!("purged {n} rejected order(s) set aside more than {older_than} day(s) ago");
+            Ok(Exit::Ok)
+        }
+    }
+}
+
+pub fn spool(command: SpoolCommand) -> Result<Exit, Fail> {
+    match command {
+        SpoolCommand::Adopt { spool, destination, from_base_url, from_old_key } => {
+            let (spool, to) = setup::spool_view(&spool, &destination)?;
+            let key = if from_old_key { Some(setup::old_public_key()?) } else { None };
+            if from_base_url.is_none() && key.is_none() {
+                return Err(Fail::new(Exit::Usage, "spool adopt: give --from-base-url OLD, --from-old-key, or both"));
+            }
+            let mut settings = spread::settings::Settings::default();
+            settings.allow_insecure_http = true; // only names the old destination: nothing is sent to it
+            if let Some(url) = &from_base_url {
+                settings.set_base_url(url)?;
+            }
+            let from_url = if from_base_url.is_some() { settings.base_url.to_string() } else { to.base_url.clone() };
+            let from = match &key {
+                Some(k) => spread::spool::Destination::new(&from_url, k),
+                None => spread::spool::Destination { base_url: spread::spool::Destination::new(&from_url, "").base_url, key: to.key.clone() },
+            };
+            let n = spool.adopt(&from, &to)?;
+            println!("adopted {n} order(s) of {}: the next `spread flush` sends them to {}", from.base_url, to.base_url);
             Ok(Exit::Ok)
         }
     }
