@@ -410,31 +410,49 @@ fn key_text(k: &Key) -> String {
     }
 }
 
+/// Whether a field holds a customer's personal data, which a warning may quote but a
+/// log record above debug level must not (issue 21: the e-mail in a WARN record).
+fn personal(field: &str) -> bool {
+    let closed_sets = [fields::CUSTOMER_COUNTRY.name, fields::CUSTOMER_LANG.name, fields::CUSTOMER_GENDER.name];
+    (field.starts_with("customer_") && !closed_sets.contains(&field)) || field == fields::EXTERNAL_ID.name || field == CUSTOM_FIELDS
+}
+
+/// A lenient warning: its text, and the text to log above debug level when it quotes
+/// `value`, a customer's data.
+fn warning(e: Error, value: Option<&str>) -> (String, Option<String>) {
+    let text = format!("{} (sent as is)", e.message);
+    let quoted = value.map(|v| format!("{v:?}"));
+    let logged = quoted.filter(|q| text.contains(q.as_str())).map(|q| text.replacen(&q, "(a customer's data, left out of the log)", 1));
+    (text, logged)
+}
+
 /// The strict checks (an error) and the lenient ones (a warning, or an
 /// error in strict mode).
-fn check(order: &Order, strict: bool) -> Result<Vec<String>> {
+fn check(order: &Order, strict: bool) -> Result<Vec<(String, Option<String>)>> {
     let mut warnings = Vec::new();
-    let mut lenient = |e: Error| -> Result<()> {
+    // `value`: the offending value when it is a customer's data (it may be quoted).
+    let mut lenient = |e: Error, value: Option<&str>| -> Result<()> {
         if strict {
             return Err(e);
         }
-        warnings.push(format!("{} (sent as is)", e.message));
+        warnings.push(warning(e, value));
         Ok(())
     };
+    let personal_text = |name: &str, value: &Value| if personal(name) { scalar_text(value).map(|t| t.into_owned()) } else { None };
     // A customer identifier: at least one that follows its rule.
-    let ids: Vec<(Field, Result<()>)> = fields::CUSTOMER_IDS
+    let ids: Vec<(Field, &Value, Result<()>)> = fields::CUSTOMER_IDS
         .iter()
-        .filter_map(|f| order.get(f.name).map(|v| (*f, scalar_rule(f, v))))
+        .filter_map(|f| order.get(f.name).map(|v| (*f, v, scalar_rule(f, v))))
         .collect();
     if ids.is_empty() {
         return Err(Error::new(ErrorKind::MissingField, "customer_email: customer_email or external_id is required to send an order"));
     }
-    if ids.iter().all(|(_, r)| r.is_err()) {
-        return Err(ids.into_iter().next().and_then(|(_, r)| r.err()).expect("one failed"));
+    if ids.iter().all(|(_, _, r)| r.is_err()) {
+        return Err(ids.into_iter().next().and_then(|(_, _, r)| r.err()).expect("one failed"));
     }
-    for (_, r) in ids {
+    for (field, value, r) in ids {
         if let Err(e) = r {
-            lenient(e)?;
+            lenient(e, personal_text(field.name, value).as_deref())?;
         }
     }
     for field in fields::REQUIRED {
@@ -450,14 +468,14 @@ fn check(order: &Order, strict: bool) -> Result<Vec<String>> {
         }
         if let Some(field) = fields::scalar(name) {
             if let Err(e) = scalar_rule(field, value) {
-                lenient(e)?;
+                lenient(e, personal_text(name, value).as_deref())?;
             }
         } else if let Some(list) = ListField::from_name(name) {
-            each_scalar(list.name(), value, &mut |field, text| validate::token(field, text), &mut lenient)?;
+            each_scalar(list.name(), false, value, &mut |field, text| validate::token(field, text), &mut lenient)?;
         } else if name == CUSTOM_FIELDS {
-            each_scalar(CUSTOM_FIELDS, value, &mut |field, text| validate::text(field, text), &mut lenient)?;
+            each_scalar(CUSTOM_FIELDS, true, value, &mut |field, text| validate::text(field, text), &mut lenient)?;
         } else if name == CONSENTS {
-            each_scalar(CONSENTS, value, &mut |field, text| match text {
+            each_scalar(CONSENTS, false, value, &mut |field, text| match text {
                 "0" | "1" => Ok(()),
                 _ => Err(Error::invalid(field, format!("{text:?} is not 1 (accepted) or 0 (refused)"))),
             }, &mut lenient)?;
@@ -466,28 +484,30 @@ fn check(order: &Order, strict: bool) -> Result<Vec<String>> {
                 Value::Array(products) => {
                     for (n, (_, product)) in products.iter().enumerate() {
                         let field = format!("{PRODUCT_ATTRIBUTES}[{n}]");
-                        each_scalar(&field, product, &mut |field, text| match text.split_once(':') {
+                        each_scalar(&field, false, product, &mut |field, text| match text.split_once(':') {
                             Some((k, v)) if !k.is_empty() && !v.is_empty() => validate::token(field, text),
                             _ => Err(Error::invalid(field, format!("{text:?} is not written \"key:value\" such as \"size:xl\""))),
                         }, &mut lenient)?;
                     }
                 }
-                _ => lenient(Error::invalid(PRODUCT_ATTRIBUTES, "is not a list of products"))?,
+                _ => lenient(Error::invalid(PRODUCT_ATTRIBUTES, "is not a list of products"), None)?,
             }
         }
     }
     Ok(warnings)
 }
 
-/// Checks every scalar of the array `value` (named `field[key]`) with `rule`.
+/// Checks every scalar of the array `value` (named `field[key]`) with `rule`;
+/// `personal`: its values are a customer's data.
 fn each_scalar(
     field: &str,
+    personal: bool,
     value: &Value,
     rule: &mut dyn FnMut(&str, &str) -> Result<()>,
-    lenient: &mut dyn FnMut(Error) -> Result<()>,
+    lenient: &mut dyn FnMut(Error, Option<&str>) -> Result<()>,
 ) -> Result<()> {
     let Value::Array(items) = value else {
-        return lenient(Error::invalid(field, "is not a list"));
+        return lenient(Error::invalid(field, "is not a list"), None);
     };
     for (key, item) in items {
         // The element's name is only written out when something is wrong with it.
@@ -499,11 +519,11 @@ fn each_scalar(
             Some(text) => {
                 if rule(field, &text).is_err() {
                     if let Err(e) = rule(&name(), &text) {
-                        lenient(e)?;
+                        lenient(e, personal.then_some(&*text))?;
                     }
                 }
             }
-            None => lenient(Error::invalid(&name(), "is a nested list, not a single value"))?,
+            None => lenient(Error::invalid(&name(), "is a nested list, not a single value"), None)?,
         }
     }
     Ok(())

@@ -29,13 +29,16 @@ pub struct Order {
     raw: Option<String>,
     /// What the lenient drop-in path accepted although a rule said otherwise.
     warnings: Vec<String>,
+    /// For each warning that quotes a customer's data, the text the log gets above
+    /// debug level instead (None: the warning as it is).
+    logged: Vec<Option<String>>,
     /// `top` holds only the fields the checks read; the whole array is `raw`'s.
     partial: bool,
 }
 
 impl Default for Order {
     fn default() -> Self {
-        Order { top: Vec::new(), auto_request: true, raw: None, warnings: Vec::new(), partial: false }
+        Order { top: Vec::new(), auto_request: true, raw: None, warnings: Vec::new(), logged: Vec::new(), partial: false }
     }
 }
 
@@ -133,7 +136,7 @@ impl Order {
     /// A drop-in order: `top` is the whole `$post_data`, sent as it is
     /// (`raw`, when PHP built the body itself, byte for byte).
     pub(crate) fn from_parts(top: Vec<(Key, Value)>, auto_request: bool, raw: Option<String>, warnings: Vec<String>) -> Self {
-        Order { top, auto_request, raw, warnings, partial: false }
+        Order { top, auto_request, raw, logged: vec![None; warnings.len()], warnings, partial: false }
     }
 
     /// Marks a drop-in order whose `top` holds only what its checks read.
@@ -142,9 +145,15 @@ impl Order {
         self
     }
 
-    pub(crate) fn with_warnings(mut self, warnings: Vec<String>) -> Self {
-        self.warnings = warnings;
+    /// The warnings, each with what the log gets above debug level when it differs.
+    pub(crate) fn with_warnings(mut self, warnings: Vec<(String, Option<String>)>) -> Self {
+        (self.warnings, self.logged) = warnings.into_iter().unzip();
         self
+    }
+
+    /// Each warning, and the text to log above debug level when it quotes a customer's data.
+    pub(crate) fn logged_warnings(&self) -> impl Iterator<Item = (&str, Option<&str>)> {
+        self.warnings.iter().zip(&self.logged).map(|(w, l)| (w.as_str(), l.as_deref()))
     }
 
     /// `data`, as a mutable array; any change means PHP's own bytes no longer apply.
