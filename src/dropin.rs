@@ -36,6 +36,12 @@ pub fn from_form(body: &str, strict: bool) -> Result<Order> {
     }
 }
 
+/// `from_form` without its quick scan: the whole array parsed, as for a body that
+/// needs it. The quick scan must give the same verdict (the fuzzer checks both).
+pub(crate) fn from_form_whole(body: &str, strict: bool) -> Result<Order> {
+    build(tree(body)?, Some(body.to_owned()), strict)
+}
+
 /// How deep a key may nest: PHP's `max_input_nesting_level` (64 by default), which
 /// SPREAD's PHP applies to the body: it drops a deeper variable, and every sibling under
 /// its top-level name with it (`data` for a `data[...]` key). Deeper input is an error
@@ -111,48 +117,43 @@ fn scan(body: &str) -> Result<Option<Vec<(Key, Value)>>> {
             }
             continue;
         }
-        whole = true;
         let key = &pair[DATA.len()..eq];
-        // A known field's name has no '%': the first one closes it.
-        let Some(close) = memchr(b'%', key).filter(|&i| key[i..].starts_with(CLOSE)) else {
-            if eq >= DEEP {
-                // `data[%xx…`: no known field, but it must not nest too deep either.
-                tail.clear();
-                decode_into(&body[pair_start..pair_start + eq], &mut tail);
-                let mut path = Vec::new();
-                path_of(&tail, &mut path);
-                if path.len() > MAX_NESTING + 1 {
-                    return Err(too_deep(&tail, path.len() - 1));
-                }
-            }
-            continue;
-        };
-        let at = pair_start + DATA.len();
-        let name = &body[at..at + close];
-        let rest = &body[at + close + CLOSE.len()..pair_start + eq];
         let value = body.get(pair_start + eq + 1..end).unwrap_or("");
-        if rest.is_empty() {
-            if fields::scalar(name).is_some() {
+        // A known field's name has no '%': the first one closes it. `data[name]` alone,
+        // with no bracket inside the name, is the common case, read without decoding it.
+        let close = memchr(b'%', key).filter(|&i| key[i..].starts_with(CLOSE));
+        if let Some(close) = close.filter(|&i| i + CLOSE.len() == key.len() && !key[..i].contains(&b'[') && !key[..i].contains(&b']')) {
+            whole = true;
+            let at = pair_start + DATA.len();
+            let name = &body[at..at + close];
+            if checked(name) {
                 data.insert(&[name], decode(value));
             }
-        } else if fields::is_structured(name) || rest.len() >= DEEP {
-            // `name` + `[0][1]`: the brackets decoded, read as the whole parse reads them.
-            tail.clear();
-            decode_into(rest, &mut tail);
-            let mut path = Vec::with_capacity(4);
-            path.push(name);
-            if brackets(&tail, &mut path) {
-                // `data`, `name` and the brackets: one level more than `path` holds.
-                if path.len() > MAX_NESTING {
-                    return Err(too_deep(&format!("data[{name}]{tail}"), path.len()));
-                }
-                if fields::is_structured(name) {
-                    data.insert(&path, decode(value));
-                }
-            }
+            continue;
+        }
+        // Anything else: the key decoded and read as the whole parse reads it. Brackets
+        // that do not nest make it one key beside `data` (`data[a]b`), not part of it.
+        tail.clear();
+        decode_into(&body[pair_start..pair_start + eq], &mut tail);
+        let mut path = Vec::with_capacity(4);
+        path_of(&tail, &mut path);
+        if path[0] != "data" {
+            continue;
+        }
+        whole = true;
+        if path.len() > MAX_NESTING + 1 {
+            return Err(too_deep(&tail, path.len() - 1));
+        }
+        if checked(path[1]) {
+            data.insert(&path[1..], decode(value));
         }
     }
     Ok(whole.then(|| data.into_items()))
+}
+
+/// Whether `check` reads the field `data[name]` (the quick scan keeps only those).
+fn checked(name: &str) -> bool {
+    fields::scalar(name).is_some() || fields::is_structured(name)
 }
 
 fn memchr(needle: u8, haystack: &[u8]) -> Option<usize> {

@@ -110,6 +110,12 @@ fn the_quick_scan_checks_what_the_whole_parse_checks() {
         "data%5Bcustomer_email%5D=a%40b.fr&data%5Border_idorder%5D=7&data%5Border_state%5D=10&data%5Border_amount%5D=1\
          &data%5Border_crea_dt%5D=2014-06-21+14%3A31%3A08&data%5bcustomer_gender%5d=x&data",
         "data%5Border_idorder%5D=7&data[customer_email]=a%40b.fr",
+        // Found by fuzz/ (form): a `data%5B` key whose brackets do not nest is a key beside
+        // `data`; a list field given one value; a scalar field given brackets.
+        "customer_email=a%40b.fr&external_id=X1&order_idorder=7&order_state=20&order_amount=1\
+         &order_crea_dt=2014-06-21+14%3A31%3A08&data%5Bcustom_fields%5D-00-00",
+        "data%5Bcustomer_email%5D=a%40b.fr&data%5Border_idorder%5D=7&data%5Border_state%5D=10&data%5Border_amount%5D=1\
+         &data%5Border_crea_dt%5D=2014-06-21+14%3A31%3A08&data%5Bdel_order_tag%5D=x&data%5Bcustomer_gender%5D%5B0%5D=x",
     ];
     for body in bodies {
         for strict in [false, true] {
