@@ -106,9 +106,7 @@ impl Core {
     }
 
     fn warn_lenient(&self, order: &Order, id: Option<&str>) {
-        for w in order.warnings() {
-            self.log.emit(Level::Warn, || Record::new(Level::Warn, "warning", w.clone()).order(id));
-        }
+        crate::log::lenient_warnings(&self.log, order.logged_warnings(), id);
     }
 
     fn queued(&self, spool: &Spool, id: Option<&str>, body: &[u8], seq: Option<u64>, why: &str) -> Result<Sent> {

@@ -35,6 +35,8 @@ mod transport;
 mod validate;
 
 pub mod ffi;
+#[doc(hidden)]
+pub mod fuzzing;
 
 pub use client::{Client, FlushReport, Response, Sent};
 pub use transport::{TlsRoots, MAX_CONCURRENCY};
