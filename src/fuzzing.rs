@@ -23,10 +23,10 @@ pub fn retry_after(value: &str, now: SystemTime) -> Option<Duration> {
     crate::retry::parse_retry_after(value, now)
 }
 
-/// Where a redirect from `from` (a URL) goes, for its `Location` and status.
+/// Where a redirect from `from` (a URL, also the configured base) goes, for its `Location` and status.
 pub fn location(from: &str, location: Option<&str>, status: u16, allow_insecure_http: bool) -> Option<Result<String>> {
     let from = url::Url::parse(from).ok()?;
-    Some(policy::next_hop(&from, location, status, allow_insecure_http).map(String::from))
+    Some(policy::next_hop(&from, &from, location, status, allow_insecure_http).map(String::from))
 }
 
 /// What an answer's status means, and the excerpt of its body an error quotes

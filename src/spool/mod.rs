@@ -522,7 +522,5 @@ impl Spool {
     }
 }
 
-#[doc(hidden)] pub fn parse_entry_bytes(bytes: &[u8]) -> std::result::Result<Entry, String> { entry::parse(bytes) }
-
 #[cfg(test)]
 mod tests;
