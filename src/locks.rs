@@ -3,13 +3,15 @@
 //! across processes too, and a busy order is queued instead of waited for).
 
 use std::collections::HashSet;
-use std::sync::{Condvar, LazyLock, Mutex};
+use std::sync::{Condvar, Mutex};
 use std::time::Instant;
 
 use crate::error::{Error, ErrorKind, Result};
+use crate::fork::PerProcess;
 use crate::spool::Destination;
 
-static IN_FLIGHT: LazyLock<(Mutex<HashSet<String>>, Condvar)> = LazyLock::new(Default::default);
+/// Per process: a child of fork() does not wait for its parent's sends.
+static IN_FLIGHT: PerProcess<(Mutex<HashSet<String>>, Condvar)> = PerProcess::new();
 
 /// This order's turn; released when dropped.
 pub struct Turn {
@@ -19,7 +21,7 @@ pub struct Turn {
 impl Drop for Turn {
     fn drop(&mut self) {
         if let Some(key) = self.key.take() {
-            let (set, freed) = &*IN_FLIGHT;
+            let (set, freed) = IN_FLIGHT.get_or_init(Default::default);
             set.lock().unwrap_or_else(|p| p.into_inner()).remove(&key);
             freed.notify_all();
         }
@@ -31,7 +33,7 @@ impl Drop for Turn {
 pub fn wait_turn(destination: &Destination, id: Option<&str>, deadline: Instant) -> Result<Turn> {
     let Some(id) = id else { return Ok(Turn { key: None }) };
     let key = format!("{}\n{id}", destination.tag());
-    let (set, freed) = &*IN_FLIGHT;
+    let (set, freed) = IN_FLIGHT.get_or_init(Default::default);
     let mut busy = set.lock().unwrap_or_else(|p| p.into_inner());
     while busy.contains(&key) {
         let left = deadline.saturating_duration_since(Instant::now());

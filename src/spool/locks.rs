@@ -2,7 +2,7 @@
 //! threads and processes. Orders hash into a fixed number of lock files in
 //! `inflight/`, so the folder never grows; two orders rarely share one.
 
-use std::fs::{File, OpenOptions, TryLockError};
+use std::fs::{OpenOptions, TryLockError};
 use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
 use std::time::{Duration, Instant};
 
@@ -15,7 +15,7 @@ const ORDER_LOCK_BUCKETS: u32 = 4096;
 
 /// Holds one order's lock (its bucket's) while alive.
 pub struct OrderLock {
-    _file: File,
+    _file: crate::fork::HeldLock,
     bucket: u32,
 }
 
@@ -44,7 +44,7 @@ impl Spool {
         let mut pause = Duration::from_millis(1);
         loop {
             match file.try_lock() {
-                Ok(()) => return Ok(Some(OrderLock { _file: file, bucket })),
+                Ok(()) => return Ok(Some(OrderLock { _file: crate::fork::HeldLock::new(file), bucket })),
                 Err(TryLockError::WouldBlock) => {}
                 Err(TryLockError::Error(e)) => return Err(io_error("lock", &path, e)),
             }

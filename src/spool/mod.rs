@@ -80,7 +80,7 @@ pub struct Spool {
 
 /// Holds the flush lock while alive.
 pub struct FlushLock {
-    _dir: File,
+    _dir: crate::fork::HeldLock,
 }
 
 /// The entry names of a folder listing (regular files only), sorted: delivery order.
@@ -343,7 +343,7 @@ impl Spool {
     pub fn try_lock(&self) -> Result<Option<FlushLock>> {
         let dir = self.retrying(|| File::open(&self.dir).map_err(|e| io_error("open", &self.dir, e)))?;
         match dir.try_lock() {
-            Ok(()) => Ok(Some(FlushLock { _dir: dir })),
+            Ok(()) => Ok(Some(FlushLock { _dir: crate::fork::HeldLock::new(dir) })),
             Err(TryLockError::WouldBlock) => Ok(None),
             Err(TryLockError::Error(e)) => Err(io_error("lock", &self.dir, e)),
         }
