@@ -208,3 +208,35 @@ fn a_child_enqueues_and_its_own_thread_delivers() {
     assert_eq!(wait_child(child, Duration::from_secs(30)), Some(0));
     assert!(server.requests().iter().any(|r| r.field("order_idorder").as_deref() == Some("K-bg")));
 }
+
+/// exec: a program started while a flush is in flight (a send's socket
+/// open, the flush lock held) inherits neither: every descriptor libspread
+/// opens is close-on-exec.
+#[test]
+fn an_exec_child_inherits_no_lock_and_no_connection() {
+    let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|p| p.into_inner());
+    let server = slow_server(Duration::from_millis(400));
+    let dir = temp_dir("fork-exec");
+    let mut c = client(&server.url());
+    c.set_spool_dir(&dir).unwrap();
+    let spool = c.spool().unwrap().clone();
+    spool.push(c.destination(), Some("E-1"), order("E-1", 10).encode().as_bytes()).unwrap();
+    std::thread::scope(|s| {
+        let flushing = s.spawn(|| c.flush().unwrap());
+        std::thread::sleep(Duration::from_millis(150));
+        let mut sleeper = Command::new("sleep").arg("20").stdin(std::process::Stdio::null()).spawn().unwrap();
+        let fds: Vec<String> = std::fs::read_dir(format!("/proc/{}/fd", sleeper.id()))
+            .unwrap()
+            .filter_map(|e| std::fs::read_link(e.ok()?.path()).ok())
+            .map(|p| p.display().to_string())
+            .collect();
+        assert_eq!(flushing.join().unwrap().delivered, 1);
+        spool.push(c.destination(), Some("E-2"), order("E-2", 10).encode().as_bytes()).unwrap();
+        let second = c.flush().unwrap();
+        let _ = sleeper.kill();
+        let _ = sleeper.wait();
+        let dir = dir.display().to_string();
+        assert!(!fds.iter().any(|f| f.starts_with(&dir) || f.starts_with("socket:")), "inherited: {fds:?}");
+        assert_eq!((second.delivered, second.busy), (1, false), "{second:?}");
+    });
+}
