@@ -24,6 +24,7 @@ pub mod dropin;
 pub mod encode;
 pub mod error;
 pub mod fields;
+mod fork;
 mod forward;
 mod locks;
 pub mod log;
