@@ -256,6 +256,13 @@ impl Client {
         Arc::make_mut(&mut self.core).settings.set_flush_budget(budget)
     }
 
+    /// How many orders (of different ids) a flush and the background
+    /// delivery thread keep in flight at once (1 to 32, default 8). Updates
+    /// of one order still go one at a time, in the order they were made.
+    pub fn set_delivery_concurrency(&mut self, n: usize) -> Result<()> {
+        Arc::make_mut(&mut self.core).settings.set_delivery_concurrency(n)
+    }
+
     /// How long dropping a client that enqueued waits for background deliveries.
     pub fn set_shutdown_timeout(&mut self, timeout: Duration) {
         Arc::make_mut(&mut self.core).settings.set_shutdown_timeout(timeout);
