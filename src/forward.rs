@@ -248,7 +248,9 @@ impl Core {
                 };
                 // A free place among the orders in flight (the worker checks that the entry is still there).
                 let mut sched = board.lock();
-                while sched.stop.is_none() && sched.in_flight >= concurrency {
+                // One order alone until an answer shows that the endpoint takes them: a flush
+                // meeting a failure that stops it (a wrong URL, a refused key) sends one request, not N.
+                while sched.stop.is_none() && sched.in_flight >= if sched.answered { concurrency } else { 1 } {
                     sched = board.wait(sched);
                 }
                 if sched.stop.is_some() {
@@ -380,10 +382,14 @@ impl Core {
                 let mut sched = board.lock();
                 sched.unsynced = true;
                 sched.delivered += 1;
+                sched.answered = true;
             }
             Err(e) if e.is_content_refusal() => {
                 spool.reject(path, &e.message)?;
-                board.lock().rejected += 1;
+                let mut sched = board.lock();
+                sched.rejected += 1;
+                sched.answered = true;
+                drop(sched);
                 self.refused(e, id);
             }
             Err(e) => return Err(e),
@@ -433,6 +439,8 @@ struct Sched {
     rejected: usize,
     unreadable: usize,
     unsynced: bool,
+    /// An entry was delivered or refused for its content: the endpoint works, more may go at once.
+    answered: bool,
 }
 
 struct Board {

@@ -89,6 +89,8 @@ fn the_slow_older_update_of_an_order_is_answered_before_its_next_update_is_sent(
         }
     }));
     let (c, _dir) = spooled_client(&server, "pf-slow");
+    // (The flush sends one order alone until an answer shows the endpoint works.)
+    push(&c, "first", 0);
     push(&c, "A", 1);
     for i in 0..6 {
         push(&c, &format!("o-{i}"), 10);
@@ -99,7 +101,7 @@ fn the_slow_older_update_of_an_order_is_answered_before_its_next_update_is_sent(
     }
     push(&c, "A", 3);
     let report = c.flush().unwrap();
-    assert_eq!((report.delivered, report.remaining), (15, 0));
+    assert_eq!((report.delivered, report.remaining), (16, 0));
     let requests = server.requests();
     let a: Vec<&Request> = requests.iter().filter(|r| id_of(r) == "A").collect();
     let states: Vec<i64> = a.iter().map(|r| n_of(r)).collect();
@@ -255,4 +257,34 @@ fn two_parallel_flushers_of_one_folder_deliver_each_entry_once() {
     for states in by_order.values() {
         assert!(states.windows(2).all(|w| w[0] < w[1]), "{states:?}");
     }
+}
+
+#[test]
+fn spread_flush_takes_a_concurrency() {
+    let server = Server::start(script(|_, _| Reply::ok().after(Duration::from_millis(30))));
+    let (c, dir) = spooled_client(&server, "pf-cli");
+    for i in 0..24 {
+        push(&c, &format!("c-{}", i % 12), i);
+    }
+    let flush = |concurrency: &str| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_spread"))
+            .args(["flush", "--spool", dir.to_str().unwrap(), "--base-url", &server.url(), "--concurrency", concurrency])
+            .env("SPREAD_PUBLIC_KEY", common::PUBLIC_KEY)
+            .env("SPREAD_PRIVATE_KEY", common::PRIVATE_KEY)
+            .env_remove("SPREAD_SPOOL")
+            .env_remove("SPREAD_BASE_URL")
+            .output()
+            .unwrap()
+    };
+    let refused = flush("33");
+    assert_eq!(refused.status.code(), Some(2), "{}", String::from_utf8_lossy(&refused.stderr));
+    let run = flush("3");
+    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+    assert!(String::from_utf8_lossy(&run.stdout).contains("delivered 24"), "{}", String::from_utf8_lossy(&run.stdout));
+    assert!((2..=3).contains(&server.max_in_flight()), "{} at once", server.max_in_flight());
+    let mut by_order: HashMap<String, Vec<i64>> = HashMap::new();
+    for r in server.requests() {
+        by_order.entry(id_of(&r)).or_default().push(n_of(&r));
+    }
+    assert!(by_order.values().all(|n| n.windows(2).all(|w| w[0] < w[1])), "{by_order:?}");
 }
