@@ -57,6 +57,8 @@ pub(crate) struct Core {
     pub log: Logger,
     /// `<base_url>/updateOrder`, parsed once per base URL rather than per send.
     pub order_url: Url,
+    /// The same for the HTTP layer.
+    order_uri: Option<ureq::http::Uri>,
     pub destination: Destination,
 }
 
@@ -96,6 +98,7 @@ impl Core {
             credentials: &self.credentials,
             base_url: &self.settings.base_url,
             url: &self.order_url,
+            uri: self.order_uri.as_ref(),
             allow_insecure_http: self.settings.allow_insecure_http,
             log: &self.log,
             order_id,
@@ -183,8 +186,10 @@ impl Client {
     pub fn new(public_key: &str, private_key: &str) -> Result<Client> {
         let credentials = Credentials::new(public_key, private_key)?;
         let settings = Settings::default();
+        let order_url = policy::join(&settings.base_url, crate::spool::UPDATE_ORDER)?;
         let core = Core {
-            order_url: policy::join(&settings.base_url, crate::spool::UPDATE_ORDER)?,
+            order_uri: crate::transport::http_uri(&order_url),
+            order_url,
             destination: Destination::new(settings.base_url.as_str(), credentials.public_key()),
             credentials,
             settings,
@@ -201,6 +206,7 @@ impl Client {
         change(&mut settings)?;
         let order_url = policy::join(&settings.base_url, crate::spool::UPDATE_ORDER)?;
         let core = Arc::make_mut(&mut self.core);
+        core.order_uri = crate::transport::http_uri(&order_url);
         core.order_url = order_url;
         core.destination = Destination::new(settings.base_url.as_str(), core.credentials.public_key());
         core.settings = settings;
