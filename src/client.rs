@@ -57,6 +57,9 @@ pub(crate) struct Core {
     pub log: Logger,
     /// `<base_url>/updateOrder`, parsed once per base URL rather than per send.
     pub order_url: Url,
+    /// The last flush of this client's entries delivered and met no failure: the next one
+    /// need not send one order alone first to find out whether the endpoint works.
+    pub endpoint_ok: Arc<AtomicBool>,
     /// The same for the HTTP layer.
     order_uri: Option<ureq::http::Uri>,
     pub destination: Destination,
@@ -190,6 +193,7 @@ impl Client {
         let core = Core {
             order_uri: crate::transport::http_uri(&order_url),
             order_url,
+            endpoint_ok: Arc::default(),
             destination: Destination::new(settings.base_url.as_str(), credentials.public_key()),
             credentials,
             settings,
@@ -208,6 +212,7 @@ impl Client {
         let core = Arc::make_mut(&mut self.core);
         core.order_uri = crate::transport::http_uri(&order_url);
         core.order_url = order_url;
+        core.endpoint_ok = Arc::default();
         core.destination = Destination::new(settings.base_url.as_str(), core.credentials.public_key());
         core.settings = settings;
         core.transport = PerProcess::new();

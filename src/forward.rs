@@ -13,6 +13,7 @@
 
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::Ordering;
 use std::sync::{Condvar, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
@@ -120,7 +121,8 @@ impl Core {
 
     fn replay(&self, spool: &Spool, deadline: Instant, held: Option<&OrderLock>, legacy: bool, limit: usize, report: &mut FlushReport) -> crate::Result<()> {
         let concurrency = self.settings.delivery_concurrency.clamp(1, MAX_CONCURRENCY);
-        let board = Board { state: Mutex::new(Sched::default()), changed: Condvar::new() };
+        let answered = self.endpoint_ok.load(Ordering::Relaxed);
+        let board = Board { state: Mutex::new(Sched { answered, ..Sched::default() }), changed: Condvar::new() };
         let outcome = std::thread::scope(|scope| {
             let board = &board;
             let mut spawn = || {
@@ -134,7 +136,7 @@ impl Core {
                 }
                 true
             };
-            let outcome = self.dispatch(spool, deadline, held, (legacy, limit, concurrency), report, board, &mut spawn);
+            let outcome = self.dispatch(spool, held, (deadline, legacy, limit, concurrency), report, board, &mut spawn);
             // Let the in-flight deliveries end (their entries are delivered or stay), then the workers.
             let mut sched = board.lock();
             sched.done = true;
@@ -159,6 +161,11 @@ impl Core {
         report.rejected += sched.rejected;
         report.unreadable += sched.unreadable;
         let synced = if sched.unsynced { spool.sync() } else { Ok(()) };
+        if outcome.is_err() || sched.stop.is_some() {
+            self.endpoint_ok.store(false, Ordering::Relaxed);
+        } else if sched.delivered > 0 {
+            self.endpoint_ok.store(true, Ordering::Relaxed);
+        }
         // The first failure stops the flush, whichever thread met it.
         match (outcome, sched.stop) {
             (Err(e), _) | (Ok(()), Some(e)) => Err(e),
@@ -173,9 +180,8 @@ impl Core {
     fn dispatch(
         &self,
         spool: &Spool,
-        deadline: Instant,
         held: Option<&OrderLock>,
-        (legacy, limit, concurrency): (bool, usize, usize),
+        (deadline, legacy, limit, concurrency): (Instant, bool, usize, usize),
         report: &mut FlushReport,
         board: &Board,
         spawn: &mut dyn FnMut() -> bool,
