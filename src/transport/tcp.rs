@@ -25,6 +25,7 @@ use ureq::Error;
 
 /// Held bytes are written once they reach this (a large body is not copied whole).
 const HOLD_MAX: usize = 64 * 1024;
+const HELD_CAPACITY: usize = 8 * 1024;
 
 /// Opens plain TCP connections (ureq's TLS connector wraps them for https).
 #[derive(Debug, Default)]
@@ -44,7 +45,8 @@ impl<In: Transport> Connector<In> for TcpConnector {
         Ok(Some(Either::B(TcpTransport {
             stream,
             buffers: LazyBuffers::new(config.input_buffer_size(), config.output_buffer_size()),
-            held: Vec::new(),
+            // Room for a typical request (head, form body, TLS records) without growing.
+            held: Vec::with_capacity(HELD_CAPACITY),
             held_timeout: NextTimeout::default(),
             read_timeout: None,
             write_timeout: None,
