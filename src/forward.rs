@@ -267,7 +267,8 @@ impl Core {
                 }
                 sched.in_flight += 1;
                 sched.jobs.push_back(Job { id, lock, path: path.clone(), entry: Some(entry) });
-                let start_one = sched.idle == 0 && sched.workers < concurrency;
+                // A worker for each job no idle worker will take (one woken may not have taken its job yet).
+                let start_one = sched.jobs.len() > sched.idle && sched.workers < concurrency;
                 if start_one {
                     sched.workers += 1;
                 }
