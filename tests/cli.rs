@@ -249,7 +249,7 @@ fn cron_flushes_what_a_till_spooled_offline() {
     assert_eq!((empty.code, empty.stdout.as_str(), empty.stderr.as_str()), (0, "", ""));
     let loud = spread(&["flush", "--spool", dir, "--base-url", &url]);
     assert_eq!((loud.code, loud.stdout.trim()), (0, "delivered 0, rejected 0, remaining 0"));
-    assert_eq!(spread(&["status", "--spool", dir, "--base-url", &url]).stdout.trim(), "pending 0, foreign 0, legacy 0, rejected 0, unreadable 0, oldest -");
+    assert_eq!(spread(&["status", "--spool", dir, "--base-url", &url]).stdout.trim(), "pending 0, foreign 0, legacy 0, rejected 0, unreadable 0, oldest -, stranded 0");
 }
 
 #[test]
