@@ -8,7 +8,8 @@
 //! - `tmp/` entries being written; `rejected/` entries SPREAD refused for
 //!   their content, each with a `.answer`; `unreadable/` complete files that
 //!   are not entries, each with a `.why`; `inflight/` per-order locks;
-//! - `.seq` the sequence counter (seq.rs). The flusher locks the folder itself.
+//! - `.seq` the sequence counter (seq.rs); `.last-flush` how the last flush
+//!   ended (record.rs). The flusher locks the folder itself.
 //!
 //! Trust: bodies hold customers' personal data and a flush sends whatever it
 //! finds with the client's keys, so the folder must not be writable by
@@ -29,6 +30,7 @@ mod adopt;
 mod entry;
 mod fsat;
 mod locks;
+mod record;
 mod rejected;
 mod seq;
 mod trust;
@@ -41,6 +43,7 @@ use std::time::Duration;
 
 pub use entry::{order_key, Destination, Entry, Owner, UPDATE_ORDER};
 pub use locks::OrderLock;
+pub use record::FlushRecord;
 pub use rejected::Rejected;
 pub use trust::ROOT_FIX;
 use fsat::Dir;

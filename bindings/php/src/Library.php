@@ -373,11 +373,20 @@ final class Library
         }
     }
 
-    /** A hint when FFI itself is off limits here (php-fpm without preload). */
+    /**
+     * A hint when FFI itself is off limits here: ffi.enable=preload (PHP's
+     * default) allows FFI in the CLI and in preloaded code only, so PHP's
+     * built-in server (`php -S`, `php artisan serve`) and php-fpm without
+     * preload both refuse it. Says what to do for each.
+     */
     private static function restricted(\FFI\Exception $e): string
     {
-        return str_contains($e->getMessage(), 'ffi.enable')
-            ? ' (under php-fpm, preload the binding: see bindings/php/README.md, "php-fpm")'
-            : '';
+        if (!str_contains($e->getMessage(), 'ffi.enable')) {
+            return '';
+        }
+        $server = 'for PHP\'s built-in server (php -S, php artisan serve), start it with `php -d ffi.enable=1 -S …` (development only)';
+        $fpm = 'under php-fpm, preload the binding (opcache.preload, see bindings/php/README.md, "php-fpm")';
+        $first = PHP_SAPI === 'cli-server' ? "$server; $fpm" : "$fpm; $server";
+        return " ($first; `php vendor/bin/spread-doctor` checks the whole set-up)";
     }
 }
