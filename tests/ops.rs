@@ -258,7 +258,10 @@ fn stderr_lines_carry_journald_priorities_under_systemd_and_json_on_request() {
 #[test]
 fn the_systemd_units_verify_and_are_installed_with_the_command() {
     let root = temp_dir("ops-install");
-    let build = Path::new(&bin()).parent().unwrap().to_path_buf();
+    // The test binary's own build folder has the library only when cargo built the cdylib there;
+    // `make test` builds target/release first (install.sh's default).
+    let beside = Path::new(&bin()).parent().unwrap().to_path_buf();
+    let build = if beside.join("libspread.so").exists() { beside } else { repo().join("target/release") };
     let status = Command::new("sh")
         .arg(repo().join("scripts/install.sh"))
         .arg("install")
