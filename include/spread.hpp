@@ -593,16 +593,6 @@ public:
         return std::string(body.get());
     }
 
-    /** Moves the spooled entries of an old base URL or an old public key (empty: this
-        client's own) to this client's destination, keeping their order; returns how many. */
-    std::size_t adopt(const std::string& from_base_url, const std::string& from_public_key = "") const
-    {
-        std::size_t count = 0;
-        detail::check(spread_spool_adopt(c_, from_base_url.empty() ? nullptr : from_base_url.c_str(),
-                                         from_public_key.empty() ? nullptr : from_public_key.c_str(), &count));
-        return count;
-    }
-
     /** The C handle, borrowed (NULL once moved from): for the C API. */
     SpreadOrder* native() noexcept { return o_; }
     const SpreadOrder* native() const noexcept { return o_; }
@@ -958,6 +948,15 @@ public:
         }
         std::size_t count = 0;
         detail::check(spread_spool_purge_rejected(c_, static_cast<std::uint64_t>(older_than.count()), &count));
+        return count;
+    }
+    /** Moves the spooled entries of an old base URL or an old public key (empty: this
+        client's own) to this client's destination, keeping their order; returns how many. */
+    std::size_t adopt_spool(const std::string& from_base_url, const std::string& from_public_key = "") const
+    {
+        std::size_t count = 0;
+        detail::check(spread_spool_adopt(c_, from_base_url.empty() ? nullptr : from_base_url.c_str(),
+                                         from_public_key.empty() ? nullptr : from_public_key.c_str(), &count));
         return count;
     }
 
