@@ -10,7 +10,7 @@ VENV ?= .venv
 PYTHON := $(VENV)/bin/python
 LIB := target/release/libspread.so
 
-.PHONY: all build setup setup-demo headers demo test test-rust test-php test-python clean bench
+.PHONY: all build setup setup-demo headers demo test test-rust test-php test-python test-fuzz clean bench
 
 all: build
 
@@ -46,7 +46,13 @@ test-php: setup build
 test-python: setup build
 	$(PYTHON) -m pytest -q -rs tests/integration tests/python
 
-test: setup build test-rust test-php test-python
+# Coverage-guided fuzzing (libFuzzer) of every parser that reads outside input, FUZZ_SECONDS
+# each from the committed seeds in fuzz/corpus/ (scripts/fuzz.sh; about 3 minutes in all).
+FUZZ_SECONDS ?= 15
+test-fuzz: setup
+	sh scripts/fuzz.sh $(FUZZ_SECONDS)
+
+test: setup build test-rust test-php test-python test-fuzz
 
 clean:
 	$(CARGO) clean

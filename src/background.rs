@@ -9,18 +9,19 @@
 //! an enqueue, backing off while SPREAD is unreachable and looking again
 //! every minute for entries other processes left behind.
 //!
-//! The thread is started lazily by the first enqueue, never before a fork:
-//! a process that finds another process id than the one that started the
-//! threads (a php-fpm worker forked after preload) forgets them and starts
-//! its own. Nothing is lost if the process dies: entries are on disk before
+//! The thread is started lazily by the first enqueue, never before a fork.
+//! The registry is per process (see `crate::fork`): a forked child (a
+//! php-fpm worker forked after preload, a queue worker's child) does not
+//! have its parent's threads, so it starts its own when it enqueues. Nothing is lost if the process dies: entries are on disk before
 //! `enqueue` returns, and the next flush (any process, the cron) sends them.
 
 use std::collections::HashMap;
 use std::path::PathBuf;
-use std::sync::{Arc, Condvar, LazyLock, Mutex};
+use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
 use crate::client::Core;
+use crate::fork::PerProcess;
 use crate::log::{Level, Record};
 use crate::retry;
 use crate::transport::AgentSpec;
@@ -66,11 +67,10 @@ struct Deliverer {
 }
 
 struct Registry {
-    pid: u32,
     threads: HashMap<Key, Arc<Deliverer>>,
 }
 
-static REGISTRY: LazyLock<Mutex<Registry>> = LazyLock::new(|| Mutex::new(Registry { pid: std::process::id(), threads: HashMap::new() }));
+static REGISTRY: PerProcess<Mutex<Registry>> = PerProcess::new();
 
 fn key_of(core: &Core) -> Option<Key> {
     let spool = core.spool.as_ref()?;
@@ -79,12 +79,8 @@ fn key_of(core: &Core) -> Option<Key> {
 
 fn deliverer(core: &Arc<Core>, start: bool) -> Option<Arc<Deliverer>> {
     let key = key_of(core)?;
-    let mut registry = REGISTRY.lock().unwrap_or_else(|p| p.into_inner());
-    if registry.pid != std::process::id() {
-        // Forked: the parent's threads do not exist here.
-        registry.threads.clear();
-        registry.pid = std::process::id();
-    }
+    let registry = REGISTRY.get_or_init(|| Mutex::new(Registry { threads: HashMap::new() }));
+    let mut registry = registry.lock().unwrap_or_else(|p| p.into_inner());
     if let Some(d) = registry.threads.get(&key) {
         let mut state = d.state.lock().unwrap_or_else(|p| p.into_inner());
         if state.running || !start {

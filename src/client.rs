@@ -17,6 +17,7 @@ use url::Url;
 use crate::background;
 use crate::delivery::{Credentials, Delivery};
 use crate::error::{Error, Result};
+use crate::fork::PerProcess;
 use crate::locks;
 use crate::log::{Level, Logger, Record};
 use crate::order::Order;
@@ -40,13 +41,18 @@ pub enum Sent {
     Queued,
 }
 
+/// A transport, and why the bundled roots stand in for the host's store (if they do).
+type Built = (Transport, Option<String>);
+
 /// What a client is made of. Cloned by setters, shared by threads.
 #[derive(Clone)]
 pub(crate) struct Core {
     pub credentials: Credentials,
     pub settings: Settings,
     /// Built on first use: the host's CA store is read only if https is used with it.
-    transport: OnceLock<Result<(Transport, Option<String>)>>,
+    /// Per process: after a fork the child builds its own and never touches the
+    /// parent's pooled connections (each side would read the other's answers).
+    transport: PerProcess<OnceLock<Result<Built>>>,
     pub spool: Option<Spool>,
     pub log: Logger,
     /// `<base_url>/updateOrder`, parsed once per base URL rather than per send.
@@ -72,6 +78,7 @@ impl Core {
     /// The transport, built on first use (and the bundled roots' stand-in note said then).
     fn transport(&self) -> Result<&(Transport, Option<String>)> {
         self.transport
+            .get_or_init(OnceLock::new)
             .get_or_init(|| {
                 let built = Transport::new(&self.settings.agent_spec());
                 if let Ok((_, Some(note))) = &built {
@@ -106,9 +113,7 @@ impl Core {
     }
 
     fn warn_lenient(&self, order: &Order, id: Option<&str>) {
-        for w in order.warnings() {
-            self.log.emit(Level::Warn, || Record::new(Level::Warn, "warning", w.clone()).order(id));
-        }
+        crate::log::lenient_warnings(&self.log, order.logged_warnings(), id);
     }
 
     fn queued(&self, spool: &Spool, id: Option<&str>, body: &[u8], seq: Option<u64>, why: &str) -> Result<Sent> {
@@ -183,7 +188,7 @@ impl Client {
             destination: Destination::new(settings.base_url.as_str(), credentials.public_key()),
             credentials,
             settings,
-            transport: OnceLock::new(),
+            transport: PerProcess::new(),
             spool: None,
             log: Logger::default(),
         };
@@ -199,7 +204,7 @@ impl Client {
         core.order_url = order_url;
         core.destination = Destination::new(settings.base_url.as_str(), core.credentials.public_key());
         core.settings = settings;
-        core.transport = OnceLock::new();
+        core.transport = PerProcess::new();
         Ok(())
     }
 
@@ -262,7 +267,7 @@ impl Client {
     /// replaced is not running and will not run again.
     pub fn set_logger(&self, logger: Logger) {
         self.core.log.set(&logger);
-        if let Some(Ok((_, Some(note)))) = self.core.transport.get() {
+        if let Some(Ok((_, Some(note)))) = self.core.transport.get().and_then(OnceLock::get) {
             // Already said to the previous logger, if any: say it to this one too.
             self.core.log.log(Record::new(Level::Warn, "tls_fallback", note.clone()));
         }

@@ -12,6 +12,8 @@
 //! country, an empty gender) is sent as the seed would have sent it and
 //! reported as a warning, unless the caller asks for strict mode.
 
+use std::collections::HashMap;
+
 use crate::encode::{Key, Value};
 use crate::error::{Error, ErrorKind, Result};
 use crate::fields::{self, Field, ListField, Rule, CONSENTS, CUSTOM_FIELDS, PRODUCT_ATTRIBUTES};
@@ -23,26 +25,55 @@ use crate::validate;
 /// just its `data` part is wrapped as the seed does (`data[...]`, then
 /// `request[order_idorder]`).
 pub fn from_form(body: &str, strict: bool) -> Result<Order> {
-    match scan(body) {
+    match scan(body)? {
         Some(data) => {
             let top = vec![(Key::from("data"), Value::Array(data))];
             let order = Order::from_parts(top, false, Some(body.to_owned()), Vec::new()).partial();
             let warnings = check(&order, strict)?;
             Ok(order.with_warnings(warnings))
         }
-        None => build(tree(body), Some(body.to_owned()), strict),
+        None => build(tree(body)?, Some(body.to_owned()), strict),
     }
 }
 
-/// The whole array a form body describes, as PHP's `parse_str` would build it.
-pub(crate) fn tree(body: &str) -> Vec<(Key, Value)> {
-    let mut top: Vec<(Key, Value)> = Vec::new();
+/// `from_form` without its quick scan: the whole array parsed, as for a body that
+/// needs it. The quick scan must give the same verdict (the fuzzer checks both).
+pub(crate) fn from_form_whole(body: &str, strict: bool) -> Result<Order> {
+    build(tree(body)?, Some(body.to_owned()), strict)
+}
+
+/// How deep a key may nest: PHP's `max_input_nesting_level` (64 by default), which
+/// SPREAD's PHP applies to the body: it drops a deeper variable, and every sibling under
+/// its top-level name with it (`data` for a `data[...]` key). Deeper input is an error
+/// in both the lenient and the strict drop-in: an order SPREAD would read without part of
+/// it is not "sent as is". It also bounds every recursion over the parsed value.
+pub const MAX_NESTING: usize = 64;
+
+/// The error for a key (`x[a][a]…`) nested `levels` deep; names only its start.
+fn too_deep(key: &str, levels: usize) -> Error {
+    let shown: String = key.chars().take(40).collect();
+    let more = if shown.len() < key.len() { "…" } else { "" };
+    Error::invalid(
+        "post_data",
+        format!(
+            "{shown:?}{more} nests {levels} levels deep; PHP reads at most {MAX_NESTING} (max_input_nesting_level) and would drop the whole variable"
+        ),
+    )
+}
+
+/// The whole array a form body describes, as PHP's `parse_str` would build it;
+/// an error for a key nested deeper than [`MAX_NESTING`].
+pub(crate) fn tree(body: &str) -> Result<Vec<(Key, Value)>> {
+    let mut top = Node::default();
     for (name, value) in form_urlencoded::parse(body.as_bytes()) {
         let mut path: Vec<&str> = Vec::with_capacity(4);
         path_of(&name, &mut path);
-        insert(&mut top, &path, Value::Str(value.into_owned()));
+        if path.len() > MAX_NESTING + 1 {
+            return Err(too_deep(&name, path.len() - 1));
+        }
+        top.insert(&path, value.into_owned());
     }
-    top
+    Ok(top.into_items())
 }
 
 /// The `data[...]` fields the checks read (the known ones), straight from
@@ -51,10 +82,12 @@ pub(crate) fn tree(body: &str) -> Vec<(Key, Value)> {
 /// whole array is only needed if the order is changed afterwards, and is
 /// then parsed from the body). None when the body has no `data[...]` key, or
 /// another key that starts with `data`.
-fn scan(body: &str) -> Option<Vec<(Key, Value)>> {
+fn scan(body: &str) -> Result<Option<Vec<(Key, Value)>>> {
     const DATA: &[u8] = b"data%5B";
     const CLOSE: &[u8] = b"%5D";
-    let mut data = Vec::with_capacity(32);
+    // A key needs two bytes per level at least (`[]`): shorter ones cannot be too deep.
+    const DEEP: usize = 2 * (MAX_NESTING + 1);
+    let mut data = Node::default();
     let mut whole = false;
     let mut tail = String::new(); // a structured field's decoded `[0][1]`, reused
     // Byte offsets, not `str::split`: this runs once per order on PHP's hot path, and
@@ -66,39 +99,61 @@ fn scan(body: &str) -> Option<Vec<(Key, Value)>> {
         let pair = &bytes[start..end];
         let pair_start = start;
         start = end + 1;
+        let eq = memchr(b'=', pair).unwrap_or(pair.len());
         if !pair.starts_with(DATA) {
             if pair.starts_with(b"data") {
                 // `data` alone, `data[` written out or `%5b`: PHP's parse would read these
                 // into `data` too, so only the whole parse can tell what SPREAD sees.
-                return None;
+                return Ok(None);
+            }
+            if eq >= DEEP {
+                // Not read here, but sent: refused as the whole parse refuses it.
+                let name = decode(&body[pair_start..pair_start + eq]);
+                let mut path = Vec::new();
+                path_of(&name, &mut path);
+                if path.len() > MAX_NESTING + 1 {
+                    return Err(too_deep(&name, path.len() - 1));
+                }
             }
             continue;
         }
-        whole = true;
-        let eq = memchr(b'=', pair).unwrap_or(pair.len());
         let key = &pair[DATA.len()..eq];
-        // A known field's name has no '%': the first one closes it.
-        let Some(close) = memchr(b'%', key).filter(|&i| key[i..].starts_with(CLOSE)) else { continue };
-        let at = pair_start + DATA.len();
-        let name = &body[at..at + close];
-        let rest = &body[at + close + CLOSE.len()..pair_start + eq];
         let value = body.get(pair_start + eq + 1..end).unwrap_or("");
-        if rest.is_empty() {
-            if fields::scalar(name).is_some() {
-                data.push((Key::from(name), Value::Str(decode(value))));
+        // A known field's name has no '%': the first one closes it. `data[name]` alone,
+        // with no bracket inside the name, is the common case, read without decoding it.
+        let close = memchr(b'%', key).filter(|&i| key[i..].starts_with(CLOSE));
+        if let Some(close) = close.filter(|&i| i + CLOSE.len() == key.len() && !key[..i].contains(&b'[') && !key[..i].contains(&b']')) {
+            whole = true;
+            let at = pair_start + DATA.len();
+            let name = &body[at..at + close];
+            if checked(name) {
+                data.insert(&[name], decode(value));
             }
-        } else if fields::is_structured(name) {
-            // `name` + `[0][1]`: the brackets decoded, read as the whole parse reads them.
-            tail.clear();
-            decode_into(rest, &mut tail);
-            let mut path = Vec::with_capacity(4);
-            path.push(name);
-            if brackets(&tail, &mut path) {
-                insert(&mut data, &path, Value::Str(decode(value)));
-            }
+            continue;
+        }
+        // Anything else: the key decoded and read as the whole parse reads it. Brackets
+        // that do not nest make it one key beside `data` (`data[a]b`), not part of it.
+        tail.clear();
+        decode_into(&body[pair_start..pair_start + eq], &mut tail);
+        let mut path = Vec::with_capacity(4);
+        path_of(&tail, &mut path);
+        if path[0] != "data" {
+            continue;
+        }
+        whole = true;
+        if path.len() > MAX_NESTING + 1 {
+            return Err(too_deep(&tail, path.len() - 1));
+        }
+        if checked(path[1]) {
+            data.insert(&path[1..], decode(value));
         }
     }
-    whole.then_some(data)
+    Ok(whole.then(|| data.into_items()))
+}
+
+/// Whether `check` reads the field `data[name]` (the quick scan keeps only those).
+fn checked(name: &str) -> bool {
+    fields::scalar(name).is_some() || fields::is_structured(name)
 }
 
 fn memchr(needle: u8, haystack: &[u8]) -> Option<usize> {
@@ -209,15 +264,6 @@ fn path_of<'a>(name: &'a str, path: &mut Vec<&'a str>) {
     }
 }
 
-/// Whether `key` is PHP's key for `segment`, without making one.
-fn key_is(key: &Key, segment: &str) -> bool {
-    match (key, php_key_int(segment)) {
-        (Key::Int(i), Some(j)) => *i == j,
-        (Key::Str(s), None) => s == segment,
-        _ => false,
-    }
-}
-
 /// The integer PHP makes of a canonical decimal key (`"12"`, not `"012"`).
 fn php_key_int(k: &str) -> Option<i64> {
     let canonical = k == "0" || (!k.starts_with('0') && !k.starts_with("-0") && k != "-");
@@ -228,77 +274,186 @@ fn php_key_int(k: &str) -> Option<i64> {
     }
 }
 
-/// `$top[a][b][c] = value`, PHP style (`[]` appends).
-fn insert(items: &mut Vec<(Key, Value)>, path: &[&str], value: Value) {
-    let Some((first, rest)) = path.split_first() else { return };
-    let found = if first.is_empty() { None } else { items.iter().position(|(k, _)| key_is(k, first)) };
-    let new_key = || {
-        if first.is_empty() {
-            let next = items.iter().filter_map(|(k, _)| if let Key::Int(i) = k { Some(i + 1) } else { None }).max().unwrap_or(0);
-            Key::Int(next)
-        } else {
-            php_key(first)
-        }
-    };
-    if rest.is_empty() {
-        match found {
-            Some(i) => items[i].1 = value,
+/// A PHP array being built from a form body: beside its items, an index of their keys
+/// and PHP's next free integer key, so that each pair costs the same whatever the
+/// array's size (a scan per pair made 200,000 `x[]` take 26 s).
+#[derive(Default)]
+struct Node {
+    items: Vec<(Key, Slot)>,
+    ints: HashMap<i64, usize>,
+    strs: HashMap<String, usize>,
+    /// One past the largest integer key so far, as PHP's `nNextFreeElement` (may be
+    /// negative; past `i64::MAX` an append is dropped, as PHP drops it).
+    next: Option<i128>,
+}
+
+enum Slot {
+    Str(String),
+    Array(Node),
+}
+
+impl Node {
+    /// `$this[a][b][c] = value`, PHP style (`[]` appends); `path` is at most
+    /// [`MAX_NESTING`] + 1 long (checked by the callers), so the recursion is bounded.
+    fn insert(&mut self, path: &[&str], value: String) {
+        let Some((first, rest)) = path.split_first() else { return };
+        let at = match self.find(first) {
+            Some(i) => i,
             None => {
-                let key = new_key();
-                items.push((key, value));
+                let key = if first.is_empty() {
+                    match i64::try_from(self.next.unwrap_or(0)) {
+                        Ok(next) => Key::Int(next),
+                        Err(_) => return, // PHP: "the next element is already occupied"
+                    }
+                } else {
+                    php_key(first)
+                };
+                self.push(key)
+            }
+        };
+        let slot = &mut self.items[at].1;
+        if rest.is_empty() {
+            *slot = Slot::Str(value);
+            return;
+        }
+        if !matches!(slot, Slot::Array(_)) {
+            *slot = Slot::Array(Node::default());
+        }
+        if let Slot::Array(sub) = slot {
+            sub.insert(rest, value);
+        }
+    }
+
+    fn find(&self, segment: &str) -> Option<usize> {
+        if segment.is_empty() {
+            return None;
+        }
+        match php_key_int(segment) {
+            Some(i) => self.ints.get(&i).copied(),
+            None => self.strs.get(segment).copied(),
+        }
+    }
+
+    /// A new item (an empty string for now) under `key`; its index.
+    fn push(&mut self, key: Key) -> usize {
+        let at = self.items.len();
+        match &key {
+            Key::Int(i) => {
+                self.ints.insert(*i, at);
+                self.next = Some(self.next.map_or(i128::from(*i) + 1, |n| n.max(i128::from(*i) + 1)));
+            }
+            Key::Str(s) => {
+                self.strs.insert(s.clone(), at);
             }
         }
-        return;
+        self.items.push((key, Slot::Str(String::new())));
+        at
     }
-    let at = match found {
-        Some(i) => i,
-        None => {
-            let key = new_key();
-            items.push((key, Value::Array(Vec::new())));
-            items.len() - 1
-        }
-    };
-    if !matches!(items[at].1, Value::Array(_)) {
-        items[at].1 = Value::Array(Vec::new());
-    }
-    if let Value::Array(sub) = &mut items[at].1 {
-        insert(sub, rest, value);
+
+    fn into_items(self) -> Vec<(Key, Value)> {
+        self.items
+            .into_iter()
+            .map(|(k, slot)| {
+                let value = match slot {
+                    Slot::Str(s) => Value::Str(s),
+                    Slot::Array(node) => Value::Array(node.into_items()),
+                };
+                (k, value)
+            })
+            .collect()
     }
 }
 
 fn build(top: Vec<(Key, Value)>, raw: Option<String>, strict: bool) -> Result<Order> {
     let whole = top.iter().any(|(k, v)| k.is("data") && matches!(v, Value::Array(_)));
     let (top, auto_request, raw) = if whole { (top, false, raw) } else { (vec![(Key::from("data"), Value::Array(top))], true, None) };
+    if raw.is_none() {
+        check_depth(&top)?;
+    }
     let order = Order::from_parts(top, auto_request, raw, Vec::new());
     let warnings = check(&order, strict)?;
     Ok(order.with_warnings(warnings))
 }
 
+/// JSON nests as deep as serde_json lets it (128): what would be sent nested deeper
+/// than [`MAX_NESTING`] is refused as a form body's key is. A form body was checked
+/// as it was parsed.
+fn check_depth(top: &[(Key, Value)]) -> Result<()> {
+    type Level<'a> = (&'a [(Key, Value)], usize, String); // items, their level, the name so far
+    let mut stack: Vec<Level> =
+        top.iter().filter_map(|(k, v)| if let Value::Array(items) = v { Some((&items[..], 1, key_text(k))) } else { None }).collect();
+    while let Some((items, level, name)) = stack.pop() {
+        for (k, v) in items {
+            if level > MAX_NESTING {
+                // `name` holds the first levels only: the error shows no more.
+                let mut deepest = level;
+                let mut inner = v;
+                while let Value::Array(sub) = inner {
+                    let Some((_, next)) = sub.first() else { break };
+                    deepest += 1;
+                    inner = next;
+                }
+                return Err(too_deep(&format!("{name}[{}]", key_text(k)), deepest));
+            }
+            if let Value::Array(sub) = v {
+                let name = if name.len() < 64 { format!("{name}[{}]", key_text(k)) } else { name.clone() };
+                stack.push((sub, level + 1, name));
+            }
+        }
+    }
+    Ok(())
+}
+
+fn key_text(k: &Key) -> String {
+    match k {
+        Key::Int(i) => i.to_string(),
+        Key::Str(s) => s.clone(),
+    }
+}
+
+/// Whether a field holds a customer's personal data, which a warning may quote but a
+/// log record above debug level must not (issue 21: the e-mail in a WARN record).
+fn personal(field: &str) -> bool {
+    let closed_sets = [fields::CUSTOMER_COUNTRY.name, fields::CUSTOMER_LANG.name, fields::CUSTOMER_GENDER.name];
+    (field.starts_with("customer_") && !closed_sets.contains(&field)) || field == fields::EXTERNAL_ID.name || field == CUSTOM_FIELDS
+}
+
+/// A lenient warning: its text, and the text to log above debug level when it quotes
+/// `value`, a customer's data.
+fn warning(e: Error, value: Option<&str>) -> (String, Option<String>) {
+    let text = format!("{} (sent as is)", e.message);
+    let quoted = value.map(|v| format!("{v:?}"));
+    let logged = quoted.filter(|q| text.contains(q.as_str())).map(|q| text.replacen(&q, "(a customer's data, left out of the log)", 1));
+    (text, logged)
+}
+
 /// The strict checks (an error) and the lenient ones (a warning, or an
 /// error in strict mode).
-fn check(order: &Order, strict: bool) -> Result<Vec<String>> {
+fn check(order: &Order, strict: bool) -> Result<Vec<(String, Option<String>)>> {
     let mut warnings = Vec::new();
-    let mut lenient = |e: Error| -> Result<()> {
+    // `value`: the offending value when it is a customer's data (it may be quoted).
+    let mut lenient = |e: Error, value: Option<&str>| -> Result<()> {
         if strict {
             return Err(e);
         }
-        warnings.push(format!("{} (sent as is)", e.message));
+        warnings.push(warning(e, value));
         Ok(())
     };
+    let personal_text = |name: &str, value: &Value| if personal(name) { scalar_text(value).map(|t| t.into_owned()) } else { None };
     // A customer identifier: at least one that follows its rule.
-    let ids: Vec<(Field, Result<()>)> = fields::CUSTOMER_IDS
+    let ids: Vec<(Field, &Value, Result<()>)> = fields::CUSTOMER_IDS
         .iter()
-        .filter_map(|f| order.get(f.name).map(|v| (*f, scalar_rule(f, v))))
+        .filter_map(|f| order.get(f.name).map(|v| (*f, v, scalar_rule(f, v))))
         .collect();
     if ids.is_empty() {
         return Err(Error::new(ErrorKind::MissingField, "customer_email: customer_email or external_id is required to send an order"));
     }
-    if ids.iter().all(|(_, r)| r.is_err()) {
-        return Err(ids.into_iter().next().and_then(|(_, r)| r.err()).expect("one failed"));
+    if ids.iter().all(|(_, _, r)| r.is_err()) {
+        return Err(ids.into_iter().next().and_then(|(_, _, r)| r.err()).expect("one failed"));
     }
-    for (_, r) in ids {
+    for (field, value, r) in ids {
         if let Err(e) = r {
-            lenient(e)?;
+            lenient(e, personal_text(field.name, value).as_deref())?;
         }
     }
     for field in fields::REQUIRED {
@@ -314,14 +469,14 @@ fn check(order: &Order, strict: bool) -> Result<Vec<String>> {
         }
         if let Some(field) = fields::scalar(name) {
             if let Err(e) = scalar_rule(field, value) {
-                lenient(e)?;
+                lenient(e, personal_text(name, value).as_deref())?;
             }
         } else if let Some(list) = ListField::from_name(name) {
-            each_scalar(list.name(), value, &mut |field, text| validate::token(field, text), &mut lenient)?;
+            each_scalar(list.name(), false, value, &mut |field, text| validate::token(field, text), &mut lenient)?;
         } else if name == CUSTOM_FIELDS {
-            each_scalar(CUSTOM_FIELDS, value, &mut |field, text| validate::text(field, text), &mut lenient)?;
+            each_scalar(CUSTOM_FIELDS, true, value, &mut |field, text| validate::text(field, text), &mut lenient)?;
         } else if name == CONSENTS {
-            each_scalar(CONSENTS, value, &mut |field, text| match text {
+            each_scalar(CONSENTS, false, value, &mut |field, text| match text {
                 "0" | "1" => Ok(()),
                 _ => Err(Error::invalid(field, format!("{text:?} is not 1 (accepted) or 0 (refused)"))),
             }, &mut lenient)?;
@@ -330,28 +485,30 @@ fn check(order: &Order, strict: bool) -> Result<Vec<String>> {
                 Value::Array(products) => {
                     for (n, (_, product)) in products.iter().enumerate() {
                         let field = format!("{PRODUCT_ATTRIBUTES}[{n}]");
-                        each_scalar(&field, product, &mut |field, text| match text.split_once(':') {
+                        each_scalar(&field, false, product, &mut |field, text| match text.split_once(':') {
                             Some((k, v)) if !k.is_empty() && !v.is_empty() => validate::token(field, text),
                             _ => Err(Error::invalid(field, format!("{text:?} is not written \"key:value\" such as \"size:xl\""))),
                         }, &mut lenient)?;
                     }
                 }
-                _ => lenient(Error::invalid(PRODUCT_ATTRIBUTES, "is not a list of products"))?,
+                _ => lenient(Error::invalid(PRODUCT_ATTRIBUTES, "is not a list of products"), None)?,
             }
         }
     }
     Ok(warnings)
 }
 
-/// Checks every scalar of the array `value` (named `field[key]`) with `rule`.
+/// Checks every scalar of the array `value` (named `field[key]`) with `rule`;
+/// `personal`: its values are a customer's data.
 fn each_scalar(
     field: &str,
+    personal: bool,
     value: &Value,
     rule: &mut dyn FnMut(&str, &str) -> Result<()>,
-    lenient: &mut dyn FnMut(Error) -> Result<()>,
+    lenient: &mut dyn FnMut(Error, Option<&str>) -> Result<()>,
 ) -> Result<()> {
     let Value::Array(items) = value else {
-        return lenient(Error::invalid(field, "is not a list"));
+        return lenient(Error::invalid(field, "is not a list"), None);
     };
     for (key, item) in items {
         // The element's name is only written out when something is wrong with it.
@@ -363,11 +520,11 @@ fn each_scalar(
             Some(text) => {
                 if rule(field, &text).is_err() {
                     if let Err(e) = rule(&name(), &text) {
-                        lenient(e)?;
+                        lenient(e, personal.then_some(&*text))?;
                     }
                 }
             }
-            None => lenient(Error::invalid(&name(), "is a nested list, not a single value"))?,
+            None => lenient(Error::invalid(&name(), "is a nested list, not a single value"), None)?,
         }
     }
     Ok(())

@@ -24,6 +24,7 @@ pub mod dropin;
 pub mod encode;
 pub mod error;
 pub mod fields;
+mod fork;
 mod forward;
 mod locks;
 pub mod log;
@@ -35,6 +36,8 @@ mod transport;
 mod validate;
 
 pub mod ffi;
+#[doc(hidden)]
+pub mod fuzzing;
 
 pub use client::{Client, FlushReport, Response, Sent};
 pub use transport::{TlsRoots, MAX_CONCURRENCY};

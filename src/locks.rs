@@ -3,10 +3,11 @@
 //! across processes too, and a busy order is queued instead of waited for).
 
 use std::collections::{HashMap, HashSet, VecDeque};
-use std::sync::{Condvar, LazyLock, Mutex};
+use std::sync::{Condvar, Mutex};
 use std::time::Instant;
 
 use crate::error::{Error, ErrorKind, Result};
+use crate::fork::PerProcess;
 use crate::spool::Destination;
 
 /// Orders in flight, and per order the tickets of the sends waiting for it,
@@ -19,7 +20,8 @@ struct Turns {
     next_ticket: u64,
 }
 
-static IN_FLIGHT: LazyLock<(Mutex<Turns>, Condvar)> = LazyLock::new(Default::default);
+/// Per process: a child of fork() does not wait for its parent's sends.
+static IN_FLIGHT: PerProcess<(Mutex<Turns>, Condvar)> = PerProcess::new();
 
 /// This order's turn; released when dropped.
 pub struct Turn {
@@ -29,7 +31,7 @@ pub struct Turn {
 impl Drop for Turn {
     fn drop(&mut self) {
         if let Some(key) = self.key.take() {
-            let (turns, freed) = &*IN_FLIGHT;
+            let (turns, freed) = IN_FLIGHT.get_or_init(Default::default);
             turns.lock().unwrap_or_else(|p| p.into_inner()).busy.remove(&key);
             freed.notify_all();
         }
@@ -42,7 +44,7 @@ impl Drop for Turn {
 pub fn wait_turn(destination: &Destination, id: Option<&str>, deadline: Instant) -> Result<Turn> {
     let Some(id) = id else { return Ok(Turn { key: None }) };
     let key = format!("{}\n{id}", destination.tag());
-    let (turns, freed) = &*IN_FLIGHT;
+    let (turns, freed) = IN_FLIGHT.get_or_init(Default::default);
     let mut t = turns.lock().unwrap_or_else(|p| p.into_inner());
     let ticket = t.next_ticket;
     t.next_ticket += 1;

@@ -206,6 +206,18 @@ impl Logger {
     }
 }
 
+/// The lenient drop-in's warnings: each at warn level, in the words that leave a
+/// customer's data out (`logged`, when the warning quotes some), then in full at debug
+/// level (`warning_detail`): the customer's e-mail, phone, birthday… only at debug.
+pub(crate) fn lenient_warnings<'a>(log: &Logger, warnings: impl Iterator<Item = (&'a str, Option<&'a str>)>, id: Option<&str>) {
+    for (warning, logged) in warnings {
+        log.emit(Level::Warn, || Record::new(Level::Warn, "warning", logged.unwrap_or(warning)).order(id));
+        if logged.is_some() {
+            log.emit(Level::Debug, || Record::new(Level::Debug, "warning_detail", warning).order(id));
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

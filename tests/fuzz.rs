@@ -2,9 +2,9 @@
 //! names, the encoder and client configuration. Nothing may panic (the guard
 //! would turn it into SPREAD_ERR_PANIC), every failure must leave the order
 //! as it was and explain itself in `spread_last_error`.
-//! (A coverage-guided cargo-fuzz target needs a nightly toolchain, which
-//! these machines do not have; this deterministic property run is the stable
-//! suite's share.)
+//! The coverage-guided fuzzing is `fuzz/` (libFuzzer on the stable toolchain,
+//! `make test-fuzz`); its committed seeds are replayed here too, so that
+//! `cargo test` alone keeps them passing.
 
 use std::ffi::{c_char, c_int, CStr, CString};
 
@@ -172,4 +172,38 @@ fn arbitrary_drop_in_data_never_panics() {
     }
     eprintln!("fuzz: drop-in {made} orders made, {refused} refused, no panic");
     assert!(refused > 0);
+}
+
+/// fuzz/corpus/: every committed seed through the parser its target fuzzes.
+#[test]
+fn the_fuzz_seeds_replay() {
+    let corpus = common::repo().join("fuzz/corpus");
+    let mut replayed = 0;
+    for target in ["form", "json", "digest", "retry_after", "location", "spool_entry", "answer"] {
+        let dir = corpus.join(target);
+        let mut seeds: Vec<_> = std::fs::read_dir(&dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display())).map(|e| e.unwrap().path()).collect();
+        seeds.sort();
+        assert!(!seeds.is_empty(), "{target}: no seed");
+        for seed in seeds {
+            let data = std::fs::read(&seed).unwrap();
+            let text = String::from_utf8_lossy(&data);
+            match target {
+                "form" => {
+                    for strict in [false, true] {
+                        let quick = spread::dropin::from_form(&text, strict).map(|o| (o.warnings().to_vec(), o.encode()));
+                        let whole = spread::fuzzing::form_whole(&text, strict).map(|o| (o.warnings().to_vec(), o.encode()));
+                        assert_eq!(quick, whole, "{}", seed.display());
+                    }
+                }
+                "json" => drop(spread::dropin::from_json(&text, false).map(|o| o.encode())),
+                "digest" => drop(spread::fuzzing::digest(&text.split('\n').collect::<Vec<_>>(), "POST", "/api/updateOrder")),
+                "retry_after" => drop(spread::fuzzing::retry_after(&text, std::time::SystemTime::now())),
+                "location" => drop(spread::fuzzing::location("https://social-sb.com/api/updateOrder", Some(text.get(1..).unwrap_or("")), 302, false)),
+                "spool_entry" => drop(spread::spool::parse_entry_bytes(&data)),
+                _ => drop(spread::fuzzing::answer(422, &text)),
+            }
+            replayed += 1;
+        }
+    }
+    assert!(replayed >= 7);
 }

@@ -86,7 +86,11 @@ fn form_paths() {
     assert_eq!(php_key("-0"), Key::from("-0"));
     assert_eq!(php_key("-3"), Key::Int(-3));
     assert_eq!(php_key("1e3"), Key::from("1e3"));
-    assert!(key_is(&Key::Int(12), "12") && !key_is(&Key::Int(12), "012") && key_is(&Key::from("012"), "012"));
+    let keys: Vec<Key> = tree("x[12]=1&x[012]=2&x[12]=3").unwrap().into_iter().flat_map(|(_, v)| match v {
+        Value::Array(items) => items.into_iter().map(|(k, _)| k).collect(),
+        _ => vec![],
+    }).collect();
+    assert_eq!(keys, [Key::Int(12), Key::from("012")]);
 }
 
 #[test]
@@ -106,11 +110,17 @@ fn the_quick_scan_checks_what_the_whole_parse_checks() {
         "data%5Bcustomer_email%5D=a%40b.fr&data%5Border_idorder%5D=7&data%5Border_state%5D=10&data%5Border_amount%5D=1\
          &data%5Border_crea_dt%5D=2014-06-21+14%3A31%3A08&data%5bcustomer_gender%5d=x&data",
         "data%5Border_idorder%5D=7&data[customer_email]=a%40b.fr",
+        // Found by fuzz/ (form): a `data%5B` key whose brackets do not nest is a key beside
+        // `data`; a list field given one value; a scalar field given brackets.
+        "customer_email=a%40b.fr&external_id=X1&order_idorder=7&order_state=20&order_amount=1\
+         &order_crea_dt=2014-06-21+14%3A31%3A08&data%5Bcustom_fields%5D-00-00",
+        "data%5Bcustomer_email%5D=a%40b.fr&data%5Border_idorder%5D=7&data%5Border_state%5D=10&data%5Border_amount%5D=1\
+         &data%5Border_crea_dt%5D=2014-06-21+14%3A31%3A08&data%5Bdel_order_tag%5D=x&data%5Bcustomer_gender%5D%5B0%5D=x",
     ];
     for body in bodies {
         for strict in [false, true] {
             let quick = from_form(body, strict);
-            let whole = build(tree(body), Some(body.to_owned()), strict);
+            let whole = tree(body).and_then(|t| build(t, Some(body.to_owned()), strict));
             match (&quick, &whole) {
                 (Ok(q), Ok(w)) => {
                     assert_eq!(q.warnings(), w.warnings(), "{body}");
@@ -125,4 +135,107 @@ fn the_quick_scan_checks_what_the_whole_parse_checks() {
     let mut o = from_form(bodies[0], false).unwrap();
     o.set("customer_name", "Doe").unwrap();
     assert!(o.encode().contains("data%5Bzz%5D=1") && o.encode().contains("customer_name%5D=Doe"), "{}", o.encode());
+}
+
+/// Issue 21 item 4: this 600 KB body overflowed the stack (the parsed value's drop recursed
+/// once per level) and killed the host process.
+#[test]
+fn a_600_kb_nested_body_is_a_clear_error() {
+    let body = format!("x{}=1", "[a]".repeat(200_000));
+    assert_eq!(body.len(), 600_003);
+    for strict in [false, true] {
+        let e = from_form(&body, strict).unwrap_err();
+        assert_eq!(e.kind, ErrorKind::InvalidValue);
+        assert!(e.message.starts_with("post_data: ") && e.message.contains("200000 levels") && e.message.contains("64"), "{e}");
+        assert!(e.message.len() < 300, "the key is not repeated whole: {}", e.message.len());
+    }
+    // Inside a whole $post_data too (the quick scan's path), and url-encoded brackets.
+    let body = format!("data%5Border_idorder%5D=1&data%5Badd_tag%5D{}=1", "%5B%5D".repeat(100_000));
+    assert!(from_form(&body, false).unwrap_err().message.contains("100001 levels"));
+}
+
+/// PHP's max_input_nesting_level (64): 64 brackets are read, 65 are not.
+#[test]
+fn nesting_is_bounded_like_php() {
+    let ok = format!("{}&data%5Bcustom_fields%5D{}=1", seed_body(), "%5B1%5D".repeat(63));
+    let order = from_form(&ok, false).unwrap();
+    assert!(order.warnings().len() == 1 && order.warnings()[0].contains("nested"), "{:?}", order.warnings());
+    let deep = format!("{}&data%5Bcustom_fields%5D{}=1", seed_body(), "%5B1%5D".repeat(64));
+    let e = from_form(&deep, false).unwrap_err();
+    assert!(e.message.contains("65 levels"), "{e}");
+    let sent = build(whole(&ok).unwrap(), None, false).unwrap().encode();
+    assert!(sent.contains(&format!("&data%5Bcustom_fields%5D{}=1&", "%5B1%5D".repeat(63))), "{sent}");
+    assert!(whole(&deep).is_err());
+    // Any key, not only data's; and the JSON path, whose body would nest as deep.
+    assert!(from_form(&format!("{}&x{}=1", seed_body(), "[]".repeat(65)), false).is_err());
+    assert!(from_form(&format!("{}&x{}=1", seed_body(), "[]".repeat(64)), false).is_ok());
+    let nested = |n: usize| format!(r#"{{"data":{{{REQUIRED},"custom_fields":{}1{}}}}}"#, "[".repeat(n), "]".repeat(n));
+    assert!(from_json(&nested(63), false).is_ok());
+    let e = from_json(&nested(64), false).unwrap_err();
+    assert!(e.message.starts_with("post_data: ") && e.message.contains("65 levels"), "{e}");
+    let just_data = |n: usize| format!(r#"{{{REQUIRED},"x":{}1{}}}"#, "[".repeat(n), "]".repeat(n));
+    assert!(from_json(&just_data(63), false).is_ok());
+    assert!(from_json(&just_data(64), false).is_err(), "data[...] counts: it is sent");
+}
+
+fn seed_body() -> &'static str {
+    "data%5Bcustomer_email%5D=john%40doe.com&data%5Border_idorder%5D=0000001&data%5Border_state%5D=10\
+     &data%5Border_amount%5D=158.310&data%5Border_crea_dt%5D=2014-06-21+14%3A31%3A08&request%5Border_idorder%5D=0000001"
+}
+
+/// Issue 21 item 5: each append scanned the whole array (80,000 tags took 3.5 s, 200,000
+/// `x[]` 26.5 s). Bounds are generous (debug builds, a loaded machine): linear is ~50 ms.
+#[test]
+fn appends_are_linear() {
+    let tags = format!("{}{}", seed_body(), "&data%5Badd_tag%5D%5B%5D=tag-000001".repeat(80_000));
+    assert!(tags.len() > 2_500_000);
+    let started = std::time::Instant::now();
+    let order = from_form(&tags, false).unwrap();
+    let quick = started.elapsed();
+    let Some(Value::Array(added)) = order.get("add_tag") else { panic!("no add_tag") };
+    assert_eq!((added.len(), &added[79_999].0), (80_000, &Key::Int(79_999)));
+    let started = std::time::Instant::now();
+    let all = whole(&tags).unwrap();
+    let parsed = started.elapsed();
+    drop(all);
+    let xs = "x[]=1&".repeat(200_000);
+    let started = std::time::Instant::now();
+    let top = whole(&xs).unwrap();
+    let appended = started.elapsed();
+    let [(_, Value::Array(x))] = &top[..] else { panic!("{:?}", &top[..1]) };
+    assert_eq!(x.len(), 200_000);
+    eprintln!("80,000 tags (2.5 MB): quick scan {quick:?}, whole parse {parsed:?}; 200,000 x[]: {appended:?}");
+    for (what, took) in [("tags, quick scan", quick), ("tags, whole parse", parsed), ("x[]", appended)] {
+        assert!(took < std::time::Duration::from_secs(1), "{what}: {took:?}");
+    }
+}
+
+/// PHP's next index: after the largest integer key, even a negative one; nothing after
+/// PHP_INT_MAX (PHP drops such an append).
+#[test]
+fn appends_follow_php_next_index() {
+    let keys = |body: &str| match &whole(body).unwrap()[..] {
+        [(_, Value::Array(items))] => items.iter().map(|(k, _)| k.clone()).collect::<Vec<_>>(),
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(keys("x[-5]=1&x[]=2"), [Key::Int(-5), Key::Int(-4)]);
+    assert_eq!(keys("x[a]=1&x[]=2&x[7]=3&x[]=4&x[2]=5"), [Key::from("a"), Key::Int(0), Key::Int(7), Key::Int(8), Key::Int(2)]);
+    assert_eq!(keys("x[9223372036854775807]=1&x[]=2&x[]=3"), [Key::Int(i64::MAX)]);
+    // Set again: replaced in place, PHP's last value wins; a scalar becomes an array.
+    assert_eq!(whole("a=1&b=2&a=3").unwrap(), [(Key::from("a"), Value::Str("3".into())), (Key::from("b"), Value::Str("2".into()))]);
+    assert_eq!(whole("a=1&a[x]=2").unwrap(), [(Key::from("a"), Value::Array(vec![(Key::from("x"), Value::Str("2".into()))]))]);
+}
+
+/// The quick scan reads a field given twice as PHP does: the last one.
+#[test]
+fn the_quick_scan_takes_the_last_of_a_repeated_field() {
+    let body = format!("{}&data%5Bcustomer_country%5D=fr&data%5Bcustomer_country%5D=FR", seed_body());
+    assert_eq!(from_form(&body, true).map(|o| o.warnings().len()), Ok(0));
+    let body = format!("{}&data%5Bcustomer_country%5D=FR&data%5Bcustomer_country%5D=fr", seed_body());
+    assert!(from_form(&body, true).is_err());
+}
+
+/// The whole parse.
+fn whole(body: &str) -> Result<Vec<(Key, Value)>> {
+    tree(body)
 }

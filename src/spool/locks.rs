@@ -15,7 +15,7 @@ const ORDER_LOCK_BUCKETS: u32 = 4096;
 
 /// Holds one order's lock (its bucket's) while alive.
 pub struct OrderLock {
-    _file: File,
+    _file: crate::fork::HeldLock,
     bucket: u32,
 }
 
@@ -56,7 +56,7 @@ impl Spool {
         let mut pause = Duration::from_millis(1);
         loop {
             match file.try_lock() {
-                Ok(()) => return Ok(Some(OrderLock { _file: file, bucket })),
+                Ok(()) => return Ok(Some(OrderLock { _file: crate::fork::HeldLock::new(file), bucket })),
                 Err(TryLockError::WouldBlock) => {}
                 Err(TryLockError::Error(e)) => return Err(io_error("lock", &path, e)),
             }

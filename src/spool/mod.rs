@@ -119,7 +119,7 @@ pub struct Spool {
 
 /// Holds the flush lock while alive.
 pub struct FlushLock {
-    _dir: File,
+    _dir: crate::fork::HeldLock,
 }
 
 /// The entry names of a folder listing (regular files only), sorted: delivery order.
@@ -135,7 +135,7 @@ fn name_of(path: &Path) -> Result<&str> {
 }
 
 /// Reads at most `cap` bytes; None when the file holds more (never trusting its size).
-fn read_capped(file: &mut File, cap: u64) -> io::Result<Option<Vec<u8>>> {
+fn read_capped(file: impl Read, cap: u64) -> io::Result<Option<Vec<u8>>> {
     let mut bytes = Vec::new();
     file.take(cap + 1).read_to_end(&mut bytes)?;
     Ok((bytes.len() as u64 <= cap).then_some(bytes))
@@ -429,7 +429,7 @@ impl Spool {
     pub fn try_lock(&self) -> Result<Option<FlushLock>> {
         let dir: File = self.retrying(|| self.root().map(|(root, _)| root.into_file()))?;
         match dir.try_lock() {
-            Ok(()) => Ok(Some(FlushLock { _dir: dir })),
+            Ok(()) => Ok(Some(FlushLock { _dir: crate::fork::HeldLock::new(dir) })),
             Err(TryLockError::WouldBlock) => Ok(None),
             Err(TryLockError::Error(e)) => Err(io_error("lock", &self.dir, e)),
         }

@@ -78,7 +78,7 @@ pub fn take(dir: &Dir, sharing: Sharing) -> Result<(u64, Option<String>)> {
             again
         }
     };
-    let Some(mut file) = file else {
+    let Some(file) = file else {
         return Ok((after_highest(dir).map_err(|e| io("list", e))?, note));
     };
     let started = Instant::now();
@@ -93,7 +93,10 @@ pub fn take(dir: &Dir, sharing: Sharing) -> Result<(u64, Option<String>)> {
             Err(TryLockError::Error(e)) => return Err(io("lock", e)),
         }
     }
-    let text = read_capped(&mut file, 128).map_err(|e| io("read", e))?.unwrap_or_default();
+    // Unlocked when dropped, on every path (and a forked child lets go of it).
+    let held = crate::fork::HeldLock::new(file);
+    let mut file: &File = held.file();
+    let text = read_capped(file, 128).map_err(|e| io("read", e))?.unwrap_or_default();
     let text = String::from_utf8_lossy(&text);
     let (stored_boot, stored_next) = match text.split_once(' ') {
         Some((b, n)) => (Some(b.to_owned()), n.trim().parse::<u64>().ok()),
@@ -122,6 +125,6 @@ pub fn take(dir: &Dir, sharing: Sharing) -> Result<(u64, Option<String>)> {
         .and_then(|_| file.set_len(0))
         .and_then(|()| file.write_all(line.as_bytes()))
         .map_err(|e| io("write", e))?;
-    file.unlock().map_err(|e| io("unlock", e))?;
+    drop(held);
     Ok((next, note))
 }

@@ -3,14 +3,18 @@
 //!
 //! A client made per request (a php-fpm worker does `new Spread\Client` on
 //! each one) reuses the worker's open connections through this pool instead
-//! of paying TCP and TLS handshakes again. Agents made before a `fork()` (the
-//! php-fpm master runs `opcache.preload`, then forks) hold sockets that belong
-//! to the parent: a child that sees a new process id forgets them unused.
+//! of paying TCP and TLS handshakes again. The pool is per process (see
+//! `crate::fork`): agents made before a `fork()` (the php-fpm master runs
+//! `opcache.preload`, then forks; a queue worker forks after a send) hold
+//! sockets that belong to the parent, so a child starts a pool of its own
+//! and leaves the parent's unused and unclosed.
 
 use std::collections::HashMap;
 use std::ffi::OsString;
 use std::path::PathBuf;
 use std::sync::{Arc, LazyLock, Mutex};
+
+use crate::fork::PerProcess;
 use std::time::{Duration, Instant, SystemTime};
 
 use ureq::tls::{parse_pem, Certificate, PemItem, RootCerts, TlsConfig};
@@ -73,11 +77,14 @@ pub struct Built {
 }
 
 struct Pool {
-    pid: u32,
     agents: HashMap<PoolKey, Built>,
 }
 
-static POOL: LazyLock<Mutex<Pool>> = LazyLock::new(|| Mutex::new(Pool { pid: std::process::id(), agents: HashMap::new() }));
+static POOL: PerProcess<Mutex<Pool>> = PerProcess::new();
+
+fn pool() -> std::sync::MutexGuard<'static, Pool> {
+    POOL.get_or_init(|| Mutex::new(Pool { agents: HashMap::new() })).lock().unwrap_or_else(|p| p.into_inner())
+}
 
 /// The process's agent for `spec`, made on first use.
 pub fn shared(spec: &AgentSpec) -> Result<Built> {
@@ -94,12 +101,7 @@ pub fn shared(spec: &AgentSpec) -> Result<Built> {
         _ => (None, None),
     };
     let key = PoolKey { spec: spec.clone(), ca_file, cert_env };
-    let mut pool = POOL.lock().unwrap_or_else(|p| p.into_inner());
-    if pool.pid != std::process::id() {
-        // Forked: the parent's connections are not ours to use or to close.
-        std::mem::forget(std::mem::take(&mut pool.agents));
-        pool.pid = std::process::id();
-    }
+    let mut pool = pool();
     if let Some(built) = pool.agents.get(&key) {
         return Ok(built.clone());
     }
@@ -250,7 +252,7 @@ mod tests {
             s.timeout = Duration::from_millis(10_000 + i);
             shared(&s).unwrap();
         }
-        assert!(POOL.lock().unwrap().agents.len() <= MAX_AGENTS);
+        assert!(pool().agents.len() <= MAX_AGENTS);
     }
 
     #[test]

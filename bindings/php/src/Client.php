@@ -493,19 +493,47 @@ final class Client
     /**
      * Forwards libspread's queued log records to the logger, oldest first,
      * as $logger->log($level, $message, $context + ['event' => $event]).
+     * A logger that throws (Monolog does when its file cannot be opened)
+     * changes no outcome: this runs in `finally` blocks, where its exception
+     * would replace the call's result. It is reported once, and the call's
+     * other records are dropped.
      */
     private function drainLog(): void
     {
         if ($this->logger === null) {
             return;
         }
+        $failed = false;
         while (($json = $this->lib->ownedString($this->lib->ffi->spread_client_next_log($this->handle))) !== null) {
+            if ($failed) {
+                continue; // drained all the same: they must not reach the next call
+            }
             $record = json_decode($json, true, 512, JSON_THROW_ON_ERROR);
-            $this->logger->log(
-                self::PSR_LEVELS[$record['level']] ?? 'error',
-                $record['message'],
-                ($record['context'] ?? []) + ['event' => $record['event']],
-            );
+            try {
+                $this->logger->log(
+                    self::PSR_LEVELS[$record['level']] ?? 'error',
+                    $record['message'],
+                    ($record['context'] ?? []) + ['event' => $record['event']],
+                );
+            } catch (\Throwable $e) {
+                $failed = true;
+                self::loggerFailed($e);
+            }
+        }
+    }
+
+    /**
+     * Reports a logger's exception as a PHP warning; when the application's error
+     * handler throws it back (ErrorException, as frameworks do), through error_log.
+     */
+    private static function loggerFailed(\Throwable $e): void
+    {
+        $message = sprintf('Spread\\Client: the logger threw %s: %s; libspread\'s other records of this call were dropped',
+            get_class($e), $e->getMessage());
+        try {
+            trigger_error($message, E_USER_WARNING);
+        } catch (\Throwable) {
+            error_log($message);
         }
     }
 

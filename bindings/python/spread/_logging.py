@@ -16,16 +16,24 @@ in close(), in __del__, and at interpreter exit for the clients still open (the 
 hook closes them while logging still works). Turning it off takes effect at once, in
 every copy of the client's state, and returns only when no callback is running and
 none will run again; spread_client_free turns it off too.
+
+A handler that raises (a file that cannot be opened) changes no outcome: the exception
+is caught here (ctypes would print it for every record), reported once as a
+RuntimeWarning (on stderr when warnings are errors), and the handlers are skipped for
+the rest of that client call; on libspread's own threads, reported once per thread.
 """
 
 from __future__ import annotations
 
 import atexit
+import contextlib
 import json
 import logging
+import sys
 import threading
+import warnings
 import weakref
-from typing import Any, Dict, Optional, Protocol
+from typing import Any, Dict, Iterator, Optional, Protocol
 
 from . import _native as native
 
@@ -64,13 +72,55 @@ def in_callback() -> bool:
     return bool(getattr(_here, "depth", 0))
 
 
+class _Call:
+    """One client call on this thread: whether logging failed in it."""
+
+    failed = False
+
+
+@contextlib.contextmanager
+def one_call() -> Iterator[None]:
+    """Scopes a client call on this thread (the outermost one, when calls nest)."""
+    if getattr(_here, "call", None) is not None:
+        yield
+        return
+    _here.call = _Call()
+    try:
+        yield
+    finally:
+        _here.call = None
+
+
 def _on_record(_user_data: Optional[int], level: int, event: Optional[bytes], message: Optional[bytes],
                context_json: Optional[bytes]) -> None:
+    call = getattr(_here, "call", None)
+    if call is not None and call.failed:
+        return
     _here.depth = getattr(_here, "depth", 0) + 1
     try:
         emit(level, _text(event), _text(message), _text(context_json))
+    except Exception as error:  # noqa: BLE001 -- whatever a handler raises must not reach libspread
+        _failed(error, call)
     finally:
         _here.depth -= 1
+
+
+def _failed(error: Exception, call: Optional[_Call]) -> None:
+    if call is not None:
+        call.failed = True
+    elif getattr(_here, "reported", False):
+        return  # libspread's own thread: once is enough
+    else:
+        _here.reported = True
+    text = (f"spread: a logging handler raised {type(error).__name__}: {error}; "
+            "libspread's other records of this call are not logged")
+    try:
+        warnings.warn(text, RuntimeWarning, stacklevel=2)
+    except Exception:  # noqa: BLE001 -- warnings turned into errors: no outcome changes either
+        try:
+            print(text, file=sys.stderr)
+        except Exception:  # noqa: BLE001
+            pass
 
 
 def _text(borrowed: Optional[bytes]) -> str:

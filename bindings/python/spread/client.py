@@ -212,9 +212,11 @@ class Client(native.HandleOwner):
         if handle is not None:
             _close(handle)
 
-    def _use(self) -> "contextlib.AbstractContextManager[int]":
-        """The native client for one call."""
-        return self._handle.use()
+    @contextlib.contextmanager
+    def _use(self) -> Iterator[int]:
+        """The native client for one call (whose records a failing handler stops)."""
+        with _logging.one_call(), self._handle.use() as ptr:
+            yield ptr
 
     def _call(self, fn: Callable[..., int], *args: Any) -> int:
         with self._use() as ptr:

@@ -128,6 +128,21 @@ fn errors_path(out: &Path) -> PathBuf {
     PathBuf::from(format!("{}.errors", out.display()))
 }
 
+/// A new file for customers' data: 0600 whatever the umask. One that was there is
+/// replaced, not emptied: `File::create` kept its mode (0644 under umask 022), and a
+/// reader that opened it before would see what is written now.
+fn owner_only(path: &Path) -> io::Result<File> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let create = || std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(path);
+    match create() {
+        Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
+            std::fs::remove_file(path)?;
+            create()
+        }
+        other => other,
+    }
+}
+
 /// The --failed files: the lines unchanged in OUT.jsonl, why in OUT.jsonl.errors.
 struct FailedFiles {
     lines: (PathBuf, BufWriter<File>),
@@ -140,7 +155,7 @@ impl FailedFiles {
             return Err(Fail::new(Exit::Usage, format!("--failed {} is the input file: choose another name", out.display())));
         }
         let reasons = errors_path(out);
-        let open = |p: &Path| File::create(p).map(|f| (p.to_path_buf(), BufWriter::new(f))).map_err(|e| Fail::config(format!("--failed: {}: {e}", p.display())));
+        let open = |p: &Path| owner_only(p).map(|f| (p.to_path_buf(), BufWriter::new(f))).map_err(|e| Fail::config(format!("--failed: {}: {e}", p.display())));
         Ok(FailedFiles { lines: open(out)?, reasons: open(&reasons)? })
     }
 
