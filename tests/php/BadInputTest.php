@@ -9,6 +9,7 @@ use Spread\Client;
 use Spread\ConfigException;
 use Spread\EndpointException;
 use Spread\Exception;
+use Spread\SpreadException;
 use Spread\InvalidUtf8Exception;
 use Spread\InvalidValueException;
 use Spread\MissingFieldException;
@@ -24,7 +25,7 @@ use Spread\Tests\Support\Seed;
 use Spread\TimeoutException;
 
 /**
- * Bad input and failing servers: always a Spread\Exception subclass whose
+ * Bad input and failing servers: always a Spread\SpreadException whose
  * message names the field or the cause, the C status as its code, never a
  * PHP warning (PHPUnit turns those into failures) and never the private key.
  */
@@ -145,8 +146,8 @@ final class BadInputTest extends SandboxTestCase
         return [
             'array for a string' => [fn (Order $o) => $o->customerName(['Doe']), 'Spread\Order::customerName(): Argument #1 must be of type string|int|float|bool|null, array given'],
             'object for a string' => [fn (Order $o) => $o->customerEmail(new \stdClass()), 'Spread\Order::customerEmail(): Argument #1 must be of type string|int|float|bool|null, stdClass given'],
-            'float for a state' => [fn (Order $o) => $o->orderState(10.0), 'orderState(): Argument #1 ($state) must be of type string|int, float given'],
-            'array for a state' => [fn (Order $o) => $o->orderState([10]), 'must be of type string|int, array given'],
+            'float for a state' => [fn (Order $o) => $o->orderState(10.0), 'orderState(): Argument #1 ($state) must be of type Spread\OrderState|string|int, float given'],
+            'array for a state' => [fn (Order $o) => $o->orderState([10]), 'must be of type Spread\OrderState|string|int, array given'],
             'bool for an amount' => [fn (Order $o) => $o->orderAmount(true), 'orderAmount(): Argument #1 ($amount) must be of type string|int|float, bool given'],
             'array for a tag' => [fn (Order $o) => $o->addTag(['a']), 'addTag(): Argument #1 ($tag) must be of type string|int, array given'],
             'float for a consent' => [fn (Order $o) => $o->consent('NewsEmail', 1.0), 'consent(): Argument #2 ($accepted) must be of type string|int|bool, float given'],
@@ -395,7 +396,9 @@ final class BadInputTest extends SandboxTestCase
             $f();
         } catch (\Throwable $e) {
             self::$seen[] = $e;
-            $this->assertInstanceOf(Exception::class, $e, 'a Spread\Exception, not ' . get_class($e) . ': ' . $e->getMessage());
+            $this->assertInstanceOf(SpreadException::class, $e, 'a Spread\SpreadException, not ' . get_class($e) . ': ' . $e->getMessage());
+            // The bad-value ones are \InvalidArgumentExceptions, every other one a Spread\Exception (\RuntimeException).
+            $this->assertInstanceOf($e instanceof InvalidValueException ? \InvalidArgumentException::class : Exception::class, $e);
             return $e;
         }
         $this->fail('nothing was thrown');

@@ -71,7 +71,7 @@ try {
         $options,
     );
     $response = $client->updateOrder($post_data);
-} catch (Spread\Exception $e) {
+} catch (Spread\SpreadException $e) {
     fwrite(STDERR, sprintf("SPREAD: %s (%s)\n", $e->getMessage(), get_class($e)));
     exit(1);
 }
