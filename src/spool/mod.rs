@@ -191,9 +191,15 @@ impl Spool {
     }
 
     fn root_once(&self) -> Result<(Dir, Sharing)> {
-        let root = Dir::open(&self.dir).map_err(|e| match e.raw_os_error() {
-            Some(libc::ELOOP | libc::ENOTDIR) => Error::config("spool_dir", format!("{} is not a folder (a symlink?)", self.dir.display())),
-            _ => io_error("open", &self.dir, e),
+        let root = Dir::open(&self.dir).map_err(|e| {
+            // The folder itself is a link or a file (a parent that is not a folder is an I/O error).
+            let not_a_folder = e.raw_os_error() == Some(libc::ELOOP)
+                || (e.raw_os_error() == Some(libc::ENOTDIR) && std::fs::symlink_metadata(&self.dir).is_ok_and(|m| !m.is_dir()));
+            if not_a_folder {
+                Error::config("spool_dir", format!("{} is not a folder (a symlink?)", self.dir.display()))
+            } else {
+                io_error("open", &self.dir, e)
+            }
         })?;
         let sharing = trust(&root)?;
         Ok((root, sharing))
