@@ -360,6 +360,15 @@ int spread_client_set_tls_roots(struct SpreadClient *c, const char *roots);
 int spread_client_set_proxy(struct SpreadClient *c, const char *url);
 
 /**
+ * Names the caller's application in the User-Agent, after libspread's
+ * own: "MyShop/2.1" gives `libspread/0.1.0 MyShop/2.1`. Printable ASCII
+ * (inner spaces allowed, no CR/LF or other control character), at most 128
+ * bytes; NULL or "" for none, the default. SPREAD_ERR_CONFIG naming
+ * app_info otherwise, and the client is unchanged. `app_info` is copied.
+ */
+int spread_client_set_app_info(struct SpreadClient *c, const char *app_info);
+
+/**
  * Allows plain http to non-loopback hosts (the keys then travel in clear).
  * Off by default.
  */

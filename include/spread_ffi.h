@@ -112,6 +112,8 @@ int spread_client_set_tls_roots(struct SpreadClient *c, const char *roots);
 
 int spread_client_set_proxy(struct SpreadClient *c, const char *url);
 
+int spread_client_set_app_info(struct SpreadClient *c, const char *app_info);
+
 int spread_client_set_allow_insecure_http(struct SpreadClient *c, bool allow);
 
 int spread_client_set_max_attempts(struct SpreadClient *c, uint32_t attempts);

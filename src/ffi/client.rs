@@ -137,6 +137,19 @@ pub extern "C" fn spread_client_set_proxy(c: *mut SpreadClient, url: *const c_ch
     })
 }
 
+/// Names the caller's application in the User-Agent, after libspread's
+/// own: "MyShop/2.1" gives `libspread/0.1.0 MyShop/2.1`. Printable ASCII
+/// (inner spaces allowed, no CR/LF or other control character), at most 128
+/// bytes; NULL or "" for none, the default. SPREAD_ERR_CONFIG naming
+/// app_info otherwise, and the client is unchanged. `app_info` is copied.
+#[no_mangle]
+pub extern "C" fn spread_client_set_app_info(c: *mut SpreadClient, app_info: *const c_char) -> c_int {
+    configure(c, |client| {
+        let app_info = if app_info.is_null() { None } else { Some(arg_str(app_info, "app_info")?) };
+        Ok(client.set_app_info(app_info)?)
+    })
+}
+
 /// Allows plain http to non-loopback hosts (the keys then travel in clear).
 /// Off by default.
 #[no_mangle]
