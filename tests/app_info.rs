@@ -49,3 +49,40 @@ fn bad_app_info_is_refused_naming_it_and_changes_nothing() {
     assert_eq!(user_agents(&sb), [format!("{LIBSPREAD} Kept/1")]);
     c.set_app_info(Some(&"y".repeat(128))).unwrap();
 }
+
+/// `spread send` from a file of one seed-shaped order, with `extra` options and environment.
+fn cli_send(sb: &Sandbox, id: &str, args: &[&str], env: &[(&str, &str)]) -> std::process::Output {
+    let dir = common::temp_dir("app-info-cli");
+    let line = format!(
+        r#"{{"customer_email":"{id}@example.com","order_idorder":"{id}","order_state":10,"order_amount":12.5,"order_crea_dt":"2024-01-02 03:04:05"}}"#
+    );
+    let file = dir.join("in.jsonl");
+    std::fs::write(&file, format!("{line}\n")).unwrap();
+    let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_spread"));
+    c.args(["send", file.to_str().unwrap(), "--base-url", &sb.base_url()]).args(args);
+    c.env("SPREAD_PUBLIC_KEY", common::PUBLIC_KEY).env("SPREAD_PRIVATE_KEY", common::PRIVATE_KEY);
+    for var in ["SPREAD_BASE_URL", "SPREAD_SPOOL", "SPREAD_PROXY", "SPREAD_KEYS_FILE", "SPREAD_APP_INFO", "CREDENTIALS_DIRECTORY"] {
+        c.env_remove(var);
+    }
+    c.envs(env.iter().copied());
+    c.stdin(std::process::Stdio::null()).output().unwrap()
+}
+
+#[test]
+fn the_cli_takes_app_info_from_its_option_or_the_environment() {
+    let sb = Sandbox::start();
+    let out = cli_send(&sb, "cli-opt", &["--app-info", "ShopCron/3"], &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = cli_send(&sb, "cli-env", &[], &[("SPREAD_APP_INFO", "ShopEnv/4")]);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = cli_send(&sb, "cli-none", &[], &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(user_agents(&sb), [format!("{LIBSPREAD} ShopCron/3"), format!("{LIBSPREAD} ShopEnv/4"), LIBSPREAD.to_owned()]);
+
+    // A bad value is a configuration error (exit 3) naming app_info, and nothing is sent.
+    let out = cli_send(&sb, "cli-bad", &["--app-info", "Bad\tShop"], &[]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{stderr}");
+    assert!(stderr.contains("app_info"), "{stderr}");
+    assert_eq!(sb.requests().len(), 3);
+}
