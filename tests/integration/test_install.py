@@ -321,6 +321,8 @@ def test_cpp_wrapper(sb, wrapper_test, tmp_path):
     run_phase(wrapper_test, "online", sb.base_url, spool)
     assert set(sb.state()["orders"]) == {"0000001", "0000002", "0000003", "0000006", "0000007"}
     assert [q["status"] for q in sb.requests()][:2] == [200, 200]  # 0000001 and 0000002 sent again
+    agents = {q["user_agent"] for q in sb.requests()}
+    assert agents == {f"libspread/{CRATE_VERSION}", f"libspread/{CRATE_VERSION} CppTill/1.0"}  # Options::app_info
 
     sb.reset()
     sb.fault(mode="slow", delay_ms=3000, times=1)

@@ -118,7 +118,7 @@ the credential spread_proxy or the environment; a proxy's user and password go
 only in those. HTTP_PROXY, HTTPS_PROXY and ALL_PROXY are never read (httpoxy).
 
 Environment: SPREAD_SPOOL (--spool), SPREAD_BASE_URL (--base-url),
-SPREAD_KEYS_FILE (--keys-file), SPREAD_PROXY.
+SPREAD_KEYS_FILE (--keys-file), SPREAD_APP_INFO (--app-info), SPREAD_PROXY.
 
 Exit codes:
   0  done: everything delivered, nothing to do, no problem found
@@ -246,6 +246,9 @@ pub struct Transport {
     /// The time one order may take, retries included, in milliseconds (default 30000).
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
     pub timeout_ms: Option<u64>,
+    /// Your application, appended to the User-Agent: `libspread/0.1.0 MyShop/2.1`.
+    #[arg(long, env = "SPREAD_APP_INFO", value_name = "NAME/VERSION")]
+    pub app_info: Option<String>,
 }
 
 #[derive(Args, Debug)]

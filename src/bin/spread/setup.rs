@@ -250,6 +250,7 @@ pub fn client(
     if let Some(ms) = transport.timeout_ms {
         client.set_timeout(Duration::from_millis(ms))?;
     }
+    client.set_app_info(transport.app_info.as_deref())?;
     match &transport.proxy {
         Some(proxy) if has_credentials(proxy) => {
             // Checked before anything else is used; the URL is not repeated (it holds a password).
