@@ -49,6 +49,8 @@ final class Client implements ClientInterface
         'flush_budget_ms' => ['uint32', 'spread_client_set_flush_budget_ms'],
         'shutdown_timeout_ms' => ['uint32', 'spread_client_set_shutdown_timeout_ms'],
         'spool_dir' => ['string', 'spread_client_set_spool_dir'],
+        // Appended to the User-Agent: `libspread/0.1.0 MyShop/2.1`.
+        'app_info' => ['string', 'spread_client_set_app_info'],
     ];
 
     /** The options this binding handles itself. */
