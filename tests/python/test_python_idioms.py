@@ -180,6 +180,8 @@ def test_bad_app_info_is_refused_naming_it(sb: Sandbox, bad: str):
 def test_logging_configured_after_the_client_is_obeyed(sb: Sandbox):
     """Django configures logging (dictConfig) after modules made their clients."""
     logging.getLogger("spread").setLevel(logging.NOTSET)
+    # dictConfig replaces a configured logger's handlers: the library's NullHandler comes back after.
+    saved_handlers = list(logging.getLogger("spread").handlers)
     seen: List[logging.LogRecord] = []
 
     class Keep(logging.Handler):
@@ -203,7 +205,7 @@ def test_logging_configured_after_the_client_is_obeyed(sb: Sandbox):
             client.update_order(minimal_order("LG-3"))
             assert [getattr(r, "order_id", None) for r in seen if getattr(r, "event", None) == "attempt"] == ["LG-2"]
         finally:
-            logging.getLogger("spread").removeHandler(keep)
+            logging.getLogger("spread").handlers[:] = saved_handlers
             logging.getLogger("spread").setLevel(logging.NOTSET)
 
 
