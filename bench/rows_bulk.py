@@ -87,7 +87,7 @@ def measure_import(b: Bench) -> None:
         t0 = time.perf_counter()
         proc = subprocess.run(cmd, capture_output=True, text=True, timeout=600, env=env, preexec_fn=die_with_parent)
         seconds = time.perf_counter() - t0
-        summary = re.search(r"^(\d+) orders in .*: (\d+) delivered, (\d+) queued, (\d+) failed, (\d+) warnings$",
+        summary = re.search(r"^(\d+) lines in .*: (\d+) delivered, (\d+) queued, (\d+) failed, (\d+) invalid, (\d+) warnings$",
                             proc.stdout, re.M)
         if proc.returncode != 0 or not summary or summary.groups()[:2] != (str(n), str(n)):
             raise RuntimeError(f"{' '.join(cmd)} exited {proc.returncode}, not every order delivered:\n"

@@ -32,6 +32,21 @@
 #define SPREAD_VERSION_MINOR 1
 #define SPREAD_VERSION_PATCH 0
 #define SPREAD_ABI_VERSION 2
+#ifndef SPREAD_API
+#  if defined(__GNUC__) || defined(__clang__)
+#    define SPREAD_API __attribute__((visibility("default")))
+#  else
+#    define SPREAD_API
+#  endif
+#endif
+
+#ifndef SPREAD_WARN_UNUSED_RESULT
+#  if defined(__GNUC__) || defined(__clang__)
+#    define SPREAD_WARN_UNUSED_RESULT __attribute__((warn_unused_result))
+#  else
+#    define SPREAD_WARN_UNUSED_RESULT
+#  endif
+#endif
 
 
 /**
@@ -163,11 +178,52 @@ typedef void (*SpreadProgressFn)(void *user_data, size_t done, size_t total);
  * call only. Never given a key, an Authorization header or a body; the
  * customer's e-mail only at debug level.
  */
-typedef void (*SpreadLogFn)(void *user_data,
-                            int level,
-                            const char *event,
-                            const char *message,
-                            const char *context_json);
+typedef void (*SpreadLogFn)(void *user_data, int level, const char *event, const char *message, const char *context_json);
+
+/**
+ * The spool's counts from this client's point of view (`spread_spool_status`).
+ * Set `size` to `sizeof(SpreadSpoolStatus)` before the call: fields are only
+ * ever added at the end, and a program built against an older header gets
+ * the fields it knows.
+ */
+typedef struct SpreadSpoolStatus {
+  /**
+   * `sizeof(SpreadSpoolStatus)`, set by the caller.
+   */
+  size_t size;
+  /**
+   * This client's orders waiting.
+   */
+  size_t pending;
+  /**
+   * Entries of other destinations (another base URL or key), left alone.
+   */
+  size_t foreign;
+  /**
+   * Entries written by libspread 0.1, destination unknown.
+   */
+  size_t legacy;
+  /**
+   * Orders SPREAD refused for their content, in rejected/.
+   */
+  size_t rejected;
+  /**
+   * Complete files that are not entries, in unreadable/.
+   */
+  size_t unreadable;
+  /**
+   * Entries of this public key under another base URL (see `spread_spool_adopt`).
+   */
+  size_t stranded;
+  /**
+   * Age of the oldest pending order in seconds; -1 when nothing is pending.
+   */
+  int64_t oldest_secs;
+  /**
+   * Age of the oldest stranded entry in seconds; -1 when none.
+   */
+  int64_t stranded_oldest_secs;
+} SpreadSpoolStatus;
 
 #ifdef __cplusplus
 extern "C" {
@@ -179,48 +235,48 @@ extern "C" {
  * (an empty string before any failure), never contains a secret.
  * Borrowed: valid until the next failing libspread call on this thread.
  */
-const char *spread_last_error(void);
+SPREAD_API const char *spread_last_error(void);
 
 /**
  * The status of this thread's most recent failure (SPREAD_OK before any):
  * what a function that returns a pointer (`spread_client_new`) failed with.
  */
-int spread_last_status(void);
+SPREAD_API int spread_last_status(void);
 
 /**
  * The HTTP status SPREAD answered in this thread's last failure (401, 429,
  * 503…), or 0 when that failure was not an answer (network, validation).
  */
-uint16_t spread_last_http_status(void);
+SPREAD_API uint16_t spread_last_http_status(void);
 
 /**
  * `SPREAD_ABI_VERSION` of the library actually loaded: a binding compares
  * it with its own before any other call.
  */
-int spread_abi_version(void);
+SPREAD_API int spread_abi_version(void);
 
 /**
  * The most threads `spread_send_many`/`spread_send_batch` take (32).
  */
-uint32_t spread_max_concurrency(void);
+SPREAD_API uint32_t spread_max_concurrency(void);
 
 /**
  * The library version, such as "0.1.0" (the crate version). Static: never freed.
  */
-const char *spread_version(void);
+SPREAD_API const char *spread_version(void);
 
 /**
  * The name of the `index`-th scalar field (`customer_email`, ...,
  * `order_end_service`), in the seed's order; NULL past the end. Bindings
  * derive their setters from this list. Static: never freed.
  */
-const char *spread_field_name(size_t index);
+SPREAD_API const char *spread_field_name(size_t index);
 
 /**
  * Frees a string that libspread returned as owned (`spread_order_encode`).
  * `spread_string_free(NULL)` does nothing.
  */
-void spread_string_free(char *s);
+SPREAD_API void spread_string_free(char *s);
 
 /**
  * Sends `n` orders on up to `concurrency` threads (1 to
@@ -238,11 +294,7 @@ void spread_string_free(char *s);
  * fails before looking at the orders (NULL client or arrays, bad
  * concurrency, an `n` too large for memory), `statuses` is left untouched.
  */
-int spread_send_many(struct SpreadClient *c,
-                     const struct SpreadOrder *const *orders,
-                     size_t n,
-                     uint32_t concurrency,
-                     int *statuses);
+SPREAD_API SPREAD_WARN_UNUSED_RESULT int spread_send_many(struct SpreadClient *c, const struct SpreadOrder *const *orders, size_t n, uint32_t concurrency, int *statuses);
 
 /**
  * `spread_send_many` with every order's outcome: `*out` receives a
@@ -253,41 +305,35 @@ int spread_send_many(struct SpreadClient *c,
  * otherwise the first failed order's status (each order's own is in the
  * batch). `orders` and `c` are borrowed.
  */
-int spread_send_batch(struct SpreadClient *c,
-                      const struct SpreadOrder *const *orders,
-                      size_t n,
-                      uint32_t concurrency,
-                      SpreadProgressFn progress,
-                      void *user_data,
-                      struct SpreadBatch **out);
+SPREAD_API SPREAD_WARN_UNUSED_RESULT int spread_send_batch(struct SpreadClient *c, const struct SpreadOrder *const *orders, size_t n, uint32_t concurrency, SpreadProgressFn progress, void *user_data, struct SpreadBatch **out);
 
 /**
  * How many orders the batch holds (the `n` it was sent with); 0 for NULL.
  */
-size_t spread_batch_len(const struct SpreadBatch *b);
+SPREAD_API size_t spread_batch_len(const struct SpreadBatch *b);
 
 /**
  * The `index`-th order's status: SPREAD_OK (delivered), SPREAD_QUEUED
  * (spooled) or its SPREAD_ERR_*; -1 past the end or for NULL.
  */
-int spread_batch_status(const struct SpreadBatch *b, size_t index);
+SPREAD_API int spread_batch_status(const struct SpreadBatch *b, size_t index);
 
 /**
  * The HTTP status SPREAD answered when the `index`-th order failed on an
  * answer (401, 422, 503…); 0 otherwise.
  */
-uint16_t spread_batch_http_status(const struct SpreadBatch *b, size_t index);
+SPREAD_API uint16_t spread_batch_http_status(const struct SpreadBatch *b, size_t index);
 
 /**
  * Why the `index`-th order failed (`"orders[3]: order_state: 7 is not one
  * of …"`); "" when it did not fail, NULL past the end. Borrowed from `b`.
  */
-const char *spread_batch_message(const struct SpreadBatch *b, size_t index);
+SPREAD_API const char *spread_batch_message(const struct SpreadBatch *b, size_t index);
 
 /**
  * Frees a batch. NULL is a no-op.
  */
-void spread_batch_free(struct SpreadBatch *b);
+SPREAD_API void spread_batch_free(struct SpreadBatch *b);
 
 /**
  * A client for the API keys from SPREAD's back office ("Paramétrage >
@@ -296,7 +342,7 @@ void spread_batch_free(struct SpreadBatch *b);
  * are copied. Owned by the caller: free with `spread_client_free`. NULL on
  * error (see `spread_last_error`).
  */
-struct SpreadClient *spread_client_new(const char *public_key, const char *private_key);
+SPREAD_API SPREAD_WARN_UNUSED_RESULT struct SpreadClient *spread_client_new(const char *public_key, const char *private_key);
 
 /**
  * Frees a client. NULL is a no-op. Not thread-safe: no other thread may be
@@ -306,7 +352,7 @@ struct SpreadClient *spread_client_new(const char *public_key, const char *priva
  * while SPREAD cannot be reached); what is left stays in the spool for the
  * next flush.
  */
-void spread_client_free(struct SpreadClient *c);
+SPREAD_API void spread_client_free(struct SpreadClient *c);
 
 /**
  * Waits, as `spread_client_free` would, for the background delivery of
@@ -315,32 +361,32 @@ void spread_client_free(struct SpreadClient *c);
  * drains the last log records (`spread_client_next_log`) before freeing it.
  * Safe to call from any thread; NULL is a no-op.
  */
-void spread_client_close(struct SpreadClient *c);
+SPREAD_API void spread_client_close(struct SpreadClient *c);
 
 /**
  * Sets the API root (`https://social-sb.com/api` by default); orders go to
  * `<url>/updateOrder`. Plain `http://` only for loopback hosts unless
  * `spread_client_set_allow_insecure_http` was called first. `url` is copied.
  */
-int spread_client_set_base_url(struct SpreadClient *c, const char *url);
+SPREAD_API SPREAD_WARN_UNUSED_RESULT int spread_client_set_base_url(struct SpreadClient *c, const char *url);
 
 /**
  * Sets the total time budget of one send (authentication, redirects and
  * retries included), in milliseconds; more than 0. Default 30000.
  */
-int spread_client_set_timeout_ms(struct SpreadClient *c, uint32_t total_ms);
+SPREAD_API SPREAD_WARN_UNUSED_RESULT int spread_client_set_timeout_ms(struct SpreadClient *c, uint32_t total_ms);
 
 /**
  * Sets the time allowed to open a connection, in milliseconds; more than 0.
  * Default 10000 (never more than the total budget).
  */
-int spread_client_set_connect_timeout_ms(struct SpreadClient *c, uint32_t connect_ms);
+SPREAD_API SPREAD_WARN_UNUSED_RESULT int spread_client_set_connect_timeout_ms(struct SpreadClient *c, uint32_t connect_ms);
 
 /**
  * Trusts only the CA certificates in this PEM file (the same as
  * `spread_client_set_tls_roots(c, path)`). The file is read now; `path` is copied.
  */
-int spread_client_set_ca_file(struct SpreadClient *c, const char *path);
+SPREAD_API SPREAD_WARN_UNUSED_RESULT int spread_client_set_ca_file(struct SpreadClient *c, const char *path);
 
 /**
  * Which certificate authorities https trusts: "system" (the default: the
@@ -349,7 +395,7 @@ int spread_client_set_ca_file(struct SpreadClient *c, const char *path);
  * through the logger), "bundled" (the Mozilla roots inside libspread), or
  * the path of a PEM file. `roots` is copied.
  */
-int spread_client_set_tls_roots(struct SpreadClient *c, const char *roots);
+SPREAD_API SPREAD_WARN_UNUSED_RESULT int spread_client_set_tls_roots(struct SpreadClient *c, const char *roots);
 
 /**
  * Sends through this HTTP CONNECT proxy (`http://host:port`, credentials
@@ -357,13 +403,22 @@ int spread_client_set_tls_roots(struct SpreadClient *c, const char *roots);
  * proxy, the default: proxy variables in the environment (HTTP_PROXY…) are
  * never read, since under CGI a client can set HTTP_PROXY (httpoxy). `url` is copied.
  */
-int spread_client_set_proxy(struct SpreadClient *c, const char *url);
+SPREAD_API SPREAD_WARN_UNUSED_RESULT int spread_client_set_proxy(struct SpreadClient *c, const char *url);
+
+/**
+ * Names the caller's application in the User-Agent, after libspread's
+ * own: "MyShop/2.1" gives `libspread/0.1.0 MyShop/2.1`. Printable ASCII
+ * (inner spaces allowed, no CR/LF or other control character), at most 128
+ * bytes; NULL or "" for none, the default. SPREAD_ERR_CONFIG naming
+ * app_info otherwise, and the client is unchanged. `app_info` is copied.
+ */
+SPREAD_API SPREAD_WARN_UNUSED_RESULT int spread_client_set_app_info(struct SpreadClient *c, const char *app_info);
 
 /**
  * Allows plain http to non-loopback hosts (the keys then travel in clear).
  * Off by default.
  */
-int spread_client_set_allow_insecure_http(struct SpreadClient *c, bool allow);
+SPREAD_API SPREAD_WARN_UNUSED_RESULT int spread_client_set_allow_insecure_http(struct SpreadClient *c, bool allow);
 
 /**
  * How many times one `spread_send` may try (the first try included),
@@ -371,27 +426,27 @@ int spread_client_set_allow_insecure_http(struct SpreadClient *c, bool allow);
  * failures, timeouts, 5xx but 501/505, 408, and 429/503 after their
  * Retry-After (when it fits the budget).
  */
-int spread_client_set_max_attempts(struct SpreadClient *c, uint32_t attempts);
+SPREAD_API SPREAD_WARN_UNUSED_RESULT int spread_client_set_max_attempts(struct SpreadClient *c, uint32_t attempts);
 
 /**
  * How long one `spread_flush` may run before it leaves the rest for the
  * next one, in milliseconds; more than 0. Default 240000 (4 minutes: a
  * cron flush every 5 minutes never overlaps the next).
  */
-int spread_client_set_flush_budget_ms(struct SpreadClient *c, uint32_t budget_ms);
+SPREAD_API SPREAD_WARN_UNUSED_RESULT int spread_client_set_flush_budget_ms(struct SpreadClient *c, uint32_t budget_ms);
 
 /**
  * How many orders of different ids `spread_flush` and the background
  * delivery thread keep in flight at once, 1 to 32; default 8. Updates of
  * one order still go one at a time, in the order they were made.
  */
-int spread_client_set_delivery_concurrency(struct SpreadClient *c, uint32_t concurrency);
+SPREAD_API int spread_client_set_delivery_concurrency(struct SpreadClient *c, uint32_t concurrency);
 
 /**
  * How long `spread_client_free` waits for the background delivery of
  * orders this client enqueued, in milliseconds (0: not at all). Default 2000.
  */
-int spread_client_set_shutdown_timeout_ms(struct SpreadClient *c, uint32_t timeout_ms);
+SPREAD_API SPREAD_WARN_UNUSED_RESULT int spread_client_set_shutdown_timeout_ms(struct SpreadClient *c, uint32_t timeout_ms);
 
 /**
  * Keeps orders that cannot be delivered now in the folder `dir` instead
@@ -402,7 +457,7 @@ int spread_client_set_shutdown_timeout_ms(struct SpreadClient *c, uint32_t timeo
  * set-up in the README). Entries hold the body and its destination (base
  * URL, a fingerprint of the public key), never a key. `dir` is copied.
  */
-int spread_client_set_spool_dir(struct SpreadClient *c, const char *dir);
+SPREAD_API SPREAD_WARN_UNUSED_RESULT int spread_client_set_spool_dir(struct SpreadClient *c, const char *dir);
 
 /**
  * Validates `o` and sends it to SPREAD's `updateOrder`, retrying (see
@@ -417,7 +472,7 @@ int spread_client_set_spool_dir(struct SpreadClient *c, const char *dir);
  * durably on disk for `spread_flush`. On every status but SPREAD_OK, `*out`
  * is set to NULL. Safe to call from several threads with one client.
  */
-int spread_send(struct SpreadClient *c, const struct SpreadOrder *o, struct SpreadResponse **out);
+SPREAD_API SPREAD_WARN_UNUSED_RESULT int spread_send(struct SpreadClient *c, const struct SpreadOrder *o, struct SpreadResponse **out);
 
 /**
  * Validates `o` and writes it durably to the client's spool (fsync'd), then
@@ -431,7 +486,7 @@ int spread_send(struct SpreadClient *c, const struct SpreadOrder *o, struct Spre
  * next flush (any process, the cron `spread flush`) sends it. `c` and `o`
  * are borrowed. Safe to call from several threads with one client.
  */
-int spread_enqueue(struct SpreadClient *c, const struct SpreadOrder *o);
+SPREAD_API SPREAD_WARN_UNUSED_RESULT int spread_enqueue(struct SpreadClient *c, const struct SpreadOrder *o);
 
 /**
  * Delivers this client's spooled orders, oldest first, within the flush
@@ -444,13 +499,13 @@ int spread_enqueue(struct SpreadClient *c, const struct SpreadOrder *o);
  * flushing the same folder. `delivered` and `remaining`, when not NULL,
  * receive the counts, also on failure. SPREAD_ERR_CONFIG without a spool folder.
  */
-int spread_flush(struct SpreadClient *c, size_t *delivered, size_t *remaining);
+SPREAD_API SPREAD_WARN_UNUSED_RESULT int spread_flush(struct SpreadClient *c, size_t *delivered, size_t *remaining);
 
 /**
  * The number of this client's orders waiting in the spool, into `*pending`.
  * SPREAD_ERR_CONFIG without a spool folder.
  */
-int spread_spool_pending(const struct SpreadClient *c, size_t *pending);
+SPREAD_API SPREAD_WARN_UNUSED_RESULT int spread_spool_pending(const struct SpreadClient *c, size_t *pending);
 
 /**
  * Sends this client's log records of `min_level` (a SpreadLogLevel) and
@@ -463,10 +518,7 @@ int spread_spool_pending(const struct SpreadClient *c, size_t *pending);
  * will run again; so it must not be called from inside the callback itself
  * (it would wait for itself). `spread_client_free` turns logging off the same way.
  */
-int spread_client_set_logger(struct SpreadClient *c,
-                             SpreadLogFn callback,
-                             void *user_data,
-                             int min_level);
+SPREAD_API SPREAD_WARN_UNUSED_RESULT int spread_client_set_logger(struct SpreadClient *c, SpreadLogFn callback, void *user_data, int min_level);
 
 /**
  * Keeps this client's log records of `min_level` and above in a queue (up
@@ -475,20 +527,20 @@ int spread_client_set_logger(struct SpreadClient *c,
  * languages that cannot be called back from other threads (PHP).
  * `min_level` 0 turns logging off. Replaces a callback logger.
  */
-int spread_client_set_log_queue(struct SpreadClient *c, int min_level);
+SPREAD_API SPREAD_WARN_UNUSED_RESULT int spread_client_set_log_queue(struct SpreadClient *c, int min_level);
 
 /**
  * The oldest queued log record as one JSON object (`{"level":"warn",
  * "event":"retry","message":"…","context":{…}}`), or NULL when none waits
  * (or `c` is NULL). Owned by the caller: free with `spread_string_free`.
  */
-char *spread_client_next_log(const struct SpreadClient *c);
+SPREAD_API SPREAD_WARN_UNUSED_RESULT char *spread_client_next_log(const struct SpreadClient *c);
 
 /**
  * A new, empty order. Owned by the caller: free it with `spread_order_free`.
  * Never NULL.
  */
-struct SpreadOrder *spread_order_new(void);
+SPREAD_API SPREAD_WARN_UNUSED_RESULT struct SpreadOrder *spread_order_new(void);
 
 /**
  * A copy of the order, changed apart from the original: a till's template
@@ -496,235 +548,235 @@ struct SpreadOrder *spread_order_new(void);
  * the copy, keep the one that is right). Owned by the caller: free it with
  * `spread_order_free`. `o` is borrowed. NULL only when `o` is NULL.
  */
-struct SpreadOrder *spread_order_clone(const struct SpreadOrder *o);
+SPREAD_API SPREAD_WARN_UNUSED_RESULT struct SpreadOrder *spread_order_clone(const struct SpreadOrder *o);
 
 /**
  * Frees an order made by `spread_order_new`, `spread_order_clone` or
  * `spread_order_from_form`/`_from_json`. NULL is a no-op. The pointer
  * must not be used afterwards.
  */
-void spread_order_free(struct SpreadOrder *o);
+SPREAD_API void spread_order_free(struct SpreadOrder *o);
 
 /**
  * Sets `data[customer_email]`. The customer's e-mail (a customer identifier; one `@`, no spaces).
  * `o` and `v` are borrowed; on error the order is unchanged.
  */
-int spread_order_set_customer_email(struct SpreadOrder *o, const char *v);
+SPREAD_API SPREAD_WARN_UNUSED_RESULT int spread_order_set_customer_email(struct SpreadOrder *o, const char *v);
 
 /**
  * Sets `data[external_id]`. The customer's id in the shop (a customer identifier).
  * `o` and `v` are borrowed; on error the order is unchanged.
  */
-int spread_order_set_external_id(struct SpreadOrder *o, const char *v);
+SPREAD_API SPREAD_WARN_UNUSED_RESULT int spread_order_set_external_id(struct SpreadOrder *o, const char *v);
 
 /**
  * Sets `data[customer_cookie]`. SPREAD's tracking cookie `sbt`, when the browser sent one.
  * `o` and `v` are borrowed; on error the order is unchanged.
  */
-int spread_order_set_customer_cookie(struct SpreadOrder *o, const char *v);
+SPREAD_API SPREAD_WARN_UNUSED_RESULT int spread_order_set_customer_cookie(struct SpreadOrder *o, const char *v);
 
 /**
  * Sets `data[customer_name]`. Free text (line breaks allowed, other control characters not).
  * `o` and `v` are borrowed; on error the order is unchanged.
  */
-int spread_order_set_customer_name(struct SpreadOrder *o, const char *v);
+SPREAD_API SPREAD_WARN_UNUSED_RESULT int spread_order_set_customer_name(struct SpreadOrder *o, const char *v);
 
 /**
  * Sets `data[customer_firstname]`. Free text (line breaks allowed, other control characters not).
  * `o` and `v` are borrowed; on error the order is unchanged.
  */
-int spread_order_set_customer_firstname(struct SpreadOrder *o, const char *v);
+SPREAD_API SPREAD_WARN_UNUSED_RESULT int spread_order_set_customer_firstname(struct SpreadOrder *o, const char *v);
 
 /**
  * Sets `data[customer_gender]`. "male" or "female".
  * `o` and `v` are borrowed; on error the order is unchanged.
  */
-int spread_order_set_customer_gender(struct SpreadOrder *o, const char *v);
+SPREAD_API SPREAD_WARN_UNUSED_RESULT int spread_order_set_customer_gender(struct SpreadOrder *o, const char *v);
 
 /**
  * Sets `data[customer_address]`. Free text (line breaks allowed, other control characters not).
  * `o` and `v` are borrowed; on error the order is unchanged.
  */
-int spread_order_set_customer_address(struct SpreadOrder *o, const char *v);
+SPREAD_API SPREAD_WARN_UNUSED_RESULT int spread_order_set_customer_address(struct SpreadOrder *o, const char *v);
 
 /**
  * Sets `data[customer_address_2]`. Free text (line breaks allowed, other control characters not).
  * `o` and `v` are borrowed; on error the order is unchanged.
  */
-int spread_order_set_customer_address_2(struct SpreadOrder *o, const char *v);
+SPREAD_API SPREAD_WARN_UNUSED_RESULT int spread_order_set_customer_address_2(struct SpreadOrder *o, const char *v);
 
 /**
  * Sets `data[customer_address_3]`. Free text (line breaks allowed, other control characters not).
  * `o` and `v` are borrowed; on error the order is unchanged.
  */
-int spread_order_set_customer_address_3(struct SpreadOrder *o, const char *v);
+SPREAD_API SPREAD_WARN_UNUSED_RESULT int spread_order_set_customer_address_3(struct SpreadOrder *o, const char *v);
 
 /**
  * Sets `data[customer_cp]`. Free text (line breaks allowed, other control characters not).
  * `o` and `v` are borrowed; on error the order is unchanged.
  */
-int spread_order_set_customer_cp(struct SpreadOrder *o, const char *v);
+SPREAD_API SPREAD_WARN_UNUSED_RESULT int spread_order_set_customer_cp(struct SpreadOrder *o, const char *v);
 
 /**
  * Sets `data[customer_city]`. Free text (line breaks allowed, other control characters not).
  * `o` and `v` are borrowed; on error the order is unchanged.
  */
-int spread_order_set_customer_city(struct SpreadOrder *o, const char *v);
+SPREAD_API SPREAD_WARN_UNUSED_RESULT int spread_order_set_customer_city(struct SpreadOrder *o, const char *v);
 
 /**
  * Sets `data[customer_country]`. ISO 3166-1 alpha-2, such as "FR".
  * `o` and `v` are borrowed; on error the order is unchanged.
  */
-int spread_order_set_customer_country(struct SpreadOrder *o, const char *v);
+SPREAD_API SPREAD_WARN_UNUSED_RESULT int spread_order_set_customer_country(struct SpreadOrder *o, const char *v);
 
 /**
  * Sets `data[customer_tel]`. Free text (line breaks allowed, other control characters not).
  * `o` and `v` are borrowed; on error the order is unchanged.
  */
-int spread_order_set_customer_tel(struct SpreadOrder *o, const char *v);
+SPREAD_API SPREAD_WARN_UNUSED_RESULT int spread_order_set_customer_tel(struct SpreadOrder *o, const char *v);
 
 /**
  * Sets `data[customer_mobile]`. Free text (line breaks allowed, other control characters not).
  * `o` and `v` are borrowed; on error the order is unchanged.
  */
-int spread_order_set_customer_mobile(struct SpreadOrder *o, const char *v);
+SPREAD_API SPREAD_WARN_UNUSED_RESULT int spread_order_set_customer_mobile(struct SpreadOrder *o, const char *v);
 
 /**
  * Sets `data[customer_fonction]`. Free text (line breaks allowed, other control characters not).
  * `o` and `v` are borrowed; on error the order is unchanged.
  */
-int spread_order_set_customer_fonction(struct SpreadOrder *o, const char *v);
+SPREAD_API SPREAD_WARN_UNUSED_RESULT int spread_order_set_customer_fonction(struct SpreadOrder *o, const char *v);
 
 /**
  * Sets `data[customer_company]`. Free text (line breaks allowed, other control characters not).
  * `o` and `v` are borrowed; on error the order is unchanged.
  */
-int spread_order_set_customer_company(struct SpreadOrder *o, const char *v);
+SPREAD_API SPREAD_WARN_UNUSED_RESULT int spread_order_set_customer_company(struct SpreadOrder *o, const char *v);
 
 /**
  * Sets `data[customer_birthday]`. Y-m-d, such as "1970-12-31".
  * `o` and `v` are borrowed; on error the order is unchanged.
  */
-int spread_order_set_customer_birthday(struct SpreadOrder *o, const char *v);
+SPREAD_API SPREAD_WARN_UNUSED_RESULT int spread_order_set_customer_birthday(struct SpreadOrder *o, const char *v);
 
 /**
  * Sets `data[customer_lang]`. A locale such as "fr_FR".
  * `o` and `v` are borrowed; on error the order is unchanged.
  */
-int spread_order_set_customer_lang(struct SpreadOrder *o, const char *v);
+SPREAD_API SPREAD_WARN_UNUSED_RESULT int spread_order_set_customer_lang(struct SpreadOrder *o, const char *v);
 
 /**
  * Sets `data[action]`. The action, "order" for an order.
  * `o` and `v` are borrowed; on error the order is unchanged.
  */
-int spread_order_set_action(struct SpreadOrder *o, const char *v);
+SPREAD_API SPREAD_WARN_UNUSED_RESULT int spread_order_set_action(struct SpreadOrder *o, const char *v);
 
 /**
  * Sets `data[order_idorder]`. The shop's unique order id; sending it again updates the order.
  * `o` and `v` are borrowed; on error the order is unchanged.
  */
-int spread_order_set_order_idorder(struct SpreadOrder *o, const char *v);
+SPREAD_API SPREAD_WARN_UNUSED_RESULT int spread_order_set_order_idorder(struct SpreadOrder *o, const char *v);
 
 /**
  * Sets `data[order_crea_dt]`. When the order was made, UTC, Y-m-d H:i:s.
  * `o` and `v` are borrowed; on error the order is unchanged.
  */
-int spread_order_set_order_crea_dt(struct SpreadOrder *o, const char *v);
+SPREAD_API SPREAD_WARN_UNUSED_RESULT int spread_order_set_order_crea_dt(struct SpreadOrder *o, const char *v);
 
 /**
  * Sets `data[order_start_service]`. Start of the service, Y-m-d.
  * `o` and `v` are borrowed; on error the order is unchanged.
  */
-int spread_order_set_order_start_service(struct SpreadOrder *o, const char *v);
+SPREAD_API SPREAD_WARN_UNUSED_RESULT int spread_order_set_order_start_service(struct SpreadOrder *o, const char *v);
 
 /**
  * Sets `data[order_end_service]`. End of the service, Y-m-d.
  * `o` and `v` are borrowed; on error the order is unchanged.
  */
-int spread_order_set_order_end_service(struct SpreadOrder *o, const char *v);
+SPREAD_API SPREAD_WARN_UNUSED_RESULT int spread_order_set_order_end_service(struct SpreadOrder *o, const char *v);
 
 /**
  * Sets `data[order_state]`: 0 cancelled, 10 taken (unpaid), 20 paid,
  * 50 shipped, 100 completed. On error the order is unchanged.
  */
-int spread_order_set_order_state(struct SpreadOrder *o, int32_t state);
+SPREAD_API SPREAD_WARN_UNUSED_RESULT int spread_order_set_order_state(struct SpreadOrder *o, int32_t state);
 
 /**
  * Sets `data[order_amount]` from a double, printed as PHP prints floats
  * (`158.31`, `100`). Finite and not negative. On error the order is unchanged.
  */
-int spread_order_set_order_amount(struct SpreadOrder *o, double amount);
+SPREAD_API SPREAD_WARN_UNUSED_RESULT int spread_order_set_order_amount(struct SpreadOrder *o, double amount);
 
 /**
  * Sets `data[order_amount]` from a plain decimal string (`"158.31"`), sent
  * as written: no float rounding. `decimal` is borrowed.
  */
-int spread_order_set_order_amount_str(struct SpreadOrder *o, const char *decimal);
+SPREAD_API SPREAD_WARN_UNUSED_RESULT int spread_order_set_order_amount_str(struct SpreadOrder *o, const char *decimal);
 
 /**
  * Appends a customer tag to add (`data[add_tag][]`). `tag` is borrowed.
  */
-int spread_order_add_tag(struct SpreadOrder *o, const char *tag);
+SPREAD_API SPREAD_WARN_UNUSED_RESULT int spread_order_add_tag(struct SpreadOrder *o, const char *tag);
 
 /**
  * Appends a customer tag to remove (`data[del_tag][]`). `tag` is borrowed.
  */
-int spread_order_del_tag(struct SpreadOrder *o, const char *tag);
+SPREAD_API SPREAD_WARN_UNUSED_RESULT int spread_order_del_tag(struct SpreadOrder *o, const char *tag);
 
 /**
  * Appends an order tag to add (`data[add_order_tag][]`). `tag` is borrowed.
  */
-int spread_order_add_order_tag(struct SpreadOrder *o, const char *tag);
+SPREAD_API SPREAD_WARN_UNUSED_RESULT int spread_order_add_order_tag(struct SpreadOrder *o, const char *tag);
 
 /**
  * Appends an order tag to remove (`data[del_order_tag][]`). `tag` is borrowed.
  */
-int spread_order_del_order_tag(struct SpreadOrder *o, const char *tag);
+SPREAD_API SPREAD_WARN_UNUSED_RESULT int spread_order_del_order_tag(struct SpreadOrder *o, const char *tag);
 
 /**
  * Sets `data[custom_fields][id]`; ids (> 0) come from SPREAD's back office.
  * `v` is borrowed.
  */
-int spread_order_set_custom_field(struct SpreadOrder *o, uint32_t id, const char *v);
+SPREAD_API SPREAD_WARN_UNUSED_RESULT int spread_order_set_custom_field(struct SpreadOrder *o, uint32_t id, const char *v);
 
 /**
  * Sets `data[consents][tech_name]` to 1 (accepted) or 0 (refused).
  * `tech_name` is borrowed.
  */
-int spread_order_set_consent(struct SpreadOrder *o, const char *tech_name, bool accepted);
+SPREAD_API SPREAD_WARN_UNUSED_RESULT int spread_order_set_consent(struct SpreadOrder *o, const char *tech_name, bool accepted);
 
 /**
  * Starts the next product (`data[product_attributes][n]`); the following
  * `spread_order_add_product_attribute` calls describe it.
  */
-int spread_order_add_product(struct SpreadOrder *o);
+SPREAD_API SPREAD_WARN_UNUSED_RESULT int spread_order_add_product(struct SpreadOrder *o);
 
 /**
  * Adds `"key:value"` (such as `"size:xl"`) to the current product, starting
  * the first product if none was started. `key_colon_value` is borrowed.
  */
-int spread_order_add_product_attribute(struct SpreadOrder *o, const char *key_colon_value);
+SPREAD_API SPREAD_WARN_UNUSED_RESULT int spread_order_add_product_attribute(struct SpreadOrder *o, const char *key_colon_value);
 
 /**
  * Sets `data[name]` from text. A known field name is checked by that
  * field's rule (so `"order_state"`, `"10"` works); any other name is kept
  * and sent as is. `name` and `v` are borrowed.
  */
-int spread_order_set_field(struct SpreadOrder *o, const char *name, const char *v);
+SPREAD_API SPREAD_WARN_UNUSED_RESULT int spread_order_set_field(struct SpreadOrder *o, const char *name, const char *v);
 
 /**
  * Checks that the fields SPREAD requires are set (customer_email or
  * external_id, order_idorder, order_state, order_amount, order_crea_dt).
  * `spread_send` does the same check.
  */
-int spread_order_validate(const struct SpreadOrder *o);
+SPREAD_API SPREAD_WARN_UNUSED_RESULT int spread_order_validate(const struct SpreadOrder *o);
 
 /**
  * The exact body that `spread_send` posts, byte-identical to PHP's
  * `http_build_query`. Owned by the caller: free with `spread_string_free`.
  * NULL on error (see `spread_last_error`).
  */
-char *spread_order_encode(const struct SpreadOrder *o);
+SPREAD_API SPREAD_WARN_UNUSED_RESULT char *spread_order_encode(const struct SpreadOrder *o);
 
 /**
  * Appends all `n` of `values` to the list field named `list` ("add_tag",
@@ -732,10 +784,7 @@ char *spread_order_encode(const struct SpreadOrder *o);
  * (naming the bad value's index) the order is unchanged. `list` and
  * `values` (an array of `n` strings) are borrowed.
  */
-int spread_order_add_to_list(struct SpreadOrder *o,
-                             const char *list,
-                             const char *const *values,
-                             size_t n);
+SPREAD_API SPREAD_WARN_UNUSED_RESULT int spread_order_add_to_list(struct SpreadOrder *o, const char *list, const char *const *values, size_t n);
 
 /**
  * Starts a new product with all `n` attributes of `attributes` (each
@@ -743,7 +792,7 @@ int spread_order_add_to_list(struct SpreadOrder *o,
  * malformed attribute, named by its index) the order is unchanged.
  * `attributes` (an array of `n` strings) is borrowed.
  */
-int spread_order_add_product_with(struct SpreadOrder *o, const char *const *attributes, size_t n);
+SPREAD_API SPREAD_WARN_UNUSED_RESULT int spread_order_add_product_with(struct SpreadOrder *o, const char *const *attributes, size_t n);
 
 /**
  * The drop-in path for PHP: an order from the body that PHP's
@@ -756,7 +805,7 @@ int spread_order_add_product_with(struct SpreadOrder *o, const char *const *attr
  * error naming it). Owned by the caller: free with `spread_order_free`.
  * NULL on error (see `spread_last_error`, `spread_last_status`).
  */
-struct SpreadOrder *spread_order_from_form(const char *body, bool strict);
+SPREAD_API SPREAD_WARN_UNUSED_RESULT struct SpreadOrder *spread_order_from_form(const char *body, bool strict);
 
 /**
  * The drop-in path from JSON: the seed's `$post_data` (whole, or its
@@ -765,54 +814,63 @@ struct SpreadOrder *spread_order_from_form(const char *body, bool strict);
  * precision 14). Lenient or strict as `spread_order_from_form`. Owned by
  * the caller: free with `spread_order_free`. NULL on error.
  */
-struct SpreadOrder *spread_order_from_json(const char *json, bool strict);
+SPREAD_API SPREAD_WARN_UNUSED_RESULT struct SpreadOrder *spread_order_from_json(const char *json, bool strict);
 
 /**
  * How many warnings the lenient drop-in path recorded for `o` (0 for
  * orders built with setters, and for NULL).
  */
-size_t spread_order_warning_count(const struct SpreadOrder *o);
+SPREAD_API size_t spread_order_warning_count(const struct SpreadOrder *o);
 
 /**
  * The `index`-th warning of `o`, or NULL past the end. Owned by the
  * caller: free with `spread_string_free`.
  */
-char *spread_order_warning(const struct SpreadOrder *o, size_t index);
+SPREAD_API SPREAD_WARN_UNUSED_RESULT char *spread_order_warning(const struct SpreadOrder *o, size_t index);
 
 /**
  * The HTTP status (2xx). 0 when `r` is NULL.
  */
-uint16_t spread_response_status(const struct SpreadResponse *r);
+SPREAD_API uint16_t spread_response_status(const struct SpreadResponse *r);
 
 /**
  * The body SPREAD answered, as text (at most 1 MiB). Borrowed from `r`:
  * valid until `spread_response_free(r)`. An empty string when `r` is NULL.
  */
-const char *spread_response_body(const struct SpreadResponse *r);
+SPREAD_API const char *spread_response_body(const struct SpreadResponse *r);
 
 /**
  * Whether SPREAD's answer was longer than 1 MiB and was cut (the order was
  * delivered all the same: a 2xx is a delivery whatever its size).
  */
-bool spread_response_truncated(const struct SpreadResponse *r);
+SPREAD_API bool spread_response_truncated(const struct SpreadResponse *r);
 
 /**
  * How many warnings the lenient drop-in path recorded for the order
  * (`spread_order_from_form`/`_from_json`): fields sent as they were
  * although they break a rule. 0 when `r` is NULL.
  */
-size_t spread_response_warning_count(const struct SpreadResponse *r);
+SPREAD_API size_t spread_response_warning_count(const struct SpreadResponse *r);
 
 /**
  * The `index`-th warning ("customer_birthday: \"0000-00-00\" is not a date
  * … (sent as is)"), or NULL past the end. Borrowed from `r`.
  */
-const char *spread_response_warning(const struct SpreadResponse *r, size_t index);
+SPREAD_API const char *spread_response_warning(const struct SpreadResponse *r, size_t index);
 
 /**
  * Frees a response. NULL is a no-op.
  */
-void spread_response_free(struct SpreadResponse *r);
+SPREAD_API void spread_response_free(struct SpreadResponse *r);
+
+/**
+ * Fills `*out` with the spool's counts from this client's point of view
+ * (see `SpreadSpoolStatus`); the caller sets `out->size` first:
+ * `SpreadSpoolStatus st = { sizeof st };`. On error `*out` is left as it
+ * was but for `size`; SPREAD_ERR_CONFIG without a spool,
+ * SPREAD_ERR_INVALID_VALUE naming `status.size` when it is too small.
+ */
+SPREAD_API SPREAD_WARN_UNUSED_RESULT int spread_spool_status(const struct SpreadClient *c, struct SpreadSpoolStatus *out);
 
 /**
  * The spool's counts from this client's point of view, as a JSON object:
@@ -822,7 +880,7 @@ void spread_response_free(struct SpreadResponse *r);
  * under another base URL, which nothing sends until `spread_spool_adopt`). Owned by the caller: free with
  * `spread_string_free`. NULL on error; SPREAD_ERR_CONFIG without a spool.
  */
-char *spread_spool_status_json(const struct SpreadClient *c);
+SPREAD_API SPREAD_WARN_UNUSED_RESULT char *spread_spool_status_json(const struct SpreadClient *c);
 
 /**
  * The rejected entries, oldest first, as a JSON array of objects with
@@ -831,7 +889,7 @@ char *spread_spool_status_json(const struct SpreadClient *c);
  * files are 0600 (0660 in a shared folder). Owned by the caller: free with
  * `spread_string_free`. NULL on error.
  */
-char *spread_spool_rejected_json(const struct SpreadClient *c);
+SPREAD_API SPREAD_WARN_UNUSED_RESULT char *spread_spool_rejected_json(const struct SpreadClient *c);
 
 /**
  * Puts the rejected entry `name` (or, with NULL, every rejected entry of
@@ -839,14 +897,14 @@ char *spread_spool_rejected_json(const struct SpreadClient *c);
  * cause was fixed on SPREAD's side. `requeued` (may be NULL) receives how
  * many. A name that is not a rejected entry is SPREAD_ERR_INVALID_VALUE.
  */
-int spread_spool_requeue(struct SpreadClient *c, const char *name, size_t *requeued);
+SPREAD_API SPREAD_WARN_UNUSED_RESULT int spread_spool_requeue(struct SpreadClient *c, const char *name, size_t *requeued);
 
 /**
  * Deletes the rejected entries set aside at least `older_than_secs`
  * seconds ago (0: all of them), so `rejected/` does not grow forever.
  * `purged` (may be NULL) receives how many.
  */
-int spread_spool_purge_rejected(struct SpreadClient *c, uint64_t older_than_secs, size_t *purged);
+SPREAD_API SPREAD_WARN_UNUSED_RESULT int spread_spool_purge_rejected(struct SpreadClient *c, uint64_t older_than_secs, size_t *purged);
 
 /**
  * Moves the spooled entries of another destination to this client's, each
@@ -858,22 +916,19 @@ int spread_spool_purge_rejected(struct SpreadClient *c, uint64_t older_than_secs
  * entries of this key as `stranded`). `adopted` (may be NULL) receives how
  * many. SPREAD_ERR_CONFIG without a spool.
  */
-int spread_spool_adopt(struct SpreadClient *c,
-                       const char *from_base_url,
-                       const char *from_public_key,
-                       size_t *adopted);
+SPREAD_API SPREAD_WARN_UNUSED_RESULT int spread_spool_adopt(struct SpreadClient *c, const char *from_base_url, const char *from_public_key, size_t *adopted);
 
 /**
  * The name of a status code, such as "SPREAD_ERR_TIMEOUT";
  * "SPREAD_UNKNOWN_STATUS" for a number that is not one. Static: never freed.
  */
-const char *spread_status_name(int status);
+SPREAD_API const char *spread_status_name(int status);
 
 /**
  * The `index`-th status code (0, 1, 10, 11…), in increasing order; -1
  * past the end. Bindings build their exception maps from this list.
  */
-int spread_status_code(size_t index);
+SPREAD_API int spread_status_code(size_t index);
 
 /**
  * The exception class the bindings raise for a status, as a stem
@@ -881,20 +936,20 @@ int spread_status_code(size_t index);
  * C++ `spread::Timeout`); "" for SPREAD_OK and SPREAD_QUEUED, "Internal"
  * for an unknown number. Static: never freed.
  */
-const char *spread_status_class(int status);
+SPREAD_API const char *spread_status_class(int status);
 
 /**
  * The class that `spread_status_class(status)` derives from: "Error" (the
  * root), "InvalidValue", "Network" or "Api". Static: never freed.
  */
-const char *spread_status_parent_class(int status);
+SPREAD_API const char *spread_status_parent_class(int status);
 
 /**
  * The parent of an exception class given by its stem ("Timeout" →
  * "Network", "Api" → "Error", "Error" → ""), also for the grouping classes
  * no status names; NULL for a stem that is not a class. Static: never freed.
  */
-const char *spread_class_parent(const char *stem);
+SPREAD_API const char *spread_class_parent(const char *stem);
 
 #ifdef __cplusplus
 }  // extern "C"

@@ -124,7 +124,9 @@ struct SpoolStatus {
     std::size_t rejected = 0;    // refused by SPREAD, in rejected/
     std::size_t unreadable = 0;  // complete files that are not entries, in unreadable/
     std::optional<std::chrono::seconds> oldest;  // age of the oldest pending order
-    std::string json;            // libspread's JSON, as it came
+    std::string json;            // libspread's JSON (spread_spool_status_json), read just after
+    std::size_t stranded = 0;    // this key's entries under another base URL (see adopt())
+    std::optional<std::chrono::seconds> stranded_oldest;  // age of the oldest stranded entry
 };
 
 /** Log levels, most important first; a logger receives its level and the more important ones. */
@@ -303,26 +305,6 @@ inline std::optional<std::string> take_string(char* s)
         return std::nullopt;
     }
     return std::string(owned.get());
-}
-
-/** The number after "key": in libspread's flat JSON objects (such as the spool
- *  status); nullopt for null or a missing key. Not a JSON parser. */
-inline std::optional<std::uint64_t> json_number(std::string_view json, std::string_view key)
-{
-    const std::string quoted = "\"" + std::string(key) + "\":";
-    const std::size_t at = json.find(quoted);
-    if (at == std::string_view::npos) {
-        return std::nullopt;
-    }
-    std::size_t i = at + quoted.size();
-    if (i >= json.size() || json[i] < '0' || json[i] > '9') {
-        return std::nullopt;
-    }
-    std::uint64_t n = 0;
-    for (; i < json.size() && json[i] >= '0' && json[i] <= '9'; ++i) {
-        n = n * 10 + static_cast<std::uint64_t>(json[i] - '0');
-    }
-    return n;
 }
 
 /** What a Client's logger callback points to: the caller's std::function,
@@ -593,16 +575,6 @@ public:
         return std::string(body.get());
     }
 
-    /** Moves the spooled entries of an old base URL or an old public key (empty: this
-        client's own) to this client's destination, keeping their order; returns how many. */
-    std::size_t adopt(const std::string& from_base_url, const std::string& from_public_key = "") const
-    {
-        std::size_t count = 0;
-        detail::check(spread_spool_adopt(c_, from_base_url.empty() ? nullptr : from_base_url.c_str(),
-                                         from_public_key.empty() ? nullptr : from_public_key.c_str(), &count));
-        return count;
-    }
-
     /** The C handle, borrowed (NULL once moved from): for the C API. */
     SpreadOrder* native() noexcept { return o_; }
     const SpreadOrder* native() const noexcept { return o_; }
@@ -655,6 +627,7 @@ struct Options {
     std::string tls_roots;                                    // "system" (default), "bundled" or a PEM file
     std::string ca_file;                                      // trust only this PEM file (as tls_roots = path)
     std::string proxy;                                        // HTTP CONNECT proxy; empty: none (HTTP_PROXY is never read)
+    std::string app_info;                                     // "MyShop/2.1": appended to the User-Agent; empty: none
     std::string spool_dir;                                    // empty: no spool, failures throw
     std::optional<std::uint32_t> max_attempts;                // tries per send (default 3)
     std::optional<std::chrono::milliseconds> flush_budget;    // one flush() at most (default 240 s)
@@ -694,6 +667,7 @@ public:
         if (!options.tls_roots.empty()) tls_roots(options.tls_roots);
         if (!options.ca_file.empty()) ca_file(options.ca_file);
         if (!options.proxy.empty()) proxy(options.proxy);
+        if (!options.app_info.empty()) app_info(options.app_info);
         if (!options.spool_dir.empty()) spool_dir(options.spool_dir);
         if (options.max_attempts) max_attempts(*options.max_attempts);
         if (options.flush_budget) flush_budget(*options.flush_budget);
@@ -758,6 +732,13 @@ public:
     Client& proxy(std::string_view url)
     {
         detail::check(spread_client_set_proxy(c_, detail::c_str(url, "proxy", SPREAD_ERR_CONFIG).c_str()));
+        return *this;
+    }
+    /** Names your application in the User-Agent: "MyShop/2.1" sends
+     *  "libspread/0.1.0 MyShop/2.1". Printable ASCII, at most 128 bytes; empty: none. */
+    Client& app_info(std::string_view app)
+    {
+        detail::check(spread_client_set_app_info(c_, detail::c_str(app, "app_info", SPREAD_ERR_CONFIG).c_str()));
         return *this;
     }
     /** Keeps orders that cannot be delivered now in this folder, for flush(). */
@@ -916,20 +897,27 @@ public:
     /** The spool's counts from this client's point of view. */
     SpoolStatus spool_status() const
     {
-        std::optional<std::string> json = detail::take_string(spread_spool_status_json(c_));
-        if (!json) {
-            detail::throw_last();
-        }
+        SpreadSpoolStatus c_st{};
+        c_st.size = sizeof c_st;
+        detail::check(spread_spool_status(c_, &c_st));
+        const auto age = [](std::int64_t secs) -> std::optional<std::chrono::seconds> {
+            if (secs < 0) {
+                return std::nullopt;
+            }
+            return std::chrono::seconds(static_cast<std::chrono::seconds::rep>(secs));
+        };
         SpoolStatus st;
-        st.pending = detail::json_number(*json, "pending").value_or(0);
-        st.foreign = detail::json_number(*json, "foreign").value_or(0);
-        st.legacy = detail::json_number(*json, "legacy").value_or(0);
-        st.rejected = detail::json_number(*json, "rejected").value_or(0);
-        st.unreadable = detail::json_number(*json, "unreadable").value_or(0);
-        if (std::optional<std::uint64_t> oldest = detail::json_number(*json, "oldest_secs")) {
-            st.oldest = std::chrono::seconds(static_cast<std::chrono::seconds::rep>(*oldest));
+        st.pending = c_st.pending;
+        st.foreign = c_st.foreign;
+        st.legacy = c_st.legacy;
+        st.rejected = c_st.rejected;
+        st.unreadable = c_st.unreadable;
+        st.oldest = age(c_st.oldest_secs);
+        st.stranded = c_st.stranded;
+        st.stranded_oldest = age(c_st.stranded_oldest_secs);
+        if (std::optional<std::string> json = detail::take_string(spread_spool_status_json(c_))) {
+            st.json = std::move(*json);
         }
-        st.json = std::move(*json);
         return st;
     }
 
@@ -968,6 +956,15 @@ public:
         detail::check(spread_spool_purge_rejected(c_, static_cast<std::uint64_t>(older_than.count()), &count));
         return count;
     }
+    /** Moves the spooled entries of an old base URL or an old public key (empty: this
+        client's own) to this client's destination, keeping their order; returns how many. */
+    std::size_t adopt(const std::string& from_base_url, const std::string& from_public_key = "") const
+    {
+        std::size_t count = 0;
+        detail::check(spread_spool_adopt(c_, from_base_url.empty() ? nullptr : from_base_url.c_str(),
+                                         from_public_key.empty() ? nullptr : from_public_key.c_str(), &count));
+        return count;
+    }
 
     /** The C handle, borrowed (NULL once moved from): for the C API. */
     SpreadClient* native() const noexcept { return c_; }
@@ -987,7 +984,9 @@ private:
             return;
         }
         if (c_ != nullptr) {
-            spread_client_set_logger(c_, nullptr, nullptr, 0);
+            // Cannot fail with a live client; GCC's warn_unused_result ignores a (void) cast.
+            const int unset = spread_client_set_logger(c_, nullptr, nullptr, 0);
+            static_cast<void>(unset);
         }
         {
             const std::lock_guard<std::mutex> lock(log_->mutex);  // waits for a call in progress

@@ -54,6 +54,18 @@ typedef void (*SpreadLogFn)(void *user_data,
                             const char *message,
                             const char *context_json);
 
+typedef struct SpreadSpoolStatus {
+  size_t size;
+  size_t pending;
+  size_t foreign;
+  size_t legacy;
+  size_t rejected;
+  size_t unreadable;
+  size_t stranded;
+  int64_t oldest_secs;
+  int64_t stranded_oldest_secs;
+} SpreadSpoolStatus;
+
 const char *spread_last_error(void);
 
 int spread_last_status(void);
@@ -111,6 +123,8 @@ int spread_client_set_ca_file(struct SpreadClient *c, const char *path);
 int spread_client_set_tls_roots(struct SpreadClient *c, const char *roots);
 
 int spread_client_set_proxy(struct SpreadClient *c, const char *url);
+
+int spread_client_set_app_info(struct SpreadClient *c, const char *app_info);
 
 int spread_client_set_allow_insecure_http(struct SpreadClient *c, bool allow);
 
@@ -247,6 +261,8 @@ size_t spread_response_warning_count(const struct SpreadResponse *r);
 const char *spread_response_warning(const struct SpreadResponse *r, size_t index);
 
 void spread_response_free(struct SpreadResponse *r);
+
+int spread_spool_status(const struct SpreadClient *c, struct SpreadSpoolStatus *out);
 
 char *spread_spool_status_json(const struct SpreadClient *c);
 

@@ -139,13 +139,14 @@ function handle_api(string $method, string $path, array &$log): void
         return;
     }
     try {
-        $data = order_validate($_POST);
+        [$data, $warnings] = order_validate($_POST);
     } catch (BadRequest $e) {
         send_error(400, $e->getMessage());
         return;
     }
-    $created = order_upsert($_POST, $data);
-    send_json(200, ['status' => 'ok', 'order_idorder' => $data['order_idorder'], 'created' => $created]);
+    $created = order_upsert($_POST, $data, $warnings);
+    send_json(200, ['status' => 'ok', 'order_idorder' => $data['order_idorder'], 'created' => $created]
+        + ($warnings ? ['warnings' => $warnings] : []));
 }
 
 $method = $_SERVER['REQUEST_METHOD'];

@@ -128,6 +128,11 @@ mkdir -p "$run/$libdir" "$run/usr/bin"
 mv "$deb/all/$libdir/libspread.so.$version" "$deb/all/$libdir/libspread.so.$major" "$run/$libdir/"
 mv "$deb/all/usr/bin/spread" "$run/usr/bin/"
 rmdir "$deb/all/usr/bin"
+# The systemd units and the spool's tmpfiles.d line go with the command (not enabled:
+# the keys come first; README, "Operations"); the README is what the units' Documentation= names.
+mkdir -p "$run/usr/lib" "$run/usr/share/doc/libspread$major"
+mv "$deb/all/usr/lib/systemd" "$deb/all/usr/lib/tmpfiles.d" "$run/usr/lib/"
+install -m 0644 README.md "$run/usr/share/doc/libspread$major/README.md"
 mv "$deb/all" "$deb/libspread-dev"
 chmod 0644 "$run/$libdir/libspread.so.$version"   # Debian policy: libraries are not executable
 strip --strip-debug "$deb/libspread-dev/$libdir/libspread.a"
@@ -175,8 +180,9 @@ echo "libspread $major libspread$major (>= $version)" >"$run/DEBIAN/shlibs"
 deb_package "libspread$major" libs "libc6 (>= $needed)" "send orders to the SPREAD CRM (shared library and CLI)
  libspread sends customer profiles and orders to the SPREAD CRM (updateOrder)
  with validation, timeouts, retries and a crash-safe spool for offline
- delivery. This package holds the shared library libspread.so.$major and the
- spread command, which flushes a spool folder (for cron)."
+ delivery. This package holds the shared library libspread.so.$major, the
+ spread command, which flushes a spool folder, and the systemd units
+ spread-flush.service and spread-flush.timer that run it every 5 minutes."
 deb_package libspread-dev libdevel "libspread$major (= $version)" "send orders to the SPREAD CRM (development files)
  libspread sends customer profiles and orders to the SPREAD CRM (updateOrder).
  This package holds the C header spread.h, the C++17 header spread.hpp, the

@@ -5,18 +5,22 @@
 #   install     LIBDIR/libspread.so.X.Y.Z (SONAME libspread.so.X, set by build.rs)
 #               with libspread.so.X and libspread.so linking to it, libspread.a,
 #               LIBDIR/pkgconfig/spread.pc, LIBDIR/cmake/spread/spread{Config,ConfigVersion}.cmake,
-#               INCLUDEDIR/spread.h and spread.hpp, BINDIR/spread (the CLI)
+#               INCLUDEDIR/spread.h and spread.hpp, BINDIR/spread (the CLI),
+#               UNITDIR/spread-flush.service and .timer (systemd: the flush every 5 minutes,
+#               ExecStart=BINDIR/spread), TMPFILESDIR/spread.conf (the spool folder)
 #   uninstall   removes those files
 #   dev-link    target/release/libspread.so.X -> libspread.so, so that programs
 #               linked against the build tree find the SONAME they record
 #
 # Environment: PREFIX (/usr/local), LIBDIR (PREFIX/lib), INCLUDEDIR
-# (PREFIX/include), BINDIR (PREFIX/bin), DESTDIR (staging root, prepended to
+# (PREFIX/include), BINDIR (PREFIX/bin), UNITDIR (PREFIX/lib/systemd/system),
+# TMPFILESDIR (PREFIX/lib/tmpfiles.d), DESTDIR (staging root, prepended to
 # every path written; the installed files still name PREFIX).
 # For release artifacts (scripts/dist.sh): BUILD_DIR (where cargo put the
 # libraries and the CLI, default target/release) and RELOCATABLE=1 (spread.pc
 # finds its prefix from its own folder, ${pcfiledir}, instead of naming PREFIX;
-# the CMake package is always relative to its own folder).
+# the CMake package is always relative to its own folder; the units' ExecStart
+# stays /usr/local/bin/spread, since no absolute path fits a tree unpacked anywhere).
 set -eu
 
 repo=$(cd "$(dirname "$0")/.." && pwd)
@@ -29,11 +33,13 @@ prefix=${PREFIX:-/usr/local}
 libdir=${LIBDIR:-$prefix/lib}
 includedir=${INCLUDEDIR:-$prefix/include}
 bindir=${BINDIR:-$prefix/bin}
+unitdir=${UNITDIR:-$prefix/lib/systemd/system}
+tmpfilesdir=${TMPFILESDIR:-$prefix/lib/tmpfiles.d}
 destdir=${DESTDIR:-}
 pkgconfigdir="$libdir/pkgconfig"
 cmakedir="$libdir/cmake/spread"
 
-for dir in "$prefix" "$libdir" "$includedir" "$bindir"; do
+for dir in "$prefix" "$libdir" "$includedir" "$bindir" "$unitdir" "$tmpfilesdir"; do
     case $dir in
         /*) ;;
         *) echo "install.sh: '$dir' is not an absolute path" >&2; exit 1 ;;
@@ -114,6 +120,15 @@ do_install() {
     configure "$repo/pkgconfig/spread.pc.in" "$destdir$pkgconfigdir/spread.pc"
     configure "$repo/cmake/spreadConfig.cmake.in" "$destdir$cmakedir/spreadConfig.cmake"
     configure "$repo/cmake/spreadConfigVersion.cmake.in" "$destdir$cmakedir/spreadConfigVersion.cmake"
+    # systemd: the units name the installed command.
+    spread_bin=$bindir/spread
+    [ "${RELOCATABLE:-}" != 1 ] || spread_bin=/usr/local/bin/spread
+    install -d "$destdir$unitdir" "$destdir$tmpfilesdir"
+    for unit in spread-flush.service spread-flush.timer; do
+        sed -e "s|/usr/bin/spread|$(sed_escape "$spread_bin")|g" "$repo/systemd/$unit" >"$destdir$unitdir/$unit"
+        chmod 0644 "$destdir$unitdir/$unit"
+    done
+    install -m 0644 "$repo/systemd/spread.tmpfiles.conf" "$destdir$tmpfilesdir/spread.conf"
     refresh_ld_cache
     echo "installed libspread $version into $destdir$prefix"
 }
@@ -124,7 +139,8 @@ do_uninstall() {
         "$destdir$pkgconfigdir/spread.pc" \
         "$destdir$cmakedir/spreadConfig.cmake" "$destdir$cmakedir/spreadConfigVersion.cmake" \
         "$destdir$includedir/spread.h" "$destdir$includedir/spread.hpp" \
-        "$destdir$bindir/spread"
+        "$destdir$bindir/spread" \
+        "$destdir$unitdir/spread-flush.service" "$destdir$unitdir/spread-flush.timer" "$destdir$tmpfilesdir/spread.conf"
     # Only the folder that is ours alone; lib/, include/ and bin/ are shared.
     rmdir "$destdir$cmakedir" 2>/dev/null || true
     refresh_ld_cache

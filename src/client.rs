@@ -257,6 +257,12 @@ impl Client {
         })
     }
 
+    /// The caller's application, appended to the User-Agent
+    /// (`libspread/0.1.0 MyShop/2.1`); None or "" for none.
+    pub fn set_app_info(&mut self, app_info: Option<&str>) -> Result<()> {
+        self.reconfigure(|s| s.set_app_info(app_info))
+    }
+
     /// How many times one send may try (1 = no retry). At least 1.
     pub fn set_max_attempts(&mut self, attempts: u32) -> Result<()> {
         Arc::make_mut(&mut self.core).settings.set_max_attempts(attempts)

@@ -20,6 +20,10 @@ pub const DEFAULT_FLUSH_BUDGET: Duration = Duration::from_secs(240);
 pub const DEFAULT_DELIVERY_CONCURRENCY: usize = 8;
 /// How long freeing a client waits for its background deliveries.
 pub const DEFAULT_SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(2);
+/// The User-Agent every request carries; `app_info` is appended to it.
+pub const USER_AGENT: &str = concat!("libspread/", env!("CARGO_PKG_VERSION"));
+/// The longest `app_info`: a product token or two, not a document.
+pub const MAX_APP_INFO: usize = 128;
 
 #[derive(Clone, Debug)]
 pub struct Settings {
@@ -34,6 +38,8 @@ pub struct Settings {
     pub shutdown_timeout: Duration,
     /// Orders of different ids a flush (and the delivery thread) sends at once.
     pub delivery_concurrency: usize,
+    /// The caller's application (`MyShop/2.1`), appended to the User-Agent.
+    pub app_info: Option<String>,
 }
 
 impl Default for Settings {
@@ -49,6 +55,7 @@ impl Default for Settings {
             flush_budget: DEFAULT_FLUSH_BUDGET,
             shutdown_timeout: DEFAULT_SHUTDOWN_TIMEOUT,
             delivery_concurrency: DEFAULT_DELIVERY_CONCURRENCY,
+            app_info: None,
         }
     }
 }
@@ -60,10 +67,51 @@ fn positive(name: &str, d: Duration) -> Result<Duration> {
     Ok(d)
 }
 
+fn check_app_info(a: &str) -> Result<&str> {
+    if a.len() > MAX_APP_INFO {
+        return Err(Error::config("app_info", format!("is {} bytes long: at most {MAX_APP_INFO}", a.len())));
+    }
+    if let Some(bad) = a.chars().find(|c| !(c.is_ascii_graphic() || *c == ' ')) {
+        // Never echo a control character (CR/LF would split the header) into a log line.
+        let shown = if bad.is_control() { format!("U+{:04X}", bad as u32) } else { format!("{bad:?}") };
+        return Err(Error::config("app_info", format!("must be printable ASCII such as MyShop/2.1: {shown} is not")));
+    }
+    if a.trim() != a {
+        return Err(Error::config("app_info", "must not start or end with a space"));
+    }
+    Ok(a)
+}
+
 impl Settings {
     /// What the HTTP agent is built from.
     pub fn agent_spec(&self) -> AgentSpec {
-        AgentSpec { timeout: self.timeout, connect_timeout: self.connect_timeout, roots: self.roots.clone(), proxy: self.proxy.clone() }
+        AgentSpec {
+            timeout: self.timeout,
+            connect_timeout: self.connect_timeout,
+            roots: self.roots.clone(),
+            proxy: self.proxy.clone(),
+            user_agent: self.user_agent(),
+        }
+    }
+
+    /// `libspread/<version>`, then the app_info if any: `libspread/0.1.0 MyShop/2.1`.
+    pub fn user_agent(&self) -> String {
+        match &self.app_info {
+            Some(app) => format!("{USER_AGENT} {app}"),
+            None => USER_AGENT.to_owned(),
+        }
+    }
+
+    /// Names the caller's application in the User-Agent (`MyShop/2.1`,
+    /// `MyShop/2.1 (+https://shop.example)`); `None` or "" for none. Printable
+    /// ASCII and inner spaces only (a header value: no CR/LF), at most
+    /// [`MAX_APP_INFO`] bytes.
+    pub fn set_app_info(&mut self, app_info: Option<&str>) -> Result<()> {
+        self.app_info = match app_info.filter(|a| !a.is_empty()) {
+            None => None,
+            Some(a) => Some(check_app_info(a)?.to_owned()),
+        };
+        Ok(())
     }
 
     pub fn set_base_url(&mut self, raw: &str) -> Result<()> {

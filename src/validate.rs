@@ -161,25 +161,74 @@ pub fn state_str(field: &str, value: &str) -> Result<i32> {
     }
 }
 
-pub fn amount(field: &str, value: f64) -> Result<()> {
-    if !value.is_finite() {
-        Err(Error::invalid(field, format!("{value} is not a finite number")))
-    } else if value.is_sign_negative() {
-        // -0.0 included: PHP would send it as "-0".
-        Err(Error::invalid(field, format!("{value} is negative")))
-    } else {
-        Ok(())
-    }
+/// What a plain decimal amount says besides its digits.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AmountSign {
+    Positive,
+    Zero,
+    /// Below zero: a refund or credit note (`-29.85`).
+    Negative,
+    /// `-0`: zero with a minus sign, as PHP prints `round(-0.001, 2)`.
+    MinusZero,
 }
 
-/// A plain non-negative decimal: digits, optionally a point and more digits (`158.31`).
-pub fn amount_str(field: &str, value: &str) -> Result<()> {
-    let (int, frac) = value.split_once('.').unwrap_or((value, "0"));
+/// The one amount rule, applied to the text that would be sent (a float as
+/// PHP prints it, an int's digits, a string as written), so that every path
+/// (PHP's own body, JSON, the C setters) gives the same data the same
+/// outcome: a plain decimal, `-` allowed (`158.31`, `0`, `-29.85`). Anything
+/// else (`1.0E+20`, the exponent form PHP prints for large and tiny floats;
+/// `NAN`; `1,5`) is not an amount SPREAD reads, in every mode.
+pub fn amount_text(field: &str, value: &str) -> Result<AmountSign> {
+    let (minus, digits) = match value.strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, value),
+    };
+    let (int, frac) = digits.split_once('.').unwrap_or((digits, "0"));
     let all_digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
-    if all_digits(int) && all_digits(frac) {
-        Ok(())
-    } else {
-        Err(Error::invalid(field, format!("{value:?} is not a plain decimal amount such as \"158.31\"")))
+    if !(all_digits(int) && all_digits(frac)) {
+        let hint = if value.contains(['E', 'e']) && all_digits(&value.replace(['E', 'e', '.', '-', '+'], "")) {
+            " (PHP prints a float this large or this small in exponent form: round it first, e.g. round($amount, 2))"
+        } else {
+            ""
+        };
+        return Err(Error::invalid(field, format!("{value:?} is not a plain decimal amount such as \"158.31\"{hint}")));
+    }
+    let zero = int.bytes().chain(frac.bytes()).all(|b| b == b'0');
+    Ok(match (minus, zero) {
+        (false, false) => AmountSign::Positive,
+        (false, true) => AmountSign::Zero,
+        (true, false) => AmountSign::Negative,
+        (true, true) => AmountSign::MinusZero,
+    })
+}
+
+/// The drop-in's warning (an error in strict mode) for an amount that is not
+/// above zero, which SPREAD's guide neither allows nor forbids: the seed sends it.
+pub fn unusual_amount(field: &str, value: &str, sign: AmountSign) -> Option<Error> {
+    let why = match sign {
+        AmountSign::Positive => return None,
+        AmountSign::Zero => "is zero",
+        AmountSign::Negative => "is negative (a refund or credit note)",
+        AmountSign::MinusZero => "is zero with a minus sign",
+    };
+    Some(Error::invalid(field, format!("{value} {why}")))
+}
+
+/// A float amount for a typed setter: the text PHP prints for it, by the
+/// one rule; the typed setters stay strict and refuse negatives and `-0`.
+pub fn amount(field: &str, value: f64) -> Result<()> {
+    amount_str(field, &crate::encode::php_float(value))
+}
+
+/// A decimal amount for a typed setter (`158.31`, sent as written): the one
+/// rule, negatives and `-0` refused (the drop-in sends them, with a warning).
+pub fn amount_str(field: &str, value: &str) -> Result<()> {
+    match amount_text(field, value)? {
+        AmountSign::Positive | AmountSign::Zero => Ok(()),
+        AmountSign::Negative | AmountSign::MinusZero => Err(Error::invalid(
+            field,
+            format!("{value} is negative: the typed setters take none (a refund goes through the drop-in, fromArray or from_dict, which sends it with a warning)"),
+        )),
     }
 }
 
@@ -235,9 +284,13 @@ mod tests {
         for ok in ["0", "158.31", "007.50"] {
             assert!(amount_str("a", ok).is_ok(), "{ok}");
         }
-        for bad in ["", ".5", "5.", "-1", "1e3", "1,5", " 1", "1.2.3"] {
+        for bad in ["", ".5", "5.", "-1", "-0", "1e3", "1,5", " 1", "1.2.3", "--1", "-"] {
             assert!(amount_str("a", bad).is_err(), "{bad:?}");
         }
+        for (text, sign) in [("1", AmountSign::Positive), ("0.00", AmountSign::Zero), ("-29.85", AmountSign::Negative), ("-0", AmountSign::MinusZero)] {
+            assert_eq!(amount_text("a", text).unwrap(), sign, "{text}");
+        }
+        assert!(amount("a", 1e20).unwrap_err().message.contains("round($amount, 2)"));
         assert_eq!(state_str("s", "10").unwrap(), 10);
         for bad in ["", "-0", "+10", "10.0", "7", "010", "00", "99999999999999999999"] {
             assert!(state_str("s", bad).is_err(), "{bad:?}");

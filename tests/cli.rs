@@ -249,7 +249,9 @@ fn cron_flushes_what_a_till_spooled_offline() {
     assert_eq!((empty.code, empty.stdout.as_str(), empty.stderr.as_str()), (0, "", ""));
     let loud = spread(&["flush", "--spool", dir, "--base-url", &url]);
     assert_eq!((loud.code, loud.stdout.trim()), (0, "delivered 0, rejected 0, remaining 0"));
-    assert_eq!(spread(&["status", "--spool", dir, "--base-url", &url]).stdout.trim(), "pending 0, foreign 0, legacy 0, rejected 0, unreadable 0, oldest -");
+    let status = spread(&["status", "--spool", dir, "--base-url", &url]).stdout;
+    assert_eq!(status.lines().next(), Some("pending 0, foreign 0, legacy 0, rejected 0, unreadable 0, oldest -, stranded 0"));
+    assert!(status.lines().nth(1).unwrap().contains("ago: ok, delivered 0, rejected 0, remaining 0"), "{status}");
 }
 
 #[test]
@@ -375,8 +377,8 @@ fn send_writes_failed_lines_that_can_be_fixed_and_sent_again() {
     assert_eq!(run.code, 4, "{}", run.stderr);
     assert!(run.stderr.contains("spread: line 6: warning: customer_birthday: "), "-v lists the warnings: {}", run.stderr);
     assert!(run.stderr.contains("spread: line 4: order_state: 7"), "-v lists the failures too: {}", run.stderr);
-    assert!(run.stdout.starts_with("4 orders in ") && run.stdout.contains("orders/s: 3 delivered, 0 queued, 3 failed, 1 warnings"), "{}", run.stdout);
-    assert!(run.stdout.contains("failed: 2 invalid, 1 refused by SPREAD, 0 not delivered, 0 not sent"), "{}", run.stdout);
+    assert!(run.stdout.starts_with("6 lines in ") && run.stdout.contains("orders/s: 3 delivered, 0 queued, 1 failed, 2 invalid, 1 warnings"), "{}", run.stdout);
+    assert!(run.stdout.contains("failed: 1 refused by SPREAD, 0 not delivered, 0 not sent"), "{}", run.stdout);
     assert!(run.stdout.contains(&format!("spread send {}", failed.display())), "{}", run.stdout);
     let mut stored = orders_in(&sb);
     stored.sort();
@@ -400,7 +402,7 @@ fn send_writes_failed_lines_that_can_be_fixed_and_sent_again() {
     let again = dir.join("again.jsonl");
     let run = spread(&["send", failed.to_str().unwrap(), "--failed", again.to_str().unwrap(), "--base-url", &url]);
     assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
-    assert!(run.stdout.contains(": 3 delivered, 0 queued, 0 failed, 0 warnings"), "{}", run.stdout);
+    assert!(run.stdout.contains(": 3 delivered, 0 queued, 0 failed, 0 invalid, 0 warnings"), "{}", run.stdout);
     assert!(!again.exists() && !dir.join("again.jsonl.errors").exists());
     assert_eq!(orders_in(&sb).len(), 6);
 
@@ -428,7 +430,7 @@ fn send_from_stdin_without_a_terminal_prints_plain_progress_lines() {
     assert_eq!(out.status.code(), Some(0), "{stderr}");
     assert!(stderr.lines().any(|l| l.starts_with("spread: ") && l.contains(" orders sent, ") && l.ends_with(" orders/s")), "{stderr}");
     assert!(!stderr.contains('\u{1b}') && !stderr.contains('\r'), "no terminal codes in a log: {stderr:?}");
-    assert!(stdout.starts_with("10 orders in ") && stdout.contains(" orders/s: 10 delivered"), "{stdout}");
+    assert!(stdout.starts_with("10 lines in ") && stdout.contains(" orders/s: 10 delivered"), "{stdout}");
     assert_eq!(orders_in(&sb).len(), 10);
 }
 
@@ -473,7 +475,7 @@ fn send_on_a_terminal_draws_a_progress_bar() {
     assert!(terminal.contains("40/40 orders"), "the bar's last state: {terminal:?}");
     assert!(terminal.contains('\u{1b}') || terminal.contains('\r'), "drawn in place: {terminal:?}");
     assert!(!terminal.contains(" orders sent, "), "no plain lines on a terminal: {terminal:?}");
-    assert!(stdout.starts_with("40 orders in ") && stdout.contains("40 delivered"), "{stdout}");
+    assert!(stdout.starts_with("40 lines in ") && stdout.contains("40 delivered"), "{stdout}");
     assert_eq!(orders_in(&sb).len(), 40);
 }
 

@@ -21,7 +21,8 @@ fn version_macros() -> String {
 
 fn generate(config: &str) -> String {
     let mut config = cbindgen::Config::from_file(root().join(config)).expect("cbindgen config");
-    config.after_includes = Some(version_macros());
+    // The version macros first, then the config's own (spread.h's SPREAD_API and SPREAD_WARN_UNUSED_RESULT).
+    config.after_includes = Some(version_macros() + config.after_includes.as_deref().unwrap_or_default());
     let mut out = Vec::new();
     cbindgen::Builder::new()
         .with_crate(root())

@@ -57,9 +57,12 @@ function fault_normalise(array $cfg): array
             }
             // Digest-only auth is a property of the server: it lasts until reset / mode none.
             return ['auth', ['mode' => 'digest', 'algorithm' => $alg]];
+        case 'strict':
+            // Not a fault: the lenient rules refused (400) until cleared (sandbox/README.md).
+            return ['rules', ['mode' => 'strict']];
         default:
             throw new InvalidArgumentException(
-                'mode must be one of none, status, retry_after, slow, drop, redirect, digest');
+                'mode must be one of none, status, retry_after, slow, drop, redirect, digest, strict');
     }
     return ['response', $out];
 }

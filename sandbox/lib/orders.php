@@ -24,55 +24,145 @@ const STRUCTURED_FIELDS = [
 
 class BadRequest extends RuntimeException {}
 
-/** Validates the parsed form ($_POST); returns its data[] part. Throws BadRequest. */
+// The sandbox's rules in one table (sandbox/README.md lists it, with each rule's source):
+// field => [level, rule]. 'required': refused (400) in every mode. 'lenient': accepted and
+// recorded as a warning on the order (and in the answer), refused in strict mode
+// (SPREAD_SANDBOX_STRICT=1, or the control {"mode":"strict"}): libspread's drop-in sends
+// exactly these with a warning, and refuses the required ones itself.
+const SANDBOX_RULES = [
+    'order_idorder' => ['required', 'id'],
+    'order_state' => ['required', 'state'],
+    'order_amount' => ['required', 'amount'],
+    'order_crea_dt' => ['required', 'datetime'],
+    'customer_email' => ['lenient', 'email'], // beside a valid external_id; alone, required
+    'external_id' => ['lenient', 'id'],       // beside a valid customer_email; alone, required
+    'customer_cookie' => ['lenient', 'id'],
+    'action' => ['lenient', 'id'],
+    'customer_gender' => ['lenient', 'gender'],
+    'customer_country' => ['lenient', 'country'],
+    'customer_lang' => ['lenient', 'lang'],
+    'customer_birthday' => ['lenient', 'date'],
+    'order_start_service' => ['lenient', 'date'],
+    'order_end_service' => ['lenient', 'date'],
+];
+
+/** Why $v breaks $rule, or null. The same rules as libspread's src/validate.rs. */
+function rule_problem(string $rule, string $v): ?string
+{
+    $control = fn(bool $ws) => preg_match($ws ? '/[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]/' : '/[\x00-\x1f\x7f]/', $v);
+    $date = function (string $d): bool {
+        return (bool)preg_match('/^(\d{4})-(\d\d)-(\d\d)$/', $d, $m) && (int)$m[1] >= 1 && checkdate((int)$m[2], (int)$m[3], (int)$m[1]);
+    };
+    return match ($rule) {
+        'text' => $control(true) ? 'a control character' : null,
+        'id' => $v === '' ? 'empty' : ($control(false) ? 'a control character' : null),
+        'email' => preg_match('/^[^@\s\x00-\x1f\x7f]+@[^@\s\x00-\x1f\x7f]+$/u', $v) ? null : 'not an e-mail address',
+        'state' => in_array($v, ORDER_STATES, true) ? null : 'must be one of ' . implode(', ', ORDER_STATES),
+        'amount' => preg_match('/^-?\d+(\.\d+)?$/', $v) ? null : 'not a plain decimal amount',
+        'datetime' => preg_match('/^(\S+) (\d\d):(\d\d):(\d\d)$/', $v, $m) && $date($m[1]) && $m[2] < 24 && $m[3] < 60 && $m[4] < 60
+            ? null : 'expected Y-m-d H:i:s',
+        'date' => $date($v) ? null : 'expected Y-m-d',
+        'gender' => in_array($v, ['male', 'female'], true) ? null : 'expected male or female',
+        'country' => preg_match('/^[A-Z]{2}$/', $v) ? null : 'expected an ISO 3166-1 alpha-2 code',
+        'lang' => preg_match('/^[a-z]{2}_[A-Z]{2}$/', $v) ? null : 'expected a locale such as fr_FR',
+        'consent' => in_array($v, ['0', '1'], true) ? null : 'expected 1 or 0',
+        'attribute' => preg_match('/^[^:]+:.+$/s', $v) && !$control(false) ? null : 'expected key:value',
+    };
+}
+
+function sandbox_strict(): bool
+{
+    return getenv('SPREAD_SANDBOX_STRICT') === '1' || isset(fault_list()['rules']);
+}
+
+/**
+ * Validates the parsed form ($_POST); returns [its data[] part, the warnings]. Throws
+ * BadRequest for a required field, and in strict mode for a lenient one.
+ */
 function order_validate(array $post): array
 {
     $data = $post['data'] ?? null;
     if (!is_array($data)) {
         throw new BadRequest('missing field: data');
     }
-    foreach (array_merge(PROFILE_FIELDS, ORDER_FIELDS) as $k) {
-        if (isset($data[$k]) && !is_string($data[$k])) {
-            throw new BadRequest("invalid field: $k (expected a scalar)");
+    $strict = sandbox_strict();
+    $warnings = [];
+    $lenient = function (string $message) use ($strict, &$warnings): void {
+        if ($strict) {
+            throw new BadRequest($message);
         }
-    }
+        $warnings[] = $message;
+    };
+    $problem = fn(string $k) => is_string($data[$k]) ? rule_problem(SANDBOX_RULES[$k][1], $data[$k]) : 'expected a scalar';
     if (($data['customer_email'] ?? '') === '' && ($data['external_id'] ?? '') === '') {
         throw new BadRequest('missing field: customer_email or external_id');
+    }
+    $ids = array_filter(['customer_email', 'external_id'], fn($k) => isset($data[$k]));
+    if (!array_filter($ids, fn($k) => $problem($k) === null)) {
+        $k = reset($ids);
+        throw new BadRequest("invalid field: $k ({$problem($k)})");
     }
     foreach (['order_idorder', 'order_state', 'order_amount', 'order_crea_dt'] as $k) {
         if (($data[$k] ?? '') === '') {
             throw new BadRequest("missing field: $k");
         }
+        if (($why = $problem($k)) !== null) {
+            throw new BadRequest("invalid field: $k ($why)");
+        }
     }
-    if (!in_array($data['order_state'], ORDER_STATES, true)) {
-        throw new BadRequest('invalid field: order_state (must be one of ' . implode(', ', ORDER_STATES) . ')');
+    if (preg_match('/^(-|0+(\.0+)?$)/', $data['order_amount'])) {
+        $lenient("invalid field: order_amount ({$data['order_amount']} is not above zero)");
     }
-    if (!is_numeric($data['order_amount'])) {
-        throw new BadRequest('invalid field: order_amount (not a number)');
+    foreach (SANDBOX_RULES as $k => [$level, $rule]) {
+        if ($level === 'lenient' && isset($data[$k]) && ($why = $problem($k)) !== null) {
+            $lenient("invalid field: $k ($why)");
+        }
     }
-    if (!preg_match('/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d$/', $data['order_crea_dt'])) {
-        throw new BadRequest('invalid field: order_crea_dt (expected Y-m-d H:i:s)');
-    }
-    foreach (['order_start_service', 'order_end_service', 'customer_birthday'] as $k) {
-        if (($data[$k] ?? '') !== '' && !preg_match('/^\d{4}-\d\d-\d\d$/', $data[$k])) {
-            throw new BadRequest("invalid field: $k (expected Y-m-d)");
+    foreach (array_merge(PROFILE_FIELDS, ORDER_FIELDS) as $k) {
+        if (!isset(SANDBOX_RULES[$k]) && isset($data[$k]) && ($why = is_string($data[$k]) ? rule_problem('text', $data[$k]) : 'expected a scalar') !== null) {
+            $lenient("invalid field: $k ($why)");
         }
     }
     $req = is_array($post['request'] ?? null) ? ($post['request']['order_idorder'] ?? null) : null;
     if ($req !== null && $req !== $data['order_idorder']) {
         throw new BadRequest('invalid field: request[order_idorder] differs from data[order_idorder]');
     }
-    foreach (['custom_fields', 'consents'] as $k) {
-        if (isset($data[$k]) && !is_array($data[$k])) {
-            throw new BadRequest("invalid field: $k (expected {$k}[key]=value)");
+    $each = function (string $k, string $rule) use ($data, $lenient): void {
+        if (!isset($data[$k])) {
+            return;
+        }
+        if (!is_array($data[$k])) {
+            $lenient("invalid field: $k (expected {$k}[key]=value)");
+            return;
+        }
+        foreach ($data[$k] as $key => $v) {
+            if (!is_string($v)) {
+                $lenient("invalid field: {$k}[$key] (a nested list)");
+            } elseif (($why = rule_problem($rule, $v)) !== null) {
+                $lenient("invalid field: {$k}[$key] ($why)");
+            }
+        }
+    };
+    $each('custom_fields', 'text');
+    $each('consents', 'consent');
+    foreach (['add_tag', 'del_tag', 'add_order_tag', 'del_order_tag'] as $k) {
+        $each($k, 'id');
+    }
+    if (isset($data['product_attributes'])) {
+        if (!is_array($data['product_attributes'])) {
+            $lenient('invalid field: product_attributes (expected product_attributes[n][]=key:value)');
+        } else {
+            foreach ($data['product_attributes'] as $n => $product) {
+                $each2 = is_array($product) ? $product : [$product];
+                foreach ($each2 as $i => $v) {
+                    if (!is_string($v) || ($why = rule_problem('attribute', $v)) !== null) {
+                        $lenient("invalid field: product_attributes[$n][$i] (" . ($why ?? 'a nested list') . ')');
+                    }
+                }
+            }
         }
     }
-    foreach ($data['consents'] ?? [] as $name => $v) {
-        if (!is_string($v) || order_consent($v) === null) {
-            throw new BadRequest("invalid field: consents[$name] (expected 1, 0, true or false)");
-        }
-    }
-    return $data;
+    return [$data, $warnings];
 }
 
 function order_consent(string $v): ?int
@@ -101,9 +191,9 @@ function order_apply_tags(array $tags, array $data, string $add, string $del): a
 }
 
 /** Upserts the order and its profile; returns true when the order was created. */
-function order_upsert(array $post, array $data): bool
+function order_upsert(array $post, array $data, array $warnings = []): bool
 {
-    return sandbox_tx(function (PDO $db) use ($post, $data) {
+    return sandbox_tx(function (PDO $db) use ($post, $data, $warnings) {
         $id = $data['order_idorder'];
         $pkey = ($data['customer_email'] ?? '') !== '' ? $data['customer_email'] : $data['external_id'];
 
@@ -118,11 +208,11 @@ function order_upsert(array $post, array $data): bool
             }
         }
         $profile['tags'] = order_apply_tags($profile['tags'], $data, 'add_tag', 'del_tag');
-        foreach ($data['custom_fields'] ?? [] as $fid => $v) {
+        foreach (is_array($data['custom_fields'] ?? null) ? $data['custom_fields'] : [] as $fid => $v) {
             $profile['custom_fields'][(string)$fid] = $v;
         }
-        foreach ($data['consents'] ?? [] as $name => $v) {
-            $profile['consents'][(string)$name] = order_consent($v);
+        foreach (is_array($data['consents'] ?? null) ? $data['consents'] : [] as $name => $v) {
+            $profile['consents'][(string)$name] = is_string($v) ? order_consent($v) : null;
         }
         if (!in_array($id, $profile['orders'], true)) {
             $profile['orders'][] = $id;
@@ -169,6 +259,12 @@ function order_upsert(array $post, array $data): bool
                 }
             }
             $order['extra_post'][(string)$k] = $v;
+        }
+        // What this send carried that a strict SPREAD would refuse (the latest send's).
+        if ($warnings) {
+            $order['warnings'] = $warnings;
+        } else {
+            unset($order['warnings']);
         }
         $order['updates']++;
         $db->prepare('INSERT OR REPLACE INTO orders (idorder, doc) VALUES (?, ?)')

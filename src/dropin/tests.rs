@@ -43,7 +43,7 @@ fn legacy_values_are_sent_and_reported() {
 fn required_fields_stay_strict() {
     for (bad, field) in [
         (r#""order_state":"7""#, "order_state"),
-        (r#""order_amount":-1"#, "order_amount"),
+        (r#""order_amount":1e20"#, "order_amount"),
         (r#""order_crea_dt":"0000-00-00 00:00:00""#, "order_crea_dt"),
         (r#""order_idorder":"""#, "order_idorder"),
     ] {
@@ -238,4 +238,86 @@ fn the_quick_scan_takes_the_last_of_a_repeated_field() {
 /// The whole parse.
 fn whole(body: &str) -> Result<Vec<(Key, Value)>> {
     tree(body)
+}
+
+/// The data part with `order_amount` given as `amount` (JSON text).
+fn with_amount(amount: &str) -> String {
+    format!("{{{}}}", REQUIRED.replace("\"order_amount\":158.31", &format!("\"order_amount\":{amount}")))
+}
+
+/// The form body PHP's http_build_query writes for the same data part, amount as PHP prints it.
+fn form_with_amount(amount: &str) -> String {
+    format!(
+        "customer_email=john%40doe.com&order_idorder=0000001&order_state=10&order_amount={amount}&order_crea_dt=2014-06-21+14%3A31%3A08"
+    )
+}
+
+#[test]
+fn refunds_zero_and_minus_zero_are_sent_with_a_warning() {
+    // Issue 23.3: a credit note (-29.85), a free order (0), round() of a tiny negative (-0).
+    for (json, php) in [("-29.85", "-29.85"), ("-29", "-29"), ("0", "0"), ("0.0", "0"), ("-0.0", "-0"), ("\"-0.00\"", "-0.00")] {
+        for order in [from_json(&with_amount(json), false), from_form(&form_with_amount(php), false)] {
+            let order = order.unwrap_or_else(|e| panic!("{json}: {e}"));
+            assert!(order.encode().contains(&format!("data%5Border_amount%5D={php}&")), "{json}: {}", order.encode());
+            let w = order.warnings();
+            assert_eq!(w.len(), 1, "{json}: {w:?}");
+            assert!(w[0].starts_with(&format!("order_amount: {php} is ")) && w[0].ends_with("(sent as is)"), "{json}: {}", w[0]);
+        }
+        for e in [from_json(&with_amount(json), true), from_form(&form_with_amount(php), true)] {
+            let e = e.unwrap_err();
+            assert!(e.message.starts_with(&format!("order_amount: {php} is ")), "{json}: {e}");
+        }
+    }
+}
+
+#[test]
+fn an_amount_gets_one_rule_on_the_text_sent() {
+    // Issue 23.2: PHP's form path and the JSON path give the same outcome for the same float.
+    for (json, php) in [("1e20", "1.0E%2B20"), ("5.5511151231258e-17", "5.5511151231258E-17"), ("\"1,5\"", "1%2C5"), ("\"NAN\"", "NAN")] {
+        for strict in [false, true] {
+            let a = from_json(&with_amount(json), strict).unwrap_err();
+            let b = from_form(&form_with_amount(php), strict).unwrap_err();
+            assert_eq!(a.message, b.message, "{json}");
+            assert!(a.message.starts_with("order_amount: ") && a.message.contains("not a plain decimal amount"), "{a}");
+        }
+    }
+    // The typed setter: the same text rule, negatives refused (documented).
+    let mut o = Order::new();
+    assert!(o.set_order_amount(1e20).unwrap_err().message.contains("not a plain decimal amount"));
+    assert!(o.set_order_amount(-29.85).unwrap_err().message.contains("negative"));
+    assert!(o.set_order_amount(-0.0).unwrap_err().message.contains("negative"));
+    o.set_order_amount(0.0).unwrap();
+    o.set_order_amount(158.31).unwrap();
+}
+
+#[test]
+fn warnings_name_the_key_the_body_writes() {
+    // Issue 23.4: sparse product keys; the warning names product_attributes[2][1], not a position.
+    let json = format!(r#"{{{REQUIRED},"product_attributes":{{"2":{{"0":"size:xl","1":"colour"}}}}}}"#);
+    let body = "customer_email=john%40doe.com&order_idorder=0000001&order_state=10&order_amount=158.31\
+                &order_crea_dt=2014-06-21+14%3A31%3A08&product_attributes%5B2%5D%5B0%5D=size%3Axl&product_attributes%5B2%5D%5B1%5D=colour";
+    for order in [from_json(&json, false).unwrap(), from_form(body, false).unwrap()] {
+        assert_eq!(order.warnings().len(), 1, "{:?}", order.warnings());
+        assert!(order.warnings()[0].starts_with("product_attributes[2][1]: "), "{}", order.warnings()[0]);
+    }
+}
+
+#[test]
+fn what_php_leaves_out_warns_about_nothing() {
+    // Issue 23.4: an empty array sends nothing (PHP leaves it out), so it is not "sent as is".
+    let json = format!(r#"{{{REQUIRED},"custom_fields":{{"3":[],"4":{{"x":[]}}}},"consents":[],"add_tag":[[]]}}"#);
+    let order = from_json(&json, false).unwrap();
+    assert!(order.warnings().is_empty(), "{:?}", order.warnings());
+    assert!(!order.encode().contains("custom_fields"));
+    from_json(&json, true).unwrap();
+}
+
+#[test]
+fn a_list_given_one_value_warns_on_both_paths() {
+    let json = format!(r#"{{{REQUIRED},"add_tag":"vip"}}"#);
+    let body = "customer_email=john%40doe.com&order_idorder=0000001&order_state=10&order_amount=158.31\
+                &order_crea_dt=2014-06-21+14%3A31%3A08&add_tag=vip";
+    let (a, b) = (from_json(&json, false).unwrap(), from_form(body, false).unwrap());
+    assert_eq!(a.warnings(), b.warnings());
+    assert_eq!(a.warnings().len(), 1);
 }

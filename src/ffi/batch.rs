@@ -91,6 +91,7 @@ fn run(
 /// order's message and HTTP status, use `spread_send_batch`. When the call
 /// fails before looking at the orders (NULL client or arrays, bad
 /// concurrency, an `n` too large for memory), `statuses` is left untouched.
+#[must_use]
 #[no_mangle]
 pub extern "C" fn spread_send_many(c: *mut SpreadClient, orders: *const *const SpreadOrder, n: usize, concurrency: u32, statuses: *mut c_int) -> c_int {
     guard_status(|| {
@@ -128,6 +129,7 @@ struct Progress {
 /// the end. Returns SPREAD_OK when every order was delivered or queued;
 /// otherwise the first failed order's status (each order's own is in the
 /// batch). `orders` and `c` are borrowed.
+#[must_use]
 #[no_mangle]
 pub extern "C" fn spread_send_batch(
     c: *mut SpreadClient,

@@ -37,6 +37,7 @@ impl SpreadClient {
 /// total and 10 s connect timeout, the host's CA store, no proxy. The keys
 /// are copied. Owned by the caller: free with `spread_client_free`. NULL on
 /// error (see `spread_last_error`).
+#[must_use]
 #[no_mangle]
 pub extern "C" fn spread_client_new(public_key: *const c_char, private_key: *const c_char) -> *mut SpreadClient {
     guard(|| {
@@ -89,6 +90,7 @@ pub(crate) fn configure(c: *const SpreadClient, change: impl FnOnce(&mut Client)
 /// Sets the API root (`https://social-sb.com/api` by default); orders go to
 /// `<url>/updateOrder`. Plain `http://` only for loopback hosts unless
 /// `spread_client_set_allow_insecure_http` was called first. `url` is copied.
+#[must_use]
 #[no_mangle]
 pub extern "C" fn spread_client_set_base_url(c: *mut SpreadClient, url: *const c_char) -> c_int {
     configure(c, |client| Ok(client.set_base_url(arg_str(url, "base_url")?)?))
@@ -96,6 +98,7 @@ pub extern "C" fn spread_client_set_base_url(c: *mut SpreadClient, url: *const c
 
 /// Sets the total time budget of one send (authentication, redirects and
 /// retries included), in milliseconds; more than 0. Default 30000.
+#[must_use]
 #[no_mangle]
 pub extern "C" fn spread_client_set_timeout_ms(c: *mut SpreadClient, total_ms: u32) -> c_int {
     configure(c, |client| Ok(client.set_timeout(Duration::from_millis(total_ms.into()))?))
@@ -103,6 +106,7 @@ pub extern "C" fn spread_client_set_timeout_ms(c: *mut SpreadClient, total_ms: u
 
 /// Sets the time allowed to open a connection, in milliseconds; more than 0.
 /// Default 10000 (never more than the total budget).
+#[must_use]
 #[no_mangle]
 pub extern "C" fn spread_client_set_connect_timeout_ms(c: *mut SpreadClient, connect_ms: u32) -> c_int {
     configure(c, |client| Ok(client.set_connect_timeout(Duration::from_millis(connect_ms.into()))?))
@@ -110,6 +114,7 @@ pub extern "C" fn spread_client_set_connect_timeout_ms(c: *mut SpreadClient, con
 
 /// Trusts only the CA certificates in this PEM file (the same as
 /// `spread_client_set_tls_roots(c, path)`). The file is read now; `path` is copied.
+#[must_use]
 #[no_mangle]
 pub extern "C" fn spread_client_set_ca_file(c: *mut SpreadClient, path: *const c_char) -> c_int {
     configure(c, |client| Ok(client.set_ca_file(Path::new(arg_str(path, "ca_file")?))?))
@@ -120,6 +125,7 @@ pub extern "C" fn spread_client_set_ca_file(c: *mut SpreadClient, path: *const c
 /// included; the bundled Mozilla roots if the host has none, said once
 /// through the logger), "bundled" (the Mozilla roots inside libspread), or
 /// the path of a PEM file. `roots` is copied.
+#[must_use]
 #[no_mangle]
 pub extern "C" fn spread_client_set_tls_roots(c: *mut SpreadClient, roots: *const c_char) -> c_int {
     configure(c, |client| Ok(client.set_tls_roots(arg_str(roots, "tls_roots")?)?))
@@ -129,6 +135,7 @@ pub extern "C" fn spread_client_set_tls_roots(c: *mut SpreadClient, roots: *cons
 /// in the URL if it needs them), except to loopback hosts. NULL or "" for no
 /// proxy, the default: proxy variables in the environment (HTTP_PROXY…) are
 /// never read, since under CGI a client can set HTTP_PROXY (httpoxy). `url` is copied.
+#[must_use]
 #[no_mangle]
 pub extern "C" fn spread_client_set_proxy(c: *mut SpreadClient, url: *const c_char) -> c_int {
     configure(c, |client| {
@@ -137,8 +144,23 @@ pub extern "C" fn spread_client_set_proxy(c: *mut SpreadClient, url: *const c_ch
     })
 }
 
+/// Names the caller's application in the User-Agent, after libspread's
+/// own: "MyShop/2.1" gives `libspread/0.1.0 MyShop/2.1`. Printable ASCII
+/// (inner spaces allowed, no CR/LF or other control character), at most 128
+/// bytes; NULL or "" for none, the default. SPREAD_ERR_CONFIG naming
+/// app_info otherwise, and the client is unchanged. `app_info` is copied.
+#[must_use]
+#[no_mangle]
+pub extern "C" fn spread_client_set_app_info(c: *mut SpreadClient, app_info: *const c_char) -> c_int {
+    configure(c, |client| {
+        let app_info = if app_info.is_null() { None } else { Some(arg_str(app_info, "app_info")?) };
+        Ok(client.set_app_info(app_info)?)
+    })
+}
+
 /// Allows plain http to non-loopback hosts (the keys then travel in clear).
 /// Off by default.
+#[must_use]
 #[no_mangle]
 pub extern "C" fn spread_client_set_allow_insecure_http(c: *mut SpreadClient, allow: bool) -> c_int {
     configure(c, |client| Ok(client.set_allow_insecure_http(allow)?))
@@ -148,6 +170,7 @@ pub extern "C" fn spread_client_set_allow_insecure_http(c: *mut SpreadClient, al
 /// always within the timeout; at least 1. Default 3. Retried: connection
 /// failures, timeouts, 5xx but 501/505, 408, and 429/503 after their
 /// Retry-After (when it fits the budget).
+#[must_use]
 #[no_mangle]
 pub extern "C" fn spread_client_set_max_attempts(c: *mut SpreadClient, attempts: u32) -> c_int {
     configure(c, |client| Ok(client.set_max_attempts(attempts)?))
@@ -156,6 +179,7 @@ pub extern "C" fn spread_client_set_max_attempts(c: *mut SpreadClient, attempts:
 /// How long one `spread_flush` may run before it leaves the rest for the
 /// next one, in milliseconds; more than 0. Default 240000 (4 minutes: a
 /// cron flush every 5 minutes never overlaps the next).
+#[must_use]
 #[no_mangle]
 pub extern "C" fn spread_client_set_flush_budget_ms(c: *mut SpreadClient, budget_ms: u32) -> c_int {
     configure(c, |client| Ok(client.set_flush_budget(Duration::from_millis(budget_ms.into()))?))
@@ -171,6 +195,7 @@ pub extern "C" fn spread_client_set_delivery_concurrency(c: *mut SpreadClient, c
 
 /// How long `spread_client_free` waits for the background delivery of
 /// orders this client enqueued, in milliseconds (0: not at all). Default 2000.
+#[must_use]
 #[no_mangle]
 pub extern "C" fn spread_client_set_shutdown_timeout_ms(c: *mut SpreadClient, timeout_ms: u32) -> c_int {
     configure(c, |client| {
@@ -186,6 +211,7 @@ pub extern "C" fn spread_client_set_shutdown_timeout_ms(c: *mut SpreadClient, ti
 /// group (then files are 0660 with the folder's group: the php-fpm + cron
 /// set-up in the README). Entries hold the body and its destination (base
 /// URL, a fingerprint of the public key), never a key. `dir` is copied.
+#[must_use]
 #[no_mangle]
 pub extern "C" fn spread_client_set_spool_dir(c: *mut SpreadClient, dir: *const c_char) -> c_int {
     configure(c, |client| Ok(client.set_spool_dir(Path::new(arg_str(dir, "spool_dir")?))?))
@@ -202,6 +228,7 @@ pub extern "C" fn spread_client_set_spool_dir(c: *mut SpreadClient, dir: *const 
 /// content (or older updates wait, which it must not overtake): it is
 /// durably on disk for `spread_flush`. On every status but SPREAD_OK, `*out`
 /// is set to NULL. Safe to call from several threads with one client.
+#[must_use]
 #[no_mangle]
 pub extern "C" fn spread_send(c: *mut SpreadClient, o: *const SpreadOrder, out: *mut *mut SpreadResponse) -> c_int {
     if !out.is_null() {
@@ -234,6 +261,7 @@ pub extern "C" fn spread_send(c: *mut SpreadClient, o: *const SpreadOrder, out: 
 /// An order reported SPREAD_QUEUED is never lost: if the process dies, the
 /// next flush (any process, the cron `spread flush`) sends it. `c` and `o`
 /// are borrowed. Safe to call from several threads with one client.
+#[must_use]
 #[no_mangle]
 pub extern "C" fn spread_enqueue(c: *mut SpreadClient, o: *const SpreadOrder) -> c_int {
     guard(|| {
@@ -253,6 +281,7 @@ pub extern "C" fn spread_enqueue(c: *mut SpreadClient, o: *const SpreadOrder) ->
 /// Returns SPREAD_OK (with nothing done) while another thread or process is
 /// flushing the same folder. `delivered` and `remaining`, when not NULL,
 /// receive the counts, also on failure. SPREAD_ERR_CONFIG without a spool folder.
+#[must_use]
 #[no_mangle]
 pub extern "C" fn spread_flush(c: *mut SpreadClient, delivered: *mut usize, remaining: *mut usize) -> c_int {
     for out in [delivered, remaining] {
@@ -281,6 +310,7 @@ pub extern "C" fn spread_flush(c: *mut SpreadClient, delivered: *mut usize, rema
 
 /// The number of this client's orders waiting in the spool, into `*pending`.
 /// SPREAD_ERR_CONFIG without a spool folder.
+#[must_use]
 #[no_mangle]
 pub extern "C" fn spread_spool_pending(c: *const SpreadClient, pending: *mut usize) -> c_int {
     guard_status(|| {

@@ -97,6 +97,7 @@ fn level(min_level: c_int) -> Result<Option<Level>, FfiError> {
 /// Returns once no call of the callback it replaces is running, and none
 /// will run again; so it must not be called from inside the callback itself
 /// (it would wait for itself). `spread_client_free` turns logging off the same way.
+#[must_use]
 #[no_mangle]
 pub extern "C" fn spread_client_set_logger(c: *mut SpreadClient, callback: SpreadLogFn, user_data: *mut c_void, min_level: c_int) -> c_int {
     configure(c, |client| {
@@ -125,6 +126,7 @@ pub extern "C" fn spread_client_set_logger(c: *mut SpreadClient, callback: Sprea
 /// the caller drains with `spread_client_next_log` on its own thread, for
 /// languages that cannot be called back from other threads (PHP).
 /// `min_level` 0 turns logging off. Replaces a callback logger.
+#[must_use]
 #[no_mangle]
 pub extern "C" fn spread_client_set_log_queue(c: *mut SpreadClient, min_level: c_int) -> c_int {
     guard(|| {
@@ -144,6 +146,7 @@ pub extern "C" fn spread_client_set_log_queue(c: *mut SpreadClient, min_level: c
 /// The oldest queued log record as one JSON object (`{"level":"warn",
 /// "event":"retry","message":"…","context":{…}}`), or NULL when none waits
 /// (or `c` is NULL). Owned by the caller: free with `spread_string_free`.
+#[must_use]
 #[no_mangle]
 pub extern "C" fn spread_client_next_log(c: *const SpreadClient) -> *mut c_char {
     guard(|| match arg_ref(c, "client")?.logs.pop() {

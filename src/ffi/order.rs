@@ -15,6 +15,7 @@ pub struct SpreadOrder {
 
 /// A new, empty order. Owned by the caller: free it with `spread_order_free`.
 /// Never NULL.
+#[must_use]
 #[no_mangle]
 pub extern "C" fn spread_order_new() -> *mut SpreadOrder {
     guard(|| Ok(Box::into_raw(Box::new(SpreadOrder { inner: Order::new() }))))
@@ -24,6 +25,7 @@ pub extern "C" fn spread_order_new() -> *mut SpreadOrder {
 /// order copied for each sale, or a change made all or not at all (change
 /// the copy, keep the one that is right). Owned by the caller: free it with
 /// `spread_order_free`. `o` is borrowed. NULL only when `o` is NULL.
+#[must_use]
 #[no_mangle]
 pub extern "C" fn spread_order_clone(o: *const SpreadOrder) -> *mut SpreadOrder {
     guard(|| Ok(Box::into_raw(Box::new(SpreadOrder { inner: arg_ref(o, "order")?.inner.clone() }))))
@@ -56,6 +58,7 @@ fn set_text(o: *mut SpreadOrder, field: &Field, v: *const c_char) -> c_int {
 
 /// Sets `data[customer_email]`. The customer's e-mail (a customer identifier; one `@`, no spaces).
 /// `o` and `v` are borrowed; on error the order is unchanged.
+#[must_use]
 #[no_mangle]
 pub extern "C" fn spread_order_set_customer_email(o: *mut SpreadOrder, v: *const c_char) -> c_int {
     set_text(o, &fields::CUSTOMER_EMAIL, v)
@@ -63,6 +66,7 @@ pub extern "C" fn spread_order_set_customer_email(o: *mut SpreadOrder, v: *const
 
 /// Sets `data[external_id]`. The customer's id in the shop (a customer identifier).
 /// `o` and `v` are borrowed; on error the order is unchanged.
+#[must_use]
 #[no_mangle]
 pub extern "C" fn spread_order_set_external_id(o: *mut SpreadOrder, v: *const c_char) -> c_int {
     set_text(o, &fields::EXTERNAL_ID, v)
@@ -70,6 +74,7 @@ pub extern "C" fn spread_order_set_external_id(o: *mut SpreadOrder, v: *const c_
 
 /// Sets `data[customer_cookie]`. SPREAD's tracking cookie `sbt`, when the browser sent one.
 /// `o` and `v` are borrowed; on error the order is unchanged.
+#[must_use]
 #[no_mangle]
 pub extern "C" fn spread_order_set_customer_cookie(o: *mut SpreadOrder, v: *const c_char) -> c_int {
     set_text(o, &fields::CUSTOMER_COOKIE, v)
@@ -77,6 +82,7 @@ pub extern "C" fn spread_order_set_customer_cookie(o: *mut SpreadOrder, v: *cons
 
 /// Sets `data[customer_name]`. Free text (line breaks allowed, other control characters not).
 /// `o` and `v` are borrowed; on error the order is unchanged.
+#[must_use]
 #[no_mangle]
 pub extern "C" fn spread_order_set_customer_name(o: *mut SpreadOrder, v: *const c_char) -> c_int {
     set_text(o, &fields::CUSTOMER_NAME, v)
@@ -84,6 +90,7 @@ pub extern "C" fn spread_order_set_customer_name(o: *mut SpreadOrder, v: *const 
 
 /// Sets `data[customer_firstname]`. Free text (line breaks allowed, other control characters not).
 /// `o` and `v` are borrowed; on error the order is unchanged.
+#[must_use]
 #[no_mangle]
 pub extern "C" fn spread_order_set_customer_firstname(o: *mut SpreadOrder, v: *const c_char) -> c_int {
     set_text(o, &fields::CUSTOMER_FIRSTNAME, v)
@@ -91,6 +98,7 @@ pub extern "C" fn spread_order_set_customer_firstname(o: *mut SpreadOrder, v: *c
 
 /// Sets `data[customer_gender]`. "male" or "female".
 /// `o` and `v` are borrowed; on error the order is unchanged.
+#[must_use]
 #[no_mangle]
 pub extern "C" fn spread_order_set_customer_gender(o: *mut SpreadOrder, v: *const c_char) -> c_int {
     set_text(o, &fields::CUSTOMER_GENDER, v)
@@ -98,6 +106,7 @@ pub extern "C" fn spread_order_set_customer_gender(o: *mut SpreadOrder, v: *cons
 
 /// Sets `data[customer_address]`. Free text (line breaks allowed, other control characters not).
 /// `o` and `v` are borrowed; on error the order is unchanged.
+#[must_use]
 #[no_mangle]
 pub extern "C" fn spread_order_set_customer_address(o: *mut SpreadOrder, v: *const c_char) -> c_int {
     set_text(o, &fields::CUSTOMER_ADDRESS, v)
@@ -105,6 +114,7 @@ pub extern "C" fn spread_order_set_customer_address(o: *mut SpreadOrder, v: *con
 
 /// Sets `data[customer_address_2]`. Free text (line breaks allowed, other control characters not).
 /// `o` and `v` are borrowed; on error the order is unchanged.
+#[must_use]
 #[no_mangle]
 pub extern "C" fn spread_order_set_customer_address_2(o: *mut SpreadOrder, v: *const c_char) -> c_int {
     set_text(o, &fields::CUSTOMER_ADDRESS_2, v)
@@ -112,6 +122,7 @@ pub extern "C" fn spread_order_set_customer_address_2(o: *mut SpreadOrder, v: *c
 
 /// Sets `data[customer_address_3]`. Free text (line breaks allowed, other control characters not).
 /// `o` and `v` are borrowed; on error the order is unchanged.
+#[must_use]
 #[no_mangle]
 pub extern "C" fn spread_order_set_customer_address_3(o: *mut SpreadOrder, v: *const c_char) -> c_int {
     set_text(o, &fields::CUSTOMER_ADDRESS_3, v)
@@ -119,6 +130,7 @@ pub extern "C" fn spread_order_set_customer_address_3(o: *mut SpreadOrder, v: *c
 
 /// Sets `data[customer_cp]`. Free text (line breaks allowed, other control characters not).
 /// `o` and `v` are borrowed; on error the order is unchanged.
+#[must_use]
 #[no_mangle]
 pub extern "C" fn spread_order_set_customer_cp(o: *mut SpreadOrder, v: *const c_char) -> c_int {
     set_text(o, &fields::CUSTOMER_CP, v)
@@ -126,6 +138,7 @@ pub extern "C" fn spread_order_set_customer_cp(o: *mut SpreadOrder, v: *const c_
 
 /// Sets `data[customer_city]`. Free text (line breaks allowed, other control characters not).
 /// `o` and `v` are borrowed; on error the order is unchanged.
+#[must_use]
 #[no_mangle]
 pub extern "C" fn spread_order_set_customer_city(o: *mut SpreadOrder, v: *const c_char) -> c_int {
     set_text(o, &fields::CUSTOMER_CITY, v)
@@ -133,6 +146,7 @@ pub extern "C" fn spread_order_set_customer_city(o: *mut SpreadOrder, v: *const 
 
 /// Sets `data[customer_country]`. ISO 3166-1 alpha-2, such as "FR".
 /// `o` and `v` are borrowed; on error the order is unchanged.
+#[must_use]
 #[no_mangle]
 pub extern "C" fn spread_order_set_customer_country(o: *mut SpreadOrder, v: *const c_char) -> c_int {
     set_text(o, &fields::CUSTOMER_COUNTRY, v)
@@ -140,6 +154,7 @@ pub extern "C" fn spread_order_set_customer_country(o: *mut SpreadOrder, v: *con
 
 /// Sets `data[customer_tel]`. Free text (line breaks allowed, other control characters not).
 /// `o` and `v` are borrowed; on error the order is unchanged.
+#[must_use]
 #[no_mangle]
 pub extern "C" fn spread_order_set_customer_tel(o: *mut SpreadOrder, v: *const c_char) -> c_int {
     set_text(o, &fields::CUSTOMER_TEL, v)
@@ -147,6 +162,7 @@ pub extern "C" fn spread_order_set_customer_tel(o: *mut SpreadOrder, v: *const c
 
 /// Sets `data[customer_mobile]`. Free text (line breaks allowed, other control characters not).
 /// `o` and `v` are borrowed; on error the order is unchanged.
+#[must_use]
 #[no_mangle]
 pub extern "C" fn spread_order_set_customer_mobile(o: *mut SpreadOrder, v: *const c_char) -> c_int {
     set_text(o, &fields::CUSTOMER_MOBILE, v)
@@ -154,6 +170,7 @@ pub extern "C" fn spread_order_set_customer_mobile(o: *mut SpreadOrder, v: *cons
 
 /// Sets `data[customer_fonction]`. Free text (line breaks allowed, other control characters not).
 /// `o` and `v` are borrowed; on error the order is unchanged.
+#[must_use]
 #[no_mangle]
 pub extern "C" fn spread_order_set_customer_fonction(o: *mut SpreadOrder, v: *const c_char) -> c_int {
     set_text(o, &fields::CUSTOMER_FONCTION, v)
@@ -161,6 +178,7 @@ pub extern "C" fn spread_order_set_customer_fonction(o: *mut SpreadOrder, v: *co
 
 /// Sets `data[customer_company]`. Free text (line breaks allowed, other control characters not).
 /// `o` and `v` are borrowed; on error the order is unchanged.
+#[must_use]
 #[no_mangle]
 pub extern "C" fn spread_order_set_customer_company(o: *mut SpreadOrder, v: *const c_char) -> c_int {
     set_text(o, &fields::CUSTOMER_COMPANY, v)
@@ -168,6 +186,7 @@ pub extern "C" fn spread_order_set_customer_company(o: *mut SpreadOrder, v: *con
 
 /// Sets `data[customer_birthday]`. Y-m-d, such as "1970-12-31".
 /// `o` and `v` are borrowed; on error the order is unchanged.
+#[must_use]
 #[no_mangle]
 pub extern "C" fn spread_order_set_customer_birthday(o: *mut SpreadOrder, v: *const c_char) -> c_int {
     set_text(o, &fields::CUSTOMER_BIRTHDAY, v)
@@ -175,6 +194,7 @@ pub extern "C" fn spread_order_set_customer_birthday(o: *mut SpreadOrder, v: *co
 
 /// Sets `data[customer_lang]`. A locale such as "fr_FR".
 /// `o` and `v` are borrowed; on error the order is unchanged.
+#[must_use]
 #[no_mangle]
 pub extern "C" fn spread_order_set_customer_lang(o: *mut SpreadOrder, v: *const c_char) -> c_int {
     set_text(o, &fields::CUSTOMER_LANG, v)
@@ -182,6 +202,7 @@ pub extern "C" fn spread_order_set_customer_lang(o: *mut SpreadOrder, v: *const 
 
 /// Sets `data[action]`. The action, "order" for an order.
 /// `o` and `v` are borrowed; on error the order is unchanged.
+#[must_use]
 #[no_mangle]
 pub extern "C" fn spread_order_set_action(o: *mut SpreadOrder, v: *const c_char) -> c_int {
     set_text(o, &fields::ACTION, v)
@@ -189,6 +210,7 @@ pub extern "C" fn spread_order_set_action(o: *mut SpreadOrder, v: *const c_char)
 
 /// Sets `data[order_idorder]`. The shop's unique order id; sending it again updates the order.
 /// `o` and `v` are borrowed; on error the order is unchanged.
+#[must_use]
 #[no_mangle]
 pub extern "C" fn spread_order_set_order_idorder(o: *mut SpreadOrder, v: *const c_char) -> c_int {
     set_text(o, &fields::ORDER_IDORDER, v)
@@ -196,6 +218,7 @@ pub extern "C" fn spread_order_set_order_idorder(o: *mut SpreadOrder, v: *const 
 
 /// Sets `data[order_crea_dt]`. When the order was made, UTC, Y-m-d H:i:s.
 /// `o` and `v` are borrowed; on error the order is unchanged.
+#[must_use]
 #[no_mangle]
 pub extern "C" fn spread_order_set_order_crea_dt(o: *mut SpreadOrder, v: *const c_char) -> c_int {
     set_text(o, &fields::ORDER_CREA_DT, v)
@@ -203,6 +226,7 @@ pub extern "C" fn spread_order_set_order_crea_dt(o: *mut SpreadOrder, v: *const 
 
 /// Sets `data[order_start_service]`. Start of the service, Y-m-d.
 /// `o` and `v` are borrowed; on error the order is unchanged.
+#[must_use]
 #[no_mangle]
 pub extern "C" fn spread_order_set_order_start_service(o: *mut SpreadOrder, v: *const c_char) -> c_int {
     set_text(o, &fields::ORDER_START_SERVICE, v)
@@ -210,6 +234,7 @@ pub extern "C" fn spread_order_set_order_start_service(o: *mut SpreadOrder, v: *
 
 /// Sets `data[order_end_service]`. End of the service, Y-m-d.
 /// `o` and `v` are borrowed; on error the order is unchanged.
+#[must_use]
 #[no_mangle]
 pub extern "C" fn spread_order_set_order_end_service(o: *mut SpreadOrder, v: *const c_char) -> c_int {
     set_text(o, &fields::ORDER_END_SERVICE, v)
@@ -217,6 +242,7 @@ pub extern "C" fn spread_order_set_order_end_service(o: *mut SpreadOrder, v: *co
 
 /// Sets `data[order_state]`: 0 cancelled, 10 taken (unpaid), 20 paid,
 /// 50 shipped, 100 completed. On error the order is unchanged.
+#[must_use]
 #[no_mangle]
 pub extern "C" fn spread_order_set_order_state(o: *mut SpreadOrder, state: i32) -> c_int {
     with_order(o, |order| Ok(order.set_order_state(state.into())?))
@@ -224,6 +250,7 @@ pub extern "C" fn spread_order_set_order_state(o: *mut SpreadOrder, state: i32) 
 
 /// Sets `data[order_amount]` from a double, printed as PHP prints floats
 /// (`158.31`, `100`). Finite and not negative. On error the order is unchanged.
+#[must_use]
 #[no_mangle]
 pub extern "C" fn spread_order_set_order_amount(o: *mut SpreadOrder, amount: f64) -> c_int {
     with_order(o, |order| Ok(order.set_order_amount(amount)?))
@@ -231,6 +258,7 @@ pub extern "C" fn spread_order_set_order_amount(o: *mut SpreadOrder, amount: f64
 
 /// Sets `data[order_amount]` from a plain decimal string (`"158.31"`), sent
 /// as written: no float rounding. `decimal` is borrowed.
+#[must_use]
 #[no_mangle]
 pub extern "C" fn spread_order_set_order_amount_str(o: *mut SpreadOrder, decimal: *const c_char) -> c_int {
     set_text(o, &fields::ORDER_AMOUNT, decimal)
@@ -241,24 +269,28 @@ fn add_to(o: *mut SpreadOrder, list: ListField, v: *const c_char) -> c_int {
 }
 
 /// Appends a customer tag to add (`data[add_tag][]`). `tag` is borrowed.
+#[must_use]
 #[no_mangle]
 pub extern "C" fn spread_order_add_tag(o: *mut SpreadOrder, tag: *const c_char) -> c_int {
     add_to(o, ListField::AddTag, tag)
 }
 
 /// Appends a customer tag to remove (`data[del_tag][]`). `tag` is borrowed.
+#[must_use]
 #[no_mangle]
 pub extern "C" fn spread_order_del_tag(o: *mut SpreadOrder, tag: *const c_char) -> c_int {
     add_to(o, ListField::DelTag, tag)
 }
 
 /// Appends an order tag to add (`data[add_order_tag][]`). `tag` is borrowed.
+#[must_use]
 #[no_mangle]
 pub extern "C" fn spread_order_add_order_tag(o: *mut SpreadOrder, tag: *const c_char) -> c_int {
     add_to(o, ListField::AddOrderTag, tag)
 }
 
 /// Appends an order tag to remove (`data[del_order_tag][]`). `tag` is borrowed.
+#[must_use]
 #[no_mangle]
 pub extern "C" fn spread_order_del_order_tag(o: *mut SpreadOrder, tag: *const c_char) -> c_int {
     add_to(o, ListField::DelOrderTag, tag)
@@ -266,6 +298,7 @@ pub extern "C" fn spread_order_del_order_tag(o: *mut SpreadOrder, tag: *const c_
 
 /// Sets `data[custom_fields][id]`; ids (> 0) come from SPREAD's back office.
 /// `v` is borrowed.
+#[must_use]
 #[no_mangle]
 pub extern "C" fn spread_order_set_custom_field(o: *mut SpreadOrder, id: u32, v: *const c_char) -> c_int {
     with_order(o, |order| Ok(order.set_custom_field(id, arg_str(v, "custom_fields")?)?))
@@ -273,6 +306,7 @@ pub extern "C" fn spread_order_set_custom_field(o: *mut SpreadOrder, id: u32, v:
 
 /// Sets `data[consents][tech_name]` to 1 (accepted) or 0 (refused).
 /// `tech_name` is borrowed.
+#[must_use]
 #[no_mangle]
 pub extern "C" fn spread_order_set_consent(o: *mut SpreadOrder, tech_name: *const c_char, accepted: bool) -> c_int {
     with_order(o, |order| Ok(order.set_consent(arg_str(tech_name, "consents")?, accepted)?))
@@ -280,6 +314,7 @@ pub extern "C" fn spread_order_set_consent(o: *mut SpreadOrder, tech_name: *cons
 
 /// Starts the next product (`data[product_attributes][n]`); the following
 /// `spread_order_add_product_attribute` calls describe it.
+#[must_use]
 #[no_mangle]
 pub extern "C" fn spread_order_add_product(o: *mut SpreadOrder) -> c_int {
     with_order(o, |order| {
@@ -290,6 +325,7 @@ pub extern "C" fn spread_order_add_product(o: *mut SpreadOrder) -> c_int {
 
 /// Adds `"key:value"` (such as `"size:xl"`) to the current product, starting
 /// the first product if none was started. `key_colon_value` is borrowed.
+#[must_use]
 #[no_mangle]
 pub extern "C" fn spread_order_add_product_attribute(o: *mut SpreadOrder, key_colon_value: *const c_char) -> c_int {
     with_order(o, |order| Ok(order.add_product_attribute(arg_str(key_colon_value, "product_attributes")?)?))
@@ -298,6 +334,7 @@ pub extern "C" fn spread_order_add_product_attribute(o: *mut SpreadOrder, key_co
 /// Sets `data[name]` from text. A known field name is checked by that
 /// field's rule (so `"order_state"`, `"10"` works); any other name is kept
 /// and sent as is. `name` and `v` are borrowed.
+#[must_use]
 #[no_mangle]
 pub extern "C" fn spread_order_set_field(o: *mut SpreadOrder, name: *const c_char, v: *const c_char) -> c_int {
     with_order(o, |order| {
@@ -309,6 +346,7 @@ pub extern "C" fn spread_order_set_field(o: *mut SpreadOrder, name: *const c_cha
 /// Checks that the fields SPREAD requires are set (customer_email or
 /// external_id, order_idorder, order_state, order_amount, order_crea_dt).
 /// `spread_send` does the same check.
+#[must_use]
 #[no_mangle]
 pub extern "C" fn spread_order_validate(o: *const SpreadOrder) -> c_int {
     guard_status(|| Ok(arg_ref(o, "order")?.inner.check_required()?))
@@ -317,6 +355,7 @@ pub extern "C" fn spread_order_validate(o: *const SpreadOrder) -> c_int {
 /// The exact body that `spread_send` posts, byte-identical to PHP's
 /// `http_build_query`. Owned by the caller: free with `spread_string_free`.
 /// NULL on error (see `spread_last_error`).
+#[must_use]
 #[no_mangle]
 pub extern "C" fn spread_order_encode(o: *const SpreadOrder) -> *mut c_char {
     guard(|| owned_c_string(arg_ref(o, "order")?.inner.encode()))
@@ -340,6 +379,7 @@ fn str_array<'a>(values: *const *const c_char, n: usize, what: &str) -> Result<V
 /// "del_tag", "add_order_tag" or "del_order_tag"), or none of them: on error
 /// (naming the bad value's index) the order is unchanged. `list` and
 /// `values` (an array of `n` strings) are borrowed.
+#[must_use]
 #[no_mangle]
 pub extern "C" fn spread_order_add_to_list(o: *mut SpreadOrder, list: *const c_char, values: *const *const c_char, n: usize) -> c_int {
     with_order(o, |order| {
@@ -353,6 +393,7 @@ pub extern "C" fn spread_order_add_to_list(o: *mut SpreadOrder, list: *const c_c
 /// `"key:value"`), or changes nothing: on error (a NULL, invalid UTF-8 or
 /// malformed attribute, named by its index) the order is unchanged.
 /// `attributes` (an array of `n` strings) is borrowed.
+#[must_use]
 #[no_mangle]
 pub extern "C" fn spread_order_add_product_with(o: *mut SpreadOrder, attributes: *const *const c_char, n: usize) -> c_int {
     with_order(o, |order| Ok(order.add_product_with(&str_array(attributes, n, "product_attributes")?)?))
@@ -371,6 +412,7 @@ fn new_order(make: impl FnOnce() -> Result<Order, FfiError>) -> *mut SpreadOrder
 /// warning (`spread_order_warning`), unless `strict` is true (then it is an
 /// error naming it). Owned by the caller: free with `spread_order_free`.
 /// NULL on error (see `spread_last_error`, `spread_last_status`).
+#[must_use]
 #[no_mangle]
 pub extern "C" fn spread_order_from_form(body: *const c_char, strict: bool) -> *mut SpreadOrder {
     new_order(|| Ok(crate::dropin::from_form(arg_str(body, "body")?, strict)?))
@@ -381,6 +423,7 @@ pub extern "C" fn spread_order_from_form(body: *const c_char, strict: bool) -> *
 /// would (nulls left out, booleans 1/0, floats as PHP prints them with
 /// precision 14). Lenient or strict as `spread_order_from_form`. Owned by
 /// the caller: free with `spread_order_free`. NULL on error.
+#[must_use]
 #[no_mangle]
 pub extern "C" fn spread_order_from_json(json: *const c_char, strict: bool) -> *mut SpreadOrder {
     new_order(|| Ok(crate::dropin::from_json(arg_str(json, "json")?, strict)?))
@@ -396,6 +439,7 @@ pub extern "C" fn spread_order_warning_count(o: *const SpreadOrder) -> usize {
 
 /// The `index`-th warning of `o`, or NULL past the end. Owned by the
 /// caller: free with `spread_string_free`.
+#[must_use]
 #[no_mangle]
 pub extern "C" fn spread_order_warning(o: *const SpreadOrder, index: usize) -> *mut c_char {
     guard(|| match arg_ref(o, "order")?.inner.warnings().get(index) {

@@ -8,7 +8,8 @@
 //! - `tmp/` entries being written; `rejected/` entries SPREAD refused for
 //!   their content, each with a `.answer`; `unreadable/` complete files that
 //!   are not entries, each with a `.why`; `inflight/` per-order locks;
-//! - `.seq` the sequence counter (seq.rs). The flusher locks the folder itself.
+//! - `.seq` the sequence counter (seq.rs); `.last-flush` how the last flush
+//!   ended (record.rs). The flusher locks the folder itself.
 //!
 //! Trust: bodies hold customers' personal data and a flush sends whatever it
 //! finds with the client's keys, so the folder must not be writable by
@@ -29,6 +30,7 @@ mod adopt;
 mod entry;
 mod fsat;
 mod locks;
+mod record;
 mod rejected;
 mod seq;
 mod trust;
@@ -41,6 +43,7 @@ use std::time::Duration;
 
 pub use entry::{order_key, Destination, Entry, Owner, UPDATE_ORDER};
 pub use locks::OrderLock;
+pub use record::FlushRecord;
 pub use rejected::Rejected;
 pub use trust::ROOT_FIX;
 use fsat::Dir;
@@ -188,9 +191,15 @@ impl Spool {
     }
 
     fn root_once(&self) -> Result<(Dir, Sharing)> {
-        let root = Dir::open(&self.dir).map_err(|e| match e.raw_os_error() {
-            Some(libc::ELOOP | libc::ENOTDIR) => Error::config("spool_dir", format!("{} is not a folder (a symlink?)", self.dir.display())),
-            _ => io_error("open", &self.dir, e),
+        let root = Dir::open(&self.dir).map_err(|e| {
+            // The folder itself is a link or a file (a parent that is not a folder is an I/O error).
+            let not_a_folder = e.raw_os_error() == Some(libc::ELOOP)
+                || (e.raw_os_error() == Some(libc::ENOTDIR) && std::fs::symlink_metadata(&self.dir).is_ok_and(|m| !m.is_dir()));
+            if not_a_folder {
+                Error::config("spool_dir", format!("{} is not a folder (a symlink?)", self.dir.display()))
+            } else {
+                io_error("open", &self.dir, e)
+            }
         })?;
         let sharing = trust(&root)?;
         Ok((root, sharing))

@@ -25,7 +25,6 @@ use crate::error::{Error, ErrorKind, Result};
 
 /// The most threads one `send_many` uses, and so the idle connections kept per host.
 pub const MAX_CONCURRENCY: usize = 32;
-const USER_AGENT: &str = concat!("libspread/", env!("CARGO_PKG_VERSION"));
 /// Distinct settings in one process are few; past this, start afresh.
 const MAX_AGENTS: usize = 16;
 /// How long a resolved host name is reused for new connections.
@@ -56,6 +55,8 @@ pub struct AgentSpec {
     pub roots: TlsRoots,
     /// An explicit HTTP(S) CONNECT proxy; proxy variables in the environment are never read.
     pub proxy: Option<String>,
+    /// `libspread/<version>` and the caller's app_info (see `Settings::user_agent`).
+    pub user_agent: String,
 }
 
 /// The spec plus what can change under the same spec: the CA file's
@@ -135,7 +136,7 @@ fn build(spec: &AgentSpec) -> Result<Built> {
     let config = ureq::Agent::config_builder()
         .http_status_as_error(false)
         .max_redirects(0)
-        .user_agent(USER_AGENT)
+        .user_agent(spec.user_agent.as_str())
         .proxy(proxy)
         .timeout_connect(Some(spec.connect_timeout.min(spec.timeout)))
         .timeout_global(Some(spec.timeout))
@@ -241,7 +242,13 @@ mod tests {
     use super::*;
 
     fn spec(proxy: Option<&str>) -> AgentSpec {
-        AgentSpec { timeout: Duration::from_secs(3), connect_timeout: Duration::from_secs(1), roots: TlsRoots::Bundled, proxy: proxy.map(str::to_owned) }
+        AgentSpec {
+            timeout: Duration::from_secs(3),
+            connect_timeout: Duration::from_secs(1),
+            roots: TlsRoots::Bundled,
+            proxy: proxy.map(str::to_owned),
+            user_agent: crate::settings::USER_AGENT.to_owned(),
+        }
     }
 
     #[test]

@@ -141,6 +141,8 @@ static void null_arguments(void)
     /* Round two: the client's new settings, enqueue, logging, batches, the drop-in, the spool. */
     CHECK_STATUS(spread_client_set_proxy(NULL, "http://127.0.0.1:3128"), SPREAD_ERR_NULL_ARGUMENT, "client: is NULL");
     CHECK_OK(spread_client_set_proxy(c, NULL)); /* NULL: no proxy */
+    CHECK_STATUS(spread_client_set_app_info(NULL, "MyShop/2.1"), SPREAD_ERR_NULL_ARGUMENT, "client: is NULL");
+    CHECK_OK(spread_client_set_app_info(c, NULL)); /* NULL: none */
     CHECK_STATUS(spread_client_set_tls_roots(NULL, "system"), SPREAD_ERR_NULL_ARGUMENT, "client: is NULL");
     CHECK_STATUS(spread_client_set_tls_roots(c, NULL), SPREAD_ERR_NULL_ARGUMENT, "tls_roots: is NULL");
     CHECK_STATUS(spread_client_set_flush_budget_ms(NULL, 1000), SPREAD_ERR_NULL_ARGUMENT, "client: is NULL");
@@ -178,6 +180,9 @@ static void null_arguments(void)
     CHECK(!spread_response_truncated(NULL) && spread_response_warning_count(NULL) == 0 && spread_response_warning(NULL, 0) == NULL);
     CHECK(spread_spool_status_json(NULL) == NULL);
     CHECK(last_error_has("client: is NULL"));
+    SpreadSpoolStatus spool_st = {sizeof spool_st, 0, 0, 0, 0, 0, 0, 0, 0};
+    CHECK_STATUS(spread_spool_status(NULL, &spool_st), SPREAD_ERR_NULL_ARGUMENT, "client: is NULL");
+    CHECK_STATUS(spread_spool_status(c, NULL), SPREAD_ERR_NULL_ARGUMENT, "status: is NULL");
     CHECK(spread_spool_rejected_json(NULL) == NULL);
     size_t count = 7;
     CHECK_STATUS(spread_spool_requeue(NULL, NULL, &count), SPREAD_ERR_NULL_ARGUMENT, "client: is NULL");
@@ -248,6 +253,7 @@ static void invalid_utf8(void)
         CHECK_STATUS(spread_client_set_ca_file(c, *bad), SPREAD_ERR_INVALID_UTF8, "ca_file");
         CHECK_STATUS(spread_client_set_spool_dir(c, *bad), SPREAD_ERR_INVALID_UTF8, "spool_dir");
         CHECK_STATUS(spread_client_set_proxy(c, *bad), SPREAD_ERR_INVALID_UTF8, "proxy");
+        CHECK_STATUS(spread_client_set_app_info(c, *bad), SPREAD_ERR_INVALID_UTF8, "app_info");
         CHECK_STATUS(spread_client_set_tls_roots(c, *bad), SPREAD_ERR_INVALID_UTF8, "tls_roots");
         CHECK_STATUS(spread_spool_adopt(c, *bad, NULL, NULL), SPREAD_ERR_INVALID_UTF8, "from_base_url");
         CHECK_STATUS(spread_spool_adopt(c, NULL, *bad, NULL), SPREAD_ERR_INVALID_UTF8, "from_public_key");

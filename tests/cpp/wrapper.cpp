@@ -437,6 +437,8 @@ void offline(const char* closed_url, const char* spool_dir, const char* seed_bod
     EXPECT_THROW(spread::Config, SPREAD_ERR_CONFIG, "delivery_concurrency: 33 is out of range", client.delivery_concurrency(33));
     client.delivery_concurrency(1).delivery_concurrency(32);
     client.proxy("http://127.0.0.1:3128").proxy("").tls_roots("bundled").tls_roots("system").flush_budget(60s).shutdown_timeout(0ms);
+    client.app_info("CppTill/1.0").app_info("");
+    EXPECT_THROW(spread::Config, SPREAD_ERR_CONFIG, "app_info", client.app_info("CppTill/1.0\r\nX-Injected: 1"));
     client.ca_file(ca_file).timeout(5s).connect_timeout(1s).max_attempts(2);
     EXPECT_THROW(spread::Config, SPREAD_ERR_CONFIG, "spool", client.flush());
     EXPECT_THROW(spread::Config, SPREAD_ERR_CONFIG, "spool", client.pending());
@@ -473,6 +475,7 @@ void offline(const char* closed_url, const char* spool_dir, const char* seed_bod
     const spread::SpoolStatus st = spooling.spool_status();
     CHECK(st.pending == 2 && st.foreign == 0 && st.legacy == 0 && st.rejected == 0 && st.unreadable == 0);
     CHECK(st.oldest && st.oldest->count() >= 0 && contains(st.json, "\"pending\":2"));
+    CHECK(st.stranded == 0 && !st.stranded_oldest);  // from spread_spool_status's struct, no JSON parsed
     CHECK(spooling.rejected_json() == "[]");
     EXPECT_THROW(spread::InvalidValue, SPREAD_ERR_INVALID_VALUE, "nothing.req", spooling.requeue("nothing.req"));
     CHECK(spooling.requeue_all() == 0 && spooling.purge_rejected(std::chrono::seconds(0)) == 0);
@@ -598,6 +601,7 @@ void logging(const char* base_url, const char* spool_dir)
     Seen seen;
     spread::Options options;
     options.base_url = base_url;
+    options.app_info = "CppTill/1.0";  // test_install.py finds it in the sandbox's log
     options.logger = seen.logger();
     options.min_level = spread::LogLevel::Debug;
     spread::Client client("PUBLIC_KEY", "PRIVATE_KEY", options);

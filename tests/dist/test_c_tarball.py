@@ -38,7 +38,10 @@ def test_layout(tree, user_env):
         "bin/spread", "include/spread.h", "include/spread.hpp",
         f"lib/libspread.so.{VERSION}", f"lib/libspread.so.{MAJOR}", "lib/libspread.so", "lib/libspread.a",
         "lib/pkgconfig/spread.pc", "lib/cmake/spread/spreadConfig.cmake", "lib/cmake/spread/spreadConfigVersion.cmake",
+        "lib/systemd/system/spread-flush.service", "lib/systemd/system/spread-flush.timer", "lib/tmpfiles.d/spread.conf",
     }
+    # No absolute path fits a tree unpacked anywhere: the unit names the usual place (README, "Operations").
+    assert "ExecStart=/usr/local/bin/spread flush" in (lib / "systemd" / "system" / "spread-flush.service").read_text()
     assert os.readlink(lib / f"libspread.so.{MAJOR}") == f"libspread.so.{VERSION}"
     assert os.readlink(lib / "libspread.so") == f"libspread.so.{VERSION}"
     dynamic = run(["readelf", "-d", lib / f"libspread.so.{VERSION}"], env=user_env).stdout

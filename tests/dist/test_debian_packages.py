@@ -54,6 +54,24 @@ def test_control_files():
     assert triggers.strip() == "activate-noawait ldconfig"
 
 
+def test_the_runtime_package_carries_the_systemd_units(tmp_path):
+    listing = subprocess.run(["dpkg-deb", "--contents", dist_file(DEBS[RUNTIME])], capture_output=True, text=True,
+                             check=True).stdout
+    for path in ("./usr/lib/systemd/system/spread-flush.service", "./usr/lib/systemd/system/spread-flush.timer",
+                 "./usr/lib/tmpfiles.d/spread.conf", "./usr/bin/spread", f"./usr/share/doc/{RUNTIME}/README.md"):
+        assert path in listing, listing
+    subprocess.run(["dpkg-deb", "-x", dist_file(DEBS[RUNTIME]), tmp_path], check=True)
+    units = tmp_path / "usr/lib/systemd/system"
+    assert "ExecStart=/usr/bin/spread flush" in (units / "spread-flush.service").read_text()
+    # systemd-analyze checks ExecStart's program exists: point it at the unpacked one.
+    for unit in ("spread-flush.service", "spread-flush.timer"):
+        text = (units / unit).read_text().replace("/usr/bin/spread", str(tmp_path / "usr/bin/spread"))
+        (tmp_path / unit).write_text(text)
+    out = subprocess.run(["systemd-analyze", "verify", tmp_path / "spread-flush.service", tmp_path / "spread-flush.timer"],
+                         capture_output=True, text=True)
+    assert out.returncode == 0 and out.stderr == "", out.stderr
+
+
 @pytest.fixture(scope="module")
 def installed(user_env):
     if os.geteuid() != 0:

@@ -76,6 +76,8 @@ INSTALLED = {
     "bin/spread", "include/spread.h", "include/spread.hpp",
     f"lib/libspread.so.{CRATE_VERSION}", f"lib/libspread.so.{MAJOR}", "lib/libspread.so", "lib/libspread.a",
     "lib/pkgconfig/spread.pc", "lib/cmake/spread/spreadConfig.cmake", "lib/cmake/spread/spreadConfigVersion.cmake",
+    # The flush's systemd units and its tmpfiles.d line (README, "Operations").
+    "lib/systemd/system/spread-flush.service", "lib/systemd/system/spread-flush.timer", "lib/tmpfiles.d/spread.conf",
 }
 
 
@@ -319,6 +321,8 @@ def test_cpp_wrapper(sb, wrapper_test, tmp_path):
     run_phase(wrapper_test, "online", sb.base_url, spool)
     assert set(sb.state()["orders"]) == {"0000001", "0000002", "0000003", "0000006", "0000007"}
     assert [q["status"] for q in sb.requests()][:2] == [200, 200]  # 0000001 and 0000002 sent again
+    agents = {q["user_agent"] for q in sb.requests()}
+    assert agents == {f"libspread/{CRATE_VERSION}", f"libspread/{CRATE_VERSION} CppTill/1.0"}  # Options::app_info
 
     sb.reset()
     sb.fault(mode="slow", delay_ms=3000, times=1)

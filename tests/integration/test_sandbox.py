@@ -343,3 +343,41 @@ def test_workers_share_state_and_count_faults_atomically(seed_body):
         assert sorted(codes) == [200] * 19 + [503] * 5
         assert len(sb.state()["orders"]) == 19
         assert len(sb.requests()) == 24
+
+
+# ----------------------------------------------------------------------------- one rule table (issue 23.5)
+
+@pytest.mark.parametrize("field, value, fragment", [
+    ("customer_birthday", "1985-04-12T00:00:00+02:00", "customer_birthday"),  # an ISO date, optional field
+    ("order_start_service", "2024-01-01T00:00:00Z", "order_start_service"),
+    ("consents", {"newsletter": "on"}, "consents[newsletter]"),
+    ("order_amount", "-29.85", "order_amount"),                               # a refund
+    ("order_amount", "-0", "order_amount"),
+    ("customer_country", "fr", "customer_country"),
+])
+def test_what_the_drop_in_sends_with_a_warning_is_accepted_and_recorded(sb, field, value, fragment):
+    post = copy.deepcopy(SEED_POST_DATA)
+    post["data"][field] = value
+    r = run_seed_client(sb.url("/api/updateOrder"), post)
+    assert r.http_code == 200, r.body
+    assert any(fragment in w for w in r.json()["warnings"]), r.json()
+    assert any(fragment in w for w in sb.state()["orders"]["0000001"]["warnings"])
+    # The strict sandbox refuses the same order.
+    sb.fault(mode="strict")
+    r = run_seed_client(sb.url("/api/updateOrder"), post)
+    assert r.http_code == 400 and fragment in r.json()["message"], r.body
+
+
+@pytest.mark.parametrize("amount", ["1.0E+20", "5.5511151231258E-17", "1e3", " 12", "NAN"])
+def test_amounts_the_drop_in_refuses_are_refused(sb, amount):
+    post = copy.deepcopy(SEED_POST_DATA)
+    post["data"]["order_amount"] = amount
+    r = run_seed_client(sb.url("/api/updateOrder"), post)
+    assert r.http_code == 400 and "order_amount" in r.json()["message"], r.body
+    assert sb.state()["orders"] == {}
+
+
+def test_a_clean_order_has_no_warnings(sb):
+    r = run_seed_client(sb.url("/api/updateOrder"), SEED_POST_DATA)
+    assert r.http_code == 200 and "warnings" not in r.json()
+    assert "warnings" not in sb.state()["orders"]["0000001"]

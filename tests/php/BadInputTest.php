@@ -9,6 +9,7 @@ use Spread\Client;
 use Spread\ConfigException;
 use Spread\EndpointException;
 use Spread\Exception;
+use Spread\SpreadException;
 use Spread\InvalidUtf8Exception;
 use Spread\InvalidValueException;
 use Spread\MissingFieldException;
@@ -24,7 +25,7 @@ use Spread\Tests\Support\Seed;
 use Spread\TimeoutException;
 
 /**
- * Bad input and failing servers: always a Spread\Exception subclass whose
+ * Bad input and failing servers: always a Spread\SpreadException whose
  * message names the field or the cause, the C status as its code, never a
  * PHP warning (PHPUnit turns those into failures) and never the private key.
  */
@@ -63,9 +64,10 @@ final class BadInputTest extends SandboxTestCase
             'country' => [fn (Order $o) => $o->customerCountry('fr'), $invalid, 'customer_country: "fr" is not an ISO 3166-1'],
             'lang' => [fn (Order $o) => $o->customerLang('fr-FR'), $invalid, 'customer_lang: "fr-FR" is not a locale'],
             'negative amount' => [fn (Order $o) => $o->orderAmount(-1.5), $invalid, 'order_amount: -1.5 is negative'],
-            'negative int amount' => [fn (Order $o) => $o->orderAmount(-3), $invalid, 'order_amount: "-3" is not a plain decimal'],
-            'NaN amount' => [fn (Order $o) => $o->orderAmount(NAN), $invalid, 'order_amount: NaN is not a finite number'],
-            'INF amount' => [fn (Order $o) => $o->orderAmount(INF), $invalid, 'order_amount: inf is not a finite number'],
+            'negative int amount' => [fn (Order $o) => $o->orderAmount(-3), $invalid, 'order_amount: -3 is negative'],
+            'NaN amount' => [fn (Order $o) => $o->orderAmount(NAN), $invalid, 'order_amount: "NAN" is not a plain decimal amount'],
+            'INF amount' => [fn (Order $o) => $o->orderAmount(INF), $invalid, 'order_amount: "INF" is not a plain decimal amount'],
+            'float 1e20 amount (PHP prints 1.0E+20)' => [fn (Order $o) => $o->orderAmount(1e20), $invalid, 'order_amount: "1.0E+20" is not a plain decimal amount'],
             'comma amount' => [fn (Order $o) => $o->orderAmount('158,31'), $invalid, 'order_amount: "158,31" is not a plain decimal'],
             'empty tag' => [fn (Order $o) => $o->addTag(''), $invalid, 'add_tag: must not be empty'],
             'empty order tag' => [fn (Order $o) => $o->delOrderTag(''), $invalid, 'del_order_tag: must not be empty'],
@@ -144,8 +146,8 @@ final class BadInputTest extends SandboxTestCase
         return [
             'array for a string' => [fn (Order $o) => $o->customerName(['Doe']), 'Spread\Order::customerName(): Argument #1 must be of type string|int|float|bool|null, array given'],
             'object for a string' => [fn (Order $o) => $o->customerEmail(new \stdClass()), 'Spread\Order::customerEmail(): Argument #1 must be of type string|int|float|bool|null, stdClass given'],
-            'float for a state' => [fn (Order $o) => $o->orderState(10.0), 'orderState(): Argument #1 ($state) must be of type string|int, float given'],
-            'array for a state' => [fn (Order $o) => $o->orderState([10]), 'must be of type string|int, array given'],
+            'float for a state' => [fn (Order $o) => $o->orderState(10.0), 'orderState(): Argument #1 ($state) must be of type Spread\OrderState|string|int, float given'],
+            'array for a state' => [fn (Order $o) => $o->orderState([10]), 'must be of type Spread\OrderState|string|int, array given'],
             'bool for an amount' => [fn (Order $o) => $o->orderAmount(true), 'orderAmount(): Argument #1 ($amount) must be of type string|int|float, bool given'],
             'array for a tag' => [fn (Order $o) => $o->addTag(['a']), 'addTag(): Argument #1 ($tag) must be of type string|int, array given'],
             'float for a consent' => [fn (Order $o) => $o->consent('NewsEmail', 1.0), 'consent(): Argument #2 ($accepted) must be of type string|int|bool, float given'],
@@ -396,7 +398,9 @@ final class BadInputTest extends SandboxTestCase
             $f();
         } catch (\Throwable $e) {
             self::$seen[] = $e;
-            $this->assertInstanceOf(Exception::class, $e, 'a Spread\Exception, not ' . get_class($e) . ': ' . $e->getMessage());
+            $this->assertInstanceOf(SpreadException::class, $e, 'a Spread\SpreadException, not ' . get_class($e) . ': ' . $e->getMessage());
+            // The bad-value ones are \InvalidArgumentExceptions, every other one a Spread\Exception (\RuntimeException).
+            $this->assertInstanceOf($e instanceof InvalidValueException ? \InvalidArgumentException::class : Exception::class, $e);
             return $e;
         }
         $this->fail('nothing was thrown');

@@ -17,6 +17,20 @@ final class ClientOptionsTest extends SandboxTestCase
     /** An address that is not loopback and routes nowhere (TEST-NET-3, RFC 5737). */
     private const REMOTE = 'http://203.0.113.7/api';
 
+    public function testAppInfoIsAppendedToTheUserAgent(): void
+    {
+        $client = $this->client(['app_info' => 'MyShop/2.1']);
+        $this->assertSame(200, $client->updateOrder(Seed::postData())->status());
+        $agent = $this->sandbox->requests()[0]['user_agent'];
+        $this->assertMatchesRegularExpression('~^libspread/\d+\.\d+\.\d+ MyShop/2\.1$~', $agent);
+        try {
+            $this->client(['app_info' => "MyShop\r\nX-Evil: 1"]);
+            $this->fail('a line break in app_info must be refused');
+        } catch (\Spread\ConfigException $e) {
+            $this->assertStringStartsWith('app_info: ', $e->getMessage());
+        }
+    }
+
     public function testTheProxyOptionCarriesRequestsToOtherHosts(): void
     {
         [$seen, $proxy] = $this->standInProxy();

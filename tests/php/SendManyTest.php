@@ -94,12 +94,13 @@ final class SendManyTest extends SandboxTestCase
     public function testEachFailedOrderHasItsOwnStatusMessageAndHttpStatus(): void
     {
         $this->sandbox->fault(['mode' => 'status', 'code' => 503, 'times' => 1]); // the first request to arrive: orders[0]
+        $this->sandbox->fault(['mode' => 'strict']); // SPREAD refusing what the lenient drop-in sends with a warning
         $noDate = (new Order())->customerEmail('a@b.c')->orderIdorder('M-2')->orderState(10)->orderAmount(1); // built with setters
         $batch = $this->client(['max_attempts' => 1])->sendMany([
             self::data('M-0'),                                             // 503: ServerException, HTTP 503
             self::data('M-1'),                                             // delivered
             $noDate,                                                       // missing field, found by libspread in the batch
-            self::data('M-3', ['customer_birthday' => '31/12/1970']),      // lenient drop-in sends it; the sandbox answers 400
+            self::data('M-3', ['customer_birthday' => '31/12/1970']),      // lenient drop-in sends it; the strict sandbox answers 400
             'M-4',                                                         // neither an Order nor an array: fails alone
             self::data('M-5', ['order_state' => 7]),                       // refused by the drop-in: never sent
             self::data('M-6'),                                             // delivered

@@ -88,7 +88,7 @@ final class SpoolTest extends SandboxTestCase
         $other = Seed::postData();
         $other['data']['order_idorder'] = $other['request']['order_idorder'] = 'R-2';
         $this->assertTrue($client->updateOrder($other)->queued());
-        $this->assertSame(['pending' => 2, 'foreign' => 0, 'legacy' => 0, 'rejected' => 0, 'unreadable' => 0],
+        $this->assertSame(['pending' => 2, 'foreign' => 0, 'legacy' => 0, 'rejected' => 0, 'unreadable' => 0, 'stranded' => 0, 'stranded_oldest_secs' => null],
             array_diff_key($client->spoolStatus(), ['oldest_secs' => 0]));
         $this->assertIsInt($client->spoolStatus()['oldest_secs']);
 

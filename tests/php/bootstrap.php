@@ -23,3 +23,4 @@ require __DIR__ . '/Support/Sandbox.php';
 require __DIR__ . '/Support/Seed.php';
 require __DIR__ . '/Support/SandboxTestCase.php';
 require __DIR__ . '/Support/CollectingLogger.php';
+require __DIR__ . '/Support/AppServer.php';

@@ -184,11 +184,12 @@ def test_wrong_types_raise_type_error_naming_the_field(make, field):
     ("order_state", 2**40 + 10, "order_state", f"{2**40 + 10}"),  # no silent wrap to 10
     ("order_amount", -1.0, "order_amount", "-1 is negative"),
     ("order_amount", -0.0, "order_amount", "is negative"),        # PHP would send "-0"
-    ("order_amount", math.nan, "order_amount", "is not a finite number"),
-    ("order_amount", math.inf, "order_amount", "is not a finite number"),
+    ("order_amount", math.nan, "order_amount", "\"NAN\" is not a plain decimal amount"),
+    ("order_amount", math.inf, "order_amount", "\"INF\" is not a plain decimal amount"),
+    ("order_amount", 1e20, "order_amount", "\"1.0E+20\" is not a plain decimal amount"),  # PHP's text for it
     ("order_amount", "12,50", "order_amount", "is not a plain decimal amount"),
-    ("order_amount", Decimal("-1.5"), "order_amount", "is not a plain decimal amount"),
-    ("order_amount", -5, "order_amount", "is not a plain decimal amount"),
+    ("order_amount", Decimal("-1.5"), "order_amount", "-1.5 is negative"),  # typed setters: no refunds
+    ("order_amount", -5, "order_amount", "-5 is negative"),
     ("order_crea_dt", "2014-06-21T14:31:08", "order_crea_dt", "is not a date and time written Y-m-d H:i:s"),
     ("order_start_service", "2019-6-5", "order_start_service", "is not a date written Y-m-d"),
     ("order_end_service", "2019-04-31", "order_end_service", "is not a date written Y-m-d"),

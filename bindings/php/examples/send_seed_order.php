@@ -8,8 +8,9 @@
  *   SPREAD_BASE_URL=http://127.0.0.1:8080/api php bindings/php/examples/send_seed_order.php
  *
  * The API base URL: argv[1], else env SPREAD_BASE_URL, else production
- * (https://social-sb.com/api). Keys from env SPREAD_PUBLIC_KEY / SPREAD_PRIVATE_KEY
- * (default the sandbox's PUBLIC_KEY / PRIVATE_KEY).
+ * (https://social-sb.com/api), but only with real keys: from env SPREAD_PUBLIC_KEY /
+ * SPREAD_PRIVATE_KEY (default the sandbox's PUBLIC_KEY / PRIVATE_KEY, which are never
+ * sent to SPREAD itself: exit 2).
  */
 
 declare(strict_types=1);
@@ -59,6 +60,10 @@ $post_data["request"]["order_idorder"] = "0000001";
 // ---- instead of the curl block ----
 $baseUrl = $argv[1] ?? (getenv('SPREAD_BASE_URL') ?: null);
 $options = $baseUrl !== null ? ['base_url' => $baseUrl] : [];
+if ($baseUrl === null && getenv('SPREAD_PUBLIC_KEY') === false) {
+    fwrite(STDERR, "no base URL (argv[1] or SPREAD_BASE_URL) and no SPREAD_PUBLIC_KEY: the sandbox's keys are never sent to SPREAD itself\n");
+    exit(2);
+}
 try {
     $client = new Spread\Client(
         getenv('SPREAD_PUBLIC_KEY') ?: 'PUBLIC_KEY',
@@ -66,7 +71,7 @@ try {
         $options,
     );
     $response = $client->updateOrder($post_data);
-} catch (Spread\Exception $e) {
+} catch (Spread\SpreadException $e) {
     fwrite(STDERR, sprintf("SPREAD: %s (%s)\n", $e->getMessage(), get_class($e)));
     exit(1);
 }

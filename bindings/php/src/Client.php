@@ -29,7 +29,7 @@ use FFI\CData;
  *     logger?: object, log_level?: string, strict?: bool, library?: string
  * }
  */
-final class Client
+final class Client implements ClientInterface
 {
     /**
      * The options libspread applies, in the order they are applied (the log
@@ -50,6 +50,8 @@ final class Client
         'shutdown_timeout_ms' => ['uint32', 'spread_client_set_shutdown_timeout_ms'],
         'delivery_concurrency' => ['uint32', 'spread_client_set_delivery_concurrency'],
         'spool_dir' => ['string', 'spread_client_set_spool_dir'],
+        // Appended to the User-Agent: `libspread/0.1.0 MyShop/2.1`.
+        'app_info' => ['string', 'spread_client_set_app_info'],
     ];
 
     /** The options this binding handles itself. */
@@ -80,6 +82,18 @@ final class Client
     private readonly ?object $logger;
     private readonly bool $strict;
 
+    /** @var array<string, mixed> the options given, for __debugInfo (nothing secret: a proxy's password is masked) */
+    private readonly array $shown;
+
+    /** What fromEnv() reads, as the `spread` command does: variable => option. */
+    private const ENV_OPTIONS = ['SPREAD_BASE_URL' => 'base_url', 'SPREAD_SPOOL' => 'spool_dir', 'SPREAD_PROXY' => 'proxy'];
+
+    /** The names a keys file or systemd credentials may hold (the CLI's), and the credential's file name. */
+    private const SECRETS = [
+        'SPREAD_PUBLIC_KEY' => 'spread_public_key', 'SPREAD_PRIVATE_KEY' => 'spread_private_key',
+        'SPREAD_PROXY' => 'spread_proxy', 'SPREAD_OLD_PUBLIC_KEY' => 'spread_old_public_key',
+    ];
+
     /**
      * @param Options $options
      * @throws ConfigException naming the option or the key at fault
@@ -95,6 +109,7 @@ final class Client
             }
         }
         $this->lib = Library::get(self::option($options, 'library', 'string'));
+        $this->shown = self::shownOptions($options);
         $this->logger = self::loggerOption($options);
         $this->strict = self::option($options, 'strict', 'bool') ?? false;
         $logLevel = $this->logLevel(self::option($options, 'log_level', 'string') ?? self::DEFAULT_LOG_LEVEL);
@@ -133,6 +148,114 @@ final class Client
             throw $e;
         }
         $this->drainLog();
+    }
+
+    /**
+     * A client configured as the `spread` command is: the keys from the keys
+     * file (SPREAD_KEYS_FILE: `SPREAD_PUBLIC_KEY=…` lines, mode 0600 or 0640,
+     * yours or root's), then systemd credentials (CREDENTIALS_DIRECTORY),
+     * then the environment; SPREAD_BASE_URL, SPREAD_SPOOL (spool_dir) and
+     * SPREAD_PROXY from the environment. $options win over all of them.
+     *
+     * @param Options $options
+     * @param array<string, string>|null $env the variables to read (default: the process's, getenv())
+     * @throws ConfigException naming the missing variable or the keys file at fault (never quoting it)
+     * @throws LibraryException
+     */
+    public static function fromEnv(array $options = [], ?array $env = null): self
+    {
+        $env ??= getenv();
+        $secrets = [];
+        $add = static function (string $name, string $value) use (&$secrets): void {
+            if ($value !== '' && !isset($secrets[$name])) {
+                $secrets[$name] = $value;
+            }
+        };
+        if (($file = $env['SPREAD_KEYS_FILE'] ?? '') !== '') {
+            foreach (self::readKeysFile($file) as $name => $value) {
+                $add($name, $value);
+            }
+        }
+        if (($dir = $env['CREDENTIALS_DIRECTORY'] ?? '') !== '') {
+            foreach (self::SECRETS as $name => $credential) {
+                if (is_file("$dir/$credential")) {
+                    $text = @file_get_contents("$dir/$credential");
+                    $add($name, $text === false
+                        ? throw new ConfigException("systemd credential $dir/$credential: cannot read it")
+                        : rtrim($text, "\r\n"));
+                }
+            }
+        }
+        foreach (array_keys(self::SECRETS) as $name) {
+            $add($name, (string)($env[$name] ?? ''));
+        }
+        foreach (self::ENV_OPTIONS as $variable => $option) {
+            $value = $variable === 'SPREAD_PROXY' ? ($secrets[$variable] ?? '') : (string)($env[$variable] ?? '');
+            if ($value !== '' && !array_key_exists($option, $options)) {
+                $options[$option] = $value;
+            }
+        }
+        $key = static fn (string $name): string => $secrets[$name] ?? throw new ConfigException("$name is not set (the API keys come "
+            . 'from a keys file: SPREAD_KEYS_FILE, from systemd credentials or from the environment)');
+        return new self($key('SPREAD_PUBLIC_KEY'), $key('SPREAD_PRIVATE_KEY'), $options);
+    }
+
+    /**
+     * A keys file in the format systemd's EnvironmentFile= reads, checked as
+     * the CLI checks it. Errors never quote a line: it may hold a key.
+     *
+     * @return array<string, string>
+     * @throws ConfigException
+     */
+    private static function readKeysFile(string $path): array
+    {
+        $fail = static fn (string $why): ConfigException => new ConfigException("keys file $path: $why");
+        clearstatcache(true, $path);
+        $stat = @stat($path);
+        if ($stat === false) {
+            throw $fail('cannot open it: ' . (file_exists($path) ? 'permission denied' : 'no such file'));
+        }
+        if (($stat['mode'] & 0o170000) !== 0o100000) {
+            throw $fail('is not a regular file'); // a FIFO would hang the read
+        }
+        $me = function_exists('posix_geteuid') ? posix_geteuid() : $stat['uid'];
+        if ($stat['uid'] !== $me && $stat['uid'] !== 0) {
+            throw $fail("owned by uid {$stat['uid']}, neither you (uid $me) nor root: anyone who owns it can change the keys (chown $me $path)");
+        }
+        $mode = $stat['mode'] & 0o7777;
+        if (($mode & ~0o640) !== 0) {
+            throw $fail(sprintf('mode %04o lets others read or change it: chmod 600 %s (or 640 to share it with its group)', $mode, $path));
+        }
+        if ($stat['size'] > 64 * 1024) {
+            throw $fail("is {$stat['size']} bytes: not a keys file");
+        }
+        $text = @file_get_contents($path, false, null, 0, 64 * 1024);
+        if ($text === false) {
+            throw $fail('cannot read it');
+        }
+        $found = [];
+        foreach (preg_split('/\r?\n/', $text) ?: [] as $n => $line) {
+            $line = trim($line);
+            if ($line === '' || $line[0] === '#' || $line[0] === ';') {
+                continue;
+            }
+            $line = (string)preg_replace('/^export\s+/', '', $line);
+            if (!str_contains($line, '=')) {
+                throw $fail('line ' . ($n + 1) . ': not NAME=value');
+            }
+            [$name, $value] = array_map('trim', explode('=', $line, 2));
+            if (!isset(self::SECRETS[$name])) {
+                throw $fail('line ' . ($n + 1) . ": $name is not read from a keys file (only " . implode(', ', array_keys(self::SECRETS)) . ' are)');
+            }
+            if (strlen($value) >= 2 && ($value[0] === '"' || $value[0] === "'") && $value[-1] === $value[0]) {
+                $value = substr($value, 1, -1);
+            }
+            if ($value === '') {
+                throw $fail('line ' . ($n + 1) . ": $name is empty");
+            }
+            $found[$name] = $value;
+        }
+        return $found;
     }
 
     /**
@@ -254,7 +377,7 @@ final class Client
                     throw new InvalidValueException('expected a ' . Order::class . ' or a $post_data array, got ' . get_debug_type($order));
                 }
                 $order->handle($this->lib); // an Order of another library fails here, alone
-            } catch (Exception $e) {
+            } catch (SpreadException $e) {
                 $results[$key] = new SendResult($key, $e->getCode(), $this->lib->exception($e->getCode(), "orders[$key]: " . $e->getMessage(), $e->httpStatus(), $e));
                 continue;
             }
@@ -482,13 +605,31 @@ final class Client
     }
 
     /**
-     * Nothing secret lives in PHP, but say so for var_dump()/print_r().
+     * var_dump()/print_r(): the library and the options given; nothing
+     * secret lives in PHP (a proxy's password is masked).
      *
-     * @return array{library: string}
+     * @return array{library: string, options: array<string, mixed>}
      */
     public function __debugInfo(): array
     {
-        return ['library' => $this->lib->path];
+        return ['library' => $this->lib->path, 'options' => $this->shown];
+    }
+
+    /**
+     * @param array<string, mixed> $options
+     * @return array<string, mixed>
+     */
+    private static function shownOptions(array $options): array
+    {
+        $shown = [];
+        foreach ($options as $name => $value) {
+            $shown[$name] = match (true) {
+                is_object($value) => $value::class,
+                $name === 'proxy' && is_string($value) => (string)preg_replace('#^([a-z][a-z0-9+.-]*://)?[^/@?\#]*@#i', '$1***@', $value),
+                default => $value,
+            };
+        }
+        return $shown;
     }
 
     /**

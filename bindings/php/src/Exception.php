@@ -13,20 +13,23 @@ namespace Spread;
  * The subclasses form the library's one exception tree: the class of each
  * status and the parent of each class, ApiException's included, come from
  * libspread (spread_status_class and spread_class_parent; a test checks
- * every class here against them):
+ * every class here against them). The library's root ("Error") is this
+ * class, and for InvalidValueException the SpreadException interface, as
+ * that one is an \InvalidArgumentException:
  *
- *     Exception
- *     ├── InvalidValueException ── InvalidUtf8Exception
- *     ├── NetworkException ─────── TimeoutException
- *     ├── ApiException ─────────── AuthException, RejectedException, ServerException, EndpointException
- *     ├── NullArgumentException, MissingFieldException, ConfigException, TlsException,
- *     │   RedirectException, IoException, InternalException
- *     └── LibraryException (this binding's own: libspread cannot be loaded)
+ *     SpreadException (interface: catch it for every failure of this package)
+ *     ├── InvalidValueException ── InvalidUtf8Exception   (\InvalidArgumentException)
+ *     └── Exception                                       (\RuntimeException)
+ *         ├── NetworkException ─────── TimeoutException
+ *         ├── ApiException ─────────── AuthException, RejectedException, ServerException, EndpointException
+ *         ├── NullArgumentException, MissingFieldException, ConfigException, TlsException,
+ *         │   RedirectException, IoException, InternalException
+ *         └── LibraryException (this binding's own: libspread cannot be loaded)
  *
  * The constants name the C status codes (SpreadStatus); a test checks them
  * against the library's list both ways.
  */
-abstract class Exception extends \RuntimeException
+abstract class Exception extends \RuntimeException implements SpreadException
 {
     public const OK = 0;
     public const QUEUED = 1;
@@ -64,7 +67,7 @@ abstract class Exception extends \RuntimeException
      * @deprecated use Library::exception(), which asks the library in use
      * @throws LibraryException when the default library cannot be loaded
      */
-    public static function fromStatus(int $status, string $message, int $httpStatus = 0, ?\Throwable $previous = null): self
+    public static function fromStatus(int $status, string $message, int $httpStatus = 0, ?\Throwable $previous = null): SpreadException
     {
         return Library::get()->exception($status, $message, $httpStatus, $previous);
     }

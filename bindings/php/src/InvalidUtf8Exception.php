@@ -7,5 +7,5 @@ namespace Spread;
 /** A string is not valid UTF-8; the message names the field. */
 class InvalidUtf8Exception extends InvalidValueException
 {
-    public const STATUS = self::INVALID_UTF8;
+    public const STATUS = Exception::INVALID_UTF8;
 }

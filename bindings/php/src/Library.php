@@ -39,7 +39,7 @@ final class Library
     /** @var array<string, string>|null camelCase setter name => data[] field name */
     private ?array $setters = null;
 
-    /** @var array<int, class-string<Exception>> status => exception class, as the library names it */
+    /** @var array<int, class-string<SpreadException>> status => exception class, as the library names it */
     private array $classes = [];
 
     private function __construct(
@@ -132,7 +132,7 @@ final class Library
      * (spread_status_class / spread_status_parent_class): "Timeout" gives
      * TimeoutException, "Error" (the root) gives Exception itself.
      *
-     * @return class-string<Exception>
+     * @return class-string<SpreadException>
      */
     public static function exceptionClassOf(string $stem): string
     {
@@ -155,7 +155,7 @@ final class Library
      * class this binding lacks (a newer library), the nearest ancestor the
      * library names that this binding can throw, else InternalException.
      *
-     * @return class-string<Exception>
+     * @return class-string<SpreadException>
      */
     public function exceptionClass(int $status): string
     {
@@ -174,7 +174,7 @@ final class Library
     }
 
     /** The exception for a failure with $status, of the class the library names for it. */
-    public function exception(int $status, string $message, int $httpStatus = 0, ?\Throwable $previous = null): Exception
+    public function exception(int $status, string $message, int $httpStatus = 0, ?\Throwable $previous = null): SpreadException
     {
         $class = $this->exceptionClass($status);
         return new $class($message, $status, $previous, $httpStatus);
@@ -184,7 +184,7 @@ final class Library
      * Turns a status from a libspread call into an exception carrying the
      * library's own message (spread_last_error); does nothing for OK and QUEUED.
      *
-     * @throws Exception
+     * @throws SpreadException
      */
     public function check(int $status): void
     {
@@ -199,7 +199,7 @@ final class Library
      * thread's message (spread_last_error) and HTTP status (spread_last_http_status).
      * Build it right after the failing call, before any other libspread call.
      */
-    public function lastFailure(?int $status = null, string $prefix = ''): Exception
+    public function lastFailure(?int $status = null, string $prefix = ''): SpreadException
     {
         $ffi = $this->ffi;
         return $this->exception($status ?? $ffi->spread_last_status(), $prefix . $ffi->spread_last_error(), $ffi->spread_last_http_status());
@@ -373,11 +373,20 @@ final class Library
         }
     }
 
-    /** A hint when FFI itself is off limits here (php-fpm without preload). */
+    /**
+     * A hint when FFI itself is off limits here: ffi.enable=preload (PHP's
+     * default) allows FFI in the CLI and in preloaded code only, so PHP's
+     * built-in server (`php -S`, `php artisan serve`) and php-fpm without
+     * preload both refuse it. Says what to do for each.
+     */
     private static function restricted(\FFI\Exception $e): string
     {
-        return str_contains($e->getMessage(), 'ffi.enable')
-            ? ' (under php-fpm, preload the binding: see bindings/php/README.md, "php-fpm")'
-            : '';
+        if (!str_contains($e->getMessage(), 'ffi.enable')) {
+            return '';
+        }
+        $server = 'for PHP\'s built-in server (php -S, php artisan serve), start it with `php -d ffi.enable=1 -S …` (development only)';
+        $fpm = 'under php-fpm, preload the binding (opcache.preload, see bindings/php/README.md, "php-fpm")';
+        $first = PHP_SAPI === 'cli-server' ? "$server; $fpm" : "$fpm; $server";
+        return " ($first; `php vendor/bin/spread-doctor` checks the whole set-up)";
     }
 }

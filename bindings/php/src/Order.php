@@ -37,18 +37,35 @@ use FFI\CData;
  * @method self customerMobile(string|int|null $mobile)
  * @method self customerFonction(string|null $jobTitle)
  * @method self customerCompany(string|null $company)
- * @method self customerBirthday(string|null $ymd) Y-m-d
+ * @method self customerBirthday(string|\DateTimeInterface|null $ymd) Y-m-d, or the day a DateTimeInterface names
  * @method self customerLang(string|null $locale) such as "fr_FR"
  * @method self action(string|null $action) "order"
  * @method self orderIdorder(string|int|null $id) the shop's unique order id
- * @method self orderCreaDt(string|null $utc) Y-m-d H:i:s, UTC
- * @method self orderStartService(string|null $ymd) Y-m-d
- * @method self orderEndService(string|null $ymd) Y-m-d
+ * @method self orderCreaDt(string|\DateTimeInterface|null $utc) Y-m-d H:i:s in UTC, a DateTimeInterface
+ *         (converted to UTC) or ISO 8601 with an offset ("2014-06-21T16:31:08+02:00")
+ * @method self orderStartService(string|\DateTimeInterface|null $ymd) Y-m-d, or the day a DateTimeInterface names
+ * @method self orderEndService(string|\DateTimeInterface|null $ymd) Y-m-d, or the day a DateTimeInterface names
  *
  * Each of them @throws InvalidValueException (InvalidUtf8Exception) naming the field.
+ *
+ * An Order serializes (serialize(), Laravel jobs, Messenger messages) as the
+ * body it encodes, and is rebuilt from it with the default library.
  */
 final class Order
 {
+    /**
+     * The date fields and the format SPREAD wants: order_crea_dt is an
+     * instant (converted to UTC), the others calendar days, taken as the
+     * DateTimeInterface writes them in its own time zone (a birthday or a
+     * service day does not move with the time zone).
+     */
+    private const DATE_FIELDS = [
+        'order_crea_dt' => 'Y-m-d H:i:s',
+        'customer_birthday' => 'Y-m-d',
+        'order_start_service' => 'Y-m-d',
+        'order_end_service' => 'Y-m-d',
+    ];
+
     private readonly Library $lib;
     /** The native order; only allOrNone() replaces it, with a changed copy. */
     private CData $handle;
@@ -90,7 +107,7 @@ final class Order
         $lib = Library::of($library);
         $ffi = $lib->ffi;
         // '&' whatever arg_separator.output says: SPREAD parses '&' only.
-        $handle = $ffi->spread_order_from_form(http_build_query($postData, '', '&'), $strict);
+        $handle = $ffi->spread_order_from_form(http_build_query(self::plain($postData), '', '&'), $strict);
         if ($handle === null) {
             throw $lib->lastFailure();
         }
@@ -118,14 +135,18 @@ final class Order
      * custom_fields, consents, product_attributes) from its array as in the
      * seed, any other name as extra text sent as is. null leaves it out.
      *
-     * @param string|int|float|bool|array<array-key, mixed>|null $value
+     * A date field also takes a DateTimeInterface, order_crea_dt an ISO 8601
+     * text with an offset, order_state an OrderState.
+     *
+     * @param string|int|float|bool|array<array-key, mixed>|\DateTimeInterface|OrderState|null $value
      * @throws InvalidValueException naming the field
      */
-    public function field(string $name, string|int|float|bool|array|null $value): self
+    public function field(string $name, string|int|float|bool|array|\DateTimeInterface|OrderState|null $value): self
     {
         if ($value === null) {
             return $this;
         }
+        $value = self::idiom($name, $value);
         switch ($name) {
             case 'order_state':
             case 'order_amount':
@@ -184,19 +205,23 @@ final class Order
             throw new \ArgumentCountError(sprintf('%s::%s() takes exactly 1 argument, %d given', self::class, $method, count($args)));
         }
         $value = $args[0];
-        if ($value !== null && !is_scalar($value)) {
-            throw new \TypeError(sprintf('%s::%s(): Argument #1 must be of type string|int|float|bool|null, %s given', self::class, $method, get_debug_type($value)));
+        if ($value !== null && !is_scalar($value) && !($value instanceof \DateTimeInterface && isset(self::DATE_FIELDS[$field]))) {
+            $types = isset(self::DATE_FIELDS[$field]) ? 'DateTimeInterface|string|int|float|bool|null' : 'string|int|float|bool|null';
+            throw new \TypeError(sprintf('%s::%s(): Argument #1 must be of type %s, %s given', self::class, $method, $types, get_debug_type($value)));
         }
         return $this->field($field, $value);
     }
 
     /**
-     * data[order_state]: 0 cancelled, 10 taken (unpaid), 20 paid, 50 shipped, 100 completed; 20 or "20".
+     * data[order_state]: OrderState::Paid, or 0 cancelled, 10 taken (unpaid), 20 paid, 50 shipped, 100 completed; 20 or "20".
      *
      * @throws InvalidValueException
      */
-    public function orderState(int|string $state): self
+    public function orderState(int|string|OrderState $state): self
     {
+        if ($state instanceof OrderState) {
+            $state = $state->value;
+        }
         if (is_int($state) && $state >= -2 ** 31 && $state < 2 ** 31) {
             return $this->check($this->lib->ffi->spread_order_set_order_state($this->handle, $state));
         }
@@ -337,6 +362,82 @@ final class Order
     }
 
     /**
+     * The order as the seed's $post_data: ['data' => [...], 'request' => [...]],
+     * every value the text that is sent (parse_str of encode()), so
+     * Order::fromArray($order->toArray()) sends the same bytes.
+     *
+     * @return array<array-key, mixed>
+     * @throws SpreadException should libspread fail to encode it
+     */
+    public function toArray(): array
+    {
+        parse_str($this->encode(), $postData);
+        return $postData;
+    }
+
+    /**
+     * serialize(): the encoded body (the native order cannot travel).
+     *
+     * @return array{body: string}
+     */
+    public function __serialize(): array
+    {
+        return ['body' => $this->encode()];
+    }
+
+    /**
+     * unserialize(): the order again from its body, checked again, with the
+     * default library (that of the process that reads it: a queue worker).
+     *
+     * @param array<array-key, mixed> $data
+     * @throws SpreadException naming the field when the body was changed into something libspread refuses
+     */
+    public function __unserialize(array $data): void
+    {
+        $body = $data['body'] ?? null;
+        if (!is_string($body) || str_contains($body, "\0")) {
+            throw new InvalidValueException('order: not a serialized Spread\Order (no body)');
+        }
+        $this->lib = Library::get();
+        $ffi = $this->lib->ffi;
+        $handle = $ffi->spread_order_from_form($body, false);
+        if ($handle === null) {
+            $e = $this->lib->lastFailure();
+            if ($e->getCode() !== Exception::MISSING_FIELD) {
+                throw $e;
+            }
+            // An order still being built (no e-mail yet...): the drop-in wants a
+            // complete one, so its fields go back through the setters, checked.
+            $this->handle = $ffi->spread_order_new();
+            parse_str($body, $postData);
+            foreach ((array)($postData['data'] ?? []) as $name => $value) {
+                $this->field((string)$name, $value);
+            }
+            return;
+        }
+        $this->handle = $handle;
+        for ($i = 0, $n = $ffi->spread_order_warning_count($handle); $i < $n; $i++) {
+            $this->warnings[] = (string)$this->lib->ownedString($ffi->spread_order_warning($handle, $i));
+        }
+    }
+
+    /**
+     * var_dump()/print_r(): the fields as they will be sent, the drop-in's
+     * warnings and the library, rather than the FFI internals.
+     *
+     * @return array<string, mixed>
+     */
+    public function __debugInfo(): array
+    {
+        try {
+            $postData = $this->toArray();
+        } catch (\Throwable $e) {
+            $postData = ['error' => $e->getMessage()];
+        }
+        return ['data' => $postData['data'] ?? $postData, 'warnings' => $this->warnings, 'library' => $this->lib->path];
+    }
+
+    /**
      * @internal for Client: the native handle, valid while this Order lives
      * @throws ConfigException for an order made with another library than $lib
      */
@@ -387,6 +488,58 @@ final class Order
         $change($copy);
         [$this->handle, $copy->handle] = [$copy->handle, $this->handle]; // $copy's destructor frees the old one
         return $this;
+    }
+
+    /**
+     * The PHP idioms a field takes, as the text SPREAD wants: a
+     * DateTimeInterface for a date field, an ISO 8601 text with an offset for
+     * order_crea_dt, an OrderState for order_state. Anything else unchanged.
+     */
+    private static function idiom(string $name, mixed $value): mixed
+    {
+        $format = self::DATE_FIELDS[$name] ?? null;
+        if ($format !== null && $value instanceof \DateTimeInterface) {
+            return $name === 'order_crea_dt'
+                ? \DateTimeImmutable::createFromInterface($value)->setTimezone(new \DateTimeZone('UTC'))->format($format)
+                : $value->format($format);
+        }
+        if ($name === 'order_crea_dt' && is_string($value)
+            && preg_match('/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d{1,9})?(?:Z|[+-]\d\d:?\d\d)$/', $value) === 1) {
+            $parsed = \DateTimeImmutable::createFromFormat('Y-m-d\TH:i:s.uP', preg_replace('/(:\d\d)(?=[Z+-])/', '$1.0', $value, 1) ?? '');
+            $errors = \DateTimeImmutable::getLastErrors();
+            if ($parsed !== false && ($errors === false || $errors['warning_count'] === 0)) {
+                return $parsed->setTimezone(new \DateTimeZone('UTC'))->format(self::DATE_FIELDS[$name]);
+            }
+            // 2014-02-30T...: left as written, for libspread to refuse naming the field.
+        }
+        if ($name === 'order_state' && $value instanceof OrderState) {
+            return $value->value;
+        }
+        return $value;
+    }
+
+    /**
+     * fromArray()'s $postData (whole, or its "data" part) with the idioms of
+     * idiom() turned into the text http_build_query would have been given.
+     *
+     * @param array<array-key, mixed> $postData
+     * @return array<array-key, mixed>
+     */
+    private static function plain(array $postData): array
+    {
+        $convert = static function (array $data): array {
+            foreach ($data as $name => $value) {
+                if (is_object($value)) {
+                    $data[$name] = self::idiom((string)$name, $value);
+                }
+            }
+            return $data;
+        };
+        if (isset($postData['data']) && is_array($postData['data'])) {
+            $postData['data'] = $convert($postData['data']);
+            return $postData;
+        }
+        return $convert($postData);
     }
 
     /** An Order owning a handle libspread made (spread_order_from_form). */

@@ -15,7 +15,7 @@ final class SendResult
     public function __construct(
         private readonly int|string $index,
         private readonly int $status,
-        private readonly ?Exception $exception = null,
+        private readonly ?SpreadException $exception = null,
     ) {
     }
 
@@ -59,7 +59,7 @@ final class SendResult
      * Why the order failed (null unless failed()): the Exception subclass send()
      * would have thrown, its message starting with "orders[<index>]: ".
      */
-    public function exception(): ?Exception
+    public function exception(): ?SpreadException
     {
         return $this->exception;
     }

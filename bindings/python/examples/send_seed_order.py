@@ -3,9 +3,12 @@
 through libspread and prints SPREAD's answer.
 
     python3 examples/send_seed_order.py http://127.0.0.1:8080/api    # e.g. the sandbox
+    SPREAD_BASE_URL=http://127.0.0.1:8080/api python3 examples/send_seed_order.py
 
-The keys come from SPREAD_PUBLIC_KEY / SPREAD_PRIVATE_KEY (default: the sandbox's
-PUBLIC_KEY / PRIVATE_KEY); without an argument the order goes to the real SPREAD.
+The API base URL: the argument, else SPREAD_BASE_URL. The keys come from
+SPREAD_PUBLIC_KEY / SPREAD_PRIVATE_KEY (default: the sandbox's PUBLIC_KEY / PRIVATE_KEY).
+The order goes to the real SPREAD only when neither names a base URL and real keys are
+set: the sandbox's keys are never sent there (exit 2).
 """
 
 from __future__ import annotations
@@ -54,9 +57,14 @@ POST_DATA = {
 
 
 def main(argv: list[str]) -> int:
-    options = {"base_url": argv[1]} if len(argv) > 1 else {}
+    base_url = argv[1] if len(argv) > 1 else os.environ.get("SPREAD_BASE_URL") or None
+    options = {"base_url": base_url} if base_url else {}
     public_key = os.environ.get("SPREAD_PUBLIC_KEY", "PUBLIC_KEY")
     private_key = os.environ.get("SPREAD_PRIVATE_KEY", "PRIVATE_KEY")
+    if not base_url and "SPREAD_PUBLIC_KEY" not in os.environ:
+        print("no base URL (argument or SPREAD_BASE_URL) and no SPREAD_PUBLIC_KEY: the sandbox's "
+              "keys are never sent to SPREAD itself", file=sys.stderr)
+        return 2
     try:
         with spread.Client(public_key, private_key, timeout=10, **options) as client:
             response = client.update_order(POST_DATA)

@@ -18,15 +18,18 @@ from typing import TYPE_CHECKING
 
 from . import _native
 from ._logging import ROOT as LOGGER_NAME
-from .client import Client, FlushResult, Response, SendResult
+from .aio import AsyncClient
+from .client import Client, FlushResult, RejectedEntry, Response, SendResult, SpoolStatus
 from .errors import (ApiError, AuthError, ClosedError, ConfigError, EndpointError, InternalError,
                      InvalidUtf8Error, InvalidValueError, IoError, LibraryError, MissingFieldError,
                      NetworkError, NullArgumentError, RedirectError, RejectedError, ServerError,
                      SpoolIOError, SpreadError, TimeoutError, TlsError)
 from .order import Order, OrderFields, field_names
+from .state import OrderState
 
 __all__ = [
-    "Client", "Order", "OrderFields", "Response", "FlushResult", "SendResult", "MAX_CONCURRENCY",
+    "Client", "AsyncClient", "Order", "OrderFields", "OrderState", "Response", "FlushResult", "SendResult",
+    "SpoolStatus", "RejectedEntry", "MAX_CONCURRENCY",
     "ABI_VERSION", "LOGGER_NAME", "field_names", "library_path", "library_version", "max_concurrency",
     "SpreadError", "LibraryError", "ClosedError", "NullArgumentError", "InvalidValueError",
     "InvalidUtf8Error", "MissingFieldError", "ConfigError", "NetworkError", "TimeoutError", "TlsError",

@@ -7,6 +7,7 @@ checks this list against the library in both directions.
 
 from __future__ import annotations
 
+import datetime
 from decimal import Decimal
 from typing import Optional, TypedDict, Union
 
@@ -14,6 +15,9 @@ from typing import Optional, TypedDict, Union
 Text = Optional[Union[str, int]]
 #: order_amount: a float printed as PHP prints it, or an exact int, Decimal or decimal str.
 Amount = Optional[Union[float, int, Decimal, str]]
+#: A date field: also a date, or an aware datetime (its UTC date); order_crea_dt: an
+#: aware datetime, sent as UTC ``Y-m-d H:i:s``. A naive datetime is refused.
+Date = Optional[Union[str, int, datetime.date]]
 
 
 class OrderFields(TypedDict, total=False):
@@ -33,12 +37,12 @@ class OrderFields(TypedDict, total=False):
     customer_mobile: Text
     customer_fonction: Text
     customer_company: Text
-    customer_birthday: Text
+    customer_birthday: Date
     customer_lang: Text
     action: Text
     order_idorder: Text
     order_state: Text
     order_amount: Amount
-    order_crea_dt: Text
-    order_start_service: Text
-    order_end_service: Text
+    order_crea_dt: Date
+    order_start_service: Date
+    order_end_service: Date

@@ -56,11 +56,15 @@ def _extra(event: str, context: Dict[str, Any]) -> Dict[str, Any]:
 
 
 def emit(level: int, event: str, message: str, context_json: str) -> None:
-    """Logs one libspread record (a SpreadLogLevel, its event, message and JSON context)."""
+    """Logs one libspread record (a SpreadLogLevel, its event, message and JSON context),
+    if its logger wants that level now: the level is read per record, so a logging
+    configuration made after the client (Django's dictConfig) is obeyed."""
+    logger = logging.getLogger(f"{ROOT}.{event}")
+    py_level = _LEVELS.get(level, logging.ERROR)
+    if not logger.isEnabledFor(py_level):  # before anything is parsed: most records stop here
+        return
     context = json.loads(context_json) if context_json else {}
-    logging.getLogger(f"{ROOT}.{event}").log(
-        _LEVELS.get(level, logging.ERROR), "%s", message,
-        extra=_extra(event, context if isinstance(context, dict) else {}))
+    logger.log(py_level, "%s", message, extra=_extra(event, context if isinstance(context, dict) else {}))
 
 
 _here = threading.local()
@@ -147,12 +151,18 @@ def wanted_level() -> int:
     return max((n for n, level in _LEVELS.items() if level >= most), default=0)
 
 
+#: The level libspread is asked for: every record, each then filtered by the level its
+#: logger has at that moment (emit), since logging may be configured after a client is made.
+ALL_RECORDS = max(_LEVELS)
+
+
 class Records:
-    """One client's logging: libspread calls CALLBACK for its records of the level the
-    "spread" loggers want when the client is made (none: no callback at all)."""
+    """One client's logging: libspread calls CALLBACK for each of its records, and
+    emit() keeps those the "spread" loggers want then (after interpreter exit starts:
+    no callback at all)."""
 
     def __init__(self, ptr: int) -> None:
-        self.level = 0 if _exiting else wanted_level()
+        self.level = 0 if _exiting else ALL_RECORDS
         self.callback = CALLBACK if self.level else _NO_CALLBACK  # alive as long as the client
         if self.level:
             native.check(native.lib().spread_client_set_logger(ptr, self.callback, None, self.level))

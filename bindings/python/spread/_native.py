@@ -68,6 +68,7 @@ _PROTOTYPES: Dict[str, Tuple[Any, List[Any]]] = {
     "spread_client_set_ca_file": (c_int, [_PTR, _STR]),
     "spread_client_set_tls_roots": (c_int, [_PTR, _STR]),
     "spread_client_set_proxy": (c_int, [_PTR, _STR]),
+    "spread_client_set_app_info": (c_int, [_PTR, c_char_p]),
     "spread_client_set_allow_insecure_http": (c_int, [_PTR, c_bool]),
     "spread_client_set_max_attempts": (c_int, [_PTR, c_uint32]),
     "spread_client_set_flush_budget_ms": (c_int, [_PTR, c_uint32]),

@@ -7,16 +7,20 @@ import ctypes
 import json
 import math
 import os
+import stat
 import threading
 from dataclasses import dataclass, field
-from typing import Any, Callable, Dict, Iterable, Iterator, List, Mapping, NamedTuple, Optional, Tuple, Union
+from typing import (Any, Callable, Dict, Iterable, Iterator, List, Mapping, NamedTuple, Optional, Tuple, Type,
+                    TypedDict, TypeVar, Union, cast)
 
 from . import _logging
 from . import _native as native
 from .errors import ClosedError, ConfigError, InvalidValueError, SpreadError, error_for_status
 from .order import Order
 
-__all__ = ["Client", "Response", "FlushResult", "SendResult"]
+__all__ = ["Client", "Response", "FlushResult", "SendResult", "SpoolStatus", "RejectedEntry"]
+
+_C = TypeVar("_C", bound="Client")
 
 PathLike = Union[str, "os.PathLike[str]"]
 #: What send_many() and enqueue() take: an Order, or a dict as update_order() takes it.
@@ -77,6 +81,105 @@ class SendResult:
         return self.error is not None
 
 
+class SpoolStatus(TypedDict):
+    """Client.spool_status(): the spool's counts from this client's point of view."""
+
+    #: This client's orders waiting.
+    pending: int
+    #: Entries of other destinations (another base URL or key), left alone.
+    foreign: int
+    #: Entries written by libspread 0.1, destination unknown.
+    legacy: int
+    #: Orders SPREAD refused for their content, in rejected/.
+    rejected: int
+    #: Complete files that are not entries, in unreadable/.
+    unreadable: int
+    #: Age of the oldest pending order in seconds; None when nothing is pending.
+    oldest_secs: Optional[int]
+    #: Entries of this public key under another base URL (see adopt()).
+    stranded: int
+    #: Age of the oldest stranded entry in seconds; None when none.
+    stranded_oldest_secs: Optional[int]
+
+
+class RejectedEntry(TypedDict):
+    """One order SPREAD refused (Client.rejected()); it holds the customer's data."""
+
+    #: Its file name in rejected/: what requeue() takes.
+    name: str
+    order_id: Optional[str]
+    #: SPREAD's answer when it refused it.
+    answer: str
+    #: Seconds since it was set aside.
+    age_secs: int
+    #: Its destination's base URL (None for a libspread 0.1 entry).
+    base_url: Optional[str]
+
+
+#: What Client.from_env() reads from the environment: variable -> keyword.
+ENV_OPTIONS = {"SPREAD_BASE_URL": "base_url", "SPREAD_SPOOL": "spool_dir", "SPREAD_PROXY": "proxy",
+               "SPREAD_APP_INFO": "app_info"}
+#: What a keys file may set (the CLI's rule: src/bin/spread/setup.rs).
+_KEYS_FILE_NAMES = ("SPREAD_PUBLIC_KEY", "SPREAD_PRIVATE_KEY", "SPREAD_PROXY", "SPREAD_OLD_PUBLIC_KEY")
+_MAX_KEYS_FILE = 64 * 1024
+
+
+def read_keys_file(path: PathLike) -> Dict[str, str]:
+    """A keys file as the ``spread`` command reads it (systemd's EnvironmentFile= format:
+    ``NAME=value`` lines, ``#``/``;`` comments, values optionally quoted), refused unless
+    it is a regular file owned by this user or root with mode 0600 or 0640. Errors never
+    quote a line: it may hold a key."""
+    shown = os.fspath(path)
+
+    def fail(why: str) -> ConfigError:
+        return ConfigError(f"keys file {shown}: {why}")
+
+    try:  # O_NONBLOCK: a FIFO put in its place must not hang
+        fd = os.open(shown, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    except OSError as e:
+        raise fail(f"cannot open it: {e.strerror}") from None
+    with os.fdopen(fd, "rb") as f:
+        meta = os.fstat(f.fileno())
+        if not stat.S_ISREG(meta.st_mode):
+            raise fail("is not a regular file")
+        me = os.geteuid()
+        if meta.st_uid not in (me, 0):
+            raise fail(f"owned by uid {meta.st_uid}, neither you (uid {me}) nor root: anyone who owns it can "
+                       f"change the keys (chown {me} {shown})")
+        mode = stat.S_IMODE(meta.st_mode)
+        if mode & ~0o640:
+            raise fail(f"mode {mode:04o} lets others read or change it: chmod 600 {shown} "
+                       "(or 640 to share it with its group)")
+        if meta.st_size > _MAX_KEYS_FILE:
+            raise fail(f"is {meta.st_size} bytes: not a keys file")
+        raw = f.read(_MAX_KEYS_FILE)
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise fail("is not UTF-8 text") from None
+    found: Dict[str, str] = {}
+    for n, line in enumerate(text.splitlines(), 1):
+        line = line.strip()
+        if not line or line.startswith(("#", ";")):
+            continue
+        name, sep, value = line.partition("=")
+        if not sep:
+            raise fail(f"line {n}: not NAME=value")
+        name = name.strip()
+        if name not in _KEYS_FILE_NAMES:
+            raise fail(f"line {n}: {name} is not read from a keys file (only {', '.join(_KEYS_FILE_NAMES[:3])} "
+                       f"and {_KEYS_FILE_NAMES[3]} are)")
+        value = value.strip()
+        for quote in ('"', "'"):
+            if len(value) >= 2 and value[0] == quote and value[-1] == quote:
+                value = value[1:-1]
+                break
+        if not value:
+            raise fail(f"line {n}: {name} is empty")
+        found[name] = value
+    return found
+
+
 class FlushResult(NamedTuple):
     """What one flush() did: orders delivered, and orders still waiting in the spool."""
 
@@ -121,9 +224,15 @@ class Client(native.HandleOwner):
       ``delivery_concurrency`` (orders of different ids flush() and the background
       delivery keep in flight at once, 1 to 32: 8);
     - ``strict`` (update_order, enqueue and send_many refuse a dict whose optional
-      fields break their rules, instead of sending them as is with a warning).
+      fields break their rules, instead of sending them as is with a warning);
+    - ``app_info`` (your application, appended to the User-Agent: ``"MyShop/2.1"``
+      sends ``libspread/0.1.0 MyShop/2.1``; printable ASCII, at most 128 bytes).
 
-    Log records go to the ``spread`` logger at the level it has when the client is made.
+    ``Client.from_env()`` takes the keys and options from the environment and a keys
+    file, as the ``spread`` command does.
+
+    Log records go to the ``spread`` logger, at the level it has when each record is made
+    (``logging.config.dictConfig`` after the client was made is obeyed).
     Share one client between threads: sends run in parallel. close() (or a ``with``
     block) waits for sends in progress, then frees it; a closed client raises ClosedError.
     """
@@ -146,6 +255,7 @@ class Client(native.HandleOwner):
         shutdown_timeout: Optional[float] = None,
         delivery_concurrency: Optional[int] = None,
         strict: bool = False,
+        app_info: Optional[str] = None,
     ) -> None:
         lib = native.lib()
         ptr = lib.spread_client_new(native.to_c(public_key, "public_key", ConfigError),
@@ -188,6 +298,8 @@ class Client(native.HandleOwner):
                     settings.append((set_path, native.to_c(_path(name, path), name, ConfigError)))
             if proxy is not None:
                 settings.append((lib.spread_client_set_proxy, native.to_c(proxy, "proxy", ConfigError)))
+            if app_info is not None:
+                settings.append((lib.spread_client_set_app_info, native.to_c(app_info, "app_info", ConfigError)))
             if max_attempts is not None:
                 settings.append((lib.spread_client_set_max_attempts, native.uint(max_attempts, "max_attempts")))
             if flush_budget is not None:
@@ -206,6 +318,36 @@ class Client(native.HandleOwner):
 
     def __repr__(self) -> str:  # no key in it, ever
         return f"<spread.Client {'closed' if self.closed else 'open'}>"
+
+    @classmethod
+    def from_env(cls: Type[_C], *, environ: Optional[Mapping[str, str]] = None, **options: Any) -> _C:
+        """A client configured as the ``spread`` command is: the keys from the keys file
+        named by SPREAD_KEYS_FILE (``SPREAD_PUBLIC_KEY=...`` lines, mode 0600 or 0640,
+        owned by you or root) or else from SPREAD_PUBLIC_KEY and SPREAD_PRIVATE_KEY;
+        SPREAD_PROXY from the keys file or the environment; SPREAD_BASE_URL, SPREAD_SPOOL
+        (``spool_dir``) and SPREAD_APP_INFO from the environment. Keyword options (as
+        Client() takes them) win over the environment; ``environ`` defaults to os.environ."""
+        env = os.environ if environ is None else environ
+        from_file: Dict[str, str] = {}
+        keys_file = env.get("SPREAD_KEYS_FILE")
+        if keys_file:
+            from_file = read_keys_file(keys_file)
+
+        def value(name: str) -> Optional[str]:
+            return from_file.get(name) or env.get(name) or None
+
+        keys = []
+        for name in ("SPREAD_PUBLIC_KEY", "SPREAD_PRIVATE_KEY"):
+            key = value(name)
+            if key is None:
+                raise ConfigError(f"{name} is not set (give it in the keys file named by SPREAD_KEYS_FILE, "
+                                  "or in the environment)")
+            keys.append(key)
+        for variable, option in ENV_OPTIONS.items():
+            found = value(variable)
+            if found is not None and option not in options:
+                options[option] = found
+        return cls(keys[0], keys[1], **options)
 
     def close(self) -> None:
         """Waits for the calls in progress, then for the background delivery of what this
@@ -366,15 +508,16 @@ class Client(native.HandleOwner):
         self._call(native.lib().spread_spool_pending, ctypes.byref(count))
         return count.value
 
-    def spool_status(self) -> Dict[str, Any]:
+    def spool_status(self) -> SpoolStatus:
         """The spool's counts: ``{"pending": 3, "foreign": 0, "rejected": 1,
-        "oldest_secs": 42, ...}`` (``foreign``: entries of other destinations)."""
-        return self._spool_json(native.lib().spread_spool_status_json)  # type: ignore[no-any-return]
+        "oldest_secs": 42, ...}`` (see SpoolStatus; ``foreign``: entries of other
+        destinations)."""
+        return cast(SpoolStatus, self._spool_json(native.lib().spread_spool_status_json))
 
-    def rejected(self) -> List[Dict[str, Any]]:
+    def rejected(self) -> List[RejectedEntry]:
         """The orders SPREAD refused, oldest first: ``name`` (for requeue()), ``order_id``,
-        ``answer`` (SPREAD's), ``age_secs``, ``base_url``."""
-        return self._spool_json(native.lib().spread_spool_rejected_json)  # type: ignore[no-any-return]
+        ``answer`` (SPREAD's), ``age_secs``, ``base_url`` (see RejectedEntry)."""
+        return cast(List[RejectedEntry], self._spool_json(native.lib().spread_spool_rejected_json))
 
     def requeue(self, name: Optional[str] = None) -> int:
         """Puts the rejected entry `name` (or all of this client's) back in the queue;

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import ctypes
+import datetime
 import json
 import math
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any, Callable, Iterable, List, Mapping, Optional, Tuple, TypeVar
+from typing import TYPE_CHECKING, Any, Callable, Dict, Iterable, List, Mapping, Optional, Tuple, TypeVar
+from urllib.parse import parse_qsl
 
+from . import _dates
 from . import _native as native
 from ._fields import OrderFields
 from .errors import InvalidValueError
@@ -35,12 +38,15 @@ def field_names() -> Tuple[str, ...]:
 
 
 def _text(field: str, value: object) -> str:
-    """A scalar as PHP's http_build_query writes it: str as is, int in decimal.
+    """A scalar as PHP's http_build_query writes it: str as is, int in decimal (an
+    OrderState as its number), a date or an aware datetime as the seed writes them.
     Anything else (bool, float, None, containers) is a mistake for a text field."""
     if isinstance(value, str):
         return value
     if isinstance(value, int) and not isinstance(value, bool):
-        return str(value)
+        return str(int(value))
+    if isinstance(value, datetime.date):
+        return _dates.text(field, value)
     raise TypeError(f"{field}: expected str or int, got {type(value).__name__}")
 
 
@@ -83,7 +89,10 @@ def _php_value(value: object) -> Any:
     elif isinstance(value, list):
         items = enumerate(value)
     elif isinstance(value, int):
-        return value if value in _INT64 else str(value)
+        # An int subclass (an IntEnum such as OrderState) as a plain int: `range` tests a
+        # subclass by walking all 2**64 values, and JSON must get the number.
+        number = int(value)
+        return number if number in _INT64 else str(number)
     elif isinstance(value, float):
         return value if math.isfinite(value) else _PHP_NON_FINITE.get(value, "NAN")
     elif isinstance(value, Decimal):
@@ -101,7 +110,10 @@ def _php_value(value: object) -> Any:
         for key, item in items:
             if type(key) is not str and (isinstance(key, bool) or not isinstance(key, (int, str))):
                 raise _Unsendable(f"keys are int or str, got {key!r}", here=True)
-            out[str(key)] = item if type(item) is str else _php_value(item)
+            if isinstance(item, datetime.date):  # as the field named by its key takes it
+                out[str(key)] = _dates.text(str(key), item)
+            else:
+                out[str(key)] = item if type(item) is str else _php_value(item)
     except _Unsendable as e:
         if not e.here:
             e.path.insert(0, key)
@@ -143,7 +155,11 @@ class Order(native.HandleOwner):
         self._handle = native.Handle(ptr, native.lib().spread_order_free, "Order", exclusive=True)
 
     def __repr__(self) -> str:
-        return f"<spread.Order {'closed' if self.closed else 'open'}>"
+        if self.closed:
+            return "<spread.Order closed>"
+        data = self.to_dict().get("data", {})
+        shown = " ".join(f"{name}={data[name]!r}" for name in ("order_idorder", "order_state") if name in data)
+        return f"<spread.Order {shown or 'without order_idorder'}>"
 
     def _call(self: _O, fn: Callable[..., int], *args: Any) -> _O:
         with self._handle.use() as ptr:
@@ -240,6 +256,13 @@ class Order(native.HandleOwner):
             return [native.take_string(lib.spread_order_warning(ptr, i))
                     for i in range(lib.spread_order_warning_count(ptr))]
 
+    def to_dict(self) -> Dict[str, Any]:
+        """The order as the seed's ``$post_data``: ``{"data": {...}, "request": {...}}``,
+        values as sent (text), lists for ``add_tag`` and the like. ``Order.from_dict``
+        of it sends the same body: an order survives JSON, a queue or a pickle as this.
+        Holds the customer's personal data."""
+        return _nest(self.encode())
+
     # ------------------------------------------------------------------ from a PHP-shaped dict
     @classmethod
     def from_dict(cls, post_data: Mapping[str, Any], strict: bool = False) -> Order:
@@ -278,3 +301,37 @@ class Order(native.HandleOwner):
         return order
 
     __copy__ = copy
+
+    def __reduce__(self) -> Tuple[Any, Tuple[Any, ...]]:
+        """Pickled as its post_data (to_dict), and made again by from_dict."""
+        return (_from_post_data, (type(self), self.to_dict()))
+
+
+def _from_post_data(cls: type, post_data: Dict[str, Any]) -> Order:
+    order = Order.from_dict(post_data, strict=False)
+    if cls is not Order:  # a subclass: the same native order, under its class
+        order.__class__ = cls
+    return order
+
+
+def _nest(body: str) -> Dict[str, Any]:
+    """PHP's parse_str of an http_build_query body: ``a[b][0]=x`` -> {"a": {"b": ["x"]}}
+    (a level whose keys are 0, 1, 2... is a list, as in PHP's array)."""
+    root: Dict[str, Any] = {}
+    for key, value in parse_qsl(body, keep_blank_values=True):
+        head, _, rest = key.partition("[")
+        path = [head] + ([part for part in rest[:-1].split("][")] if rest else [])
+        node = root
+        for part in path[:-1]:
+            node = node.setdefault(part, {})
+        node[path[-1]] = value
+    return _lists(root)  # type: ignore[no-any-return]
+
+
+def _lists(node: Any) -> Any:
+    if not isinstance(node, dict):
+        return node
+    items = {k: _lists(v) for k, v in node.items()}
+    if items and list(items) == [str(i) for i in range(len(items))]:
+        return list(items.values())
+    return items

@@ -5,32 +5,50 @@ use std::path::PathBuf;
 use clap::{ArgAction, Args, Parser, Subcommand};
 use spread::{Error, ErrorKind};
 
+use crate::journal::LogFormat;
+
 /// What `spread` exits with; the table in `spread --help` and the README.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Exit {
     /// Done: everything delivered, nothing to do, no problem found.
-    Ok = 0,
+    Ok,
     /// A failure that is not about the orders: network, TLS, SPREAD down, a local file.
-    Failure = 1,
+    Failure,
     /// Bad usage (clap's own exit code for usage errors).
-    Usage = 2,
+    Usage,
     /// Configuration: missing keys, a spool folder that does not exist or
     /// is not safe, a bad URL, proxy or CA, keys SPREAD refuses, a wrong endpoint.
-    Config = 3,
+    Config,
     /// The run worked but some orders are not delivered: still pending in the
     /// spool, refused by SPREAD (rejected/), invalid lines; or `status
     /// --max-age`: the oldest pending order is older than allowed.
-    Incomplete = 4,
+    Incomplete,
+    /// A check's verdict in the Nagios plugin convention (`status --warning
+    /// --critical`, `doctor`): 1 warning, 2 critical (doctor: a problem), 3 unknown.
+    Warning,
+    Critical,
+    Unknown,
 }
 
 impl Exit {
+    /// The process's exit status.
+    pub fn code(self) -> u8 {
+        match self {
+            Exit::Ok => 0,
+            Exit::Failure | Exit::Warning => 1,
+            Exit::Usage | Exit::Critical => 2,
+            Exit::Config | Exit::Unknown => 3,
+            Exit::Incomplete => 4,
+        }
+    }
+
     /// The more urgent of two outcomes: configuration, then failure, then incomplete.
     pub fn worst(self, other: Exit) -> Exit {
         let rank = |e: Exit| match e {
             Exit::Ok => 0,
-            Exit::Incomplete => 1,
-            Exit::Failure => 2,
-            Exit::Config => 3,
+            Exit::Incomplete | Exit::Warning => 1,
+            Exit::Failure | Exit::Critical => 2,
+            Exit::Config | Exit::Unknown => 3,
             Exit::Usage => 4,
         };
         if rank(other) > rank(self) {
@@ -100,7 +118,7 @@ the credential spread_proxy or the environment; a proxy's user and password go
 only in those. HTTP_PROXY, HTTPS_PROXY and ALL_PROXY are never read (httpoxy).
 
 Environment: SPREAD_SPOOL (--spool), SPREAD_BASE_URL (--base-url),
-SPREAD_KEYS_FILE (--keys-file), SPREAD_PROXY.
+SPREAD_KEYS_FILE (--keys-file), SPREAD_APP_INFO (--app-info), SPREAD_PROXY.
 
 Exit codes:
   0  done: everything delivered, nothing to do, no problem found
@@ -111,8 +129,16 @@ Exit codes:
      an endpoint that is not SPREAD's (404)
   4  some orders are not delivered: still pending in the spool, refused by SPREAD
      (moved to rejected/), invalid lines; or `status --max-age`: the oldest
-     pending order is older than allowed (Nagios reads 4 as UNKNOWN)
+     pending order is older than allowed
+`status --warning/--critical` and `doctor` follow the monitoring plugins' rule
+instead: 0 OK, 1 WARNING, 2 CRITICAL (doctor: a problem), 3 UNKNOWN.
 
+Logs: -v prints the library's records on stderr; under systemd (JOURNAL_STREAM)
+each line carries its journald priority (<3> error … <7> debug); --log-format
+json prints one JSON object per line instead.
+
+systemd: spread-flush.timer runs spread-flush.service every 5 minutes (keys as
+credentials, LoadCredential=); see `spread doctor` and the README, Operations.
 Cron, every 5 minutes, mailing only on trouble (the keys in /etc/spread/keys, 0600):
   */5 * * * * spread flush --quiet --keys-file /etc/spread/keys --spool /var/spool/spread";
 
@@ -129,6 +155,10 @@ pub struct Cli {
     #[arg(long, env = "SPREAD_KEYS_FILE", value_name = "FILE", global = true, hide_env_values = true)]
     pub keys_file: Option<PathBuf>,
 
+    /// How messages on stderr look: text (with journald priorities under systemd) or one JSON object per line.
+    #[arg(long, value_enum, value_name = "FORMAT", default_value = "text", global = true)]
+    pub log_format: LogFormat,
+
     #[command(subcommand)]
     pub command: Command,
 }
@@ -143,9 +173,24 @@ pub enum Command {
     /// Count the spool's orders: pending, other destinations', legacy, rejected, unreadable.
     #[command(after_help = "Prints pending N, foreign N, legacy N, rejected N, unreadable N, oldest AGE. \
 --json: {\"spool\":…,\"base_url\":…,\"pending\":3,\"foreign\":0,\"legacy\":0,\"rejected\":1,\"unreadable\":0,\
-\"oldest_secs\":42} (null when nothing is pending), with \"max_age_secs\" and \"too_old\" under --max-age.\n\n\
-Exit: 0, or 4 with --max-age when the oldest pending order is older; 3 when the spool folder does not exist.")]
+\"oldest_secs\":42} (null when nothing is pending) and \"last_flush\" (when the last `spread flush` \
+ended, its outcome, delivered, remaining; null before the first), with \"max_age_secs\" and \"too_old\" under --max-age. \
+--format prometheus: the same numbers for node_exporter's textfile collector.\n\n\
+Check mode (--warning SECS and/or --critical SECS, for Nagios, Icinga, monitoring-plugins): one line \
+`SPREAD OK|WARNING|CRITICAL|UNKNOWN - …` with performance data, exit 0/1/2/3; the ages checked are \
+every oldest pending age (oldest_secs, and any other *oldest_secs) and the time since the last flush \
+(no flush recorded yet: WARNING; a last flush that failed: WARNING).\n\n\
+Exit: 0, or 4 with --max-age when the oldest pending order is older; 3 when the spool folder does not exist; \
+check mode: 0/1/2/3.")]
     Status(StatusArgs),
+    /// Check what a deployment needs, one line per check with the fix when it fails.
+    #[command(after_help = "Checks: this library and its ABI; the keys (file mode and owner, or where they come \
+from); the spool folder (owner, group, mode, free space, whether the web server's user can write it); \
+the CA store https trusts and its size; DNS, TCP and the TLS handshake to the base URL; with --php, the \
+PHP side (FFI loaded, ffi.enable for the cli, cli-server (php -S) and fpm SAPIs, opcache.preload and \
+opcache.preload_user; also `php vendor/bin/spread-doctor`).\n\n\
+Exit: 0 all good, 1 warnings only, 2 at least one problem.")]
+    Doctor(DoctorArgs),
     /// Send orders from a file of JSON lines: the seed's $post_data, json_encode()d, one per line.
     #[command(after_help = "Each line is one order: the seed's $post_data as json_encode($post_data) \
 writes it ({\"data\":{…},\"request\":{…}}), or just its data part. Lines are validated first: \
@@ -201,6 +246,9 @@ pub struct Transport {
     /// The time one order may take, retries included, in milliseconds (default 30000).
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
     pub timeout_ms: Option<u64>,
+    /// Your application, appended to the User-Agent: `libspread/0.1.0 MyShop/2.1`.
+    #[arg(long, env = "SPREAD_APP_INFO", value_name = "NAME/VERSION")]
+    pub app_info: Option<String>,
 }
 
 #[derive(Args, Debug)]
@@ -223,6 +271,9 @@ pub struct FlushArgs {
     /// Also deliver entries written by libspread 0.1, which did not record their destination.
     #[arg(long)]
     pub adopt_legacy: bool,
+    /// One JSON object on stdout: outcome, delivered, rejected, remaining… (printed even with --quiet).
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Args, Debug)]
@@ -231,12 +282,51 @@ pub struct StatusArgs {
     pub spool: SpoolArg,
     #[command(flatten)]
     pub destination: Destination,
-    /// One JSON object, for monitoring.
+    /// One JSON object, for monitoring (the same as --format json).
+    #[arg(long, conflicts_with = "format")]
+    pub json: bool,
+    /// text, json, or prometheus (the text exposition format, for node_exporter's textfile collector).
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    pub format: Option<StatusFormat>,
+    /// Exit 4 when the oldest pending (or stranded) order is older than this (kept for existing checks: prefer --critical).
+    #[arg(long, value_name = "SECONDS", conflicts_with_all = ["warning", "critical"])]
+    pub max_age: Option<u64>,
+    /// Check mode: WARNING (exit 1) when an order waits, or the last flush ended, longer ago than this.
+    #[arg(long, value_name = "SECS")]
+    pub warning: Option<u64>,
+    /// Check mode: CRITICAL (exit 2) when an order waits, or the last flush ended, longer ago than this.
+    #[arg(long, value_name = "SECS")]
+    pub critical: Option<u64>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum StatusFormat {
+    Text,
+    Json,
+    Prometheus,
+}
+
+#[derive(Args, Debug)]
+pub struct DoctorArgs {
+    /// The spool folder to check (optional).
+    #[arg(long, env = "SPREAD_SPOOL", value_name = "DIR", hide_env_values = true)]
+    pub spool: Option<PathBuf>,
+    #[command(flatten)]
+    pub destination: Destination,
+    #[command(flatten)]
+    pub transport: Transport,
+    /// The user the web server's PHP runs as (php-fpm's pool user), who must be able to write the spool.
+    #[arg(long, value_name = "USER")]
+    pub web_user: Option<String>,
+    /// Also check PHP: run the PHP checks with this php binary (default: php).
+    #[arg(long, value_name = "PHP", num_args = 0..=1, default_missing_value = "php")]
+    pub php: Option<String>,
+    /// Skip DNS, TCP and TLS (no network).
+    #[arg(long)]
+    pub offline: bool,
+    /// One JSON object: {"status":"ok|warning|problem","checks":[{"name","status","detail","fix"}…]}.
     #[arg(long)]
     pub json: bool,
-    /// Exit 4 when the oldest pending (or stranded) order is older than this (a Nagios-style check).
-    #[arg(long, value_name = "SECONDS")]
-    pub max_age: Option<u64>,
 }
 
 #[derive(Args, Debug)]
@@ -253,6 +343,9 @@ pub struct SendArgs {
     /// Refuse a line whose optional fields break their rules (default: send as is, with a warning).
     #[arg(long)]
     pub strict: bool,
+    /// Print the summary as one JSON object on stdout (lines, delivered, queued, failed, invalid…).
+    #[arg(long)]
+    pub json: bool,
     /// Keep orders that cannot be delivered now in this folder (it must exist) for `spread flush`.
     #[arg(long, env = "SPREAD_SPOOL", value_name = "DIR", hide_env_values = true)]
     pub spool: Option<PathBuf>,
@@ -307,6 +400,9 @@ pub enum RejectedCommand {
         spool: SpoolArg,
         #[command(flatten)]
         destination: Destination,
+        /// {"requeued":N} instead of a sentence.
+        #[arg(long)]
+        json: bool,
     },
     /// Delete rejected entries set aside more than DAYS days ago (0: all).
     Purge {
@@ -314,6 +410,9 @@ pub enum RejectedCommand {
         older_than: u64,
         #[command(flatten)]
         spool: SpoolArg,
+        /// {"purged":N,"older_than_days":DAYS} instead of a sentence.
+        #[arg(long)]
+        json: bool,
     },
 }
 

@@ -12,6 +12,7 @@ use serde_json::json;
 use spread::{dropin, Client, Error, ErrorKind, Order, Sent};
 
 use crate::args::{CheckArgs, Exit, Fail, SendArgs};
+use crate::journal::{self, Priority};
 use crate::progress::Progress;
 use crate::setup;
 
@@ -189,7 +190,6 @@ impl FailedFiles {
 
 #[derive(Default)]
 struct Tally {
-    sent: u64,
     delivered: u64,
     queued: u64,
     invalid: u64,
@@ -225,7 +225,7 @@ impl Report<'_> {
         self.tally.warnings += order.warnings().len() as u64;
         if self.verbose > 0 {
             for w in order.warnings() {
-                self.progress.println(&format!("spread: line {}: warning: {w}", line.no));
+                self.progress.println(&journal::line(Priority::Warning, "warning", &format!("line {}: warning: {w}", line.no), Some(json!({"line": line.no}))));
             }
         }
     }
@@ -241,9 +241,9 @@ impl Report<'_> {
         self.tally.outcome(Exit::of(e.kind));
         let failed = self.tally.failed() as usize;
         if self.files.is_none() && failed <= SHOWN_FAILURES || self.verbose > 0 {
-            self.progress.println(&format!("spread: line {}: {}", line.no, e.message));
+            self.progress.println(&journal::line(Priority::Err, "line_failed", &format!("line {}: {}", line.no, e.message), Some(json!({"line": line.no}))));
         } else if self.files.is_none() && failed == SHOWN_FAILURES + 1 {
-            self.progress.println("spread: more lines failed: --failed FILE keeps them all, with why");
+            self.progress.println(&journal::line(Priority::Err, "line_failed", "more lines failed: --failed FILE keeps them all, with why", None));
         }
         if let Some(files) = &mut self.files {
             files.write(failed, line, &failure).map_err(|err| Fail::new(Exit::Failure, format!("--failed: {err}")))?;
@@ -279,7 +279,6 @@ impl Report<'_> {
         let mut reached = false;
         let mut blocking: Option<Error> = None;
         for ((line, order), outcome) in parsed.into_iter().zip(outcomes) {
-            self.tally.sent += 1;
             match outcome {
                 Ok(Sent::Delivered(_)) => {
                     self.tally.delivered += 1;
@@ -323,27 +322,46 @@ impl Report<'_> {
         Ok(())
     }
 
+    /// Every non-blank input line is exactly one of: delivered, queued,
+    /// failed (refused by SPREAD, not delivered, not sent) or invalid.
     fn summary(&self) {
         let t = &self.tally;
+        let lines = self.done;
         let secs = self.progress.elapsed().as_secs_f64();
+        let failed = t.refused + t.undelivered + t.not_sent;
+        debug_assert_eq!(t.delivered + t.queued + failed + t.invalid, lines);
+        if self.args.json {
+            let v = json!({
+                "lines": lines,
+                "delivered": t.delivered,
+                "queued": t.queued,
+                "failed": failed,
+                "invalid": t.invalid,
+                "refused": t.refused,
+                "not_delivered": t.undelivered,
+                "not_sent": t.not_sent,
+                "warnings": t.warnings,
+                "seconds": (secs * 1000.0).round() / 1000.0,
+                "failed_file": self.args.failed.as_ref().filter(|_| t.failed() > 0).map(|p| p.display().to_string()),
+                "exit": t.exit.unwrap_or(Exit::Ok).code(),
+            });
+            println!("{v}");
+            return;
+        }
         println!(
-            "{} orders in {secs:.1} s, {:.0} orders/s: {} delivered, {} queued, {} failed, {} warnings",
-            t.sent,
-            self.progress.rate(t.sent),
+            "{lines} lines in {secs:.1} s, {:.0} orders/s: {} delivered, {} queued, {failed} failed, {} invalid, {} warnings",
+            self.progress.rate(lines),
             t.delivered,
             t.queued,
-            t.failed(),
+            t.invalid,
             t.warnings
         );
-        if t.failed() > 0 {
-            println!(
-                "failed: {} invalid, {} refused by SPREAD, {} not delivered, {} not sent",
-                t.invalid, t.refused, t.undelivered, t.not_sent
-            );
+        if failed > 0 {
+            println!("failed: {} refused by SPREAD, {} not delivered, {} not sent", t.refused, t.undelivered, t.not_sent);
         }
         if let (Some(out), true) = (&self.args.failed, t.failed() > 0) {
             let (why, out) = (errors_path(out), out.display());
-            println!("failed lines: {out} (why: {}); fix them, then: spread send {out}", why.display());
+            println!("failed and invalid lines: {out} (why: {}); fix them, then: spread send {out}", why.display());
         }
         if t.queued > 0 {
             println!("queued orders wait in the spool for `spread flush`");

@@ -5,10 +5,14 @@
 //!   never arguments: other users can read those in `ps`);
 //! - `spool`: `flush`, `status` and `rejected …`; `privilege`: root becomes
 //!   the spool folder's owner before touching it;
-//! - `bulk` and `progress`: `send` and `check` over JSON lines.
+//! - `bulk` and `progress`: `send` and `check` over JSON lines;
+//! - `doctor`: what a deployment needs, checked; `journal`: stderr lines
+//!   (journald priorities, `--log-format json`).
 
 mod args;
 mod bulk;
+mod doctor;
+mod journal;
 mod privilege;
 mod progress;
 mod setup;
@@ -21,6 +25,10 @@ use clap::Parser;
 use args::{Cli, Command, Exit, Fail};
 
 fn run(cli: Cli) -> Result<Exit, Fail> {
+    if let Command::Doctor(a) = &cli.command {
+        // The doctor reports a bad keys file as one of its checks, it does not stop on it.
+        return doctor::run(a, cli.keys_file.as_deref());
+    }
     setup::load_secrets(cli.keys_file.as_deref())?;
     match cli.command {
         Command::Flush(a) => spool::flush(&a, cli.verbose),
@@ -29,16 +37,18 @@ fn run(cli: Cli) -> Result<Exit, Fail> {
         Command::Spool(a) => spool::spool(a),
         Command::Send(a) => bulk::send(&a, cli.verbose),
         Command::Check(a) => bulk::check(&a),
+        Command::Doctor(_) => unreachable!("handled above"),
     }
 }
 
 fn main() -> ExitCode {
     // clap prints help and version (exit 0) and usage errors (exit 2) itself.
     let cli = Cli::parse();
+    journal::set_format(cli.log_format);
     let exit = run(cli).unwrap_or_else(|fail| {
         // One line, no usage text: a runtime failure is not a usage error.
-        eprintln!("spread: {}", fail.message);
+        journal::print(journal::Priority::Err, "failed", &fail.message);
         fail.exit
     });
-    ExitCode::from(exit as u8)
+    ExitCode::from(exit.code())
 }

@@ -67,7 +67,8 @@ impl Progress {
                 Some(total) => format!("{}% {done}/{total}", done * 100 / total.max(1)),
                 None => done.to_string(),
             };
-            eprintln!("spread: {of} orders sent, {:.0} orders/s", self.rate(done));
+            let text = format!("{of} orders sent, {:.0} orders/s", self.rate(done));
+            eprintln!("{}", crate::journal::line(crate::journal::Priority::Info, "progress", &text, Some(serde_json::json!({"done": done}))));
         }
     }
 

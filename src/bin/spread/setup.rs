@@ -15,6 +15,7 @@ use spread::spool::{Destination, Spool};
 use spread::Client;
 
 use crate::args::{self, Fail};
+use crate::journal::{self, Priority};
 
 /// The names a keys file may set, and the systemd credential that stands for each.
 const SECRETS: [(&str, &str); 4] = [
@@ -219,10 +220,14 @@ fn logger(verbose: u8, bar: ProgressBar) -> Option<Logger> {
         _ => Level::Debug,
     };
     let sink = move |r: &Record| {
-        let line = match level {
-            Level::Debug => format!("spread: [{}] {}: {} {}", r.level.name(), r.event, r.message, r.context_json()),
-            _ => format!("spread: [{}] {}: {}", r.level.name(), r.event, r.message),
+        let priority = Priority::of(r.level);
+        let text = match level {
+            _ if journal::is_json() => r.message.clone(),
+            Level::Debug => format!("[{}] {}: {} {}", r.level.name(), r.event, r.message, r.context_json()),
+            _ => format!("[{}] {}: {}", r.level.name(), r.event, r.message),
         };
+        let context = serde_json::from_str::<serde_json::Value>(&r.context_json()).ok().map(|c| serde_json::json!({ "context": c }));
+        let line = journal::line(priority, r.event, &text, context);
         bar.suspend(|| eprintln!("{line}"));
     };
     Some(Logger::new(Arc::new(sink), level))
@@ -245,6 +250,7 @@ pub fn client(
     if let Some(ms) = transport.timeout_ms {
         client.set_timeout(Duration::from_millis(ms))?;
     }
+    client.set_app_info(transport.app_info.as_deref())?;
     match &transport.proxy {
         Some(proxy) if has_credentials(proxy) => {
             // Checked before anything else is used; the URL is not repeated (it holds a password).
