@@ -57,6 +57,8 @@ COUNTS = {
     "bulk_binding": (100, 16),
     "import_cli": (10000, 40),
     "import_seed": (200, 2),
+    "flush_parallel": (2000, 40),
+    "flush_sequential": (300, 10),
     "checkout_seed": (40, 3),
     "checkout_send": (100, 5),
     "checkout_enqueue": (200, 10),

@@ -50,6 +50,7 @@ def measure(b: Bench) -> None:
     measure_binding(b, "py", "Python", lambda cfg: b.py("py_binding.py", cfg),
                     None if py_has else "no Client.send_many() in the Python binding")
     measure_import(b)
+    measure_flush(b)
 
 
 def measure_binding(b: Bench, key: str, language: str, driver: Callable[[dict], tuple[float, int]],
@@ -105,6 +106,65 @@ def measure_import(b: Bench) -> None:
     b.measure(group, b.n("rounds_bulk"), "6 bulk import, spread send vs a PHP seed loop, https over the 20 ms link")
 
 
+def spooled(b: Bench, n: int, dead: str) -> Path:
+    """A spool folder holding `n` of the seed's orders (ids 1..n), spooled for the base URL
+    `dead` (nothing listens there: every send is queued); a round copies it and adopts
+    the copy's entries for the link's URL (`spread spool adopt`, outside the timing)."""
+    sys.path.insert(0, str(ROOT / "bindings" / "python"))
+    import spread
+    folder = b.tmp / f"spool-template-{n}"
+    if folder.exists():
+        return folder
+    with spread.Client(PUBLIC_KEY, PRIVATE_KEY, base_url=dead, spool_dir=str(folder), max_attempts=1,
+                       timeout=2) as client:
+        for i in range(n):
+            post_data = copy.deepcopy(SEED_POST_DATA)
+            post_data["data"]["order_idorder"] = post_data["request"]["order_idorder"] = f"{i + 1:07d}"
+            if not client.update_order(post_data).queued:
+                raise RuntimeError(f"{dead} answered: the template spool needs every send queued")
+    return folder
+
+
+def measure_flush(b: Bench) -> None:
+    """`spread flush` of a spool full of orders over the 20 ms HTTPS link: in parallel (the
+    default, 8 orders of different ids in flight) against one order at a time
+    (`--concurrency 1`: one round trip per order, as every flush did before). The
+    sequential side flushes a smaller spool (its rate does not depend on the count)."""
+    url, ca = b.url[("https", "link")], str(b.ca)
+    dead = "http://127.0.0.1:9/api"  # discard: nothing listens, a connection is refused at once
+    env = {**b.env, "SPREAD_PUBLIC_KEY": PUBLIC_KEY, "SPREAD_PRIVATE_KEY": PRIVATE_KEY}
+    for var in ("SPREAD_SPOOL", "SPREAD_BASE_URL", "SPREAD_PROXY"):
+        env.pop(var, None)
+
+    def flush(key: str, concurrency: int) -> Callable[[], tuple[float, int]]:
+        def run() -> tuple[float, int]:
+            n = b.n(key)
+            folder = b.tmp / f"spool-{key}-{time.monotonic_ns()}"
+            subprocess.run(["cp", "-a", str(spooled(b, n, dead)), str(folder)], check=True)
+            adopt = subprocess.run([str(SPREAD_CLI), "spool", "adopt", "--spool", str(folder), "--from-base-url", dead,
+                                    "--base-url", url], capture_output=True, text=True, env=env, timeout=120)
+            if adopt.returncode != 0:
+                raise RuntimeError(f"spread spool adopt failed: {adopt.stderr[-2000:]}")
+            cmd = [str(SPREAD_CLI), "flush", "--spool", str(folder), "--base-url", url, "--ca-file", ca,
+                   "--concurrency", str(concurrency)]
+            t0 = time.perf_counter()
+            proc = subprocess.run(cmd, capture_output=True, text=True, timeout=900, env=env,
+                                  preexec_fn=die_with_parent)
+            seconds = time.perf_counter() - t0
+            if proc.returncode != 0 or f"delivered {n}, rejected 0, remaining 0" not in proc.stdout:
+                raise RuntimeError(f"{' '.join(cmd)} exited {proc.returncode}, not every order delivered:\n"
+                                   f"{proc.stdout[-2000:]}{proc.stderr[-3000:]}")
+            subprocess.run(["rm", "-rf", str(folder)], check=False)
+            return seconds / n, n
+        return run
+
+    skipped = None if SPREAD_CLI.exists() else f"{SPREAD_CLI} is missing (cargo build --release)"
+    group = [b.add("flush_sequential", flush("flush_sequential", 1), skipped=skipped),
+             b.add("flush_parallel", flush("flush_parallel", 8), skipped=skipped)]
+    log(f"  6 spread flush: {b.n('flush_parallel')} spooled orders, in parallel and one at a time")
+    b.measure(group, b.n("rounds_bulk"), "6 spread flush, https over the 20 ms link")
+
+
 def rows(b: Bench) -> list[Row]:
     bn, bb = b.n("bulk_c"), b.n("bulk_binding")
     return [
@@ -115,6 +175,9 @@ def rows(b: Bench) -> list[Row]:
         *speedup(b, "6c", f"  Python, {bb} orders: update_order loop -> send_many(8)", "py_bulk_seq_https_link",
                  "py_bulk_many8_https_link", None, wire=False),
         *import_row(b),
+        *speedup(b, "6e", f"spread flush of {b.n('flush_parallel'):,} spooled, HTTPS, 20 ms: one at a time "
+                 f"({b.n('flush_sequential')}-order sample) -> 8 in flight (the default)", "flush_sequential",
+                 "flush_parallel", 5),
     ]
 
 

@@ -115,7 +115,8 @@ def valgrind(program: Path, args: list[str], tmp: Path, env: dict) -> dict:
 def rows(b: Bench) -> list[Row]:
     rows: list[Row] = []
     S = b.series
-    for rid, scheme, target in (("3a", "http", 1.15), ("3b", "https", None)):
+    # Issue 24: <= 1.3x (stretch 1.15x).
+    for rid, scheme, target in (("3a", "http", 1.3), ("3b", "https", None)):
         sf, sc = S.get(f"wrk_floor_{scheme}_lo"), S.get(f"c_api_{scheme}_lo")
         if sf and sc and sf.median and sc.median:
             ratio = sc.median / sf.median

@@ -58,7 +58,7 @@ def rows(b: Bench) -> list[Row]:
         *speedup(b, "1a", "PHP seed curl block -> PHP binding, HTTPS, loopback", "php_seed_https_lo",
                  "php_binding_https_lo", 10),
         *speedup(b, "1b", "PHP seed curl block -> PHP binding, HTTP, loopback", "php_seed_http_lo",
-                 "php_binding_http_lo", 2.3),
+                 "php_binding_http_lo", 2.5),
         *speedup(b, "1c", "  same, new Spread\\Client per order (php-fpm style), HTTPS", "php_seed_https_lo",
                  "php_binding_per_client_https_lo", None),
         *speedup(b, "5a", "PHP seed curl block -> PHP binding, HTTP, 20 ms link", "php_seed_http_link",

@@ -436,6 +436,13 @@ SPREAD_API SPREAD_WARN_UNUSED_RESULT int spread_client_set_max_attempts(struct S
 SPREAD_API SPREAD_WARN_UNUSED_RESULT int spread_client_set_flush_budget_ms(struct SpreadClient *c, uint32_t budget_ms);
 
 /**
+ * How many orders of different ids `spread_flush` and the background
+ * delivery thread keep in flight at once, 1 to 32; default 8. Updates of
+ * one order still go one at a time, in the order they were made.
+ */
+SPREAD_API int spread_client_set_delivery_concurrency(struct SpreadClient *c, uint32_t concurrency);
+
+/**
  * How long `spread_client_free` waits for the background delivery of
  * orders this client enqueued, in milliseconds (0: not at all). Default 2000.
  */

@@ -632,6 +632,7 @@ struct Options {
     std::optional<std::uint32_t> max_attempts;                // tries per send (default 3)
     std::optional<std::chrono::milliseconds> flush_budget;    // one flush() at most (default 240 s)
     std::optional<std::chrono::milliseconds> shutdown_timeout; // ~Client waits for enqueued orders (default 2 s)
+    std::optional<std::uint32_t> delivery_concurrency;        // orders in flight in flush() and the background (1-32, default 8)
     bool allow_insecure_http = false;                         // plain http to non-loopback hosts
     Logger logger;                                            // empty: no logging; see "Callbacks" above
     LogLevel min_level = LogLevel::Info;                      // the least important level the logger gets
@@ -671,6 +672,7 @@ public:
         if (options.max_attempts) max_attempts(*options.max_attempts);
         if (options.flush_budget) flush_budget(*options.flush_budget);
         if (options.shutdown_timeout) shutdown_timeout(*options.shutdown_timeout);
+        if (options.delivery_concurrency) delivery_concurrency(*options.delivery_concurrency);
     }
     /** Turns logging off, then frees the client (waiting at most the shutdown
      *  timeout for orders enqueue() left to the background thread). */
@@ -755,6 +757,12 @@ public:
     Client& flush_budget(std::chrono::milliseconds budget)
     {
         detail::check(spread_client_set_flush_budget_ms(c_, detail::millis(budget, "flush_budget")));
+        return *this;
+    }
+    /** Orders of different ids flush() and the background delivery keep in flight at once (1 to 32). */
+    Client& delivery_concurrency(std::uint32_t concurrency)
+    {
+        detail::check(spread_client_set_delivery_concurrency(c_, concurrency));
         return *this;
     }
     /** How long ~Client waits for the background delivery of enqueued orders (0: not at all). */

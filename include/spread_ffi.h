@@ -132,6 +132,8 @@ int spread_client_set_max_attempts(struct SpreadClient *c, uint32_t attempts);
 
 int spread_client_set_flush_budget_ms(struct SpreadClient *c, uint32_t budget_ms);
 
+int spread_client_set_delivery_concurrency(struct SpreadClient *c, uint32_t concurrency);
+
 int spread_client_set_shutdown_timeout_ms(struct SpreadClient *c, uint32_t timeout_ms);
 
 int spread_client_set_spool_dir(struct SpreadClient *c, const char *dir);

@@ -59,6 +59,8 @@ struct State {
     /// The latest client's core: its logger gets the thread's records.
     core: Arc<Core>,
     running: bool,
+    /// The thread waits on `changed` (only then does an enqueue need to wake it: a wake is a system call).
+    sleeping: bool,
 }
 
 struct Deliverer {
@@ -93,7 +95,7 @@ fn deliverer(core: &Arc<Core>, start: bool) -> Option<Arc<Deliverer>> {
         return None;
     }
     let d = Arc::new(Deliverer {
-        state: Mutex::new(State { phase: Phase::Working, woken: true, core: core.clone(), running: true }),
+        state: Mutex::new(State { phase: Phase::Working, woken: true, core: core.clone(), running: true, sleeping: false }),
         changed: Condvar::new(),
     });
     let worker = d.clone();
@@ -115,7 +117,10 @@ pub(crate) fn wake(core: &Arc<Core>) {
         if state.phase == Phase::Idle {
             state.phase = Phase::Working;
         }
-        d.changed.notify_all();
+        // Those waiting for Working to end (settle) have nothing new to see; the thread does if asleep.
+        if state.sleeping {
+            d.changed.notify_all();
+        }
     }
 }
 
@@ -180,7 +185,9 @@ impl Deliverer {
                 if wake_now || left.is_zero() {
                     break;
                 }
+                state.sleeping = true;
                 state = self.changed.wait_timeout(state, left).unwrap_or_else(|p| p.into_inner()).0;
+                state.sleeping = false;
             }
             if state.phase == Phase::Idle && !state.woken {
                 if idle_since.elapsed() >= IDLE_EXIT {

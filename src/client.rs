@@ -57,6 +57,11 @@ pub(crate) struct Core {
     pub log: Logger,
     /// `<base_url>/updateOrder`, parsed once per base URL rather than per send.
     pub order_url: Url,
+    /// The last flush of this client's entries delivered and met no failure: the next one
+    /// need not send one order alone first to find out whether the endpoint works.
+    pub endpoint_ok: Arc<AtomicBool>,
+    /// The same for the HTTP layer.
+    order_uri: Option<ureq::http::Uri>,
     pub destination: Destination,
 }
 
@@ -96,6 +101,7 @@ impl Core {
             credentials: &self.credentials,
             base_url: &self.settings.base_url,
             url: &self.order_url,
+            uri: self.order_uri.as_ref(),
             allow_insecure_http: self.settings.allow_insecure_http,
             log: &self.log,
             order_id,
@@ -183,8 +189,11 @@ impl Client {
     pub fn new(public_key: &str, private_key: &str) -> Result<Client> {
         let credentials = Credentials::new(public_key, private_key)?;
         let settings = Settings::default();
+        let order_url = policy::join(&settings.base_url, crate::spool::UPDATE_ORDER)?;
         let core = Core {
-            order_url: policy::join(&settings.base_url, crate::spool::UPDATE_ORDER)?,
+            order_uri: crate::transport::http_uri(&order_url),
+            order_url,
+            endpoint_ok: Arc::default(),
             destination: Destination::new(settings.base_url.as_str(), credentials.public_key()),
             credentials,
             settings,
@@ -201,7 +210,9 @@ impl Client {
         change(&mut settings)?;
         let order_url = policy::join(&settings.base_url, crate::spool::UPDATE_ORDER)?;
         let core = Arc::make_mut(&mut self.core);
+        core.order_uri = crate::transport::http_uri(&order_url);
         core.order_url = order_url;
+        core.endpoint_ok = Arc::default();
         core.destination = Destination::new(settings.base_url.as_str(), core.credentials.public_key());
         core.settings = settings;
         core.transport = PerProcess::new();
@@ -260,6 +271,13 @@ impl Client {
     /// How long one `flush` may run before leaving the rest for the next.
     pub fn set_flush_budget(&mut self, budget: Duration) -> Result<()> {
         Arc::make_mut(&mut self.core).settings.set_flush_budget(budget)
+    }
+
+    /// How many orders (of different ids) a flush and the background
+    /// delivery thread keep in flight at once (1 to 32, default 8). Updates
+    /// of one order still go one at a time, in the order they were made.
+    pub fn set_delivery_concurrency(&mut self, n: usize) -> Result<()> {
+        Arc::make_mut(&mut self.core).settings.set_delivery_concurrency(n)
     }
 
     /// How long dropping a client that enqueued waits for background deliveries.

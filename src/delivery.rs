@@ -14,7 +14,8 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::log::{Level, Logger, Record};
 use crate::retry::{self, Gate};
 use crate::transport::policy::{self, Verdict, MAX_REDIRECTS};
-use crate::transport::{Answer, Transport};
+use crate::transport::{self, Answer, Transport};
+use ureq::http::{HeaderValue, Uri};
 
 /// What SPREAD answered to a delivered request (always 2xx).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -30,7 +31,8 @@ pub struct Response {
 pub struct Credentials {
     public_key: String,
     private_key: String,
-    basic: String,
+    /// `Authorization: Basic …`, made once.
+    basic: HeaderValue,
 }
 
 impl fmt::Debug for Credentials {
@@ -61,7 +63,7 @@ impl Credentials {
         Ok(Credentials {
             public_key: public_key.to_owned(),
             private_key: private_key.to_owned(),
-            basic: auth::basic(public_key, private_key),
+            basic: transport::authorization(&auth::basic(public_key, private_key))?,
         })
     }
 
@@ -86,6 +88,8 @@ pub struct Delivery<'a> {
     pub base_url: &'a Url,
     /// `<base_url>/updateOrder`.
     pub url: &'a Url,
+    /// `url` parsed once for the HTTP layer.
+    pub uri: Option<&'a Uri>,
     pub allow_insecure_http: bool,
     pub log: &'a Logger,
     /// For log records.
@@ -146,12 +150,16 @@ impl Delivery<'_> {
         // the opt-in may have been withdrawn since.
         policy::check_scheme(&url, self.allow_insecure_http)?;
         loop {
-            let credentials = policy::same_origin(&url, self.base_url).then(|| match &digest {
-                Some(c) => self.credentials.digest(c, &url),
-                None => self.credentials.basic.clone(),
-            });
+            let credentials = match policy::same_origin(&url, self.base_url) {
+                false => None,
+                true => Some(match &digest {
+                    Some(c) => transport::authorization(&self.credentials.digest(c, &url))?,
+                    None => self.credentials.basic.clone(),
+                }),
+            };
             let started = Instant::now();
-            let sent = self.transport.exchange(&url, body, credentials.as_deref(), deadline);
+            let uri = if redirects == 0 { self.uri } else { None };
+            let sent = self.transport.exchange(&url, uri, body, credentials.as_ref(), deadline);
             self.log_attempt(&url, &sent, started);
             let answer = sent?;
             match policy::verdict(answer.status) {

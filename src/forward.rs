@@ -11,13 +11,17 @@
 //!   cannot be read right now;
 //! - one flusher at a time per folder (any process); the others return at once.
 
-use std::collections::HashSet;
-use std::time::Instant;
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::Ordering;
+use std::sync::{Condvar, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
 
 use crate::client::Core;
 use crate::error::{Error, ErrorKind};
 use crate::log::{Level, Record};
-use crate::spool::{OrderLock, Owner, Spool};
+use crate::spool::{Entry, OrderLock, Owner, Spool};
+use crate::transport::MAX_CONCURRENCY;
 
 /// What a flush did. `stopped_by` is the failure that ended it early
 /// (entries from there on stay in the spool).
@@ -116,91 +120,346 @@ impl Core {
     }
 
     fn replay(&self, spool: &Spool, deadline: Instant, held: Option<&OrderLock>, legacy: bool, limit: usize, report: &mut FlushReport) -> crate::Result<()> {
-        // Removals are synced once per pass (and before any return), not once per entry.
-        let mut unsynced = false;
-        let outcome = self.replay_passes(spool, deadline, held, (legacy, limit), report, &mut unsynced);
-        let synced = if unsynced { spool.sync() } else { Ok(()) };
-        outcome.and(synced)
+        let concurrency = self.settings.delivery_concurrency.clamp(1, MAX_CONCURRENCY);
+        let answered = self.endpoint_ok.load(Ordering::Relaxed);
+        let board = Board { state: Mutex::new(Sched { answered, ..Sched::default() }), changed: Condvar::new() };
+        let outcome = std::thread::scope(|scope| {
+            let board = &board;
+            let mut spawn = || {
+                let worker = move || self.work(spool, deadline, board);
+                // A worker that cannot start leaves the job to the others (at least the coordinator's wait ends).
+                if let Err(e) = std::thread::Builder::new().name("spread-flush".into()).spawn_scoped(scope, worker) {
+                    let mut sched = board.lock();
+                    sched.workers -= 1;
+                    sched.stop.get_or_insert_with(|| Error::new(ErrorKind::Internal, format!("flush: cannot start a delivery thread ({e})")));
+                    return false;
+                }
+                true
+            };
+            let outcome = self.dispatch(spool, held, (deadline, legacy, limit, concurrency), report, board, &mut spawn);
+            // Let the in-flight deliveries end (their entries are delivered or stay), then the workers.
+            let mut sched = board.lock();
+            sched.done = true;
+            board.changed.notify_all();
+            while sched.in_flight > 0 {
+                if sched.workers == 0 {
+                    // No worker could start: what was handed out stays in the spool.
+                    let Sched { jobs, active, .. } = &mut *sched;
+                    let dropped = jobs.len();
+                    for job in jobs.drain(..) {
+                        job.id.map(|id| active.remove(&id));
+                    }
+                    sched.in_flight -= dropped;
+                    break;
+                }
+                sched = board.wait(sched);
+            }
+            outcome
+        });
+        let sched = board.state.into_inner().unwrap_or_else(|p| p.into_inner());
+        report.delivered += sched.delivered;
+        report.rejected += sched.rejected;
+        report.unreadable += sched.unreadable;
+        let synced = if sched.unsynced { spool.sync() } else { Ok(()) };
+        if outcome.is_err() || sched.stop.is_some() {
+            self.endpoint_ok.store(false, Ordering::Relaxed);
+        } else if sched.delivered > 0 {
+            self.endpoint_ok.store(true, Ordering::Relaxed);
+        }
+        // The first failure stops the flush, whichever thread met it.
+        match (outcome, sched.stop) {
+            (Err(e), _) | (Ok(()), Some(e)) => Err(e),
+            (Ok(()), None) => synced,
+        }
     }
 
-    fn replay_passes(
+    /// The flush's own thread: walks the entries in delivery order and hands
+    /// each order's entries, in that order, to one worker at a time; entries of
+    /// an order already in flight queue behind it (same worker, same lock).
+    /// Up to `concurrency` orders are in flight at once.
+    fn dispatch(
         &self,
         spool: &Spool,
-        deadline: Instant,
         held: Option<&OrderLock>,
-        (legacy, limit): (bool, usize),
+        (deadline, legacy, limit, concurrency): (Instant, bool, usize, usize),
         report: &mut FlushReport,
-        unsynced: &mut bool,
+        board: &Board,
+        spawn: &mut dyn FnMut() -> bool,
     ) -> crate::Result<()> {
+        // Entries handed out (or set aside) by this flush: a listing made while they are in flight skips them.
+        let mut seen: HashSet<String> = HashSet::new();
+        let mut handled = 0usize;
+        let mut last_sync = Instant::now();
         loop {
-            // Listed again after each pass: writers may have queued behind us meanwhile.
+            // Listed again whenever the last listing is used up: writers may have queued behind us meanwhile.
             let paths = spool.entries_for(&self.destination, legacy)?;
             let mut waiting: HashSet<String> = HashSet::new();
-            let mut progress = false;
+            let mut handed = false;
             let mut left = 0;
             for (i, path) in paths.iter().enumerate() {
-                if report.delivered + report.rejected + report.unreadable >= limit {
+                let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+                if seen.contains(&name) {
+                    continue;
+                }
+                if board.lock().stop.is_some() {
+                    return Ok(());
+                }
+                if handled >= limit {
                     report.remaining = left + paths.len() - i;
                     return Ok(());
                 }
                 if Instant::now() >= deadline {
-                    return Err(Error::new(ErrorKind::Timeout, "flush: the flush budget is used up (the rest waits for the next flush)"));
+                    return Err(budget_used());
                 }
                 let entry = match spool.read(path)? {
                     None => continue, // delivered by a flusher that held the lock before us
                     Some(Err(why)) => {
-                        spool.set_aside_unreadable(path, &why)?;
-                        report.unreadable += 1;
-                        progress = true;
-                        self.log.log(Record::new(Level::Warn, "unreadable", format!("{} is not a spool entry ({why}): moved to unreadable/", path.display())));
+                        self.unreadable(spool, path, &why)?;
+                        seen.insert(name);
+                        handled += 1;
+                        handed = true;
+                        board.lock().unreadable += 1;
                         continue;
                     }
                     Some(Ok(entry)) => entry,
                 };
                 if matches!(&entry.owner, Owner::Known(d) if *d != self.destination) {
+                    seen.insert(name);
                     continue; // another destination whose tag looks like ours
                 }
-                let id = entry.order_id.as_deref();
+                let id = entry.order_id.clone();
+                if let Some(id) = &id {
+                    let mut sched = board.lock();
+                    if let Some(queue) = sched.active.get_mut(id) {
+                        // Its order is in flight here: it goes next on the same worker, under the same lock.
+                        queue.push_back(path.clone());
+                        drop(sched);
+                        seen.insert(name);
+                        handled += 1;
+                        handed = true;
+                        continue;
+                    }
+                }
                 // An update of this order is in flight elsewhere: it and its successors wait.
-                let lock = match id {
+                let lock = match id.as_deref() {
                     Some(id) if waiting.contains(id) => None,
                     Some(id) if held.is_some_and(|h| Spool::holds(h, &self.destination, id)) => Some(None),
                     Some(id) => spool.lock_order(&self.destination, id, Instant::now())?.map(Some),
                     None => Some(None),
                 };
-                let Some(_lock) = lock else {
-                    waiting.insert(id.unwrap_or_default().to_owned());
+                let Some(lock) = lock else {
+                    waiting.insert(id.unwrap_or_default());
                     left += 1;
                     continue;
                 };
-                if !spool.contains(path) {
-                    continue; // delivered meanwhile by a flush that held the order's lock
+                // A free place among the orders in flight (the worker checks that the entry is still there).
+                let mut sched = board.lock();
+                // One order alone until an answer shows that the endpoint takes them: a flush
+                // meeting a failure that stops it (a wrong URL, a refused key) sends one request, not N.
+                while sched.stop.is_none() && sched.in_flight >= if sched.answered { concurrency } else { 1 } {
+                    sched = board.wait(sched);
                 }
-                let entry_deadline = deadline.min(Core::deadline(self.settings.timeout));
-                match self.delivery(id)?.deliver(&entry.body, entry_deadline, 1, None) {
-                    Ok(_) => {
-                        spool.remove_unsynced(path)?;
-                        *unsynced = true;
-                        report.delivered += 1;
-                        progress = true;
-                    }
-                    Err(e) if e.is_content_refusal() => {
-                        spool.reject(path, &e.message)?;
-                        report.rejected += 1;
-                        progress = true;
-                        self.refused(e, id);
-                    }
-                    Err(e) => return Err(e),
+                if sched.stop.is_some() {
+                    return Ok(());
                 }
+                if let Some(id) = &id {
+                    sched.active.insert(id.clone(), VecDeque::new());
+                }
+                sched.in_flight += 1;
+                sched.jobs.push_back(Job { id, lock, path: path.clone(), entry: Some(entry) });
+                // A worker for each job no idle worker will take (one woken may not have taken its job yet).
+                let start_one = sched.jobs.len() > sched.idle && sched.workers < concurrency;
+                if start_one {
+                    sched.workers += 1;
+                }
+                board.changed.notify_all();
+                drop(sched);
+                if start_one && !spawn() {
+                    return Ok(());
+                }
+                seen.insert(name);
+                handled += 1;
+                handed = true;
             }
-            if *unsynced {
-                spool.sync()?;
-                *unsynced = false;
-            }
-            if paths.is_empty() || !progress {
+            // This listing is used up: wait for an order in flight to finish, then look again.
+            let mut sched = board.lock();
+            if sched.in_flight == 0 && !handed {
                 report.remaining = left;
                 return Ok(());
             }
+            let finished = sched.finished;
+            while sched.stop.is_none() && sched.in_flight > 0 && sched.finished == finished {
+                sched = board.wait(sched);
+            }
+            if sched.stop.is_some() {
+                return Ok(());
+            }
+            // Removals are synced now and then (and at the end), not once per entry.
+            if sched.unsynced && (sched.in_flight == 0 || last_sync.elapsed() >= SYNC_EVERY) {
+                sched.unsynced = false;
+                drop(sched);
+                spool.sync()?;
+                last_sync = Instant::now();
+            }
         }
+    }
+
+    /// A worker: delivers the jobs it is handed, each order's queued entries after it.
+    fn work(&self, spool: &Spool, deadline: Instant, board: &Board) {
+        loop {
+            let job = {
+                let mut sched = board.lock();
+                loop {
+                    if let Some(job) = sched.jobs.pop_front() {
+                        break job;
+                    }
+                    if sched.done {
+                        return;
+                    }
+                    sched.idle += 1;
+                    sched = board.wait(sched);
+                    sched.idle -= 1;
+                }
+            };
+            let Job { id, lock, path, entry } = job;
+            let run = std::panic::AssertUnwindSafe(|| self.run_order(spool, deadline, board, id.as_deref(), path, entry));
+            if std::panic::catch_unwind(run).is_err() {
+                board.lock().stop.get_or_insert_with(|| Error::new(ErrorKind::Internal, "flush: a delivery hit a bug in libspread (please report it)"));
+            }
+            let mut sched = board.lock();
+            if let Some(id) = &id {
+                sched.active.remove(id); // what is still queued after a stop stays in the spool
+            }
+            // Let go of the order's lock before another order can take its place.
+            drop(lock);
+            sched.in_flight -= 1;
+            sched.finished += 1;
+            board.changed.notify_all();
+        }
+    }
+
+    /// Delivers one order's entry, then those queued behind it, until none
+    /// is left or the flush stops.
+    fn run_order(&self, spool: &Spool, deadline: Instant, board: &Board, id: Option<&str>, mut path: PathBuf, mut entry: Option<Entry>) {
+        loop {
+            if board.lock().stop.is_some() {
+                return; // handed out before the flush stopped: it stays in the spool
+            }
+            if let Err(e) = self.deliver_one(spool, deadline, board, id, &path, entry.take()) {
+                board.lock().stop.get_or_insert(e);
+                board.changed.notify_all();
+                return;
+            }
+            let mut sched = board.lock();
+            if sched.stop.is_some() {
+                return;
+            }
+            let next = id.and_then(|id| sched.active.get_mut(id)).and_then(VecDeque::pop_front);
+            let Some(next) = next else { return };
+            path = next;
+        }
+    }
+
+    /// One entry: read again if it was queued, then delivered, rejected or left.
+    fn deliver_one(&self, spool: &Spool, deadline: Instant, board: &Board, id: Option<&str>, path: &Path, entry: Option<Entry>) -> crate::Result<()> {
+        if Instant::now() >= deadline {
+            return Err(budget_used());
+        }
+        let entry = match entry {
+            Some(entry) => entry,
+            None => match spool.read(path)? {
+                None => return Ok(()),
+                Some(Err(why)) => {
+                    self.unreadable(spool, path, &why)?;
+                    board.lock().unreadable += 1;
+                    return Ok(());
+                }
+                // Changed since it was queued (not the same order any more): left for the next flush.
+                Some(Ok(e)) if e.order_id.as_deref() != id || matches!(&e.owner, Owner::Known(d) if *d != self.destination) => return Ok(()),
+                Some(Ok(e)) => e,
+            },
+        };
+        if !spool.contains(path) {
+            return Ok(()); // delivered meanwhile by a flush that held the order's lock
+        }
+        let entry_deadline = deadline.min(Core::deadline(self.settings.timeout));
+        match self.delivery(id)?.deliver(&entry.body, entry_deadline, 1, None) {
+            Ok(_) => {
+                spool.remove_unsynced(path)?;
+                let mut sched = board.lock();
+                sched.unsynced = true;
+                sched.delivered += 1;
+                sched.answered = true;
+            }
+            Err(e) if e.is_content_refusal() => {
+                spool.reject(path, &e.message)?;
+                let mut sched = board.lock();
+                sched.rejected += 1;
+                sched.answered = true;
+                drop(sched);
+                self.refused(e, id);
+            }
+            Err(e) => return Err(e),
+        }
+        Ok(())
+    }
+
+    fn unreadable(&self, spool: &Spool, path: &Path, why: &str) -> crate::Result<()> {
+        spool.set_aside_unreadable(path, why)?;
+        self.log.log(Record::new(Level::Warn, "unreadable", format!("{} is not a spool entry ({why}): moved to unreadable/", path.display())));
+        Ok(())
+    }
+}
+
+fn budget_used() -> Error {
+    Error::new(ErrorKind::Timeout, "flush: the flush budget is used up (the rest waits for the next flush)")
+}
+
+/// Removals are made durable at least this often during a long flush (and always at its end).
+const SYNC_EVERY: Duration = Duration::from_secs(1);
+
+/// An order handed to a worker: its first entry (already read) and the order's lock.
+struct Job {
+    id: Option<String>,
+    lock: Option<OrderLock>,
+    path: PathBuf,
+    entry: Option<Entry>,
+}
+
+/// What the flush's threads share.
+#[derive(Default)]
+struct Sched {
+    /// Orders in flight in this flush, each with the entries queued behind it (read again when their turn comes).
+    active: HashMap<String, VecDeque<PathBuf>>,
+    jobs: VecDeque<Job>,
+    /// Orders handed out and not finished.
+    in_flight: usize,
+    /// Orders finished so far (the coordinator waits for this to move).
+    finished: usize,
+    workers: usize,
+    idle: usize,
+    /// No more jobs will come: idle workers end.
+    done: bool,
+    /// The failure that stops the flush (the first one).
+    stop: Option<Error>,
+    delivered: usize,
+    rejected: usize,
+    unreadable: usize,
+    unsynced: bool,
+    /// An entry was delivered or refused for its content: the endpoint works, more may go at once.
+    answered: bool,
+}
+
+struct Board {
+    state: Mutex<Sched>,
+    changed: Condvar,
+}
+
+impl Board {
+    fn lock(&self) -> MutexGuard<'_, Sched> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+    fn wait<'a>(&self, guard: MutexGuard<'a, Sched>) -> MutexGuard<'a, Sched> {
+        self.changed.wait(guard).unwrap_or_else(|p| p.into_inner())
     }
 }

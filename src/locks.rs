@@ -25,15 +25,20 @@ static IN_FLIGHT: PerProcess<(Mutex<Turns>, Condvar)> = PerProcess::new();
 
 /// This order's turn; released when dropped.
 pub struct Turn {
-    key: Option<String>,
+    /// The order's key and the process's turns it was taken from.
+    key: Option<(String, &'static (Mutex<Turns>, Condvar))>,
 }
 
 impl Drop for Turn {
     fn drop(&mut self) {
-        if let Some(key) = self.key.take() {
-            let (turns, freed) = IN_FLIGHT.get_or_init(Default::default);
-            turns.lock().unwrap_or_else(|p| p.into_inner()).busy.remove(&key);
-            freed.notify_all();
+        if let Some((key, (turns, freed))) = self.key.take() {
+            let mut t = turns.lock().unwrap_or_else(|p| p.into_inner());
+            t.busy.remove(&key);
+            // Waking costs a system call even with nobody waiting: only when someone waits for this order.
+            if t.waiting.contains_key(&key) {
+                drop(t);
+                freed.notify_all();
+            }
         }
     }
 }
@@ -43,8 +48,10 @@ impl Drop for Turn {
 /// `deadline` (a Timeout error then). Orders without an id never wait.
 pub fn wait_turn(destination: &Destination, id: Option<&str>, deadline: Instant) -> Result<Turn> {
     let Some(id) = id else { return Ok(Turn { key: None }) };
-    let key = format!("{}\n{id}", destination.tag());
-    let (turns, freed) = IN_FLIGHT.get_or_init(Default::default);
+    // The destination's own fields, not its tag (a hash per send).
+    let key = format!("{}\n{}\n{id}", destination.base_url, destination.key);
+    let in_flight = IN_FLIGHT.get_or_init(Default::default);
+    let (turns, freed) = in_flight;
     let mut t = turns.lock().unwrap_or_else(|p| p.into_inner());
     let ticket = t.next_ticket;
     t.next_ticket += 1;
@@ -59,7 +66,7 @@ pub fn wait_turn(destination: &Destination, id: Option<&str>, deadline: Instant)
                 }
             }
             t.busy.insert(key.clone());
-            return Ok(Turn { key: Some(key) });
+            return Ok(Turn { key: Some((key, in_flight)) });
         }
         let left = deadline.saturating_duration_since(Instant::now());
         if left.is_zero() {

@@ -16,6 +16,8 @@ pub const DEFAULT_MAX_ATTEMPTS: u32 = 3;
 /// How long one flush may run before it leaves the rest for the next one:
 /// within a 5-minute cron period, so two cron flushes do not overlap.
 pub const DEFAULT_FLUSH_BUDGET: Duration = Duration::from_secs(240);
+/// Orders (of different ids) the delivery thread and `flush` keep in flight at once.
+pub const DEFAULT_DELIVERY_CONCURRENCY: usize = 8;
 /// How long freeing a client waits for its background deliveries.
 pub const DEFAULT_SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(2);
 /// The User-Agent every request carries; `app_info` is appended to it.
@@ -34,6 +36,8 @@ pub struct Settings {
     pub max_attempts: u32,
     pub flush_budget: Duration,
     pub shutdown_timeout: Duration,
+    /// Orders of different ids a flush (and the delivery thread) sends at once.
+    pub delivery_concurrency: usize,
     /// The caller's application (`MyShop/2.1`), appended to the User-Agent.
     pub app_info: Option<String>,
 }
@@ -50,6 +54,7 @@ impl Default for Settings {
             max_attempts: DEFAULT_MAX_ATTEMPTS,
             flush_budget: DEFAULT_FLUSH_BUDGET,
             shutdown_timeout: DEFAULT_SHUTDOWN_TIMEOUT,
+            delivery_concurrency: DEFAULT_DELIVERY_CONCURRENCY,
             app_info: None,
         }
     }
@@ -169,6 +174,15 @@ impl Settings {
 
     pub fn set_flush_budget(&mut self, d: Duration) -> Result<()> {
         self.flush_budget = positive("flush_budget", d)?;
+        Ok(())
+    }
+
+    /// 1 (one order at a time, as before 0.4) to 32.
+    pub fn set_delivery_concurrency(&mut self, n: usize) -> Result<()> {
+        if !(1..=crate::transport::MAX_CONCURRENCY).contains(&n) {
+            return Err(Error::config("delivery_concurrency", format!("{n} is out of range (1 to {})", crate::transport::MAX_CONCURRENCY)));
+        }
+        self.delivery_concurrency = n;
         Ok(())
     }
 

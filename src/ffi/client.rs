@@ -185,6 +185,14 @@ pub extern "C" fn spread_client_set_flush_budget_ms(c: *mut SpreadClient, budget
     configure(c, |client| Ok(client.set_flush_budget(Duration::from_millis(budget_ms.into()))?))
 }
 
+/// How many orders of different ids `spread_flush` and the background
+/// delivery thread keep in flight at once, 1 to 32; default 8. Updates of
+/// one order still go one at a time, in the order they were made.
+#[no_mangle]
+pub extern "C" fn spread_client_set_delivery_concurrency(c: *mut SpreadClient, concurrency: u32) -> c_int {
+    configure(c, |client| Ok(client.set_delivery_concurrency(concurrency as usize)?))
+}
+
 /// How long `spread_client_free` waits for the background delivery of
 /// orders this client enqueued, in milliseconds (0: not at all). Default 2000.
 #[must_use]

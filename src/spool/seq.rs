@@ -15,12 +15,21 @@
 //! themselves), with a note for the log, never a failed send.
 
 use std::fs::{File, TryLockError};
-use std::io::{Seek, SeekFrom, Write};
+use std::os::unix::fs::FileExt;
 use std::time::{Duration, Instant};
 
 use super::fsat::{self, Dir};
 use super::trust::{euid, Sharing};
-use super::{entry, read_capped};
+use super::entry;
+
+fn retry_interrupted<T>(mut op: impl FnMut() -> std::io::Result<T>) -> std::io::Result<T> {
+    loop {
+        match op() {
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            other => return other,
+        }
+    }
+}
 use crate::error::Result;
 
 const NAME: &str = ".seq";
@@ -30,8 +39,10 @@ const LIMIT: u64 = 1 << 62;
 /// How long a send waits for the counter's lock before numbering without it.
 const LOCK_WAIT: Duration = Duration::from_secs(2);
 
-fn boot_id() -> Option<String> {
-    std::fs::read_to_string("/proc/sys/kernel/random/boot_id").ok().map(|s| s.trim().to_owned())
+/// This boot's id, read once per process (it cannot change while the process lives).
+fn boot_id() -> Option<&'static str> {
+    static BOOT_ID: std::sync::OnceLock<Option<String>> = std::sync::OnceLock::new();
+    BOOT_ID.get_or_init(|| std::fs::read_to_string("/proc/sys/kernel/random/boot_id").ok().map(|s| s.trim().to_owned())).as_deref()
 }
 
 /// The number after the highest sequence number among the entry names in `dir`.
@@ -55,7 +66,8 @@ fn open_counter(dir: &Dir, sharing: Sharing) -> std::result::Result<File, String
     if let Some(why) = sharing.foreign_file(&st) {
         return Err(why);
     }
-    if st.uid == euid() {
+    // Only when needed: a change of mode is a change of the inode, journaled with the next fsync.
+    if st.uid == euid() && !sharing.fits(&st) {
         let _ = sharing.apply(&file, false);
     }
     Ok(file)
@@ -95,9 +107,11 @@ pub fn take(dir: &Dir, sharing: Sharing) -> Result<(u64, Option<String>)> {
     }
     // Unlocked when dropped, on every path (and a forked child lets go of it).
     let held = crate::fork::HeldLock::new(file);
-    let mut file: &File = held.file();
-    let text = read_capped(file, 128).map_err(|e| io("read", e))?.unwrap_or_default();
-    let text = String::from_utf8_lossy(&text);
+    let file: &File = held.file();
+    // One read: a regular file (checked above) gives what it holds up to the buffer's size.
+    let mut buf = [0u8; 129];
+    let len = retry_interrupted(|| file.read_at(&mut buf, 0)).map_err(|e| io("read", e))?;
+    let text = if len <= 128 { String::from_utf8_lossy(&buf[..len]) } else { "".into() };
     let (stored_boot, stored_next) = match text.split_once(' ') {
         Some((b, n)) => (Some(b.to_owned()), n.trim().parse::<u64>().ok()),
         None => (None, None),
@@ -116,15 +130,16 @@ pub fn take(dir: &Dir, sharing: Sharing) -> Result<(u64, Option<String>)> {
     };
     let boot = boot_id();
     let mut next = stored_next.unwrap_or(0);
-    if boot.is_none() || stored_boot != boot || stored_next.is_none() {
+    if boot.is_none() || stored_boot.as_deref() != boot || stored_next.is_none() {
         // First use in this boot (or ever): never go below what is on disk.
         next = next.max(after_highest(dir).map_err(|e| io("list", e))?);
     }
-    let line = format!("{} {}\n", boot.as_deref().unwrap_or("-"), next + 1);
-    file.seek(SeekFrom::Start(0))
-        .and_then(|_| file.set_len(0))
-        .and_then(|()| file.write_all(line.as_bytes()))
-        .map_err(|e| io("write", e))?;
+    // A fixed width, written over the old line in place: no truncation (which ext4
+    // answers with a flush of the file at close, for every entry).
+    let line = format!("{} {:020}\n", boot.unwrap_or("-"), next + 1);
+    let written = file.write_all_at(line.as_bytes(), 0);
+    let shorter = if len > line.len() { file.set_len(line.len() as u64) } else { Ok(()) };
+    written.and(shorter).map_err(|e| io("write", e))?;
     drop(held);
     Ok((next, note))
 }

@@ -31,6 +31,11 @@ impl Sharing {
         file.set_permissions(fs::Permissions::from_mode(if dir { self.dir_mode() } else { self.file_mode() }))
     }
 
+    /// Whether a file of ours already has the mode and group `apply` gives.
+    pub(super) fn fits(self, st: &Stat) -> bool {
+        st.mode & 0o7777 == self.file_mode() && self.group.is_none_or(|g| st.gid == g)
+    }
+
     /// `apply` for an open folder.
     pub(super) fn apply_fd(self, dir: &Dir, is_dir: bool) -> io::Result<()> {
         use std::os::fd::AsRawFd;

@@ -19,7 +19,7 @@ use std::time::{Duration, Instant, SystemTime};
 
 use ureq::tls::{parse_pem, Certificate, PemItem, RootCerts, TlsConfig};
 use ureq::unversioned::resolver::{DefaultResolver, ResolvedSocketAddrs, Resolver};
-use ureq::unversioned::transport::{DefaultConnector, NextTimeout};
+use ureq::unversioned::transport::{ConnectProxyConnector, Connector, NextTimeout, RustlsConnector};
 
 use crate::error::{Error, ErrorKind, Result};
 
@@ -145,7 +145,9 @@ fn build(spec: &AgentSpec) -> Result<Built> {
         .max_idle_connections(64)
         .max_idle_connections_per_host(MAX_CONCURRENCY)
         .build();
-    let agent = ureq::Agent::with_parts(config, DefaultConnector::default(), CachingResolver::default());
+    // ureq's default chain (CONNECT proxy, TCP, rustls) with our TCP transport (tcp.rs).
+    let connector = ().chain(ConnectProxyConnector::default()).chain(super::tcp::TcpConnector).chain(RustlsConnector::default());
+    let agent = ureq::Agent::with_parts(config, connector, CachingResolver::default());
     Ok(Built { agent, fallback })
 }
 

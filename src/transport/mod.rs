@@ -5,10 +5,13 @@
 
 pub mod agents;
 pub mod policy;
+mod tcp;
 
 use std::io::Read;
 use std::time::{Duration, Instant, SystemTime};
 
+use ureq::http::header::{AUTHORIZATION, CONTENT_TYPE};
+use ureq::http::{HeaderValue, Uri};
 use url::Url;
 
 pub use agents::{AgentSpec, TlsRoots, MAX_CONCURRENCY};
@@ -19,6 +22,21 @@ use crate::retry;
 /// SPREAD answers with a short JSON document; a longer answer is cut here
 /// (and the connection dropped rather than drained).
 pub const MAX_BODY: usize = 1 << 20;
+/// A request sent with less than this missing from its budget uses the agent's timeout as it is.
+const BUDGET_SLACK: Duration = Duration::from_millis(20);
+static FORM: HeaderValue = HeaderValue::from_static("application/x-www-form-urlencoded");
+
+/// `url` parsed once for the HTTP layer (the endpoint of every send).
+pub fn http_uri(url: &Url) -> Option<Uri> {
+    url.as_str().parse().ok()
+}
+
+/// An `Authorization` value, kept out of debug output.
+pub fn authorization(value: &str) -> Result<HeaderValue> {
+    let mut v = HeaderValue::from_str(value).map_err(|_| Error::config("credentials", "cannot be sent in an HTTP header"))?;
+    v.set_sensitive(true);
+    Ok(v)
+}
 
 /// The part of an answer the send loop looks at.
 #[derive(Debug)]
@@ -63,8 +81,9 @@ impl Transport {
         Ok((Transport { agent: built.agent, direct, budget: spec.timeout, proxy }, built.fallback))
     }
 
-    /// One request within what is left of the budget.
-    pub fn exchange(&self, url: &Url, body: &[u8], authorization: Option<&str>, deadline: Instant) -> Result<Answer> {
+    /// One request within what is left of the budget. `uri`: `url` already
+    /// parsed for the HTTP layer (the endpoint's, made once per client), if at hand.
+    pub fn exchange(&self, url: &Url, uri: Option<&Uri>, body: &[u8], authorization: Option<&HeaderValue>, deadline: Instant) -> Result<Answer> {
         let left = deadline.saturating_duration_since(Instant::now());
         if left.is_zero() {
             return Err(Error::new(ErrorKind::Timeout, format!("no answer within {} ms", self.budget.as_millis())));
@@ -73,12 +92,18 @@ impl Transport {
             Some(direct) if policy::is_loopback(url) => (direct, None),
             _ => (&self.agent, self.proxy.as_deref()),
         };
-        let mut request = agent.post(url.as_str()).config().timeout_global(Some(left)).build();
+        let request = match uri {
+            Some(uri) => agent.post(uri.clone()),
+            None => agent.post(url.as_str()),
+        };
+        // The agent's own timeout is the whole budget: a request with (nearly) all of it
+        // left needs no request-level configuration, which ureq makes by copying the agent's.
+        let mut request = if left + BUDGET_SLACK < self.budget { request.config().timeout_global(Some(left)).build() } else { request };
         if let Some(value) = authorization {
-            request = request.header("Authorization", value);
+            request = request.header(AUTHORIZATION, value.clone());
         }
         let mut response = request
-            .content_type("application/x-www-form-urlencoded")
+            .header(CONTENT_TYPE, FORM.clone())
             .send(body)
             .map_err(|e| transport_error(e, url, self.budget, proxy))?;
         let header = |name: &str| -> Vec<String> {
@@ -99,7 +124,8 @@ impl Transport {
                 return Err(transport_error(ureq::Error::Io(e), url, self.budget, proxy));
             }
         }
-        Ok(Answer { status, location, challenges, retry_after, body: String::from_utf8_lossy(&bytes).into_owned(), truncated })
+        let body = String::from_utf8(bytes).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
+        Ok(Answer { status, location, challenges, retry_after, body, truncated })
     }
 }
 

@@ -76,6 +76,7 @@ static void null_arguments(void)
     CHECK_STATUS(spread_client_set_ca_file(c, NULL), SPREAD_ERR_NULL_ARGUMENT, "ca_file: is NULL");
     CHECK_STATUS(spread_client_set_allow_insecure_http(NULL, true), SPREAD_ERR_NULL_ARGUMENT, "client: is NULL");
     CHECK_STATUS(spread_client_set_max_attempts(NULL, 3), SPREAD_ERR_NULL_ARGUMENT, "client: is NULL");
+    CHECK_STATUS(spread_client_set_delivery_concurrency(NULL, 8), SPREAD_ERR_NULL_ARGUMENT, "client: is NULL");
     CHECK_STATUS(spread_client_set_spool_dir(NULL, "/tmp"), SPREAD_ERR_NULL_ARGUMENT, "client: is NULL");
     CHECK_STATUS(spread_client_set_spool_dir(c, NULL), SPREAD_ERR_NULL_ARGUMENT, "spool_dir: is NULL");
     size_t delivered = 7, remaining = 7, pending = 7;
@@ -511,6 +512,9 @@ static void config_errors(void)
     CHECK_STATUS(spread_client_set_ca_file(c, "/nonexistent/spread-ca.pem"), SPREAD_ERR_CONFIG, "ca_file");
     CHECK_STATUS(spread_client_set_ca_file(c, "/dev/null"), SPREAD_ERR_CONFIG, "ca_file");
     CHECK_STATUS(spread_client_set_max_attempts(c, 0), SPREAD_ERR_CONFIG, "max_attempts");
+    CHECK_STATUS(spread_client_set_delivery_concurrency(c, 0), SPREAD_ERR_CONFIG, "delivery_concurrency");
+    CHECK_STATUS(spread_client_set_delivery_concurrency(c, 33), SPREAD_ERR_CONFIG, "delivery_concurrency");
+    CHECK(spread_client_set_delivery_concurrency(c, 32) == SPREAD_OK);
     size_t delivered = 7, remaining = 7, pending = 7;
     CHECK_STATUS(spread_flush(c, &delivered, &remaining), SPREAD_ERR_CONFIG, "spool_dir"); /* no spool set */
     CHECK(delivered == 0 && remaining == 0);

@@ -433,6 +433,9 @@ void offline(const char* closed_url, const char* spool_dir, const char* seed_bod
     EXPECT_THROW(spread::Config, SPREAD_ERR_CONFIG, "tls_roots", client.tls_roots(""));
     EXPECT_THROW(spread::Config, SPREAD_ERR_CONFIG, "flush_budget", client.flush_budget(0ms));
     EXPECT_THROW(spread::Config, SPREAD_ERR_CONFIG, "flush_budget: -1 ms is out of range", client.flush_budget(-1ms));
+    EXPECT_THROW(spread::Config, SPREAD_ERR_CONFIG, "delivery_concurrency: 0 is out of range", client.delivery_concurrency(0));
+    EXPECT_THROW(spread::Config, SPREAD_ERR_CONFIG, "delivery_concurrency: 33 is out of range", client.delivery_concurrency(33));
+    client.delivery_concurrency(1).delivery_concurrency(32);
     client.proxy("http://127.0.0.1:3128").proxy("").tls_roots("bundled").tls_roots("system").flush_budget(60s).shutdown_timeout(0ms);
     client.app_info("CppTill/1.0").app_info("");
     EXPECT_THROW(spread::Config, SPREAD_ERR_CONFIG, "app_info", client.app_info("CppTill/1.0\r\nX-Injected: 1"));

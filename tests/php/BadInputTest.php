@@ -325,6 +325,8 @@ final class BadInputTest extends SandboxTestCase
             'logger without log()' => [['logger' => new \stdClass()], 'logger: expected a PSR-3 logger'],
             'strict as a string' => [['strict' => 'yes'], 'strict: expected a bool, got string'],
             'flush budget zero' => [['flush_budget_ms' => 0], 'flush_budget'],
+            'delivery concurrency zero' => [['delivery_concurrency' => 0], 'delivery_concurrency: 0 is out of range'],
+            'delivery concurrency over 32' => [['delivery_concurrency' => 33], 'delivery_concurrency: 33 is out of range'],
             'shutdown timeout too big' => [['shutdown_timeout_ms' => 2 ** 32], 'shutdown_timeout_ms: 4294967296 is out of range'],
             'world-writable spool' => [['spool_dir' => self::worldWritable()], 'spool_dir: '],
         ];

@@ -74,7 +74,8 @@ final class ClientOptionsTest extends SandboxTestCase
     public function testTrustStoresAndBudgetsAreAccepted(): void
     {
         foreach ([['tls_roots' => 'system'], ['tls_roots' => 'bundled'], ['proxy' => null], ['proxy' => ''],
-            ['flush_budget_ms' => 60000, 'shutdown_timeout_ms' => 0], ['log_level' => 'debug'], ['strict' => false]] as $options) {
+            ['flush_budget_ms' => 60000, 'shutdown_timeout_ms' => 0], ['delivery_concurrency' => 1], ['delivery_concurrency' => 32],
+            ['log_level' => 'debug'], ['strict' => false]] as $options) {
             $this->assertSame(200, $this->client($options)->updateOrder(Seed::postData())->status(), json_encode($options));
         }
     }

@@ -152,6 +152,7 @@ def test_a_status_this_binding_does_not_know_still_raises_with_its_number():
     (lambda: spread.Client("p", "k", strict=1), "strict"),
     (lambda: spread.Client("p", "k", flush_budget="60"), "flush_budget"),
     (lambda: spread.Client("p", "k", shutdown_timeout=[2]), "shutdown_timeout"),
+    (lambda: spread.Client("p", "k", delivery_concurrency=2.0), "delivery_concurrency"),
     (lambda: spread.Client("p", "k").send({"data": {}}), "spread.Order"),
 ])
 def test_wrong_types_raise_type_error_naming_the_field(make, field):

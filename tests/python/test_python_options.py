@@ -93,6 +93,14 @@ def test_a_bad_proxy_is_a_config_error(proxy_url):
         spread.Client("PUBLIC_KEY", "PRIVATE_KEY", proxy=proxy_url)
 
 
+@pytest.mark.parametrize("concurrency", [0, 33])
+def test_delivery_concurrency_is_checked(concurrency):
+    with pytest.raises(spread.ConfigError, match=f"^delivery_concurrency: {concurrency} is out of range"):
+        spread.Client("PUBLIC_KEY", "PRIVATE_KEY", delivery_concurrency=concurrency)
+    for fine in (1, 32):
+        spread.Client("PUBLIC_KEY", "PRIVATE_KEY", delivery_concurrency=fine).close()
+
+
 def test_plain_http_to_another_host_needs_the_opt_in(proxy):
     with pytest.raises(spread.ConfigError, match=f"^base_url: .*{NOWHERE}"):
         spread.Client("PUBLIC_KEY", "PRIVATE_KEY", base_url=f"http://{NOWHERE}/api")

@@ -24,7 +24,7 @@ use FFI\CData;
  *
  * @psalm-type Options = array{
  *     base_url?: string, timeout_ms?: int, connect_timeout_ms?: int, max_attempts?: int,
- *     spool_dir?: string, flush_budget_ms?: int, shutdown_timeout_ms?: int,
+ *     spool_dir?: string, flush_budget_ms?: int, shutdown_timeout_ms?: int, delivery_concurrency?: int,
  *     ca_file?: string, tls_roots?: string, proxy?: string|null, allow_insecure_http?: bool,
  *     logger?: object, log_level?: string, strict?: bool, library?: string
  * }
@@ -48,6 +48,7 @@ final class Client implements ClientInterface
         'max_attempts' => ['uint32', 'spread_client_set_max_attempts'],
         'flush_budget_ms' => ['uint32', 'spread_client_set_flush_budget_ms'],
         'shutdown_timeout_ms' => ['uint32', 'spread_client_set_shutdown_timeout_ms'],
+        'delivery_concurrency' => ['uint32', 'spread_client_set_delivery_concurrency'],
         'spool_dir' => ['string', 'spread_client_set_spool_dir'],
         // Appended to the User-Agent: `libspread/0.1.0 MyShop/2.1`.
         'app_info' => ['string', 'spread_client_set_app_info'],

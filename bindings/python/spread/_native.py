@@ -73,6 +73,7 @@ _PROTOTYPES: Dict[str, Tuple[Any, List[Any]]] = {
     "spread_client_set_max_attempts": (c_int, [_PTR, c_uint32]),
     "spread_client_set_flush_budget_ms": (c_int, [_PTR, c_uint32]),
     "spread_client_set_shutdown_timeout_ms": (c_int, [_PTR, c_uint32]),
+    "spread_client_set_delivery_concurrency": (c_int, [_PTR, c_uint32]),
     "spread_client_set_spool_dir": (c_int, [_PTR, _STR]),
     "spread_client_set_logger": (c_int, [_PTR, LOG_FN, _PTR, c_int]),
     "spread_send": (c_int, [_PTR, _PTR, POINTER(_PTR)]),

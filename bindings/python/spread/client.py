@@ -220,7 +220,9 @@ class Client(native.HandleOwner):
       file's path), ``ca_file`` (the same as a path in ``tls_roots``);
     - ``spool_dir`` (orders that cannot be delivered now wait there; needed by enqueue()),
       ``flush_budget`` (how long one flush() may run: 240), ``shutdown_timeout`` (how long
-      close() waits for the background delivery of enqueued orders: 2);
+      close() waits for the background delivery of enqueued orders: 2),
+      ``delivery_concurrency`` (orders of different ids flush() and the background
+      delivery keep in flight at once, 1 to 32: 8);
     - ``strict`` (update_order, enqueue and send_many refuse a dict whose optional
       fields break their rules, instead of sending them as is with a warning);
     - ``app_info`` (your application, appended to the User-Agent: ``"MyShop/2.1"``
@@ -251,6 +253,7 @@ class Client(native.HandleOwner):
         max_attempts: Optional[int] = None,
         flush_budget: Optional[float] = None,
         shutdown_timeout: Optional[float] = None,
+        delivery_concurrency: Optional[int] = None,
         strict: bool = False,
         app_info: Optional[str] = None,
     ) -> None:
@@ -304,6 +307,9 @@ class Client(native.HandleOwner):
             if shutdown_timeout is not None:
                 settings.append((lib.spread_client_set_shutdown_timeout_ms,
                                  _millis("shutdown_timeout", shutdown_timeout)))
+            if delivery_concurrency is not None:
+                settings.append((lib.spread_client_set_delivery_concurrency,
+                                 native.uint(delivery_concurrency, "delivery_concurrency")))
             for setter, value in settings:
                 self._call(setter, value)
         except BaseException:

@@ -25,6 +25,7 @@ pub fn human_age(secs: u64) -> String {
 
 pub fn flush(args: &FlushArgs, verbose: u8) -> Result<Exit, Fail> {
     let mut client = setup::client(&args.destination, &args.transport, Some(&args.spool.spool), verbose, ProgressBar::hidden())?;
+    client.set_delivery_concurrency(args.concurrency as usize)?;
     let budget = args.budget.map(Duration::from_secs);
     if let Some(budget) = budget {
         client.set_flush_budget(budget)?;
