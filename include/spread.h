@@ -31,7 +31,7 @@
 #define SPREAD_VERSION_MAJOR 0
 #define SPREAD_VERSION_MINOR 1
 #define SPREAD_VERSION_PATCH 0
-#define SPREAD_ABI_VERSION 2
+#define SPREAD_ABI_VERSION 3
 #ifndef SPREAD_API
 #  if defined(__GNUC__) || defined(__clang__)
 #    define SPREAD_API __attribute__((visibility("default")))

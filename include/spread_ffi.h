@@ -6,7 +6,7 @@
 #define SPREAD_VERSION_MAJOR 0
 #define SPREAD_VERSION_MINOR 1
 #define SPREAD_VERSION_PATCH 0
-#define SPREAD_ABI_VERSION 2
+#define SPREAD_ABI_VERSION 3
 
 
 typedef enum SpreadStatus {

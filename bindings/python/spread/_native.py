@@ -19,7 +19,7 @@ from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple, Type, T
 from .errors import ClosedError, ConfigError, InvalidValueError, LibraryError, SpreadError, error_for_status
 
 #: The SPREAD_ABI_VERSION this binding is written for: another library is refused.
-ABI_VERSION = 2
+ABI_VERSION = 3
 
 SPREAD_OK = 0
 SPREAD_QUEUED = 1
