@@ -114,3 +114,41 @@ fn the_check_sees_a_new_outside_reference() {
     assert_eq!(hits.len(), OUTSIDE.len(), "{hits:?}");
     assert!(hits.iter().all(|(_, text)| text.contains(":2: reads ")), "{hits:?}");
 }
+
+/// A symlink in the repository must lead inside it: a link to a build or a virtualenv
+/// beside the checkout (a developer's `target` or `.venv`) dangles in a clone, and cargo
+/// or pytest then fails on a fresh machine.
+fn links_leading_outside(root: &Path, files: &[String]) -> Vec<String> {
+    let canonical_root = root.canonicalize().expect("the repository exists");
+    files
+        .iter()
+        .filter(|f| std::fs::symlink_metadata(root.join(f)).is_ok_and(|m| m.file_type().is_symlink()))
+        .filter(|f| {
+            let target = std::fs::read_link(root.join(f)).expect("a link");
+            let resolved = root.join(f).parent().unwrap().join(&target);
+            target.is_absolute() || !resolved.canonicalize().is_ok_and(|p| p.starts_with(&canonical_root))
+        })
+        .cloned()
+        .collect()
+}
+
+#[test]
+fn no_link_leads_outside_the_repository() {
+    let root = root();
+    let bad = links_leading_outside(&root, &files(&root));
+    assert!(bad.is_empty(), "symlinks that lead outside the repository (they dangle in a clone): {bad:?}");
+}
+
+#[test]
+fn the_link_check_sees_a_link_outside() {
+    let root = root();
+    let dir = root.join("target").join(format!("standalone-links-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::os::unix::fs::symlink("/work/elsewhere", dir.join("out")).unwrap();
+    std::os::unix::fs::symlink("inside.txt", dir.join("in")).unwrap();
+    std::fs::write(dir.join("inside.txt"), "x").unwrap();
+    let names = ["out".to_owned(), "in".to_owned(), "inside.txt".to_owned()];
+    let bad = links_leading_outside(&dir, &names);
+    std::fs::remove_dir_all(&dir).unwrap();
+    assert_eq!(bad, ["out"]);
+}
