@@ -466,3 +466,25 @@ fn one_endpoint_written_two_ways_is_one_destination() {
     assert_eq!(cron.flush().unwrap().delivered, 1);
     assert_eq!(api.requests().len(), 1);
 }
+
+/// Every per-order lock file planted as a symlink to an outside file: sends
+/// of any order are still delivered (the name is replaced, never followed),
+/// and the outside file is untouched.
+#[test]
+fn planted_order_lock_links_never_fail_a_send() {
+    let dir = temp_dir("lock-links");
+    let outside = temp_dir("lock-links-outside").join("target");
+    fs::write(&outside, "outside").unwrap();
+    let api = Server::start(script(|_, _| Reply::ok()));
+    let mut c = common::client(&api.url());
+    c.set_spool_dir(&dir).unwrap();
+    for bucket in 0..4096 {
+        symlink(&outside, dir.join("inflight").join(format!("{bucket:03x}.lock"))).unwrap();
+    }
+    for id in ["l1", "l2", "l3"] {
+        let sent = c.send(&order(id, 10)).unwrap();
+        assert!(matches!(sent, Sent::Delivered(_)), "{id}: {sent:?}");
+    }
+    assert_eq!(fs::read_to_string(&outside).unwrap(), "outside");
+    assert_eq!(api.requests().len(), 3);
+}

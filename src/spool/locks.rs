@@ -5,8 +5,6 @@
 use std::fs::{File, TryLockError};
 use std::time::{Duration, Instant};
 
-use super::fsat;
-use super::trust::euid;
 use super::{io_error, Destination, Spool};
 use crate::error::{Error, ErrorKind, Result};
 
@@ -36,21 +34,9 @@ impl Spool {
         let file: File = self.retrying(|| {
             let (root, sharing) = self.root()?;
             let inflight = self.sub(&root, sharing, "inflight")?;
-            // Never written: opened to be locked, so a planted name can only fail to lock.
-            let open = || inflight.open_or_create(&name, sharing.file_mode());
-            let mut file = open().map_err(|e| io_error("open", &path, e))?;
-            let st = fsat::fstat(&file).map_err(|e| io_error("open", &path, e))?;
-            if let Some(why) = sharing.foreign_file(&st) {
-                // Not one of ours (a FIFO, a link, another owner's file): replace the name.
-                inflight.unlink(&name).map_err(|e| io_error("remove", &path, e))?;
-                file = open().map_err(|e| io_error("open", &path, e))?;
-                if fsat::fstat(&file).ok().and_then(|st| sharing.foreign_file(&st)).is_some() {
-                    return Err(Error::new(ErrorKind::Io, format!("spool: {} {why}", path.display())));
-                }
-            }
-            if fsat::fstat(&file).is_ok_and(|st| st.uid == euid()) {
-                let _ = sharing.apply(&file, false);
-            }
+            // Never written: opened to be locked; a planted name is replaced, never followed.
+            let (file, _) = Spool::open_own(&inflight, sharing, &name)
+                .map_err(|why| Error::new(ErrorKind::Io, format!("spool: {} {why}", path.display())))?;
             Ok(file)
         })?;
         let mut pause = Duration::from_millis(1);

@@ -401,6 +401,41 @@ impl Spool {
         Ok(listing.iter().filter(|(n, file)| *file && n.ends_with(suffix)).count())
     }
 
+    /// Opens (making it if absent) a file the spool keeps for itself and only
+    /// locks or rewrites in place (`.seq`, `inflight/*.lock`). A name that is
+    /// not one of ours (a link, a FIFO, another owner's file, a hard link) is
+    /// removed, never what it points to, and made again, once; any other
+    /// failure (too many open files…) removes nothing, since another process
+    /// may hold a lock on the file. `Ok((file, Some(why)))`: the name was
+    /// replaced, and why; `Err(why)`: it could not be had.
+    fn open_own(dir: &Dir, sharing: Sharing, name: &str) -> std::result::Result<(File, Option<String>), String> {
+        // Err((why, whether the name is a planted one to replace)).
+        let open = || -> std::result::Result<File, (String, bool)> {
+            let file = dir.open_or_create(name, sharing.file_mode()).map_err(|e| match e.raw_os_error() {
+                Some(libc::ELOOP) => ("is a symlink".to_owned(), true),
+                _ => (format!("cannot be opened ({e})"), false),
+            })?;
+            let st = fsat::fstat(&file).map_err(|e| (e.to_string(), false))?;
+            if let Some(why) = sharing.foreign_file(&st) {
+                return Err((why, true));
+            }
+            // Only when needed: a change of mode is a change of the inode, journaled with the next fsync.
+            if st.uid == trust::euid() && !sharing.fits(&st) {
+                let _ = sharing.apply(&file, false);
+            }
+            Ok(file)
+        };
+        match open() {
+            Ok(file) => Ok((file, None)),
+            Err((why, false)) => Err(why),
+            Err((why, true)) => {
+                dir.unlink(name).map_err(|e| format!("{why}, and cannot be removed ({e})"))?;
+                let file = open().map_err(|(again, _)| format!("{why}; made again, it {again}"))?;
+                Ok((file, Some(why)))
+            }
+        }
+    }
+
     /// Opens `name` in `dir` for reading if it is one of the spool's files:
     /// `Ok(None)` when it is gone, `Ok(Some(Err(why)))` when it is not ours
     /// to read (a link, a FIFO, another owner's file, too large).

@@ -18,9 +18,10 @@ use std::fs::{File, TryLockError};
 use std::os::unix::fs::FileExt;
 use std::time::{Duration, Instant};
 
-use super::fsat::{self, Dir};
-use super::trust::{euid, Sharing};
-use super::entry;
+use super::fsat::Dir;
+use super::trust::Sharing;
+use super::{entry, Spool};
+use crate::error::Result;
 
 fn retry_interrupted<T>(mut op: impl FnMut() -> std::io::Result<T>) -> std::io::Result<T> {
     loop {
@@ -30,7 +31,6 @@ fn retry_interrupted<T>(mut op: impl FnMut() -> std::io::Result<T>) -> std::io::
         }
     }
 }
-use crate::error::Result;
 
 const NAME: &str = ".seq";
 /// Numbers above this are not ours (2^62 entries are never written): a counter
@@ -56,42 +56,13 @@ fn after_highest(dir: &Dir) -> std::io::Result<u64> {
     Ok(next)
 }
 
-/// Opens `.seq` if it is a plain file of ours (or makes it); the error says why not.
-fn open_counter(dir: &Dir, sharing: Sharing) -> std::result::Result<File, String> {
-    let file = dir.open_or_create(NAME, sharing.file_mode()).map_err(|e| match e.raw_os_error() {
-        Some(libc::ELOOP) => "is a symlink".to_owned(),
-        _ => format!("cannot be opened ({e})"),
-    })?;
-    let st = fsat::fstat(&file).map_err(|e| e.to_string())?;
-    if let Some(why) = sharing.foreign_file(&st) {
-        return Err(why);
-    }
-    // Only when needed: a change of mode is a change of the inode, journaled with the next fsync.
-    if st.uid == euid() && !sharing.fits(&st) {
-        let _ = sharing.apply(&file, false);
-    }
-    Ok(file)
-}
-
 /// Takes the next number for the entries of `dir`, and a note when the
 /// counter had to be repaired or bypassed.
 pub fn take(dir: &Dir, sharing: Sharing) -> Result<(u64, Option<String>)> {
     let io = |what: &str, e: std::io::Error| super::io_error(what, &dir.join(NAME), e);
-    let mut note = None;
-    let file = match open_counter(dir, sharing) {
-        Ok(f) => Some(f),
-        Err(why) => {
-            // Not ours to use: remove the name (never what it points to) and start a new one.
-            let again = dir.unlink(NAME).ok().and_then(|()| open_counter(dir, sharing).ok());
-            note = Some(match again {
-                Some(_) => format!("{why}: replaced by a new counter"),
-                None => format!("{why}: numbered from the entries instead"),
-            });
-            again
-        }
-    };
-    let Some(file) = file else {
-        return Ok((after_highest(dir).map_err(|e| io("list", e))?, note));
+    let (file, mut note) = match Spool::open_own(dir, sharing, NAME) {
+        Ok((file, replaced)) => (file, replaced.map(|why| format!("{why}: replaced by a new counter"))),
+        Err(why) => return Ok((after_highest(dir).map_err(|e| io("list", e))?, Some(format!("{why}: numbered from the entries instead")))),
     };
     let started = Instant::now();
     loop {
