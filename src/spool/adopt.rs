@@ -21,11 +21,9 @@ const META_READ: u64 = 4096;
 impl Spool {
     /// The metadata of entry `name`, if it is a spool file whose first line says so.
     fn meta_of(root: &Dir, sharing: Sharing, name: &str) -> Option<Meta> {
-        let mut file = root.open_read(name).ok()?;
-        let st = super::fsat::fstat(&file).ok()?;
-        sharing.foreign_file(&st).is_none().then_some(())?;
+        let file = Self::open_checked(root, sharing, name).ok()??.ok()?;
         let mut head = Vec::new();
-        file.by_ref().take(META_READ).read_to_end(&mut head).ok()?;
+        file.take(META_READ).read_to_end(&mut head).ok()?;
         entry::parse_meta(&head)
     }
 

@@ -438,19 +438,28 @@ impl Spool {
 
     /// Opens `name` in `dir` for reading if it is one of the spool's files:
     /// `Ok(None)` when it is gone, `Ok(Some(Err(why)))` when it is not ours
-    /// to read (a link, a FIFO, another owner's file, too large).
-    fn open_checked(dir: &Dir, sharing: Sharing, name: &str, cap: u64) -> io::Result<Option<std::result::Result<Vec<u8>, String>>> {
-        let mut file = match dir.open_read(name) {
+    /// to read (a link, a FIFO, another owner's file, a hard link).
+    fn open_checked(dir: &Dir, sharing: Sharing, name: &str) -> io::Result<Option<std::result::Result<File, String>>> {
+        let file = match dir.open_read(name) {
             Ok(f) => f,
             Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
             Err(e) if e.raw_os_error() == Some(libc::ELOOP) => return Ok(Some(Err("a symlink".into()))),
             Err(e) => return Err(e),
         };
         let st = fsat::fstat(&file)?;
-        if let Some(why) = sharing.foreign_file(&st) {
-            return Ok(Some(Err(why)));
-        }
-        Ok(Some(read_capped(&mut file, cap)?.ok_or_else(|| format!("larger than {} bytes", cap))))
+        Ok(Some(match sharing.foreign_file(&st) {
+            Some(why) => Err(why),
+            None => Ok(file),
+        }))
+    }
+
+    /// `open_checked`, then the whole file if it holds at most `cap` bytes (too large: why).
+    fn read_checked(dir: &Dir, sharing: Sharing, name: &str, cap: u64) -> io::Result<Option<std::result::Result<Vec<u8>, String>>> {
+        Ok(match Self::open_checked(dir, sharing, name)? {
+            None => None,
+            Some(Err(why)) => Some(Err(why)),
+            Some(Ok(file)) => Some(read_capped(file, cap)?.ok_or_else(|| format!("larger than {cap} bytes"))),
+        })
     }
 
     /// Reads an entry. `Ok(None)`: it is gone (another flusher delivered it).
@@ -461,7 +470,7 @@ impl Spool {
     pub fn read(&self, path: &Path) -> Result<Option<std::result::Result<Entry, String>>> {
         let name = name_of(path)?;
         let (root, sharing) = self.root()?;
-        match Self::open_checked(&root, sharing, name, MAX_ENTRY).map_err(|e| io_error("read", path, e))? {
+        match Self::read_checked(&root, sharing, name, MAX_ENTRY).map_err(|e| io_error("read", path, e))? {
             None => Ok(None),
             Some(Err(why)) => Ok(Some(Err(why))),
             Some(Ok(bytes)) => Ok(Some(entry::parse(&bytes))),

@@ -51,7 +51,7 @@ impl Spool {
     /// The entry's bytes, if it is a file of the spool's (never through a link).
     fn read_rejected(dir: &Dir, sharing: Sharing, name: &str) -> Result<Vec<u8>> {
         let path = dir.join(name);
-        match Self::open_checked(dir, sharing, name, MAX_ENTRY).map_err(|e| io_error("read", &path, e))? {
+        match Self::read_checked(dir, sharing, name, MAX_ENTRY).map_err(|e| io_error("read", &path, e))? {
             Some(Ok(bytes)) => Ok(bytes),
             Some(Err(why)) => Err(Error::new(ErrorKind::Io, format!("spool: {} is not an entry: {why}", path.display()))),
             None => Err(Error::invalid("name", format!("no rejected entry {name:?}"))),
@@ -61,12 +61,12 @@ impl Spool {
     fn describe_rejected(dir: &Dir, sharing: Sharing, name: &str) -> Result<(Rejected, Vec<u8>)> {
         Self::check_rejected_name(dir, name)?;
         let answer_name = format!("{name}.answer");
-        let answer = match Self::open_checked(dir, sharing, &answer_name, MAX_NOTE as u64) {
+        let answer = match Self::read_checked(dir, sharing, &answer_name, MAX_NOTE as u64) {
             Ok(Some(Ok(bytes))) => String::from_utf8_lossy(&bytes).into_owned(),
             Ok(Some(Err(why))) => format!("(the answer file is not the spool's: {why})"),
             _ => String::new(),
         };
-        let age_secs = dir.stat_at(&answer_name).ok().flatten().or_else(|| dir.stat_at(name).ok().flatten()).map_or(0, |st| st.age_secs());
+        let age_secs = set_aside_secs(dir, name);
         let bytes = Self::read_rejected(dir, sharing, name)?;
         let (order_id, base_url, body) = match entry::parse(&bytes) {
             Ok(e) => {
@@ -126,15 +126,19 @@ impl Spool {
         let (dir, _) = self.rejected_dir()?;
         let mut count = 0;
         for name in Self::rejected_names(&dir)? {
-            let answer = format!("{name}.answer");
-            let age = dir.stat_at(&answer).ok().flatten().or_else(|| dir.stat_at(&name).ok().flatten()).map_or(0, |st| st.age_secs());
-            if Duration::from_secs(age) >= older_than {
+            if Duration::from_secs(set_aside_secs(&dir, &name)) >= older_than {
                 remove_with_answer(&dir, &name)?;
                 count += 1;
             }
         }
         Ok(count)
     }
+}
+
+/// Seconds since entry `name` was set aside: its answer's time (written then), else its own.
+fn set_aside_secs(dir: &Dir, name: &str) -> u64 {
+    let answer = format!("{name}.answer");
+    dir.stat_at(&answer).ok().flatten().or_else(|| dir.stat_at(name).ok().flatten()).map_or(0, |st| st.age_secs())
 }
 
 /// Removes the names (a link is removed, never what it points to).
