@@ -155,7 +155,7 @@ impl Core {
         if spool.has_pending(&self.destination)? {
             // A few older entries go first, then only an older update of this
             // same order keeps it waiting: a folder full of entries (or of
-            // junk) costs a send one listing and at most INLINE_FLUSH entries.
+            // junk) costs a send a few listings of names and at most INLINE_FLUSH entries.
             let report = self.flush_limited(deadline, held.as_ref(), false, INLINE_FLUSH);
             if !report.busy && report.stopped_by.is_some() {
                 return self.queued(spool, id, body.as_bytes(), Some(seq), "older orders are still waiting in the spool");

@@ -51,6 +51,11 @@ impl Destination {
         Destination { base_url: normalize_base_url(base_url), key: format!("sha256:{}", &hex(&digest)[..16]) }
     }
 
+    /// The same account (key fingerprint) at another base URL.
+    pub fn at(&self, base_url: &str) -> Destination {
+        Destination { base_url: normalize_base_url(base_url), key: self.key.clone() }
+    }
+
     /// 8 hex digits naming this destination in file names.
     pub fn tag(&self) -> String {
         tag_of(&self.base_url, &self.key)
@@ -232,6 +237,7 @@ mod tests {
     fn one_destination_whatever_form_its_url_was_written_in() {
         let a = Destination::new("https://Social-SB.com:443/api/", "K");
         assert_eq!(a, Destination::new("https://social-sb.com/api", "K"));
+        assert_eq!(Destination::new("https://old.example/api", "K").at("https://Social-SB.com/api/"), a);
         assert_eq!(a.base_url, "https://social-sb.com/api");
         // An entry 0.2 wrote with the trailing slash is still this destination's.
         let mut old = Meta::new(1, &a, None, 0);

@@ -444,7 +444,7 @@ pub fn spool(command: SpoolCommand) -> Result<Exit, Fail> {
             let from_url = if from_base_url.is_some() { settings.base_url.to_string() } else { to.base_url.clone() };
             let from = match &key {
                 Some(k) => spread::spool::Destination::new(&from_url, k),
-                None => spread::spool::Destination { base_url: spread::spool::Destination::new(&from_url, "").base_url, key: to.key.clone() },
+                None => to.at(&from_url),
             };
             let n = spool.adopt(&from, &to)?;
             println!("adopted {n} order(s) of {}: the next `spread flush` sends them to {}", from.base_url, to.base_url);
