@@ -436,8 +436,8 @@ pub fn spool(command: SpoolCommand) -> Result<Exit, Fail> {
             if from_base_url.is_none() && key.is_none() {
                 return Err(Fail::new(Exit::Usage, "spool adopt: give --from-base-url OLD, --from-old-key, or both"));
             }
-            let mut settings = spread::settings::Settings::default();
-            settings.allow_insecure_http = true; // only names the old destination: nothing is sent to it
+            // Only names the old destination: nothing is sent to it, so plain http is fine.
+            let mut settings = spread::settings::Settings { allow_insecure_http: true, ..Default::default() };
             if let Some(url) = &from_base_url {
                 settings.set_base_url(url)?;
             }
