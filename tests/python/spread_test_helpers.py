@@ -69,7 +69,7 @@ class Seen:
     headers: Dict[str, str]
     body: bytes
     arrived: float                     # time.monotonic() when the body was read
-    finished: Optional[float] = None   # when the answer was sent
+    finished: Optional[float] = None   # when the answer began to go out (the client cannot have it sooner)
     status: Optional[int] = None
 
     def form(self) -> Dict[str, str]:
@@ -123,12 +123,14 @@ class LoopbackServer:
                 if owner.stopping.is_set():
                     self.close_connection = True  # no answer: the client sees the connection end
                     return
+                # Stamped before writing: a client may read the answer and send again before
+                # a stamp taken after the write (CI saw the next request 0.2 ms "earlier").
+                seen.status, seen.finished = status, time.monotonic()
                 self.send_response(status)
                 for name, value in {"Content-Length": str(len(payload)), **headers}.items():
                     self.send_header(name, value)
                 self.end_headers()
                 self.wfile.write(payload)
-                seen.status, seen.finished = status, time.monotonic()
 
             def log_message(self, *args: object) -> None:
                 pass
