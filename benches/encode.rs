@@ -17,7 +17,6 @@ mod common;
 
 use common::seed_order;
 
-
 fn encode(c: &mut Criterion) {
     let order = seed_order();
     // The body PHP's http_build_query gives for the seed (1436 bytes, as measured in
@@ -30,9 +29,7 @@ fn encode(c: &mut Criterion) {
     c.bench_function("encode_seed_order", |b| b.iter(|| black_box(&order).encode()));
     c.bench_function("build_and_encode_seed_order", |b| b.iter(|| black_box(seed_order()).encode()));
     // The PHP binding's drop-in path: PHP's own body, parsed and checked, sent as it is.
-    c.bench_function("dropin_from_form_seed_body", |b| {
-        b.iter(|| spread::dropin::from_form(black_box(&body), false).unwrap().encode())
-    });
+    c.bench_function("dropin_from_form_seed_body", |b| b.iter(|| spread::dropin::from_form(black_box(&body), false).unwrap().encode()));
 }
 
 criterion_group! {

@@ -85,13 +85,7 @@ impl Error {
     pub fn is_delivery_failure(&self) -> bool {
         matches!(
             self.kind,
-            ErrorKind::Network
-                | ErrorKind::Timeout
-                | ErrorKind::Tls
-                | ErrorKind::Redirect
-                | ErrorKind::Auth
-                | ErrorKind::Server
-                | ErrorKind::Endpoint
+            ErrorKind::Network | ErrorKind::Timeout | ErrorKind::Tls | ErrorKind::Redirect | ErrorKind::Auth | ErrorKind::Server | ErrorKind::Endpoint
         )
     }
 

@@ -5,22 +5,22 @@ use std::time::{Duration, SystemTime};
 
 use crate::error::Result;
 use crate::order::Order;
-use crate::transport::policy;
+use crate::send::transport::policy;
 
 /// The drop-in's form body, through the whole parse only (`from_form` may take its
 /// quick scan): both must agree.
 pub fn form_whole(body: &str, strict: bool) -> Result<Order> {
-    crate::dropin::from_form_whole(body, strict)
+    crate::order::dropin::from_form_whole(body, strict)
 }
 
 /// `WWW-Authenticate` values: the Digest challenge chosen, and its answer.
 pub fn digest(headers: &[&str], method: &str, uri: &str) -> Option<String> {
-    crate::auth::parse_digest(headers.iter().copied()).map(|c| crate::auth::digest_response(&c, "PUBLIC_KEY", "PRIVATE_KEY", method, uri))
+    crate::send::auth::parse_digest(headers.iter().copied()).map(|c| crate::send::auth::digest_response(&c, "PUBLIC_KEY", "PRIVATE_KEY", method, uri))
 }
 
 /// A `Retry-After` value at `now`.
 pub fn retry_after(value: &str, now: SystemTime) -> Option<Duration> {
-    crate::retry::parse_retry_after(value, now)
+    crate::send::retry::parse_retry_after(value, now)
 }
 
 /// Where a redirect from `from` (a URL, also the configured base) goes, for its `Location` and status.

@@ -122,11 +122,8 @@ impl Record {
 
     /// The context as a JSON object (`{"order_id":"42","status":503}`).
     pub fn context_json(&self) -> String {
-        let map: serde_json::Map<String, serde_json::Value> = self
-            .context
-            .iter()
-            .map(|(k, v)| ((*k).to_owned(), serde_json::to_value(v).unwrap_or(serde_json::Value::Null)))
-            .collect();
+        let map: serde_json::Map<String, serde_json::Value> =
+            self.context.iter().map(|(k, v)| ((*k).to_owned(), serde_json::to_value(v).unwrap_or(serde_json::Value::Null))).collect();
         serde_json::Value::Object(map).to_string()
     }
 

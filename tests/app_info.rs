@@ -53,9 +53,8 @@ fn bad_app_info_is_refused_naming_it_and_changes_nothing() {
 /// `spread send` from a file of one seed-shaped order, with `extra` options and environment.
 fn cli_send(sb: &Sandbox, id: &str, args: &[&str], env: &[(&str, &str)]) -> std::process::Output {
     let dir = common::temp_dir("app-info-cli");
-    let line = format!(
-        r#"{{"customer_email":"{id}@example.com","order_idorder":"{id}","order_state":10,"order_amount":12.5,"order_crea_dt":"2024-01-02 03:04:05"}}"#
-    );
+    let line =
+        format!(r#"{{"customer_email":"{id}@example.com","order_idorder":"{id}","order_state":10,"order_amount":12.5,"order_crea_dt":"2024-01-02 03:04:05"}}"#);
     let file = dir.join("in.jsonl");
     std::fs::write(&file, format!("{line}\n")).unwrap();
     let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_spread"));

@@ -27,7 +27,18 @@ struct Run {
 fn command(args: &[&str]) -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_spread"));
     c.args(args).env("SPREAD_PUBLIC_KEY", PUBLIC_KEY).env("SPREAD_PRIVATE_KEY", PRIVATE_KEY);
-    for var in ["SPREAD_BASE_URL", "SPREAD_SPOOL", "SPREAD_PROXY", "SPREAD_KEYS_FILE", "CREDENTIALS_DIRECTORY", "HTTP_PROXY", "http_proxy", "HTTPS_PROXY", "https_proxy", "ALL_PROXY"] {
+    for var in [
+        "SPREAD_BASE_URL",
+        "SPREAD_SPOOL",
+        "SPREAD_PROXY",
+        "SPREAD_KEYS_FILE",
+        "CREDENTIALS_DIRECTORY",
+        "HTTP_PROXY",
+        "http_proxy",
+        "HTTPS_PROXY",
+        "https_proxy",
+        "ALL_PROXY",
+    ] {
         c.env_remove(var);
     }
     c.stdin(Stdio::null());
@@ -417,12 +428,8 @@ fn send_from_stdin_without_a_terminal_prints_plain_progress_lines() {
     let url = sb.base_url();
     let lines: Vec<String> = (0..10).map(|i| post_data(&format!("p-{i}"), 20)).collect();
     sb.fault(r#"{"mode":"slow","delay_ms":400,"times":10}"#);
-    let mut child = command(&["send", "-", "--concurrency", "1", "--base-url", &url])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut child =
+        command(&["send", "-", "--concurrency", "1", "--base-url", &url]).stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
     std::io::Write::write_all(child.stdin.as_mut().unwrap(), (lines.join("\n") + "\n").as_bytes()).unwrap();
     drop(child.stdin.take());
     let out = child.wait_with_output().unwrap();
@@ -604,7 +611,10 @@ fn proxy_credentials_come_from_the_environment_or_the_keys_file_only() {
 
     // A real HTTPS endpoint behind a proxy that wants credentials.
     let ca = faults::TestCa::new("libspread CLI proxy CA");
-    let server = faults::Server::start_tls(faults::script(|r, _| if r.tls { faults::Reply::ok() } else { faults::Reply::status(400) }), &ca.leaf(&["spread.test"], false));
+    let server = faults::Server::start_tls(
+        faults::script(|r, _| if r.tls { faults::Reply::ok() } else { faults::Reply::status(400) }),
+        &ca.leaf(&["spread.test"], false),
+    );
     let proxy = faults::ConnectProxy::start_with_auth(Some(server.port), &format!("shop:{password}"));
     let etc = temp_dir("cli-proxy");
     let ca_file = etc.join("ca.pem");
@@ -625,7 +635,12 @@ fn proxy_credentials_come_from_the_environment_or_the_keys_file_only() {
     // Without them the proxy answers 407: the keys of SPREAD are not the cause, the proxy is named.
     let run = finish(command(&send_args).args(["--proxy", &proxy.url()]));
     assert_eq!(run.code, 3, "{}{}", run.stdout, run.stderr);
-    assert!(run.stdout.contains(&format!("127.0.0.1:{}", proxy.port)) || run.stderr.contains(&format!("127.0.0.1:{}", proxy.port)), "{}{}", run.stdout, run.stderr);
+    assert!(
+        run.stdout.contains(&format!("127.0.0.1:{}", proxy.port)) || run.stderr.contains(&format!("127.0.0.1:{}", proxy.port)),
+        "{}{}",
+        run.stdout,
+        run.stderr
+    );
     assert_eq!(server.requests().len(), 2);
 }
 
@@ -642,7 +657,8 @@ fn the_documented_cron_lines_show_no_key_in_ps() {
     let bin = Path::new(env!("CARGO_BIN_EXE_spread")).parent().unwrap().to_owned();
     for (i, line) in lines.iter().enumerate() {
         // The first request (a till's) fails, so that it is queued; the flush's waits 3 s.
-        let sb = faults::Server::start(faults::script(|_, n| if n == 0 { faults::Reply::status(503) } else { faults::Reply::ok().after(Duration::from_secs(3)) }));
+        let sb =
+            faults::Server::start(faults::script(|_, n| if n == 0 { faults::Reply::status(503) } else { faults::Reply::ok().after(Duration::from_secs(3)) }));
         let mut till = spread::Client::new(PUBLIC_KEY, secret).unwrap();
         till.set_base_url(&sb.url()).unwrap();
         till.set_max_attempts(1).unwrap();

@@ -172,11 +172,7 @@ fn a_send_while_entries_wait_flushes_them_first() {
     let sb = Sandbox::start_on(port);
     // The newer update must not overtake the spooled one: the send flushes first.
     delivered(c.send(&order("behind", 50)));
-    let states: Vec<String> = sb
-        .requests()
-        .iter()
-        .map(|r| r["body"].as_str().unwrap().split("order_state%5D=").nth(1).unwrap()[..2].to_owned())
-        .collect();
+    let states: Vec<String> = sb.requests().iter().map(|r| r["body"].as_str().unwrap().split("order_state%5D=").nth(1).unwrap()[..2].to_owned()).collect();
     assert_eq!(states, ["10", "50"]);
     assert_eq!(c.pending().unwrap(), 0);
 }
@@ -192,11 +188,8 @@ fn rejected_entries_are_kept_with_the_answer() {
     sb.fault(r#"{"mode":"status","code":422,"times":1}"#);
     let report = c.flush().unwrap();
     assert_eq!((report.delivered, report.rejected, report.remaining), (0, 1, 0));
-    let answers: Vec<_> = std::fs::read_dir(spool_dir.join("rejected"))
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|x| x == "answer"))
-        .collect();
+    let answers: Vec<_> =
+        std::fs::read_dir(spool_dir.join("rejected")).unwrap().map(|e| e.unwrap().path()).filter(|p| p.extension().is_some_and(|x| x == "answer")).collect();
     assert_eq!(answers.len(), 1);
     assert!(std::fs::read_to_string(&answers[0]).unwrap().contains("HTTP 422"));
 }
@@ -287,11 +280,7 @@ fn many_processes_share_one_spool() {
     let start = Instant::now();
     let children: Vec<_> = (0..PROCESSES)
         .map(|p| {
-            let env = [
-                ("SPREAD_CONC_SPOOL", spool_dir.display().to_string()),
-                ("SPREAD_CONC_URL", url.clone()),
-                ("SPREAD_CONC_ID", p.to_string()),
-            ];
+            let env = [("SPREAD_CONC_SPOOL", spool_dir.display().to_string()), ("SPREAD_CONC_URL", url.clone()), ("SPREAD_CONC_ID", p.to_string())];
             child("concurrent_child_sends_during_outage", &env).spawn().unwrap()
         })
         .collect();

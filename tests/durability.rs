@@ -106,9 +106,7 @@ fn fsync_of(calls: &[Call], from: usize, fd: &str, what: &str) -> usize {
 /// latest open before it was an openat naming `path_part` (the spool works
 /// through folder descriptors, opened anew per operation, so numbers repeat).
 fn fsync_of_opened(calls: &[Call], from: usize, path_part: &str, what: &str) -> usize {
-    let opened_as = |at: usize, fd: &str| {
-        calls[..at].iter().rev().find(|c| c.name == "openat" && c.ret == fd).is_some_and(|c| c.has(path_part))
-    };
+    let opened_as = |at: usize, fd: &str| calls[..at].iter().rev().find(|c| c.name == "openat" && c.ret == fd).is_some_and(|c| c.has(path_part));
     (from..calls.len())
         .find(|&i| {
             let c = &calls[i];

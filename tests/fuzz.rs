@@ -131,7 +131,18 @@ fn arbitrary_client_configuration_never_panics() {
 
 /// A form body or JSON from arbitrary pieces: mostly well-formed enough to reach the validator.
 fn post_data(rng: &mut Rng) -> (CString, CString) {
-    let keys = ["customer_email", "external_id", "order_idorder", "order_state", "order_amount", "order_crea_dt", "customer_birthday", "add_tag", "custom_fields", "x"];
+    let keys = [
+        "customer_email",
+        "external_id",
+        "order_idorder",
+        "order_state",
+        "order_amount",
+        "order_crea_dt",
+        "customer_birthday",
+        "add_tag",
+        "custom_fields",
+        "x",
+    ];
     let mut form = String::new();
     let mut json = String::from("{");
     for i in 0..(rng.next() % 8) {

@@ -35,11 +35,8 @@ fn spooling(url: &str, dir: &Path) -> Client {
 
 /// The entry files (`*.req`) directly in `dir`, sorted.
 fn entry_files(dir: &Path) -> Vec<String> {
-    let mut names: Vec<String> = std::fs::read_dir(dir)
-        .unwrap()
-        .filter_map(|e| e.ok()?.file_name().into_string().ok())
-        .filter(|n| n.ends_with(".req"))
-        .collect();
+    let mut names: Vec<String> =
+        std::fs::read_dir(dir).unwrap().filter_map(|e| e.ok()?.file_name().into_string().ok()).filter(|n| n.ends_with(".req")).collect();
     names.sort();
     names
 }
@@ -60,9 +57,9 @@ fn walk(dir: &Path) -> Vec<PathBuf> {
 
 /// Whether some regular file under `dir` holds `needle` (an order is not lost).
 fn kept_somewhere(dir: &Path, needle: &str) -> bool {
-    walk(dir).iter().any(|p| {
-        std::fs::symlink_metadata(p).is_ok_and(|m| m.is_file()) && String::from_utf8_lossy(&std::fs::read(p).unwrap_or_default()).contains(needle)
-    })
+    walk(dir)
+        .iter()
+        .any(|p| std::fs::symlink_metadata(p).is_ok_and(|m| m.is_file()) && String::from_utf8_lossy(&std::fs::read(p).unwrap_or_default()).contains(needle))
 }
 
 // ---------------------------------------------------------------------------
@@ -265,7 +262,9 @@ fn a_symlink_at_seq_is_never_followed() {
     let lines = temp_dir("guards-seq-lines").join("orders.jsonl");
     std::fs::write(
         &lines,
-        r#"{"data":{"customer_email":"c@example.com","order_idorder":"seq-cli","order_state":10,"order_amount":1,"order_crea_dt":"2024-01-02 03:04:05"}}"#.to_owned() + "\n",
+        r#"{"data":{"customer_email":"c@example.com","order_idorder":"seq-cli","order_state":10,"order_amount":1,"order_crea_dt":"2024-01-02 03:04:05"}}"#
+            .to_owned()
+            + "\n",
     )
     .unwrap();
     for args in [

@@ -24,12 +24,7 @@ fn generate(config: &str) -> String {
     // The version macros first, then the config's own (spread.h's SPREAD_API and SPREAD_WARN_UNUSED_RESULT).
     config.after_includes = Some(version_macros() + config.after_includes.as_deref().unwrap_or_default());
     let mut out = Vec::new();
-    cbindgen::Builder::new()
-        .with_crate(root())
-        .with_config(config)
-        .generate()
-        .expect("cbindgen runs on src/")
-        .write(&mut out);
+    cbindgen::Builder::new().with_crate(root()).with_config(config).generate().expect("cbindgen runs on src/").write(&mut out);
     String::from_utf8(out).expect("UTF-8 header")
 }
 
@@ -50,11 +45,7 @@ fn check(path: &Path, want: &str) {
         return;
     }
     let have = std::fs::read_to_string(path).unwrap_or_default();
-    assert!(
-        have == want,
-        "{} is stale: run `make headers` and commit the result",
-        path.display()
-    );
+    assert!(have == want, "{} is stale: run `make headers` and commit the result", path.display());
 }
 
 #[test]

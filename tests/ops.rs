@@ -189,7 +189,11 @@ fn flush_send_and_rejected_summaries_speak_json_and_send_counts_every_line() {
     let flush = spread(&["flush", "--quiet", "--json", "--spool", s, "--base-url", &url]);
     assert_eq!(flush.code, 0, "{}", flush.stderr);
     let v = json_of(&flush);
-    assert_eq!((v["outcome"].as_str(), v["delivered"].as_u64(), v["remaining"].as_u64(), v["busy"].as_bool()), (Some("ok"), Some(0), Some(0), Some(false)), "{v}");
+    assert_eq!(
+        (v["outcome"].as_str(), v["delivered"].as_u64(), v["remaining"].as_u64(), v["busy"].as_bool()),
+        (Some("ok"), Some(0), Some(0), Some(false)),
+        "{v}"
+    );
 
     // rejected: list, requeue and purge as JSON.
     assert_eq!(json_of(&spread(&["rejected", "list", "--json", "--spool", s])), Value::Array(vec![]));
@@ -447,12 +451,8 @@ fn the_doctor_finds_php_without_ffi_and_ffi_refused_under_php_s() {
     assert_eq!(check(&checks, "ffi_cli_server").1, "ok", "{checks:?}");
     // The same checks from the binding itself: php vendor/bin/spread-doctor.
     let lib = Path::new(&bin()).parent().unwrap().join("libspread.so");
-    let out = Command::new("php")
-        .args(["-d", "ffi.enable=preload"])
-        .arg(repo().join("bindings/php/bin/spread-doctor"))
-        .env("SPREAD_LIBRARY", &lib)
-        .output()
-        .unwrap();
+    let out =
+        Command::new("php").args(["-d", "ffi.enable=preload"]).arg(repo().join("bindings/php/bin/spread-doctor")).env("SPREAD_LIBRARY", &lib).output().unwrap();
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.lines().any(|l| l.starts_with("ok       php_library: libspread ")), "{text}");
     assert!(text.lines().any(|l| l.starts_with("warning  ffi_cli_server: ")), "{text}");

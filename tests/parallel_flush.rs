@@ -140,7 +140,10 @@ fn an_order_whose_lock_is_held_elsewhere_waits_with_all_its_updates() {
 /// the endpoint (or the account) went away in the middle of a parallel flush.
 fn stops_leaving_every_entry(status: u16, kind: ErrorKind) {
     const ENTRIES: usize = 60;
-    let server = Server::start(script(move |_, n| if n < 12 { Reply::ok().after(Duration::from_millis(20)) } else { Reply::status(status).after(Duration::from_millis(20)) }));
+    let server =
+        Server::start(script(
+            move |_, n| if n < 12 { Reply::ok().after(Duration::from_millis(20)) } else { Reply::status(status).after(Duration::from_millis(20)) },
+        ));
     let (c, dir) = spooled_client(&server, "pf-stop");
     for i in 0..ENTRIES {
         push(&c, &format!("m-{}", i % 20), i as i64);
@@ -196,7 +199,10 @@ fn refused_entries_go_to_rejected_and_the_flush_goes_on() {
     let report = c.flush().unwrap();
     let refused = (0..20).filter(|i| i % 7 == 3).count();
     assert_eq!((report.rejected, report.delivered, report.remaining, report.stopped_by), (refused, 20 - refused, 0, None));
-    assert_eq!(std::fs::read_dir(dir.join("rejected")).unwrap().filter(|e| e.as_ref().unwrap().file_name().to_string_lossy().ends_with(".req")).count(), refused);
+    assert_eq!(
+        std::fs::read_dir(dir.join("rejected")).unwrap().filter(|e| e.as_ref().unwrap().file_name().to_string_lossy().ends_with(".req")).count(),
+        refused
+    );
     // Each order's updates reached the server in the order they were made, refused ones included.
     let mut by_order: HashMap<String, Vec<i64>> = HashMap::new();
     for r in server.requests() {

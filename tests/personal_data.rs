@@ -66,10 +66,7 @@ fn a_lenient_warning_logs_the_email_at_debug_level_only() {
         }
     }
     assert!(warnings.iter().all(|r| r.0 == warn));
-    assert_eq!(
-        warnings[0].2,
-        "customer_email: (a customer's data, left out of the log) is not an e-mail address: contains ' ' (sent as is)"
-    );
+    assert_eq!(warnings[0].2, "customer_email: (a customer's data, left out of the log) is not an e-mail address: contains ' ' (sent as is)");
     assert_eq!(warnings[3].2, r#"customer_country: "fr" is not an ISO 3166-1 alpha-2 code such as "FR" (sent as is)"#, "not personal");
     // At debug level, in full, for the two that left something out (the phone's names a
     // control character only).

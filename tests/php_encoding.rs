@@ -32,9 +32,61 @@ impl Gen for Rng {
     }
     fn text(&mut self, max: usize) -> String {
         const PIECES: &[&str] = &[
-            "a", "Z", "0", "9", " ", "  ", "-", "_", ".", "~", "*", "+", "&", "=", "%", "#", "?", "/", ":", "@", "[", "]",
-            "!", "'", "\"", "(", ")", "$", ",", ";", "<", ">", "\\", "^", "`", "{", "|", "}", "é", "bâtiment", "ß", "Ω",
-            "日本", "😀", "e\u{301}", "\u{200b}", "\u{feff}", "\t", "\n", "\r\n", "\u{7}", "\u{7f}", "%41", "a+b", "0x1F",
+            "a",
+            "Z",
+            "0",
+            "9",
+            " ",
+            "  ",
+            "-",
+            "_",
+            ".",
+            "~",
+            "*",
+            "+",
+            "&",
+            "=",
+            "%",
+            "#",
+            "?",
+            "/",
+            ":",
+            "@",
+            "[",
+            "]",
+            "!",
+            "'",
+            "\"",
+            "(",
+            ")",
+            "$",
+            ",",
+            ";",
+            "<",
+            ">",
+            "\\",
+            "^",
+            "`",
+            "{",
+            "|",
+            "}",
+            "é",
+            "bâtiment",
+            "ß",
+            "Ω",
+            "日本",
+            "😀",
+            "e\u{301}",
+            "\u{200b}",
+            "\u{feff}",
+            "\t",
+            "\n",
+            "\r\n",
+            "\u{7}",
+            "\u{7f}",
+            "%41",
+            "a+b",
+            "0x1F",
         ];
         (0..self.below(max + 1)).map(|_| *self.pick(PIECES)).collect()
     }
@@ -58,7 +110,11 @@ fn php_str(s: &str) -> String {
 /// A float literal PHP parses to the same double (Rust's `{:?}` round-trips).
 fn php_float(f: f64) -> String {
     let s = format!("{f:?}");
-    if s.contains(['.', 'e']) { s } else { format!("{s}.0") }
+    if s.contains(['.', 'e']) {
+        s
+    } else {
+        format!("{s}.0")
+    }
 }
 
 /// One generated order, as an `Order` and as the PHP statements that build the same array.
@@ -156,29 +212,17 @@ fn generated_orders_encode_exactly_as_php_http_build_query() {
         script.push_str(&format!("(function () {{\n{php}}})();\n"));
         orders.push(order);
     }
-    let mut child = Command::new("php")
-        .args(["-d", "memory_limit=512M"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("php is installed (make setup)");
+    let mut child =
+        Command::new("php").args(["-d", "memory_limit=512M"]).stdin(Stdio::piped()).stdout(Stdio::piped()).spawn().expect("php is installed (make setup)");
     child.stdin.take().unwrap().write_all(script.as_bytes()).unwrap();
     let out = child.wait_with_output().unwrap();
     assert!(out.status.success(), "php failed");
-    let bodies: Vec<Vec<u8>> = String::from_utf8(out.stdout)
-        .unwrap()
-        .lines()
-        .map(|l| base64::engine::general_purpose::STANDARD.decode(l).unwrap())
-        .collect();
+    let bodies: Vec<Vec<u8>> = String::from_utf8(out.stdout).unwrap().lines().map(|l| base64::engine::general_purpose::STANDARD.decode(l).unwrap()).collect();
     assert_eq!(bodies.len(), CASES);
     let mut nonempty = 0;
     for (i, (order, php_body)) in orders.iter().zip(&bodies).enumerate() {
         let ours = order.encode();
-        assert!(
-            ours.as_bytes() == php_body.as_slice(),
-            "case {i} differs\n ours: {ours}\n  php: {}",
-            String::from_utf8_lossy(php_body)
-        );
+        assert!(ours.as_bytes() == php_body.as_slice(), "case {i} differs\n ours: {ours}\n  php: {}", String::from_utf8_lossy(php_body));
         nonempty += usize::from(!ours.is_empty());
     }
     assert!(nonempty > CASES * 9 / 10, "the generator made mostly empty orders");

@@ -43,7 +43,12 @@ fn a_flush_keeps_every_entry_when_spread_redirects_to_another_host() {
     assert_eq!(sb.requests().len(), 1, "the flush stops at the first entry");
     assert!(sb.requests()[0].header("authorization").is_some());
     let seen = other.requests();
-    assert!(seen.is_empty(), "the other host was sent {} request(s), {} with Authorization", seen.len(), seen.iter().filter(|r| r.header("authorization").is_some()).count());
+    assert!(
+        seen.is_empty(),
+        "the other host was sent {} request(s), {} with Authorization",
+        seen.len(),
+        seen.iter().filter(|r| r.header("authorization").is_some()).count()
+    );
 }
 
 /// Failure 3, live: a send reports the redirect (no spool) or queues the order (spool).

@@ -128,7 +128,8 @@ fn endpoint_and_account_failures_keep_every_entry() {
 
 #[test]
 fn a_content_refusal_sets_that_one_entry_aside() {
-    let sb = Server::start(script(|r, _| if r.field("order_idorder").as_deref() == Some("bad") { Reply::status(422).body("missing field") } else { Reply::ok() }));
+    let sb =
+        Server::start(script(|r, _| if r.field("order_idorder").as_deref() == Some("bad") { Reply::status(422).body("missing field") } else { Reply::ok() }));
     let c = spooling(&sb.url(), "content");
     let spool = c.spool().unwrap();
     for id in ["good-1", "bad", "good-2"] {
@@ -250,9 +251,7 @@ fn digest_stale_nonces_and_combined_challenges() {
         let auth = r.header("authorization").unwrap_or_default().to_owned();
         match n {
             0 => Reply::status(401).header("WWW-Authenticate", r#"Basic realm="x", DIGEST realm="api", nonce="n1", qop="auth""#),
-            1 if auth.contains("nonce=\"n1\"") => {
-                Reply::status(401).header("WWW-Authenticate", r#"Digest realm="api", nonce="n2", qop="auth", stale=true"#)
-            }
+            1 if auth.contains("nonce=\"n1\"") => Reply::status(401).header("WWW-Authenticate", r#"Digest realm="api", nonce="n2", qop="auth", stale=true"#),
             2 if auth.contains("nonce=\"n2\"") => Reply::ok(),
             _ => Reply::status(401),
         }
@@ -432,7 +431,12 @@ fn child_plain_http_rule_in_a_namespace() {
 fn plain_http_is_checked_when_a_request_is_made() {
     let exe = std::env::current_exe().unwrap();
     let out = std::process::Command::new("unshare")
-        .args(["-n", "sh", "-c", r#"ip link set lo up && ip addr add 10.213.0.1/32 dev lo && exec "$0" child_plain_http_rule_in_a_namespace --exact --ignored --nocapture"#])
+        .args([
+            "-n",
+            "sh",
+            "-c",
+            r#"ip link set lo up && ip addr add 10.213.0.1/32 dev lo && exec "$0" child_plain_http_rule_in_a_namespace --exact --ignored --nocapture"#,
+        ])
         .arg(&exe)
         .output()
         .expect("unshare (util-linux) is installed");

@@ -143,7 +143,8 @@ fn redirects_digest_and_every_log_record_hold_no_secret() {
 
     // To another host and port: Digest asked there (never answered), the send fails.
     let other = digest_server(None);
-    let other_host = Server::start_at("127.0.0.2", 0, script(|_, _| Reply::status(401).header("WWW-Authenticate", r#"Digest realm="x", nonce="n1", qop="auth""#)));
+    let other_host =
+        Server::start_at("127.0.0.2", 0, script(|_, _| Reply::status(401).header("WWW-Authenticate", r#"Digest realm="x", nonce="n1", qop="auth""#)));
     let hosts = [format!("http://127.0.0.2:{}/api/updateOrder", other_host.port), format!("{}/updateOrder", other.url())];
     for location in hosts {
         let away = Server::start(script(move |_, _| Reply::status(308).header("Location", &location)));

@@ -119,7 +119,10 @@ fn php_fpm_and_a_root_cron_share_one_spool() {
     let said = root_cron_flush(&dir, &url);
     assert!(said.contains("remaining 3") && said.contains("flush stopped"), "{said}");
     // …and www-data can still spool afterwards (the bug: a root-only lock file).
-    check(as_www_data("child_www_data_sends", &[("SPREAD_URL", &url), ("SPREAD_DIR", d), ("SPREAD_N", "3"), ("SPREAD_TAG", "b")]), "www-data after root's flush");
+    check(
+        as_www_data("child_www_data_sends", &[("SPREAD_URL", &url), ("SPREAD_DIR", d), ("SPREAD_N", "3"), ("SPREAD_TAG", "b")]),
+        "www-data after root's flush",
+    );
     for entry in walk(&dir) {
         let meta = std::fs::metadata(&entry).unwrap();
         assert_eq!(meta.gid(), 33, "{} keeps the folder's group", entry.display());
@@ -128,10 +131,7 @@ fn php_fpm_and_a_root_cron_share_one_spool() {
     }
     // The API is back: www-data (the next request's pre-flush) delivers everything, root's files included.
     let api = Server::start_on(port, script(|_, _| Reply::ok()));
-    check(
-        as_www_data("child_www_data_flush_delivers", &[("SPREAD_URL", &url), ("SPREAD_DIR", d), ("SPREAD_EXPECT", "6")]),
-        "www-data flushes after root",
-    );
+    check(as_www_data("child_www_data_flush_delivers", &[("SPREAD_URL", &url), ("SPREAD_DIR", d), ("SPREAD_EXPECT", "6")]), "www-data flushes after root");
     assert_eq!(api.requests().len(), 6);
     std::fs::remove_dir_all(dir).unwrap();
 }
@@ -189,7 +189,10 @@ fn a_folder_of_another_user_is_refused_with_the_fix() {
     assert!(e.message.contains("belongs to uid 33") && e.message.contains("run `spread` as root"), "{e}");
     // World-writable is refused even for its owner.
     std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o2777)).unwrap();
-    let out = as_www_data("child_www_data_sends", &[("SPREAD_URL", "http://127.0.0.1:1/api"), ("SPREAD_DIR", dir.to_str().unwrap()), ("SPREAD_N", "1"), ("SPREAD_TAG", "w")]);
+    let out = as_www_data(
+        "child_www_data_sends",
+        &[("SPREAD_URL", "http://127.0.0.1:1/api"), ("SPREAD_DIR", dir.to_str().unwrap()), ("SPREAD_N", "1"), ("SPREAD_TAG", "w")],
+    );
     assert!(!out.status.success());
     let said = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
     assert!(said.contains("writable by every user"), "{said}");
@@ -202,7 +205,10 @@ fn an_entry_that_cannot_be_read_now_is_left_where_it_is() {
     let dir = shared_dir("unreadable");
     let port = common::free_port();
     let url = format!("http://127.0.0.1:{port}/api");
-    check(as_www_data("child_www_data_sends", &[("SPREAD_URL", &url), ("SPREAD_DIR", dir.to_str().unwrap()), ("SPREAD_N", "1"), ("SPREAD_TAG", "locked")]), "www-data spools");
+    check(
+        as_www_data("child_www_data_sends", &[("SPREAD_URL", &url), ("SPREAD_DIR", dir.to_str().unwrap()), ("SPREAD_N", "1"), ("SPREAD_TAG", "locked")]),
+        "www-data spools",
+    );
     let path = walk(&dir).into_iter().find(|p| p.extension().is_some_and(|e| e == "req")).expect("the entry");
     std::os::unix::fs::chown(&path, Some(0), Some(0)).unwrap();
     std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap(); // root's only

@@ -32,17 +32,11 @@ fn root() -> PathBuf {
 
 /// The repository's files, relative to the root.
 fn files(root: &Path) -> Vec<String> {
-    let git = Command::new("git")
-        .args(["ls-files", "-z", "--cached", "--others", "--exclude-standard"])
-        .current_dir(root)
-        .output();
+    let git = Command::new("git").args(["ls-files", "-z", "--cached", "--others", "--exclude-standard"]).current_dir(root).output();
     match git {
-        Ok(out) if out.status.success() => String::from_utf8(out.stdout)
-            .expect("UTF-8 file names")
-            .split('\0')
-            .filter(|name| !name.is_empty())
-            .map(str::to_owned)
-            .collect(),
+        Ok(out) if out.status.success() => {
+            String::from_utf8(out.stdout).expect("UTF-8 file names").split('\0').filter(|name| !name.is_empty()).map(str::to_owned).collect()
+        }
         _ => {
             let mut found = Vec::new();
             walk(root, root, &mut found);

@@ -46,7 +46,7 @@ const SANDBOX_RULES = [
     'order_end_service' => ['lenient', 'date'],
 ];
 
-/** Why $v breaks $rule, or null. The same rules as libspread's src/validate.rs. */
+/** Why $v breaks $rule, or null. The same rules as libspread's src/order/validate.rs. */
 function rule_problem(string $rule, string $v): ?string
 {
     $control = fn(bool $ws) => preg_match($ws ? '/[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]/' : '/[\x00-\x1f\x7f]/', $v);

@@ -8,8 +8,8 @@ use super::client::SpreadClient;
 use super::order::SpreadOrder;
 use super::response::c_text;
 use super::{arg_ref, guard, guard_status, FfiError, SpreadStatus};
-use crate::client::Sent;
 use crate::error::Error;
+use crate::send::client::Sent;
 
 /// A progress callback: `done` of `total` orders are finished. Called on
 /// the thread that called `spread_send_batch`, at most every 100 ms and

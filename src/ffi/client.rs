@@ -13,7 +13,7 @@ use super::logging::LogQueue;
 use super::order::SpreadOrder;
 use super::response::SpreadResponse;
 use super::{arg_ref, arg_str, guard, guard_status, FfiError, SpreadStatus};
-use crate::client::{Client, Sent};
+use crate::send::client::{Client, Sent};
 
 /// A SPREAD client. Opaque.
 pub struct SpreadClient {

@@ -28,9 +28,8 @@ pub enum SpreadLogLevel {
 /// `{"order_id":"42","status":503,"wait_ms":400}`) are borrowed for the
 /// call only. Never given a key, an Authorization header or a body; the
 /// customer's e-mail only at debug level.
-pub type SpreadLogFn = Option<
-    unsafe extern "C" fn(user_data: *mut c_void, level: c_int, event: *const c_char, message: *const c_char, context_json: *const c_char),
->;
+pub type SpreadLogFn =
+    Option<unsafe extern "C" fn(user_data: *mut c_void, level: c_int, event: *const c_char, message: *const c_char, context_json: *const c_char)>;
 
 /// Records kept for the caller to drain; the oldest go first when full.
 const QUEUE_CAPACITY: usize = 1000;
@@ -82,9 +81,9 @@ impl UserData {
 fn level(min_level: c_int) -> Result<Option<Level>, FfiError> {
     match min_level {
         0 => Ok(None),
-        n => Level::from_number(n).map(Some).ok_or_else(|| {
-            FfiError::new(SpreadStatus::SPREAD_ERR_CONFIG, format!("min_level: {n} is not a SpreadLogLevel (1 error … 4 debug, 0 for none)"))
-        }),
+        n => Level::from_number(n)
+            .map(Some)
+            .ok_or_else(|| FfiError::new(SpreadStatus::SPREAD_ERR_CONFIG, format!("min_level: {n} is not a SpreadLogLevel (1 error … 4 debug, 0 for none)"))),
     }
 }
 

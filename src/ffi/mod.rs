@@ -103,11 +103,8 @@ fn with_last_error<T>(fallback: T, read: impl FnOnce(&LastError) -> T) -> T {
 }
 
 fn panic_message(payload: Box<dyn Any + Send>) -> String {
-    let what = payload
-        .downcast_ref::<&str>()
-        .map(|s| s.to_string())
-        .or_else(|| payload.downcast_ref::<String>().cloned())
-        .unwrap_or_else(|| "unknown cause".into());
+    let what =
+        payload.downcast_ref::<&str>().map(|s| s.to_string()).or_else(|| payload.downcast_ref::<String>().cloned()).unwrap_or_else(|| "unknown cause".into());
     format!("internal error in libspread (please report it): {what}")
 }
 
@@ -162,9 +159,7 @@ pub(crate) fn arg_str<'a>(ptr: *const c_char, name: &str) -> Result<&'a str, Ffi
     }
     // SAFETY: the caller passes a NUL-terminated string that lives for this call.
     let bytes = unsafe { CStr::from_ptr(ptr) }.to_bytes();
-    std::str::from_utf8(bytes).map_err(|e| {
-        FfiError::new(SPREAD_ERR_INVALID_UTF8, format!("{name}: not valid UTF-8 (bad byte at offset {})", e.valid_up_to()))
-    })
+    std::str::from_utf8(bytes).map_err(|e| FfiError::new(SPREAD_ERR_INVALID_UTF8, format!("{name}: not valid UTF-8 (bad byte at offset {})", e.valid_up_to())))
 }
 
 /// Borrows a handle argument, naming it when NULL.
@@ -180,9 +175,7 @@ pub(crate) fn arg_mut<'a, T>(ptr: *mut T, name: &str) -> Result<&'a mut T, FfiEr
 
 /// Hands a Rust string to C; the caller frees it with `spread_string_free`.
 pub(crate) fn owned_c_string(s: String) -> Result<*mut c_char, FfiError> {
-    CString::new(s)
-        .map(CString::into_raw)
-        .map_err(|_| FfiError::new(SPREAD_ERR_INVALID_VALUE, "text contains a NUL byte and cannot be returned to C"))
+    CString::new(s).map(CString::into_raw).map_err(|_| FfiError::new(SPREAD_ERR_INVALID_VALUE, "text contains a NUL byte and cannot be returned to C"))
 }
 
 /// This thread's last error message: names the field or the cause of the
@@ -218,7 +211,7 @@ pub extern "C" fn spread_abi_version() -> c_int {
 /// The most threads `spread_send_many`/`spread_send_batch` take (32).
 #[no_mangle]
 pub extern "C" fn spread_max_concurrency() -> u32 {
-    crate::transport::MAX_CONCURRENCY as u32
+    crate::send::transport::MAX_CONCURRENCY as u32
 }
 
 /// The library version, such as "0.1.0" (the crate version). Static: never freed.
@@ -233,9 +226,8 @@ pub extern "C" fn spread_version() -> *const c_char {
 /// derive their setters from this list. Static: never freed.
 #[no_mangle]
 pub extern "C" fn spread_field_name(index: usize) -> *const c_char {
-    static NAMES: LazyLock<Vec<CString>> = LazyLock::new(|| {
-        crate::fields::SCALAR_FIELDS.iter().map(|f| CString::new(f.name).expect("no NUL")).collect()
-    });
+    static NAMES: LazyLock<Vec<CString>> =
+        LazyLock::new(|| crate::order::fields::SCALAR_FIELDS.iter().map(|f| CString::new(f.name).expect("no NUL")).collect());
     NAMES.get(index).map_or(std::ptr::null(), |n| n.as_ptr())
 }
 

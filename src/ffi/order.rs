@@ -5,7 +5,7 @@ use std::ffi::{c_char, c_int};
 
 use super::response::c_text;
 use super::{arg_mut, arg_ref, arg_str, guard, guard_status, owned_c_string, FfiError};
-use crate::fields::{self, Field, ListField};
+use crate::order::fields::{self, Field, ListField};
 use crate::order::Order;
 
 /// An order with its customer profile. Opaque.
@@ -384,7 +384,8 @@ fn str_array<'a>(values: *const *const c_char, n: usize, what: &str) -> Result<V
 pub extern "C" fn spread_order_add_to_list(o: *mut SpreadOrder, list: *const c_char, values: *const *const c_char, n: usize) -> c_int {
     with_order(o, |order| {
         let name = arg_str(list, "list")?;
-        let list = ListField::from_name(name).ok_or_else(|| crate::Error::invalid("list", format!("{name:?} is not add_tag, del_tag, add_order_tag or del_order_tag")))?;
+        let list = ListField::from_name(name)
+            .ok_or_else(|| crate::Error::invalid("list", format!("{name:?} is not add_tag, del_tag, add_order_tag or del_order_tag")))?;
         Ok(order.add_all_to_list(list, &str_array(values, n, list.name())?)?)
     })
 }
@@ -415,7 +416,7 @@ fn new_order(make: impl FnOnce() -> Result<Order, FfiError>) -> *mut SpreadOrder
 #[must_use]
 #[no_mangle]
 pub extern "C" fn spread_order_from_form(body: *const c_char, strict: bool) -> *mut SpreadOrder {
-    new_order(|| Ok(crate::dropin::from_form(arg_str(body, "body")?, strict)?))
+    new_order(|| Ok(crate::order::dropin::from_form(arg_str(body, "body")?, strict)?))
 }
 
 /// The drop-in path from JSON: the seed's `$post_data` (whole, or its
@@ -426,7 +427,7 @@ pub extern "C" fn spread_order_from_form(body: *const c_char, strict: bool) -> *
 #[must_use]
 #[no_mangle]
 pub extern "C" fn spread_order_from_json(json: *const c_char, strict: bool) -> *mut SpreadOrder {
-    new_order(|| Ok(crate::dropin::from_json(arg_str(json, "json")?, strict)?))
+    new_order(|| Ok(crate::order::dropin::from_json(arg_str(json, "json")?, strict)?))
 }
 
 /// How many warnings the lenient drop-in path recorded for `o` (0 for

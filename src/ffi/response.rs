@@ -3,7 +3,7 @@
 use std::ffi::{c_char, CString};
 
 use super::guard;
-use crate::client::Response;
+use crate::send::client::Response;
 
 /// SPREAD's answer. Opaque; owned by the caller of `spread_send`.
 pub struct SpreadResponse {

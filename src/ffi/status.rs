@@ -111,13 +111,9 @@ impl From<ErrorKind> for SpreadStatus {
 /// "SPREAD_UNKNOWN_STATUS" for a number that is not one. Static: never freed.
 #[no_mangle]
 pub extern "C" fn spread_status_name(status: c_int) -> *const c_char {
-    static NAMES: LazyLock<Vec<(c_int, CString)>> = LazyLock::new(|| {
-        SpreadStatus::iter().map(|s| (s as c_int, CString::new(format!("{s:?}")).expect("no NUL"))).collect()
-    });
-    NAMES
-        .iter()
-        .find(|(code, _)| *code == status)
-        .map_or(c"SPREAD_UNKNOWN_STATUS".as_ptr(), |(_, name)| name.as_ptr())
+    static NAMES: LazyLock<Vec<(c_int, CString)>> =
+        LazyLock::new(|| SpreadStatus::iter().map(|s| (s as c_int, CString::new(format!("{s:?}")).expect("no NUL"))).collect());
+    NAMES.iter().find(|(code, _)| *code == status).map_or(c"SPREAD_UNKNOWN_STATUS".as_ptr(), |(_, name)| name.as_ptr())
 }
 
 /// The `index`-th status code (0, 1, 10, 11…), in increasing order; -1
@@ -136,12 +132,13 @@ fn class_name(status: c_int, parent: bool) -> *const c_char {
             })
             .collect()
     });
-    NAMES
-        .iter()
-        .find(|(code, _, _)| *code == status)
-        .map_or(if parent { c"Error".as_ptr() } else { c"Internal".as_ptr() }, |(_, class, base)| {
-            if parent { base.as_ptr() } else { class.as_ptr() }
-        })
+    NAMES.iter().find(|(code, _, _)| *code == status).map_or(if parent { c"Error".as_ptr() } else { c"Internal".as_ptr() }, |(_, class, base)| {
+        if parent {
+            base.as_ptr()
+        } else {
+            class.as_ptr()
+        }
+    })
 }
 
 /// The exception class the bindings raise for a status, as a stem

@@ -12,7 +12,7 @@ use std::time::Duration;
 use super::entry::{self, Destination, Meta};
 use super::fsat::Dir;
 use super::trust::Sharing;
-use super::{io_error, order_key, random_u32, Spool, Stranded};
+use super::{files, io_error, order_key, random_u32, Spool, Stranded};
 use crate::error::{Error, Result};
 
 /// How much of a file is read to learn whose entry it is (its metadata line).
@@ -21,7 +21,7 @@ const META_READ: u64 = 4096;
 impl Spool {
     /// The metadata of entry `name`, if it is a spool file whose first line says so.
     fn meta_of(root: &Dir, sharing: Sharing, name: &str) -> Option<Meta> {
-        let file = Self::open_checked(root, sharing, name).ok()??.ok()?;
+        let file = files::open_checked(root, sharing, name).ok()??.ok()?;
         let mut head = Vec::new();
         file.take(META_READ).read_to_end(&mut head).ok()?;
         entry::parse_meta(&head)

@@ -16,6 +16,8 @@ use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 
+use crate::error::{Error, ErrorKind};
+
 /// What `stat` says of a name, without following it.
 #[derive(Clone, Copy, Debug)]
 pub struct Stat {
@@ -169,9 +171,7 @@ impl Dir {
         // SAFETY: two valid descriptors and NUL-terminated plain names; renameat2
         // is called by number because glibc only wraps it from 2.28 and the
         // portable build targets 2.17.
-        let rc = unsafe {
-            libc::syscall(libc::SYS_renameat2, self.fd.as_raw_fd(), a.as_ptr(), target.fd.as_raw_fd(), b.as_ptr(), libc::RENAME_NOREPLACE)
-        };
+        let rc = unsafe { libc::syscall(libc::SYS_renameat2, self.fd.as_raw_fd(), a.as_ptr(), target.fd.as_raw_fd(), b.as_ptr(), libc::RENAME_NOREPLACE) };
         if rc == 0 {
             return Ok(());
         }
@@ -243,4 +243,9 @@ pub fn fstat(file: &File) -> io::Result<Stat> {
     check(unsafe { libc::fstat(file.as_raw_fd(), st.as_mut_ptr()) })?;
     // SAFETY: fstat succeeded, so it filled `st`.
     Ok(Stat::of(unsafe { &st.assume_init() }))
+}
+
+/// An I/O failure on `path`, said as the spool's error (`what` is the verb).
+pub(crate) fn io_error(what: &str, path: &Path, e: io::Error) -> Error {
+    Error::new(ErrorKind::Io, format!("spool: cannot {what} {}: {e}", path.display()))
 }

@@ -5,7 +5,7 @@
 use std::fs::{File, TryLockError};
 use std::time::{Duration, Instant};
 
-use super::{io_error, Destination, Spool};
+use super::{files, io_error, Destination, Spool};
 use crate::error::{Error, ErrorKind, Result};
 
 /// Buckets of per-order locks: sends of different orders rarely share one.
@@ -35,8 +35,7 @@ impl Spool {
             let (root, sharing) = self.root()?;
             let inflight = self.sub(&root, sharing, "inflight")?;
             // Never written: opened to be locked; a planted name is replaced, never followed.
-            let (file, _) = Spool::open_own(&inflight, sharing, &name)
-                .map_err(|why| Error::new(ErrorKind::Io, format!("spool: {} {why}", path.display())))?;
+            let (file, _) = files::open_own(&inflight, sharing, &name).map_err(|why| Error::new(ErrorKind::Io, format!("spool: {} {why}", path.display())))?;
             Ok(file)
         })?;
         let mut pause = Duration::from_millis(1);
@@ -58,5 +57,4 @@ impl Spool {
     pub fn holds(lock: &OrderLock, destination: &Destination, order_id: &str) -> bool {
         lock.bucket == Self::order_bucket(destination, order_id)
     }
-
 }

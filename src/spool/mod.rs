@@ -28,25 +28,29 @@
 
 mod adopt;
 mod entry;
+mod files;
 mod fsat;
 mod locks;
 mod record;
 mod rejected;
 mod seq;
+mod status;
 mod trust;
 
 use std::fs::{DirBuilder, File, TryLockError};
-use std::io::{self, Read, Write};
+use std::io::{self, Write};
 use std::os::unix::fs::DirBuilderExt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 pub use entry::{order_key, Destination, Entry, Owner, UPDATE_ORDER};
+pub(crate) use fsat::io_error;
+use fsat::Dir;
 pub use locks::OrderLock;
 pub use record::FlushRecord;
 pub use rejected::Rejected;
+pub use status::{SpoolStatus, Stranded};
 pub use trust::ROOT_FIX;
-use fsat::Dir;
 use trust::{trust, Sharing};
 
 use crate::error::{Error, ErrorKind, Result};
@@ -55,62 +59,14 @@ use crate::log::{Level, Logger, Record};
 /// The largest entry a spool holds (an order's body is a few KiB): a bigger
 /// file is never read, it goes to `unreadable/`, and a bigger order is refused.
 pub const MAX_ENTRY: u64 = 8 << 20;
-/// The most of a note (`.answer`, `.why`) that is written or read back.
-const MAX_NOTE: usize = 64 << 10;
 /// A temp file this old belongs to a writer that died; younger ones may be in use.
 const STALE_TMP: Duration = Duration::from_secs(600);
 const SUBDIRS: [&str; 4] = ["tmp", "rejected", "unreadable", "inflight"];
-
-pub(crate) fn io_error(what: &str, path: &Path, e: io::Error) -> Error {
-    Error::new(ErrorKind::Io, format!("spool: cannot {what} {}: {e}", path.display()))
-}
 
 /// For fuzzing: parses an entry file's bytes as a flush does.
 #[doc(hidden)]
 pub fn parse_entry_bytes(bytes: &[u8]) -> std::result::Result<Entry, String> {
     entry::parse(bytes)
-}
-
-/// What `status` reports.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize)]
-pub struct SpoolStatus {
-    /// Entries for this client's destination.
-    pub pending: usize,
-    /// Entries for other destinations (another shop, the sandbox…), left alone.
-    pub foreign: usize,
-    /// Entries from libspread 0.1, which did not record their destination.
-    pub legacy: usize,
-    pub rejected: usize,
-    pub unreadable: usize,
-    /// Age of the oldest pending entry (from its file's time).
-    #[serde(rename = "oldest_secs", serialize_with = "secs")]
-    pub oldest: Option<Duration>,
-    /// Entries of this public key recorded under another base URL: nothing
-    /// delivers them until they are adopted (`spread spool adopt`).
-    pub stranded: usize,
-    /// Age of the oldest stranded entry.
-    #[serde(rename = "stranded_oldest_secs", serialize_with = "secs")]
-    pub stranded_oldest: Option<Duration>,
-}
-
-/// Entries of a key recorded under other base URLs (see [`Spool::stranded`]).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Stranded {
-    pub count: usize,
-    pub oldest: Option<Duration>,
-    /// The base URLs they were recorded for, each once.
-    pub base_urls: Vec<String>,
-}
-
-fn secs<S: serde::Serializer>(d: &Option<Duration>, s: S) -> std::result::Result<S::Ok, S::Error> {
-    s.serialize_some(&d.map(|d| d.as_secs()))
-}
-
-impl SpoolStatus {
-    /// `{"pending":3,"foreign":0,"legacy":0,"rejected":1,"unreadable":0,"oldest_secs":42}`.
-    pub fn to_json(&self) -> serde_json::Value {
-        serde_json::to_value(self).expect("plain counts always serialise")
-    }
 }
 
 #[derive(Clone, Debug)]
@@ -135,13 +91,6 @@ fn entry_names(listing: Vec<(String, bool)>) -> Vec<String> {
 /// The plain name of a path the spool handed out.
 fn name_of(path: &Path) -> Result<&str> {
     path.file_name().and_then(|n| n.to_str()).ok_or_else(|| Error::new(ErrorKind::Io, format!("spool: {} is not an entry's path", path.display())))
-}
-
-/// Reads at most `cap` bytes; None when the file holds more (never trusting its size).
-fn read_capped(file: impl Read, cap: u64) -> io::Result<Option<Vec<u8>>> {
-    let mut bytes = Vec::new();
-    file.take(cap + 1).read_to_end(&mut bytes)?;
-    Ok((bytes.len() as u64 <= cap).then_some(bytes))
 }
 
 fn random_u32() -> u32 {
@@ -330,138 +279,6 @@ impl Spool {
         Ok(entry_names(listing))
     }
 
-    /// The entries `destination` should deliver, oldest first (`legacy`: also
-    /// libspread 0.1's entries, whose destination is unknown).
-    pub fn entries_for(&self, destination: &Destination, legacy: bool) -> Result<Vec<PathBuf>> {
-        let tags = destination.tags();
-        Ok(self
-            .names()?
-            .into_iter()
-            .filter(|n| match entry::parse_name(n) {
-                Some(name) => tags.iter().any(|t| t == name.tag),
-                None => legacy,
-            })
-            .map(|n| self.dir.join(n))
-            .collect())
-    }
-
-    /// Whether any entry of `destination` waits.
-    pub fn has_pending(&self, destination: &Destination) -> Result<bool> {
-        let tags = destination.tags();
-        Ok(self.names()?.iter().any(|n| entry::parse_name(n).is_some_and(|name| tags.iter().any(|t| t == name.tag))))
-    }
-
-    /// Whether an entry of `destination` placed before `seq` may be an
-    /// update of `order_id` (its name says so, or was written before names
-    /// carried the order): such an entry must reach SPREAD first. Reads
-    /// names only, so a folder full of other entries costs one listing.
-    pub fn has_older_update(&self, destination: &Destination, order_id: Option<&str>, seq: u64) -> Result<bool> {
-        let Some(id) = order_id else { return Ok(false) };
-        let (tags, key) = (destination.tags(), order_key(Some(id)));
-        Ok(self.names()?.iter().filter_map(|n| entry::parse_name(n)).any(|name| {
-            tags.iter().any(|t| t == name.tag) && name.seq < seq && name.order.is_none_or(|o| o == key)
-        }))
-    }
-
-    /// How many entries of `destination` wait.
-    pub fn pending(&self, destination: &Destination) -> Result<usize> {
-        Ok(self.entries_for(destination, false)?.len())
-    }
-
-    /// Pending (ours), foreign, legacy, rejected and unreadable counts, and the
-    /// age of our oldest entry.
-    pub fn status(&self, destination: &Destination) -> Result<SpoolStatus> {
-        let tags = destination.tags();
-        let (root, sharing) = self.root()?;
-        let mut st = SpoolStatus::default();
-        let mut oldest: Option<u64> = None;
-        for name in entry_names(root.list().map_err(|e| io_error("list", &self.dir, e))?) {
-            match entry::parse_name(&name) {
-                Some(n) if tags.iter().any(|t| t == n.tag) => {
-                    st.pending += 1;
-                    if oldest.is_none() {
-                        oldest = root.stat_at(&name).ok().flatten().map(|s| s.age_secs());
-                    }
-                }
-                Some(_) => st.foreign += 1,
-                None => st.legacy += 1,
-            }
-        }
-        st.oldest = oldest.map(Duration::from_secs);
-        let stranded = self.stranded(destination)?;
-        (st.stranded, st.stranded_oldest) = (stranded.count, stranded.oldest);
-        st.rejected = self.count_in(&root, sharing, "rejected", ".req")?;
-        st.unreadable = self.count_in(&root, sharing, "unreadable", ".why")?;
-        Ok(st)
-    }
-
-    fn count_in(&self, root: &Dir, sharing: Sharing, sub: &str, suffix: &str) -> Result<usize> {
-        let dir = self.sub(root, sharing, sub)?;
-        let listing = dir.list().map_err(|e| io_error("list", dir.path(), e))?;
-        Ok(listing.iter().filter(|(n, file)| *file && n.ends_with(suffix)).count())
-    }
-
-    /// Opens (making it if absent) a file the spool keeps for itself and only
-    /// locks or rewrites in place (`.seq`, `inflight/*.lock`). A name that is
-    /// not one of ours (a link, a FIFO, another owner's file, a hard link) is
-    /// removed, never what it points to, and made again, once; any other
-    /// failure (too many open files…) removes nothing, since another process
-    /// may hold a lock on the file. `Ok((file, Some(why)))`: the name was
-    /// replaced, and why; `Err(why)`: it could not be had.
-    fn open_own(dir: &Dir, sharing: Sharing, name: &str) -> std::result::Result<(File, Option<String>), String> {
-        // Err((why, whether the name is a planted one to replace)).
-        let open = || -> std::result::Result<File, (String, bool)> {
-            let file = dir.open_or_create(name, sharing.file_mode()).map_err(|e| match e.raw_os_error() {
-                Some(libc::ELOOP) => ("is a symlink".to_owned(), true),
-                _ => (format!("cannot be opened ({e})"), false),
-            })?;
-            let st = fsat::fstat(&file).map_err(|e| (e.to_string(), false))?;
-            if let Some(why) = sharing.foreign_file(&st) {
-                return Err((why, true));
-            }
-            // Only when needed: a change of mode is a change of the inode, journaled with the next fsync.
-            if st.uid == trust::euid() && !sharing.fits(&st) {
-                let _ = sharing.apply(&file, false);
-            }
-            Ok(file)
-        };
-        match open() {
-            Ok(file) => Ok((file, None)),
-            Err((why, false)) => Err(why),
-            Err((why, true)) => {
-                dir.unlink(name).map_err(|e| format!("{why}, and cannot be removed ({e})"))?;
-                let file = open().map_err(|(again, _)| format!("{why}; made again, it {again}"))?;
-                Ok((file, Some(why)))
-            }
-        }
-    }
-
-    /// Opens `name` in `dir` for reading if it is one of the spool's files:
-    /// `Ok(None)` when it is gone, `Ok(Some(Err(why)))` when it is not ours
-    /// to read (a link, a FIFO, another owner's file, a hard link).
-    fn open_checked(dir: &Dir, sharing: Sharing, name: &str) -> io::Result<Option<std::result::Result<File, String>>> {
-        let file = match dir.open_read(name) {
-            Ok(f) => f,
-            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
-            Err(e) if e.raw_os_error() == Some(libc::ELOOP) => return Ok(Some(Err("a symlink".into()))),
-            Err(e) => return Err(e),
-        };
-        let st = fsat::fstat(&file)?;
-        Ok(Some(match sharing.foreign_file(&st) {
-            Some(why) => Err(why),
-            None => Ok(file),
-        }))
-    }
-
-    /// `open_checked`, then the whole file if it holds at most `cap` bytes (too large: why).
-    fn read_checked(dir: &Dir, sharing: Sharing, name: &str, cap: u64) -> io::Result<Option<std::result::Result<Vec<u8>, String>>> {
-        Ok(match Self::open_checked(dir, sharing, name)? {
-            None => None,
-            Some(Err(why)) => Some(Err(why)),
-            Some(Ok(file)) => Some(read_capped(file, cap)?.ok_or_else(|| format!("larger than {cap} bytes"))),
-        })
-    }
-
     /// Reads an entry. `Ok(None)`: it is gone (another flusher delivered it).
     /// `Err` with `ErrorKind::Io`: it could not be read now (permissions,
     /// too many open files…) and stays where it is. `Ok(Some(Err(why)))`: the
@@ -470,7 +287,7 @@ impl Spool {
     pub fn read(&self, path: &Path) -> Result<Option<std::result::Result<Entry, String>>> {
         let name = name_of(path)?;
         let (root, sharing) = self.root()?;
-        match Self::read_checked(&root, sharing, name, MAX_ENTRY).map_err(|e| io_error("read", path, e))? {
+        match files::read_checked(&root, sharing, name, MAX_ENTRY).map_err(|e| io_error("read", path, e))? {
             None => Ok(None),
             Some(Err(why)) => Ok(Some(Err(why))),
             Some(Ok(bytes)) => Ok(Some(entry::parse(&bytes))),
@@ -515,23 +332,6 @@ impl Spool {
         root.sync().map_err(|e| io_error("sync folder", &self.dir, e))
     }
 
-    /// Writes a note `name` in `dir`: a new file, never through an existing
-    /// name (a planted link or file is removed first, never written to).
-    fn write_note(dir: &Dir, sharing: Sharing, name: &str, text: &str) -> io::Result<()> {
-        let text = &text.as_bytes()[..text.len().min(MAX_NOTE)];
-        let create = || dir.create_new(name, sharing.file_mode());
-        let mut f = match create() {
-            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
-                dir.unlink(name)?;
-                create()?
-            }
-            other => other?,
-        };
-        sharing.apply(&f, false)?;
-        f.write_all(text)?;
-        f.sync_all()
-    }
-
     /// Moves `path` into `sub/` with a note beside it (`<name>.<note_ext>`),
     /// durably: the note first, then the move, then both folders synced.
     fn set_aside(&self, path: &Path, sub: &str, note_ext: &str, note: &str) -> Result<PathBuf> {
@@ -539,7 +339,7 @@ impl Spool {
         let (root, sharing) = self.root()?;
         let target = self.sub(&root, sharing, sub)?;
         let note_name = format!("{name}.{note_ext}");
-        Self::write_note(&target, sharing, &note_name, note).map_err(|e| io_error("write", &target.join(&note_name), e))?;
+        files::write_note(&target, sharing, &note_name, note).map_err(|e| io_error("write", &target.join(&note_name), e))?;
         let moved = match root.rename_noreplace(name, &target, name) {
             // A name planted there beforehand is the writer's own: ours replaces it.
             Err(e) if e.kind() == io::ErrorKind::AlreadyExists => target.unlink(name).and_then(|()| root.rename_noreplace(name, &target, name)),

@@ -16,7 +16,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use serde::{Deserialize, Serialize};
 
 use super::fsat::{self, Dir};
-use super::{io_error, read_capped, random_u32, Spool};
+use super::{files, io_error, random_u32, Spool};
 use crate::error::Result;
 
 const NAME: &str = ".last-flush";
@@ -105,7 +105,7 @@ impl Spool {
         if sharing.foreign_file(&st).is_some() {
             return Ok(None);
         }
-        let bytes = read_capped(&mut file, MAX_RECORD).map_err(|e| io_error("read", &root.join(NAME), e))?;
+        let bytes = files::read_capped(&mut file, MAX_RECORD).map_err(|e| io_error("read", &root.join(NAME), e))?;
         Ok(bytes.and_then(|b| serde_json::from_slice(&b).ok()))
     }
 }

@@ -8,9 +8,10 @@ use std::time::Duration;
 
 use serde::Serialize;
 
+use super::files::{self, MAX_NOTE};
 use super::fsat::Dir;
 use super::trust::Sharing;
-use super::{entry, io_error, Destination, Owner, Spool, MAX_ENTRY, MAX_NOTE};
+use super::{entry, io_error, Destination, Owner, Spool, MAX_ENTRY};
 use crate::error::{Error, ErrorKind, Result};
 
 /// One rejected entry.
@@ -51,7 +52,7 @@ impl Spool {
     /// The entry's bytes, if it is a file of the spool's (never through a link).
     fn read_rejected(dir: &Dir, sharing: Sharing, name: &str) -> Result<Vec<u8>> {
         let path = dir.join(name);
-        match Self::read_checked(dir, sharing, name, MAX_ENTRY).map_err(|e| io_error("read", &path, e))? {
+        match files::read_checked(dir, sharing, name, MAX_ENTRY).map_err(|e| io_error("read", &path, e))? {
             Some(Ok(bytes)) => Ok(bytes),
             Some(Err(why)) => Err(Error::new(ErrorKind::Io, format!("spool: {} is not an entry: {why}", path.display()))),
             None => Err(Error::invalid("name", format!("no rejected entry {name:?}"))),
@@ -61,7 +62,7 @@ impl Spool {
     fn describe_rejected(dir: &Dir, sharing: Sharing, name: &str) -> Result<(Rejected, Vec<u8>)> {
         Self::check_rejected_name(dir, name)?;
         let answer_name = format!("{name}.answer");
-        let answer = match Self::read_checked(dir, sharing, &answer_name, MAX_NOTE as u64) {
+        let answer = match files::read_checked(dir, sharing, &answer_name, MAX_NOTE as u64) {
             Ok(Some(Ok(bytes))) => String::from_utf8_lossy(&bytes).into_owned(),
             Ok(Some(Err(why))) => format!("(the answer file is not the spool's: {why})"),
             _ => String::new(),
@@ -150,4 +151,3 @@ fn remove_with_answer(dir: &Dir, name: &str) -> Result<()> {
         _ => Ok(()),
     }
 }
-

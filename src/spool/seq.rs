@@ -20,7 +20,7 @@ use std::time::{Duration, Instant};
 
 use super::fsat::Dir;
 use super::trust::Sharing;
-use super::{entry, Spool};
+use super::{entry, files};
 use crate::error::Result;
 
 fn retry_interrupted<T>(mut op: impl FnMut() -> std::io::Result<T>) -> std::io::Result<T> {
@@ -60,7 +60,7 @@ fn after_highest(dir: &Dir) -> std::io::Result<u64> {
 /// counter had to be repaired or bypassed.
 pub fn take(dir: &Dir, sharing: Sharing) -> Result<(u64, Option<String>)> {
     let io = |what: &str, e: std::io::Error| super::io_error(what, &dir.join(NAME), e);
-    let (file, mut note) = match Spool::open_own(dir, sharing, NAME) {
+    let (file, mut note) = match files::open_own(dir, sharing, NAME) {
         Ok((file, replaced)) => (file, replaced.map(|why| format!("{why}: replaced by a new counter"))),
         Err(why) => return Ok((after_highest(dir).map_err(|e| io("list", e))?, Some(format!("{why}: numbered from the entries instead")))),
     };

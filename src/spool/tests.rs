@@ -1,8 +1,8 @@
 use super::*;
 use std::fs;
-use trust::euid;
 use std::os::unix::fs::{symlink, PermissionsExt};
 use std::time::Instant;
+use trust::euid;
 
 fn tempdir(tag: &str) -> PathBuf {
     let d = std::env::temp_dir().join(format!("spread-spool-{tag}-{}-{:08x}", std::process::id(), random_u32()));

@@ -18,10 +18,18 @@ pub(super) struct Sharing {
 
 impl Sharing {
     pub(super) fn file_mode(self) -> u32 {
-        if self.group.is_some() { 0o660 } else { 0o600 }
+        if self.group.is_some() {
+            0o660
+        } else {
+            0o600
+        }
     }
     pub(super) fn dir_mode(self) -> u32 {
-        if self.group.is_some() { 0o2770 } else { 0o700 }
+        if self.group.is_some() {
+            0o2770
+        } else {
+            0o700
+        }
     }
     /// Gives a new file or folder the folder's group and the mode (umask aside).
     pub(super) fn apply(self, file: &File, dir: bool) -> io::Result<()> {

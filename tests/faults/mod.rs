@@ -358,7 +358,9 @@ fn tunnel(conn: TcpStream, upstream: Option<u16>, seen: Arc<Mutex<Vec<String>>>,
         return;
     };
     if let Some(expected) = auth {
-        let given = head.lines().find_map(|l| l.split_once(':').filter(|(k, _)| k.trim().eq_ignore_ascii_case("proxy-authorization")).map(|(_, v)| v.trim().to_owned()));
+        let given = head
+            .lines()
+            .find_map(|l| l.split_once(':').filter(|(k, _)| k.trim().eq_ignore_ascii_case("proxy-authorization")).map(|(_, v)| v.trim().to_owned()));
         if given.as_deref() != Some(expected.as_str()) {
             let body = "proxy credentials required";
             let _ = client.write_all(

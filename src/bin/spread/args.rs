@@ -63,13 +63,9 @@ impl Exit {
         match kind {
             ErrorKind::Config | ErrorKind::Auth | ErrorKind::Endpoint => Exit::Config,
             ErrorKind::InvalidValue | ErrorKind::MissingField | ErrorKind::Rejected => Exit::Incomplete,
-            ErrorKind::Network
-            | ErrorKind::Timeout
-            | ErrorKind::Tls
-            | ErrorKind::Redirect
-            | ErrorKind::Server
-            | ErrorKind::Io
-            | ErrorKind::Internal => Exit::Failure,
+            ErrorKind::Network | ErrorKind::Timeout | ErrorKind::Tls | ErrorKind::Redirect | ErrorKind::Server | ErrorKind::Io | ErrorKind::Internal => {
+                Exit::Failure
+            }
         }
     }
 }

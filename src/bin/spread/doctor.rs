@@ -344,7 +344,14 @@ fn network(r: &mut Report, args: &DoctorArgs, roots: Option<ureq::tls::RootCerts
 fn php(r: &mut Report, php: &str) -> Option<String> {
     let mut parts = php.split_whitespace();
     let program = parts.next().unwrap_or("php");
-    let mut child = match Command::new(program).args(parts).args(["--", "--json", "--no-library"]).stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn() {
+    let mut child = match Command::new(program)
+        .args(parts)
+        .args(["--", "--json", "--no-library"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+    {
         Ok(c) => c,
         Err(e) => {
             r.problem("php", format!("cannot run {program}: {e}"), "install the PHP CLI, or give its path: --php /usr/bin/php8.2");
@@ -396,11 +403,7 @@ pub fn run(args: &DoctorArgs, keys_file: Option<&Path>) -> Result<Exit, Fail> {
     }
     let worst = r.worst();
     if args.json {
-        let checks: Vec<Value> = r
-            .checks
-            .iter()
-            .map(|c| json!({"name": c.name, "status": c.level.name(), "detail": c.detail, "fix": c.fix}))
-            .collect();
+        let checks: Vec<Value> = r.checks.iter().map(|c| json!({"name": c.name, "status": c.level.name(), "detail": c.detail, "fix": c.fix})).collect();
         println!("{}", json!({"status": worst.name(), "checks": checks}));
     } else {
         for c in &r.checks {

@@ -112,11 +112,7 @@ fn read_keys_file(path: &Path) -> Result<Vec<(&'static str, String)>, Fail> {
     let shown = path.display();
     let fail = |why: String| Fail::config(format!("keys file {shown}: {why}"));
     // O_NONBLOCK: a FIFO put in its place must not hang the command.
-    let file = File::options()
-        .read(true)
-        .custom_flags(libc::O_NONBLOCK)
-        .open(path)
-        .map_err(|e| fail(format!("cannot open it: {e}")))?;
+    let file = File::options().read(true).custom_flags(libc::O_NONBLOCK).open(path).map_err(|e| fail(format!("cannot open it: {e}")))?;
     let meta = file.metadata().map_err(|e| fail(format!("cannot read it: {e}")))?;
     if !meta.is_file() {
         return Err(fail("is not a regular file".into()));
@@ -128,9 +124,7 @@ fn read_keys_file(path: &Path) -> Result<Vec<(&'static str, String)>, Fail> {
     }
     let mode = meta.mode() & 0o7777;
     if mode & !0o640 != 0 {
-        return Err(fail(format!(
-            "mode {mode:04o} lets others read or change it: chmod 600 {shown} (or 640 to share it with its group)"
-        )));
+        return Err(fail(format!("mode {mode:04o} lets others read or change it: chmod 600 {shown} (or 640 to share it with its group)")));
     }
     if meta.len() > MAX_KEYS_FILE {
         return Err(fail(format!("is {} bytes: not a keys file", meta.len())));
@@ -154,10 +148,7 @@ fn read_keys_file(path: &Path) -> Result<Vec<(&'static str, String)>, Fail> {
             )));
         };
         let value = value.trim();
-        let unquoted = ['"', '\'']
-            .iter()
-            .find_map(|q| value.strip_prefix(*q).and_then(|v| v.strip_suffix(*q)))
-            .unwrap_or(value);
+        let unquoted = ['"', '\''].iter().find_map(|q| value.strip_prefix(*q).and_then(|v| v.strip_suffix(*q))).unwrap_or(value);
         if unquoted.is_empty() {
             return Err(fail(format!("line {}: {name} is empty", n + 1)));
         }
@@ -180,11 +171,9 @@ pub fn existing_spool(dir: &Path) -> Result<&Path, Fail> {
     match std::fs::metadata(dir) {
         Ok(m) if m.is_dir() => Ok(dir),
         Ok(_) => Err(Fail::config(format!("spool: {} is not a folder", dir.display()))),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err(Fail::config(format!(
-            "spool: {} does not exist (create it first: install -d -m 0700 {})",
-            dir.display(),
-            dir.display()
-        ))),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            Err(Fail::config(format!("spool: {} does not exist (create it first: install -d -m 0700 {})", dir.display(), dir.display())))
+        }
         Err(e) => Err(Fail::config(format!("spool: cannot use {}: {e}", dir.display()))),
     }
 }
@@ -235,13 +224,7 @@ fn logger(verbose: u8, bar: ProgressBar) -> Option<Logger> {
 
 /// A client for sending: both keys, the destination, the transport options
 /// and, when given, an existing spool folder.
-pub fn client(
-    destination: &args::Destination,
-    transport: &args::Transport,
-    spool: Option<&Path>,
-    verbose: u8,
-    bar: ProgressBar,
-) -> Result<Client, Fail> {
+pub fn client(destination: &args::Destination, transport: &args::Transport, spool: Option<&Path>, verbose: u8, bar: ProgressBar) -> Result<Client, Fail> {
     let mut client = Client::new(&key("SPREAD_PUBLIC_KEY")?, &key("SPREAD_PRIVATE_KEY")?)?;
     if let Some(logger) = logger(verbose, bar) {
         client.set_logger(logger);

@@ -134,12 +134,7 @@ pub fn flush(args: &FlushArgs, verbose: u8) -> Result<Exit, Fail> {
 /// The ages a check looks at: every `…oldest_secs` field of the status
 /// (the oldest pending order, and any other kind of entry that gains one).
 fn oldest_ages(st: &Value) -> Vec<(String, u64)> {
-    st.as_object()
-        .into_iter()
-        .flatten()
-        .filter(|(k, _)| k.ends_with("oldest_secs"))
-        .filter_map(|(k, v)| v.as_u64().map(|age| (k.clone(), age)))
-        .collect()
+    st.as_object().into_iter().flatten().filter(|(k, _)| k.ends_with("oldest_secs")).filter_map(|(k, v)| v.as_u64().map(|age| (k.clone(), age))).collect()
 }
 
 fn record_json(record: Option<&FlushRecord>) -> Value {
@@ -239,13 +234,8 @@ fn check(st: &SpoolStatus, record: Option<&FlushRecord>, warning: Option<u64>, c
         Exit::Warning => "WARNING",
         _ => "CRITICAL",
     };
-    let counts: Vec<String> = json
-        .as_object()
-        .into_iter()
-        .flatten()
-        .filter(|(k, _)| !k.ends_with("_secs"))
-        .filter_map(|(k, v)| v.as_u64().map(|n| format!("{k} {n}")))
-        .collect();
+    let counts: Vec<String> =
+        json.as_object().into_iter().flatten().filter(|(k, _)| !k.ends_with("_secs")).filter_map(|(k, v)| v.as_u64().map(|n| format!("{k} {n}"))).collect();
     let (w, c) = (warning.map_or(String::new(), |w| w.to_string()), critical.map_or(String::new(), |c| c.to_string()));
     let mut perf: Vec<String> = json
         .as_object()

@@ -12,13 +12,13 @@
 //! country, an empty gender) is sent as the seed would have sent it and
 //! reported as a warning, unless the caller asks for strict mode.
 
-use std::collections::HashMap;
-
-use crate::encode::{Key, Value};
+use super::fields::{self, Field, ListField, Rule, CONSENTS, CUSTOM_FIELDS, PRODUCT_ATTRIBUTES};
+use super::{scalar_text, validate, Order};
 use crate::error::{Error, ErrorKind, Result};
-use crate::fields::{self, Field, ListField, Rule, CONSENTS, CUSTOM_FIELDS, PRODUCT_ATTRIBUTES};
-use crate::order::{scalar_text, Order};
-use crate::validate;
+use crate::php::json::object;
+pub use crate::php::parse_str::MAX_NESTING;
+use crate::php::parse_str::{decode, decode_into, memchr, path_of, too_deep, tree, Node};
+use crate::php::{Key, Value};
 
 /// An order from a body built by PHP's `http_build_query($post_data)`.
 /// A whole `$post_data` (with its `data` part) is sent as these very bytes;
@@ -42,40 +42,6 @@ pub(crate) fn from_form_whole(body: &str, strict: bool) -> Result<Order> {
     build(tree(body)?, Some(body.to_owned()), strict)
 }
 
-/// How deep a key may nest: PHP's `max_input_nesting_level` (64 by default), which
-/// SPREAD's PHP applies to the body: it drops a deeper variable, and every sibling under
-/// its top-level name with it (`data` for a `data[...]` key). Deeper input is an error
-/// in both the lenient and the strict drop-in: an order SPREAD would read without part of
-/// it is not "sent as is". It also bounds every recursion over the parsed value.
-pub const MAX_NESTING: usize = 64;
-
-/// The error for a key (`x[a][a]…`) nested `levels` deep; names only its start.
-fn too_deep(key: &str, levels: usize) -> Error {
-    let shown: String = key.chars().take(40).collect();
-    let more = if shown.len() < key.len() { "…" } else { "" };
-    Error::invalid(
-        "post_data",
-        format!(
-            "{shown:?}{more} nests {levels} levels deep; PHP reads at most {MAX_NESTING} (max_input_nesting_level) and would drop the whole variable"
-        ),
-    )
-}
-
-/// The whole array a form body describes, as PHP's `parse_str` would build it;
-/// an error for a key nested deeper than [`MAX_NESTING`].
-pub(crate) fn tree(body: &str) -> Result<Vec<(Key, Value)>> {
-    let mut top = Node::default();
-    for (name, value) in form_urlencoded::parse(body.as_bytes()) {
-        let mut path: Vec<&str> = Vec::with_capacity(4);
-        path_of(&name, &mut path);
-        if path.len() > MAX_NESTING + 1 {
-            return Err(too_deep(&name, path.len() - 1));
-        }
-        top.insert(&path, value.into_owned());
-    }
-    Ok(top.into_items())
-}
-
 /// The `data[...]` fields the checks read (the known ones), straight from
 /// the body of a whole `$post_data`: PHP sends it with every request, so
 /// this path decodes only what it checks instead of the whole array (the
@@ -90,8 +56,8 @@ fn scan(body: &str) -> Result<Option<Vec<(Key, Value)>>> {
     let mut data = Node::default();
     let mut whole = false;
     let mut tail = String::new(); // a structured field's decoded `[0][1]`, reused
-    // Byte offsets, not `str::split`: this runs once per order on PHP's hot path, and
-    // '&', '=' and '%' are ASCII, so every slice below falls on a character boundary.
+                                  // Byte offsets, not `str::split`: this runs once per order on PHP's hot path, and
+                                  // '&', '=' and '%' are ASCII, so every slice below falls on a character boundary.
     let bytes = body.as_bytes();
     let mut start = 0;
     while start < bytes.len() {
@@ -156,218 +122,14 @@ fn checked(name: &str) -> bool {
     fields::scalar(name).is_some() || fields::is_structured(name)
 }
 
-fn memchr(needle: u8, haystack: &[u8]) -> Option<usize> {
-    haystack.iter().position(|&b| b == needle)
-}
-
-/// `[0][1]` → `0`, `1` appended to `path` (which holds the name before them);
-/// false unless the brackets nest cleanly (the whole name is then one key).
-fn brackets<'a>(mut rest: &'a str, path: &mut Vec<&'a str>) -> bool {
-    while let Some(inner) = rest.strip_prefix('[') {
-        let Some(close) = inner.find(']') else { return false };
-        path.push(&inner[..close]);
-        rest = &inner[close + 1..];
-    }
-    rest.is_empty() && path.len() > 1
-}
-
-/// application/x-www-form-urlencoded decoding of one key or value (`+` is a
-/// space, `%XX` a byte; invalid UTF-8 replaced, as form_urlencoded does).
-/// Written out because this is the PHP binding's hot path: one pass, one
-/// allocation per value.
-fn decode(text: &str) -> String {
-    if !text.as_bytes().iter().any(|&b| b == b'%' || b == b'+') {
-        return text.to_owned();
-    }
-    let mut out = String::with_capacity(text.len());
-    decode_into(text, &mut out);
-    out
-}
-
-/// `decode`, appending to `out`.
-fn decode_into(text: &str, out: &mut String) {
-    let bytes = text.as_bytes();
-    let mut decoded = std::mem::take(out).into_bytes();
-    let hex = |b: u8| (b as char).to_digit(16).map(|d| d as u8);
-    let mut i = 0;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'+' => decoded.push(b' '),
-            b'%' => match (bytes.get(i + 1).copied().and_then(hex), bytes.get(i + 2).copied().and_then(hex)) {
-                (Some(h), Some(l)) => {
-                    decoded.push(h << 4 | l);
-                    i += 2;
-                }
-                _ => decoded.push(b'%'),
-            },
-            b => decoded.push(b),
-        }
-        i += 1;
-    }
-    *out = String::from_utf8(decoded).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
-}
-
 /// An order from `$post_data` as JSON (`json_encode($post_data)`, Python's
 /// `json.dumps(post_data)`): an object, whole or just its `data` part.
 pub fn from_json(json: &str, strict: bool) -> Result<Order> {
-    let parsed: serde_json::Value =
-        serde_json::from_str(json).map_err(|e| Error::invalid("post_data", format!("not valid JSON: {e}")))?;
+    let parsed: serde_json::Value = serde_json::from_str(json).map_err(|e| Error::invalid("post_data", format!("not valid JSON: {e}")))?;
     let serde_json::Value::Object(map) = parsed else {
         return Err(Error::invalid("post_data", "must be a JSON object (the seed's $post_data array)"));
     };
     build(object(map), None, strict)
-}
-
-fn object(map: serde_json::Map<String, serde_json::Value>) -> Vec<(Key, Value)> {
-    map.into_iter().filter_map(|(k, v)| php_value(v).map(|v| (php_key(&k), v))).collect()
-}
-
-/// A JSON value as PHP's `json_decode($json, true)` gives it; null, and an array left empty, is
-/// dropped (`http_build_query` leaves it out).
-fn php_value(v: serde_json::Value) -> Option<Value> {
-    use serde_json::Value as J;
-    Some(match v {
-        J::Null => return None,
-        J::Bool(b) => Value::Bool(b),
-        J::Number(n) => match n.as_i64() {
-            Some(i) => Value::Int(i),
-            None => Value::Float(n.as_f64().unwrap_or(f64::NAN)),
-        },
-        J::String(s) => Value::Str(s),
-        // An array that ends up empty sends nothing (http_build_query leaves it out, so
-        // PHP's parse of the body never sees it): dropped, so no check warns about it.
-        J::Array(items) => match items.into_iter().enumerate().filter_map(|(i, v)| php_value(v).map(|v| (Key::Int(i as i64), v))).collect::<Vec<_>>() {
-            items if items.is_empty() => return None,
-            items => Value::Array(items),
-        },
-        J::Object(map) => match object(map) {
-            items if items.is_empty() => return None,
-            items => Value::Array(items),
-        },
-    })
-}
-
-/// PHP turns canonical decimal string keys into integer keys.
-fn php_key(k: &str) -> Key {
-    match php_key_int(k) {
-        Some(i) => Key::Int(i),
-        None => Key::from(k),
-    }
-}
-
-/// `data[add_tag][0]` → `data`, `add_tag`, `0` (into `path`, borrowing from
-/// `name`); a name whose brackets do not nest cleanly stays one key.
-fn path_of<'a>(name: &'a str, path: &mut Vec<&'a str>) {
-    path.clear();
-    let whole = |path: &mut Vec<&'a str>| {
-        path.clear();
-        path.push(name);
-    };
-    let Some(open) = name.find('[') else { return whole(path) };
-    path.push(&name[..open]);
-    if !brackets(&name[open..], path) || path[0].is_empty() {
-        whole(path);
-    }
-}
-
-/// The integer PHP makes of a canonical decimal key (`"12"`, not `"012"`).
-fn php_key_int(k: &str) -> Option<i64> {
-    let canonical = k == "0" || (!k.starts_with('0') && !k.starts_with("-0") && k != "-");
-    if canonical && !k.is_empty() && k.bytes().enumerate().all(|(i, b)| b.is_ascii_digit() || (i == 0 && b == b'-')) {
-        k.parse().ok()
-    } else {
-        None
-    }
-}
-
-/// A PHP array being built from a form body: beside its items, an index of their keys
-/// and PHP's next free integer key, so that each pair costs the same whatever the
-/// array's size (a scan per pair made 200,000 `x[]` take 26 s).
-#[derive(Default)]
-struct Node {
-    items: Vec<(Key, Slot)>,
-    ints: HashMap<i64, usize>,
-    strs: HashMap<String, usize>,
-    /// One past the largest integer key so far, as PHP's `nNextFreeElement` (may be
-    /// negative; past `i64::MAX` an append is dropped, as PHP drops it).
-    next: Option<i128>,
-}
-
-enum Slot {
-    Str(String),
-    Array(Node),
-}
-
-impl Node {
-    /// `$this[a][b][c] = value`, PHP style (`[]` appends); `path` is at most
-    /// [`MAX_NESTING`] + 1 long (checked by the callers), so the recursion is bounded.
-    fn insert(&mut self, path: &[&str], value: String) {
-        let Some((first, rest)) = path.split_first() else { return };
-        let at = match self.find(first) {
-            Some(i) => i,
-            None => {
-                let key = if first.is_empty() {
-                    match i64::try_from(self.next.unwrap_or(0)) {
-                        Ok(next) => Key::Int(next),
-                        Err(_) => return, // PHP: "the next element is already occupied"
-                    }
-                } else {
-                    php_key(first)
-                };
-                self.push(key)
-            }
-        };
-        let slot = &mut self.items[at].1;
-        if rest.is_empty() {
-            *slot = Slot::Str(value);
-            return;
-        }
-        if !matches!(slot, Slot::Array(_)) {
-            *slot = Slot::Array(Node::default());
-        }
-        if let Slot::Array(sub) = slot {
-            sub.insert(rest, value);
-        }
-    }
-
-    fn find(&self, segment: &str) -> Option<usize> {
-        if segment.is_empty() {
-            return None;
-        }
-        match php_key_int(segment) {
-            Some(i) => self.ints.get(&i).copied(),
-            None => self.strs.get(segment).copied(),
-        }
-    }
-
-    /// A new item (an empty string for now) under `key`; its index.
-    fn push(&mut self, key: Key) -> usize {
-        let at = self.items.len();
-        match &key {
-            Key::Int(i) => {
-                self.ints.insert(*i, at);
-                self.next = Some(self.next.map_or(i128::from(*i) + 1, |n| n.max(i128::from(*i) + 1)));
-            }
-            Key::Str(s) => {
-                self.strs.insert(s.clone(), at);
-            }
-        }
-        self.items.push((key, Slot::Str(String::new())));
-        at
-    }
-
-    fn into_items(self) -> Vec<(Key, Value)> {
-        self.items
-            .into_iter()
-            .map(|(k, slot)| {
-                let value = match slot {
-                    Slot::Str(s) => Value::Str(s),
-                    Slot::Array(node) => Value::Array(node.into_items()),
-                };
-                (k, value)
-            })
-            .collect()
-    }
 }
 
 fn build(top: Vec<(Key, Value)>, raw: Option<String>, strict: bool) -> Result<Order> {
@@ -386,8 +148,7 @@ fn build(top: Vec<(Key, Value)>, raw: Option<String>, strict: bool) -> Result<Or
 /// as it was parsed.
 fn check_depth(top: &[(Key, Value)]) -> Result<()> {
     type Level<'a> = (&'a [(Key, Value)], usize, String); // items, their level, the name so far
-    let mut stack: Vec<Level> =
-        top.iter().filter_map(|(k, v)| if let Value::Array(items) = v { Some((&items[..], 1, key_text(k))) } else { None }).collect();
+    let mut stack: Vec<Level> = top.iter().filter_map(|(k, v)| if let Value::Array(items) = v { Some((&items[..], 1, key_text(k))) } else { None }).collect();
     while let Some((items, level, name)) = stack.pop() {
         for (k, v) in items {
             if level > MAX_NESTING {
@@ -447,10 +208,7 @@ fn check(order: &Order, strict: bool) -> Result<Vec<(String, Option<String>)>> {
     };
     let personal_text = |name: &str, value: &Value| if personal(name) { scalar_text(value).map(|t| t.into_owned()) } else { None };
     // A customer identifier: at least one that follows its rule.
-    let ids: Vec<(Field, &Value, Result<()>)> = fields::CUSTOMER_IDS
-        .iter()
-        .filter_map(|f| order.get(f.name).map(|v| (*f, v, scalar_rule(f, v))))
-        .collect();
+    let ids: Vec<(Field, &Value, Result<()>)> = fields::CUSTOMER_IDS.iter().filter_map(|f| order.get(f.name).map(|v| (*f, v, scalar_rule(f, v)))).collect();
     if ids.is_empty() {
         return Err(Error::new(ErrorKind::MissingField, "customer_email: customer_email or external_id is required to send an order"));
     }
@@ -463,9 +221,7 @@ fn check(order: &Order, strict: bool) -> Result<Vec<(String, Option<String>)>> {
         }
     }
     for field in fields::REQUIRED {
-        let value = order
-            .get(field.name)
-            .ok_or_else(|| Error::new(ErrorKind::MissingField, format!("{}: is required to send an order", field.name)))?;
+        let value = order.get(field.name).ok_or_else(|| Error::new(ErrorKind::MissingField, format!("{}: is required to send an order", field.name)))?;
         if field.rule == Rule::Amount {
             // The one amount rule, on the text sent: not a decimal is refused in every mode;
             // a refund, zero or -0 is the seed's to send (a warning; strict refuses).
@@ -491,20 +247,32 @@ fn check(order: &Order, strict: bool) -> Result<Vec<(String, Option<String>)>> {
         } else if name == CUSTOM_FIELDS {
             each_scalar(CUSTOM_FIELDS, true, value, &mut |field, text| validate::text(field, text), &mut lenient)?;
         } else if name == CONSENTS {
-            each_scalar(CONSENTS, false, value, &mut |field, text| match text {
-                "0" | "1" => Ok(()),
-                _ => Err(Error::invalid(field, format!("{text:?} is not 1 (accepted) or 0 (refused)"))),
-            }, &mut lenient)?;
+            each_scalar(
+                CONSENTS,
+                false,
+                value,
+                &mut |field, text| match text {
+                    "0" | "1" => Ok(()),
+                    _ => Err(Error::invalid(field, format!("{text:?} is not 1 (accepted) or 0 (refused)"))),
+                },
+                &mut lenient,
+            )?;
         } else if name == PRODUCT_ATTRIBUTES {
             match value {
                 Value::Array(products) => {
                     for (key, product) in products {
                         // The key as the body writes it (product_attributes[2]), not a position.
                         let field = format!("{PRODUCT_ATTRIBUTES}[{}]", key_text(key));
-                        each_scalar(&field, false, product, &mut |field, text| match text.split_once(':') {
-                            Some((k, v)) if !k.is_empty() && !v.is_empty() => validate::token(field, text),
-                            _ => Err(Error::invalid(field, format!("{text:?} is not written \"key:value\" such as \"size:xl\""))),
-                        }, &mut lenient)?;
+                        each_scalar(
+                            &field,
+                            false,
+                            product,
+                            &mut |field, text| match text.split_once(':') {
+                                Some((k, v)) if !k.is_empty() && !v.is_empty() => validate::token(field, text),
+                                _ => Err(Error::invalid(field, format!("{text:?} is not written \"key:value\" such as \"size:xl\""))),
+                            },
+                            &mut lenient,
+                        )?;
                     }
                 }
                 _ => lenient(Error::invalid(PRODUCT_ATTRIBUTES, "is not a list of products"), None)?,

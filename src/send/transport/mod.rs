@@ -17,7 +17,7 @@ use url::Url;
 pub use agents::{AgentSpec, TlsRoots, MAX_CONCURRENCY};
 
 use crate::error::{Error, ErrorKind, Result};
-use crate::retry;
+use crate::send::retry;
 
 /// SPREAD answers with a short JSON document; a longer answer is cut here
 /// (and the connection dropped rather than drained).
@@ -102,13 +102,8 @@ impl Transport {
         if let Some(value) = authorization {
             request = request.header(AUTHORIZATION, value.clone());
         }
-        let mut response = request
-            .header(CONTENT_TYPE, FORM.clone())
-            .send(body)
-            .map_err(|e| transport_error(e, url, self.budget, proxy))?;
-        let header = |name: &str| -> Vec<String> {
-            response.headers().get_all(name).iter().filter_map(|v| v.to_str().ok()).map(str::to_owned).collect()
-        };
+        let mut response = request.header(CONTENT_TYPE, FORM.clone()).send(body).map_err(|e| transport_error(e, url, self.budget, proxy))?;
+        let header = |name: &str| -> Vec<String> { response.headers().get_all(name).iter().filter_map(|v| v.to_str().ok()).map(str::to_owned).collect() };
         let location = header("location").into_iter().next();
         let challenges = header("www-authenticate");
         let retry_after = header("retry-after").first().and_then(|v| retry::parse_retry_after(v, SystemTime::now()));

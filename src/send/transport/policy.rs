@@ -54,10 +54,9 @@ pub fn check_scheme(url: &Url, allow_insecure_http: bool) -> Result<()> {
     Err(Error::config(
         "base_url",
         match url.scheme() {
-            "http" => format!(
-                "plain http to {} would send the API keys in clear; use https (or allow insecure http explicitly)",
-                url.host_str().unwrap_or("?")
-            ),
+            "http" => {
+                format!("plain http to {} would send the API keys in clear; use https (or allow insecure http explicitly)", url.host_str().unwrap_or("?"))
+            }
             other => format!("scheme {other:?} is not http or https"),
         },
     ))
@@ -87,9 +86,7 @@ pub fn next_hop(from: &Url, base: &Url, location: Option<&str>, status: u16, all
     let Some(location) = location else {
         return Err(Error::new(ErrorKind::Redirect, format!("HTTP {status} without a Location")));
     };
-    let next = from
-        .join(location)
-        .map_err(|e| Error::new(ErrorKind::Redirect, format!("cannot follow Location {:?}: {e}", excerpt(location))))?;
+    let next = from.join(location).map_err(|e| Error::new(ErrorKind::Redirect, format!("cannot follow Location {:?}: {e}", excerpt(location))))?;
     // A Location may carry someone's credentials: never repeated.
     let mut shown = next.clone();
     let _ = shown.set_username("");
@@ -113,11 +110,7 @@ pub fn next_hop(from: &Url, base: &Url, location: Option<&str>, status: u16, all
     if !scheme_allowed(&next, allow_insecure_http) {
         return Err(Error::new(
             ErrorKind::Redirect,
-            format!(
-                "refusing a redirect to {}://{}: only https (or http on loopback) is followed",
-                next.scheme(),
-                next.host_str().unwrap_or("?")
-            ),
+            format!("refusing a redirect to {}://{}: only https (or http on loopback) is followed", next.scheme(), next.host_str().unwrap_or("?")),
         ));
     }
     Ok(next)

@@ -7,14 +7,17 @@
 //! The array is the whole `$post_data` (`data`, and for drop-in orders
 //! whatever else the shop put beside it). Orders built with setters get
 //! `request[order_idorder]` added when encoded, as the seed code does; orders
-//! made by [`crate::dropin`] are sent exactly as given.
+//! made by [`crate::order::dropin`] are sent exactly as given.
 
 use std::borrow::Cow;
 
-use crate::encode::{build_query_into, php_float, Key, Value};
+pub mod dropin;
+pub mod fields;
+pub(crate) mod validate;
+
 use crate::error::{Error, ErrorKind, Result};
-use crate::fields::{self, ListField, CONSENTS, CUSTOM_FIELDS, PRODUCT_ATTRIBUTES};
-use crate::validate;
+use crate::php::{build_query_into, php_float, Key, Value};
+use fields::{ListField, CONSENTS, CUSTOM_FIELDS, PRODUCT_ATTRIBUTES};
 
 const DATA: &str = "data";
 const REQUEST: &str = "request";
@@ -161,7 +164,7 @@ impl Order {
         if let (true, Some(raw)) = (self.partial, &self.raw) {
             // Changed after all: now the whole array is needed, from PHP's body.
             // from_form parsed and accepted this very body: it cannot fail now.
-            self.top = crate::dropin::tree(raw).unwrap_or_default();
+            self.top = crate::php::parse_str::tree(raw).unwrap_or_default();
             self.partial = false;
         }
         self.raw = None;
@@ -252,10 +255,7 @@ impl Order {
         validate::token(PRODUCT_ATTRIBUTES, key_colon_value)?;
         match key_colon_value.split_once(':') {
             Some((k, v)) if !k.is_empty() && !v.is_empty() => Ok(()),
-            _ => Err(Error::invalid(
-                PRODUCT_ATTRIBUTES,
-                format!("{key_colon_value:?} is not written \"key:value\" such as \"size:xl\""),
-            )),
+            _ => Err(Error::invalid(PRODUCT_ATTRIBUTES, format!("{key_colon_value:?} is not written \"key:value\" such as \"size:xl\""))),
         }
     }
 
@@ -277,7 +277,8 @@ impl Order {
     /// one of them is not `"key:value"` (the error names it).
     pub fn add_product_with(&mut self, attributes: &[&str]) -> Result<()> {
         for (i, a) in attributes.iter().enumerate() {
-            Self::check_attribute(a).map_err(|e| Error::invalid(&format!("{PRODUCT_ATTRIBUTES}[{i}]"), e.message.trim_start_matches("product_attributes: ")))?;
+            Self::check_attribute(a)
+                .map_err(|e| Error::invalid(&format!("{PRODUCT_ATTRIBUTES}[{i}]"), e.message.trim_start_matches("product_attributes: ")))?;
         }
         let attrs = attributes.iter().enumerate().map(|(i, a)| (Key::Int(i as i64), Value::Str((*a).to_owned()))).collect();
         push(array_in(self.data_mut(), PRODUCT_ATTRIBUTES), Value::Array(attrs));
@@ -334,85 +335,4 @@ impl Order {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn setting_again_replaces_in_place() {
-        let mut o = Order::new();
-        o.set("customer_name", "Doe").unwrap();
-        o.set("customer_city", "Rouen").unwrap();
-        o.set("customer_name", "Dupont").unwrap();
-        assert_eq!(o.encode(), "data%5Bcustomer_name%5D=Dupont&data%5Bcustomer_city%5D=Rouen");
-    }
-
-    #[test]
-    fn errors_change_nothing() {
-        let mut o = Order::new();
-        o.set_order_state(20).unwrap();
-        let before = o.clone();
-        assert!(o.set_order_state(7).is_err());
-        assert!(o.set("order_state", "7").is_err());
-        assert!(o.set("customer_email", "nope").is_err());
-        assert!(o.add_to_list(ListField::AddTag, "").is_err());
-        assert!(o.set_custom_field(0, "x").is_err());
-        assert!(o.set_consent("a[b]", true).is_err());
-        assert!(o.add_product_attribute("size").is_err());
-        assert!(o.add_product_with(&["size:xl", "nope"]).is_err());
-        assert!(o.add_all_to_list(ListField::DelTag, &["a", "", "b"]).is_err());
-        assert!(o.set("add_tag", "x").is_err());
-        assert!(o.set("", "x").is_err());
-        assert_eq!(o, before);
-    }
-
-    #[test]
-    fn required_fields_are_named() {
-        let mut o = Order::new();
-        assert_eq!(o.check_required().unwrap_err().kind, ErrorKind::MissingField);
-        o.set("external_id", "x1").unwrap();
-        o.set("order_idorder", "1").unwrap();
-        o.set_order_state(10).unwrap();
-        o.set_order_amount(1.5).unwrap();
-        let e = o.check_required().unwrap_err();
-        assert_eq!(e.message, "order_crea_dt: is required to send an order");
-        o.set("order_crea_dt", "2014-06-21 14:31:08").unwrap();
-        o.check_required().unwrap();
-    }
-
-    #[test]
-    fn lists_products_and_request_id() {
-        let mut o = Order::new();
-        o.set("order_idorder", "7").unwrap();
-        o.add_to_list(ListField::AddTag, "a b").unwrap();
-        o.add_product_attribute("size:xl").unwrap();
-        o.add_product_with(&["color:blue"]).unwrap();
-        o.set_consent("NewsEmail", false).unwrap();
-        assert_eq!(
-            o.encode(),
-            "data%5Border_idorder%5D=7&data%5Badd_tag%5D%5B0%5D=a+b\
-             &data%5Bproduct_attributes%5D%5B0%5D%5B0%5D=size%3Axl\
-             &data%5Bproduct_attributes%5D%5B1%5D%5B0%5D=color%3Ablue\
-             &data%5Bconsents%5D%5BNewsEmail%5D=0&request%5Border_idorder%5D=7"
-        );
-    }
-
-    #[test]
-    fn a_setter_drops_the_raw_body() {
-        let mut o = Order::from_parts(vec![], false, Some("x=1".into()), vec![]);
-        assert_eq!(o.encode(), "x=1");
-        o.set("customer_name", "Doe").unwrap();
-        assert_eq!(o.encode(), "data%5Bcustomer_name%5D=Doe");
-    }
-
-    /// Issue 21 item 4: a million levels freed on a 256 KiB stack (a recursive drop needs
-    /// some 50 bytes a level).
-    #[test]
-    fn a_deep_order_is_freed_without_recursion() {
-        let mut deep = Value::Str("1".into());
-        for _ in 0..1_000_000 {
-            deep = Value::Array(vec![(Key::Int(0), deep)]);
-        }
-        let order = Order::from_parts(vec![(Key::from("x"), deep)], false, None, Vec::new());
-        std::thread::Builder::new().stack_size(256 * 1024).spawn(move || drop(order)).unwrap().join().expect("freed");
-    }
-}
+mod tests;

@@ -94,7 +94,11 @@ fn connect(details: &ConnectionDetails) -> Result<TcpStream, Error> {
 fn address_specific(e: &io::Error) -> bool {
     matches!(
         e.kind(),
-        io::ErrorKind::ConnectionRefused | io::ErrorKind::HostUnreachable | io::ErrorKind::NetworkUnreachable | io::ErrorKind::NetworkDown | io::ErrorKind::AddrNotAvailable
+        io::ErrorKind::ConnectionRefused
+            | io::ErrorKind::HostUnreachable
+            | io::ErrorKind::NetworkUnreachable
+            | io::ErrorKind::NetworkDown
+            | io::ErrorKind::AddrNotAvailable
     )
 }
 
@@ -131,7 +135,12 @@ fn fit_timeout(current: &mut Option<Duration>, left: Duration, set: impl FnOnce(
 
 /// Runs a blocking socket call within `timeout`; a call that stops at the
 /// socket's (shorter) timeout is resumed with the time left.
-fn within<T>(timeout: NextTimeout, current: &mut Option<Duration>, set: impl Fn(Option<Duration>) -> io::Result<()>, mut op: impl FnMut() -> io::Result<T>) -> Result<T, Error> {
+fn within<T>(
+    timeout: NextTimeout,
+    current: &mut Option<Duration>,
+    set: impl Fn(Option<Duration>) -> io::Result<()>,
+    mut op: impl FnMut() -> io::Result<T>,
+) -> Result<T, Error> {
     let Some(total) = timeout.not_zero().map(|t| *t) else {
         if current.is_some() {
             set(None)?;
@@ -172,15 +181,20 @@ impl TcpTransport {
         let stream = self.stream.clone();
         let mut written = 0;
         let held = std::mem::take(&mut self.held);
-        let result = within(timeout, &mut self.write_timeout, |t| stream.set_write_timeout(t), || {
-            while written < held.len() {
-                match (&*stream).write(&held[written..])? {
-                    0 => return Err(io::ErrorKind::WriteZero.into()),
-                    n => written += n,
+        let result = within(
+            timeout,
+            &mut self.write_timeout,
+            |t| stream.set_write_timeout(t),
+            || {
+                while written < held.len() {
+                    match (&*stream).write(&held[written..])? {
+                        0 => return Err(io::ErrorKind::WriteZero.into()),
+                        n => written += n,
+                    }
                 }
-            }
-            Ok(())
-        });
+                Ok(())
+            },
+        );
         self.held = held;
         self.held.clear();
         result

@@ -9,12 +9,12 @@ use std::time::Instant;
 
 use url::Url;
 
-use crate::auth::{self, DigestChallenge};
 use crate::error::{Error, ErrorKind, Result};
 use crate::log::{Level, Logger, Record};
-use crate::retry::{self, Gate};
-use crate::transport::policy::{self, Verdict, MAX_REDIRECTS};
-use crate::transport::{self, Answer, Transport};
+use crate::send::auth::{self, DigestChallenge};
+use crate::send::retry::{self, Gate};
+use crate::send::transport::policy::{self, Verdict, MAX_REDIRECTS};
+use crate::send::transport::{self, Answer, Transport};
 use ureq::http::{HeaderValue, Uri};
 
 /// What SPREAD answered to a delivered request (always 2xx).
@@ -110,11 +110,15 @@ impl Delivery<'_> {
                     let pause = e.retry_after.unwrap_or_else(|| retry::backoff(attempt));
                     let Some(until) = retry::within(deadline, pause) else {
                         self.log.emit(Level::Warn, || {
-                            Record::new(Level::Warn, "retry", format!("{e}; the wait ({} ms) goes past the time budget: giving up this send", pause.as_millis()))
-                                .order(self.order_id)
-                                .with("reason", e.message.clone())
-                                .with("wait_ms", pause.as_millis())
-                                .with("given_up", true)
+                            Record::new(
+                                Level::Warn,
+                                "retry",
+                                format!("{e}; the wait ({} ms) goes past the time budget: giving up this send", pause.as_millis()),
+                            )
+                            .order(self.order_id)
+                            .with("reason", e.message.clone())
+                            .with("wait_ms", pause.as_millis())
+                            .with("given_up", true)
                         });
                         return Err(e);
                     };
@@ -172,10 +176,14 @@ impl Delivery<'_> {
                     match next {
                         Some(c) if challenges_answered == 0 || (challenges_answered == 1 && c.stale) => {
                             self.log.emit(Level::Debug, || {
-                                Record::new(Level::Debug, "digest", format!("answering a Digest challenge ({:?}{})", c.algorithm, if c.stale { ", stale nonce" } else { "" }))
-                                    .order(self.order_id)
-                                    .with("algorithm", format!("{:?}", c.algorithm))
-                                    .with("stale", c.stale)
+                                Record::new(
+                                    Level::Debug,
+                                    "digest",
+                                    format!("answering a Digest challenge ({:?}{})", c.algorithm, if c.stale { ", stale nonce" } else { "" }),
+                                )
+                                .order(self.order_id)
+                                .with("algorithm", format!("{:?}", c.algorithm))
+                                .with("stale", c.stale)
                             });
                             digest = Some(c);
                             challenges_answered += 1;

@@ -97,7 +97,8 @@ mod tests {
         let _other = wait_turn(&d, Some("43"), Instant::now()).unwrap();
         let e = wait_turn(&d, Some("42"), Instant::now() + Duration::from_millis(20)).err().unwrap();
         assert_eq!(e.kind, ErrorKind::Timeout);
-        let waiter = std::thread::spawn(move || wait_turn(&Destination::new("https://x/api", "K"), Some("42"), Instant::now() + Duration::from_secs(5)).is_ok());
+        let waiter =
+            std::thread::spawn(move || wait_turn(&Destination::new("https://x/api", "K"), Some("42"), Instant::now() + Duration::from_secs(5)).is_ok());
         std::thread::sleep(Duration::from_millis(50));
         drop(first);
         assert!(waiter.join().unwrap());

@@ -20,11 +20,11 @@ use std::path::PathBuf;
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
-use crate::client::Core;
 use crate::fork::PerProcess;
 use crate::log::{Level, Record};
-use crate::retry;
-use crate::transport::AgentSpec;
+use crate::send::core::Core;
+use crate::send::retry;
+use crate::send::transport::AgentSpec;
 
 /// How often an idle thread looks for entries left by other processes.
 const IDLE_CHECK: Duration = Duration::from_secs(60);
@@ -101,7 +101,11 @@ fn deliverer(core: &Arc<Core>, start: bool) -> Option<Arc<Deliverer>> {
     let worker = d.clone();
     let spawned = std::thread::Builder::new().name("spread-delivery".into()).spawn(move || worker.run());
     if let Err(e) = spawned {
-        core.log.log(Record::new(Level::Error, "delivery_thread", format!("cannot start the delivery thread ({e}): orders stay in the spool for the next flush")));
+        core.log.log(Record::new(
+            Level::Error,
+            "delivery_thread",
+            format!("cannot start the delivery thread ({e}): orders stay in the spool for the next flush"),
+        ));
         return None;
     }
     registry.threads.insert(key, d.clone());

@@ -6,7 +6,7 @@ use std::time::Duration;
 use url::Url;
 
 use crate::error::{Error, Result};
-use crate::transport::{policy, AgentSpec, TlsRoots};
+use crate::send::transport::{policy, AgentSpec, TlsRoots};
 
 pub const DEFAULT_BASE_URL: &str = "https://social-sb.com/api";
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
@@ -131,7 +131,7 @@ impl Settings {
 
     /// Trust only this PEM file's CAs; the file is read and checked now.
     pub fn set_ca_file(&mut self, path: &Path) -> Result<()> {
-        crate::transport::agents::load_ca_file(path)?;
+        crate::send::transport::agents::load_ca_file(path)?;
         self.roots = TlsRoots::CaFile(path.to_owned());
         Ok(())
     }
@@ -156,7 +156,7 @@ impl Settings {
     pub fn set_proxy(&mut self, url: Option<&str>) -> Result<()> {
         self.proxy = match url.filter(|u| !u.is_empty()) {
             Some(u) => {
-                crate::transport::agents::parse_proxy(u)?;
+                crate::send::transport::agents::parse_proxy(u)?;
                 Some(u.to_owned())
             }
             None => None,
@@ -179,8 +179,8 @@ impl Settings {
 
     /// 1 (one order at a time, as before 0.4) to 32.
     pub fn set_delivery_concurrency(&mut self, n: usize) -> Result<()> {
-        if !(1..=crate::transport::MAX_CONCURRENCY).contains(&n) {
-            return Err(Error::config("delivery_concurrency", format!("{n} is out of range (1 to {})", crate::transport::MAX_CONCURRENCY)));
+        if !(1..=crate::send::transport::MAX_CONCURRENCY).contains(&n) {
+            return Err(Error::config("delivery_concurrency", format!("{n} is out of range (1 to {})", crate::send::transport::MAX_CONCURRENCY)));
         }
         self.delivery_concurrency = n;
         Ok(())

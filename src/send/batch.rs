@@ -9,11 +9,12 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Condvar, Mutex};
 use std::time::{Duration, Instant};
 
-use crate::client::{Client, Core, Sent};
 use crate::error::{Error, ErrorKind, Result};
 use crate::order::Order;
-use crate::retry::Gate;
-use crate::transport::MAX_CONCURRENCY;
+use crate::send::client::{Client, Sent};
+use crate::send::core::Core;
+use crate::send::retry::Gate;
+use crate::send::transport::MAX_CONCURRENCY;
 
 /// The least time between two progress calls (besides the last one).
 pub const PROGRESS_EVERY: Duration = Duration::from_millis(100);
@@ -72,8 +73,9 @@ impl Core {
                     while let Some(queue) = queues.get(next.fetch_add(1, Ordering::Relaxed)) {
                         for &i in queue {
                             // A bug must cost this order, not the batch's other outcomes.
-                            let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.send(orders[i], Some(&gate))))
-                                .unwrap_or_else(|_| Err(Error::new(ErrorKind::Internal, "send_many: sending this order hit a bug in libspread (please report it)")));
+                            let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.send(orders[i], Some(&gate)))).unwrap_or_else(|_| {
+                                Err(Error::new(ErrorKind::Internal, "send_many: sending this order hit a bug in libspread (please report it)"))
+                            });
                             *results[i].lock().unwrap_or_else(|p| p.into_inner()) = Some(outcome);
                             *done.0.lock().unwrap_or_else(|p| p.into_inner()) += 1;
                             done.1.notify_one();
@@ -105,9 +107,9 @@ impl Core {
         results
             .into_iter()
             .map(|slot| {
-                slot.into_inner()
-                    .unwrap_or_else(|p| p.into_inner())
-                    .unwrap_or_else(|| Err(Error::new(ErrorKind::Internal, "send_many: a sender thread stopped before sending this order (a bug in libspread)")))
+                slot.into_inner().unwrap_or_else(|p| p.into_inner()).unwrap_or_else(|| {
+                    Err(Error::new(ErrorKind::Internal, "send_many: a sender thread stopped before sending this order (a bug in libspread)"))
+                })
             })
             .collect()
     }

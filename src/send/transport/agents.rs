@@ -91,8 +91,7 @@ fn pool() -> std::sync::MutexGuard<'static, Pool> {
 pub fn shared(spec: &AgentSpec) -> Result<Built> {
     let ca_file = match &spec.roots {
         TlsRoots::CaFile(path) => {
-            let meta = std::fs::metadata(path)
-                .map_err(|e| Error::new(ErrorKind::Config, format!("ca_file: cannot read {}: {e}", path.display())))?;
+            let meta = std::fs::metadata(path).map_err(|e| Error::new(ErrorKind::Config, format!("ca_file: cannot read {}: {e}", path.display())))?;
             Some((meta.len(), meta.modified().ok()))
         }
         _ => None,
@@ -176,8 +175,7 @@ fn system_roots() -> std::result::Result<Arc<Vec<Certificate<'static>>>, String>
 }
 
 pub(crate) fn load_ca_file(path: &std::path::Path) -> Result<RootCerts> {
-    let pem = std::fs::read(path)
-        .map_err(|e| Error::new(ErrorKind::Config, format!("ca_file: cannot read {}: {e}", path.display())))?;
+    let pem = std::fs::read(path).map_err(|e| Error::new(ErrorKind::Config, format!("ca_file: cannot read {}: {e}", path.display())))?;
     let certs: Vec<_> = parse_pem(&pem)
         .filter_map(|item| match item {
             Ok(PemItem::Certificate(c)) => Some(c),
@@ -202,12 +200,7 @@ struct CachingResolver {
 }
 
 impl Resolver for CachingResolver {
-    fn resolve(
-        &self,
-        uri: &ureq::http::Uri,
-        config: &ureq::config::Config,
-        timeout: NextTimeout,
-    ) -> std::result::Result<ResolvedSocketAddrs, ureq::Error> {
+    fn resolve(&self, uri: &ureq::http::Uri, config: &ureq::config::Config, timeout: NextTimeout) -> std::result::Result<ResolvedSocketAddrs, ureq::Error> {
         let port = uri.port_u16().or_else(|| match uri.scheme_str() {
             Some("https") => Some(443),
             Some("http") => Some(80),
@@ -247,7 +240,7 @@ mod tests {
             connect_timeout: Duration::from_secs(1),
             roots: TlsRoots::Bundled,
             proxy: proxy.map(str::to_owned),
-            user_agent: crate::settings::USER_AGENT.to_owned(),
+            user_agent: crate::send::settings::USER_AGENT.to_owned(),
         }
     }
 

@@ -1,6 +1,8 @@
 use super::*;
+use crate::php::parse_str::php_key;
 
-const REQUIRED: &str = r#""customer_email":"john@doe.com","order_idorder":"0000001","order_state":"10","order_amount":158.31,"order_crea_dt":"2014-06-21 14:31:08""#;
+const REQUIRED: &str =
+    r#""customer_email":"john@doe.com","order_idorder":"0000001","order_state":"10","order_amount":158.31,"order_crea_dt":"2014-06-21 14:31:08""#;
 
 #[test]
 fn a_php_body_is_sent_byte_for_byte() {
@@ -47,16 +49,22 @@ fn required_fields_stay_strict() {
         (r#""order_crea_dt":"0000-00-00 00:00:00""#, "order_crea_dt"),
         (r#""order_idorder":"""#, "order_idorder"),
     ] {
-        let json = format!("{{{}}}", REQUIRED.split(',').map(|kv| if kv.starts_with(&format!("\"{field}\"")) { bad } else { kv }).collect::<Vec<_>>().join(","));
+        let json =
+            format!("{{{}}}", REQUIRED.split(',').map(|kv| if kv.starts_with(&format!("\"{field}\"")) { bad } else { kv }).collect::<Vec<_>>().join(","));
         let e = from_json(&json, false).unwrap_err();
         assert!(e.message.starts_with(&format!("{field}: ")), "{json}: {e}");
     }
     let e = from_json(r#"{"order_idorder":"1","order_state":10,"order_amount":1,"order_crea_dt":"2014-06-21 14:31:08"}"#, false).unwrap_err();
     assert_eq!(e.kind, ErrorKind::MissingField);
-    let e = from_json(r#"{"customer_email":"nope","order_idorder":"1","order_state":10,"order_amount":1,"order_crea_dt":"2014-06-21 14:31:08"}"#, false).unwrap_err();
+    let e = from_json(r#"{"customer_email":"nope","order_idorder":"1","order_state":10,"order_amount":1,"order_crea_dt":"2014-06-21 14:31:08"}"#, false)
+        .unwrap_err();
     assert_eq!(e.kind, ErrorKind::InvalidValue);
     // One good identifier is enough; the other is a warning.
-    let o = from_json(r#"{"customer_email":"nope","external_id":"X1","order_idorder":1,"order_state":10,"order_amount":1,"order_crea_dt":"2014-06-21 14:31:08"}"#, false).unwrap();
+    let o = from_json(
+        r#"{"customer_email":"nope","external_id":"X1","order_idorder":1,"order_state":10,"order_amount":1,"order_crea_dt":"2014-06-21 14:31:08"}"#,
+        false,
+    )
+    .unwrap();
     assert_eq!(o.warnings().len(), 1);
     assert_eq!(o.id().as_deref(), Some("1"));
 }
@@ -86,10 +94,14 @@ fn form_paths() {
     assert_eq!(php_key("-0"), Key::from("-0"));
     assert_eq!(php_key("-3"), Key::Int(-3));
     assert_eq!(php_key("1e3"), Key::from("1e3"));
-    let keys: Vec<Key> = tree("x[12]=1&x[012]=2&x[12]=3").unwrap().into_iter().flat_map(|(_, v)| match v {
-        Value::Array(items) => items.into_iter().map(|(k, _)| k).collect(),
-        _ => vec![],
-    }).collect();
+    let keys: Vec<Key> = tree("x[12]=1&x[012]=2&x[12]=3")
+        .unwrap()
+        .into_iter()
+        .flat_map(|(_, v)| match v {
+            Value::Array(items) => items.into_iter().map(|(k, _)| k).collect(),
+            _ => vec![],
+        })
+        .collect();
     assert_eq!(keys, [Key::Int(12), Key::from("012")]);
 }
 
@@ -247,9 +259,7 @@ fn with_amount(amount: &str) -> String {
 
 /// The form body PHP's http_build_query writes for the same data part, amount as PHP prints it.
 fn form_with_amount(amount: &str) -> String {
-    format!(
-        "customer_email=john%40doe.com&order_idorder=0000001&order_state=10&order_amount={amount}&order_crea_dt=2014-06-21+14%3A31%3A08"
-    )
+    format!("customer_email=john%40doe.com&order_idorder=0000001&order_state=10&order_amount={amount}&order_crea_dt=2014-06-21+14%3A31%3A08")
 }
 
 #[test]

@@ -11,17 +11,17 @@
 //!   cannot be read right now;
 //! - one flusher at a time per folder (any process); the others return at once.
 
-use std::collections::{HashMap, HashSet, VecDeque};
-use std::path::{Path, PathBuf};
+use std::collections::{HashSet, VecDeque};
 use std::sync::atomic::Ordering;
-use std::sync::{Condvar, Mutex, MutexGuard};
+use std::sync::{Condvar, Mutex};
 use std::time::{Duration, Instant};
 
-use crate::client::Core;
+use super::flush_workers::{budget_used, Board, Job, Sched};
 use crate::error::{Error, ErrorKind};
 use crate::log::{Level, Record};
-use crate::spool::{Entry, OrderLock, Owner, Spool};
-use crate::transport::MAX_CONCURRENCY;
+use crate::send::core::Core;
+use crate::send::transport::MAX_CONCURRENCY;
+use crate::spool::{OrderLock, Owner, Spool};
 
 /// What a flush did. `stopped_by` is the failure that ended it early
 /// (entries from there on stay in the spool).
@@ -89,10 +89,7 @@ impl Core {
                 if let Some(e) = &report.stopped_by {
                     message.push_str(&format!("; stopped: {e}"));
                 }
-                Record::new(level, "flushed", message)
-                    .with("delivered", report.delivered)
-                    .with("rejected", report.rejected)
-                    .with("remaining", report.remaining)
+                Record::new(level, "flushed", message).with("delivered", report.delivered).with("rejected", report.rejected).with("remaining", report.remaining)
             });
         }
         report
@@ -303,163 +300,7 @@ impl Core {
             }
         }
     }
-
-    /// A worker: delivers the jobs it is handed, each order's queued entries after it.
-    fn work(&self, spool: &Spool, deadline: Instant, board: &Board) {
-        loop {
-            let job = {
-                let mut sched = board.lock();
-                loop {
-                    if let Some(job) = sched.jobs.pop_front() {
-                        break job;
-                    }
-                    if sched.done {
-                        return;
-                    }
-                    sched.idle += 1;
-                    sched = board.wait(sched);
-                    sched.idle -= 1;
-                }
-            };
-            let Job { id, lock, path, entry } = job;
-            let run = std::panic::AssertUnwindSafe(|| self.run_order(spool, deadline, board, id.as_deref(), path, entry));
-            if std::panic::catch_unwind(run).is_err() {
-                board.lock().stop.get_or_insert_with(|| Error::new(ErrorKind::Internal, "flush: a delivery hit a bug in libspread (please report it)"));
-            }
-            let mut sched = board.lock();
-            if let Some(id) = &id {
-                sched.active.remove(id); // what is still queued after a stop stays in the spool
-            }
-            // Let go of the order's lock before another order can take its place.
-            drop(lock);
-            sched.in_flight -= 1;
-            sched.finished += 1;
-            board.changed.notify_all();
-        }
-    }
-
-    /// Delivers one order's entry, then those queued behind it, until none
-    /// is left or the flush stops.
-    fn run_order(&self, spool: &Spool, deadline: Instant, board: &Board, id: Option<&str>, mut path: PathBuf, mut entry: Option<Entry>) {
-        loop {
-            if board.lock().stop.is_some() {
-                return; // handed out before the flush stopped: it stays in the spool
-            }
-            if let Err(e) = self.deliver_one(spool, deadline, board, id, &path, entry.take()) {
-                board.lock().stop.get_or_insert(e);
-                board.changed.notify_all();
-                return;
-            }
-            let mut sched = board.lock();
-            if sched.stop.is_some() {
-                return;
-            }
-            let next = id.and_then(|id| sched.active.get_mut(id)).and_then(VecDeque::pop_front);
-            let Some(next) = next else { return };
-            path = next;
-        }
-    }
-
-    /// One entry: read again if it was queued, then delivered, rejected or left.
-    fn deliver_one(&self, spool: &Spool, deadline: Instant, board: &Board, id: Option<&str>, path: &Path, entry: Option<Entry>) -> crate::Result<()> {
-        if Instant::now() >= deadline {
-            return Err(budget_used());
-        }
-        let entry = match entry {
-            Some(entry) => entry,
-            None => match spool.read(path)? {
-                None => return Ok(()),
-                Some(Err(why)) => {
-                    self.unreadable(spool, path, &why)?;
-                    board.lock().unreadable += 1;
-                    return Ok(());
-                }
-                // Changed since it was queued (not the same order any more): left for the next flush.
-                Some(Ok(e)) if e.order_id.as_deref() != id || matches!(&e.owner, Owner::Known(d) if *d != self.destination) => return Ok(()),
-                Some(Ok(e)) => e,
-            },
-        };
-        if !spool.contains(path) {
-            return Ok(()); // delivered meanwhile by a flush that held the order's lock
-        }
-        let entry_deadline = deadline.min(Core::deadline(self.settings.timeout));
-        match self.delivery(id)?.deliver(&entry.body, entry_deadline, 1, None) {
-            Ok(_) => {
-                spool.remove_unsynced(path)?;
-                let mut sched = board.lock();
-                sched.unsynced = true;
-                sched.delivered += 1;
-                sched.answered = true;
-            }
-            Err(e) if e.is_content_refusal() => {
-                spool.reject(path, &e.message)?;
-                let mut sched = board.lock();
-                sched.rejected += 1;
-                sched.answered = true;
-                drop(sched);
-                self.refused(e, id);
-            }
-            Err(e) => return Err(e),
-        }
-        Ok(())
-    }
-
-    fn unreadable(&self, spool: &Spool, path: &Path, why: &str) -> crate::Result<()> {
-        spool.set_aside_unreadable(path, why)?;
-        self.log.log(Record::new(Level::Warn, "unreadable", format!("{} is not a spool entry ({why}): moved to unreadable/", path.display())));
-        Ok(())
-    }
-}
-
-fn budget_used() -> Error {
-    Error::new(ErrorKind::Timeout, "flush: the flush budget is used up (the rest waits for the next flush)")
 }
 
 /// Removals are made durable at least this often during a long flush (and always at its end).
 const SYNC_EVERY: Duration = Duration::from_secs(1);
-
-/// An order handed to a worker: its first entry (already read) and the order's lock.
-struct Job {
-    id: Option<String>,
-    lock: Option<OrderLock>,
-    path: PathBuf,
-    entry: Option<Entry>,
-}
-
-/// What the flush's threads share.
-#[derive(Default)]
-struct Sched {
-    /// Orders in flight in this flush, each with the entries queued behind it (read again when their turn comes).
-    active: HashMap<String, VecDeque<PathBuf>>,
-    jobs: VecDeque<Job>,
-    /// Orders handed out and not finished.
-    in_flight: usize,
-    /// Orders finished so far (the coordinator waits for this to move).
-    finished: usize,
-    workers: usize,
-    idle: usize,
-    /// No more jobs will come: idle workers end.
-    done: bool,
-    /// The failure that stops the flush (the first one).
-    stop: Option<Error>,
-    delivered: usize,
-    rejected: usize,
-    unreadable: usize,
-    unsynced: bool,
-    /// An entry was delivered or refused for its content: the endpoint works, more may go at once.
-    answered: bool,
-}
-
-struct Board {
-    state: Mutex<Sched>,
-    changed: Condvar,
-}
-
-impl Board {
-    fn lock(&self) -> MutexGuard<'_, Sched> {
-        self.state.lock().unwrap_or_else(|p| p.into_inner())
-    }
-    fn wait<'a>(&self, guard: MutexGuard<'a, Sched>) -> MutexGuard<'a, Sched> {
-        self.changed.wait(guard).unwrap_or_else(|p| p.into_inner())
-    }
-}

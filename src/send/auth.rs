@@ -171,19 +171,9 @@ fn digest_response_with(c: &DigestChallenge, user: &str, password: &str, method:
         ha1 = h(&format!("{ha1}:{}:{cnonce}", c.nonce));
     }
     let ha2 = h(&format!("{method}:{uri}"));
-    let response = if c.qop_auth {
-        h(&format!("{ha1}:{}:{nc}:{cnonce}:auth:{ha2}", c.nonce))
-    } else {
-        h(&format!("{ha1}:{}:{ha2}", c.nonce))
-    };
+    let response = if c.qop_auth { h(&format!("{ha1}:{}:{nc}:{cnonce}:auth:{ha2}", c.nonce)) } else { h(&format!("{ha1}:{}:{ha2}", c.nonce)) };
     let quote = |s: &str| s.replace('\\', "\\\\").replace('"', "\\\"");
-    let mut out = format!(
-        "Digest username=\"{}\", realm=\"{}\", nonce=\"{}\", uri=\"{}\"",
-        quote(user),
-        quote(&c.realm),
-        quote(&c.nonce),
-        quote(uri)
-    );
+    let mut out = format!("Digest username=\"{}\", realm=\"{}\", nonce=\"{}\", uri=\"{}\"", quote(user), quote(&c.realm), quote(&c.nonce), quote(uri));
     if c.qop_auth {
         out.push_str(&format!(", cnonce=\"{cnonce}\", nc={nc}, qop=auth"));
     }
@@ -214,7 +204,10 @@ mod tests {
     #[test]
     fn rfc_2617_example() {
         // RFC 2617 §3.5: Mufasa / "Circle Of Life".
-        let c = parse_digest([r#"Digest realm="testrealm@host.com", qop="auth,auth-int", nonce="dcd98b7102dd2f0e8b11d0f600bfb0c093", opaque="5ccc069c403ebaf9f0171e9517f40e41""#]).unwrap();
+        let c = parse_digest([
+            r#"Digest realm="testrealm@host.com", qop="auth,auth-int", nonce="dcd98b7102dd2f0e8b11d0f600bfb0c093", opaque="5ccc069c403ebaf9f0171e9517f40e41""#,
+        ])
+        .unwrap();
         assert!(c.qop_auth);
         let v = digest_response_with(&c, "Mufasa", "Circle Of Life", "GET", "/dir/index.html", "0a4f113b");
         assert!(v.contains(r#"response="6629fae49393a05397450978507c4ef1""#), "{v}");

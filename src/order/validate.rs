@@ -2,7 +2,7 @@
 //! so a caller in any language learns what to fix without reading the docs.
 
 use crate::error::{Error, Result};
-use crate::fields::{Rule, ORDER_STATES};
+use crate::order::fields::{Rule, ORDER_STATES};
 
 /// "7 is not one of 0, 10, 20, 50, 100", from the one list of states.
 fn not_a_state(field: &str, shown: impl std::fmt::Display) -> Error {
@@ -29,10 +29,7 @@ pub fn check(field: &str, rule: Rule, value: &str) -> Result<()> {
         }
         Rule::Lang => {
             let b = value.as_bytes();
-            let ok = b.len() == 5
-                && b[..2].iter().all(u8::is_ascii_lowercase)
-                && b[2] == b'_'
-                && b[3..].iter().all(u8::is_ascii_uppercase);
+            let ok = b.len() == 5 && b[..2].iter().all(u8::is_ascii_lowercase) && b[2] == b'_' && b[3..].iter().all(u8::is_ascii_uppercase);
             if ok {
                 Ok(())
             } else {
@@ -136,10 +133,7 @@ pub fn date(field: &str, value: &str) -> Result<()> {
 pub fn datetime(field: &str, value: &str) -> Result<()> {
     match value.split_once(' ') {
         Some((d, t)) if is_date(d) && is_time(t) => Ok(()),
-        _ => Err(Error::invalid(
-            field,
-            format!("{value:?} is not a date and time written Y-m-d H:i:s such as \"2014-06-21 14:31:08\""),
-        )),
+        _ => Err(Error::invalid(field, format!("{value:?} is not a date and time written Y-m-d H:i:s such as \"2014-06-21 14:31:08\""))),
     }
 }
 
@@ -217,7 +211,7 @@ pub fn unusual_amount(field: &str, value: &str, sign: AmountSign) -> Option<Erro
 /// A float amount for a typed setter: the text PHP prints for it, by the
 /// one rule; the typed setters stay strict and refuse negatives and `-0`.
 pub fn amount(field: &str, value: f64) -> Result<()> {
-    amount_str(field, &crate::encode::php_float(value))
+    amount_str(field, &crate::php::php_float(value))
 }
 
 /// A decimal amount for a typed setter (`158.31`, sent as written): the one
@@ -227,7 +221,9 @@ pub fn amount_str(field: &str, value: &str) -> Result<()> {
         AmountSign::Positive | AmountSign::Zero => Ok(()),
         AmountSign::Negative | AmountSign::MinusZero => Err(Error::invalid(
             field,
-            format!("{value} is negative: the typed setters take none (a refund goes through the drop-in, fromArray or from_dict, which sends it with a warning)"),
+            format!(
+                "{value} is negative: the typed setters take none (a refund goes through the drop-in, fromArray or from_dict, which sends it with a warning)"
+            ),
         )),
     }
 }

@@ -1,0 +1,16 @@
+//! Sending: the client and its options, one delivery (auth, redirects,
+//! retries), batches, per-order turns, the spool's flush, background delivery,
+//! and the HTTP transport under them all.
+
+pub(crate) mod auth;
+pub(crate) mod background;
+pub(crate) mod batch;
+pub mod client;
+pub(crate) mod core;
+pub(crate) mod delivery;
+pub(crate) mod flush;
+mod flush_workers;
+pub(crate) mod retry;
+pub mod settings;
+pub(crate) mod transport;
+pub(crate) mod turns;
