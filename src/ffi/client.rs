@@ -9,7 +9,6 @@ use std::path::Path;
 use std::sync::{RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::time::Duration;
 
-use super::logging::LogQueue;
 use super::order::SpreadOrder;
 use super::response::SpreadResponse;
 use super::{arg_ref, arg_str, guard, guard_status, FfiError, SpreadStatus};
@@ -18,8 +17,6 @@ use crate::send::client::{Client, Sent};
 /// A SPREAD client. Opaque.
 pub struct SpreadClient {
     inner: RwLock<Client>,
-    /// Log records waiting for the binding's own thread (see `spread_client_set_log_queue`).
-    pub(crate) logs: LogQueue,
 }
 
 impl SpreadClient {
@@ -42,7 +39,7 @@ impl SpreadClient {
 pub extern "C" fn spread_client_new(public_key: *const c_char, private_key: *const c_char) -> *mut SpreadClient {
     guard(|| {
         let client = Client::new(arg_str(public_key, "public_key")?, arg_str(private_key, "private_key")?)?;
-        Ok(Box::into_raw(Box::new(SpreadClient { inner: RwLock::new(client), logs: LogQueue::default() })))
+        Ok(Box::into_raw(Box::new(SpreadClient { inner: RwLock::new(client) })))
     })
 }
 
