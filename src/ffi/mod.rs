@@ -24,6 +24,8 @@ pub mod batch;
 pub mod client;
 pub mod logging;
 pub mod order;
+pub mod order_dropin;
+pub mod order_fields;
 pub mod response;
 pub mod spool;
 pub mod status;
