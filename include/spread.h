@@ -31,7 +31,7 @@
 #define SPREAD_VERSION_MAJOR 0
 #define SPREAD_VERSION_MINOR 1
 #define SPREAD_VERSION_PATCH 0
-#define SPREAD_ABI_VERSION 3
+#define SPREAD_ABI_VERSION 4
 #ifndef SPREAD_API
 #  if defined(__GNUC__) || defined(__clang__)
 #    define SPREAD_API __attribute__((visibility("default")))
@@ -343,6 +343,29 @@ SPREAD_API void spread_batch_free(struct SpreadBatch *b);
  * error (see `spread_last_error`).
  */
 SPREAD_API SPREAD_WARN_UNUSED_RESULT struct SpreadClient *spread_client_new(const char *public_key, const char *private_key);
+
+/**
+ * A client configured as the `spread` command finds its secrets: the keys
+ * file named by SPREAD_KEYS_FILE (`NAME=value` lines; refused unless a
+ * regular file of this user or root, mode 0600 or 0640, UTF-8, at most
+ * 64 KiB), then the systemd credentials of CREDENTIALS_DIRECTORY, then the
+ * variables SPREAD_PUBLIC_KEY, SPREAD_PRIVATE_KEY and SPREAD_PROXY; the
+ * first non-empty value of each wins. SPREAD_PROXY, when found, is the
+ * proxy. `environ_json` is a JSON object of those variables (a binding's
+ * own mapping), or NULL for the process's environment. The keys never
+ * leave the library, and an error never quotes a line of the file.
+ * SPREAD_ERR_CONFIG naming the file, the credential or the missing key.
+ * Owned by the caller: free with `spread_client_free`. NULL on error.
+ */
+SPREAD_API SPREAD_WARN_UNUSED_RESULT struct SpreadClient *spread_client_new_from_env(const char *environ_json);
+
+/**
+ * A client for the keys in the keys file `path` (SPREAD_PUBLIC_KEY and
+ * SPREAD_PRIVATE_KEY lines, and its SPREAD_PROXY if any), checked as
+ * `spread_client_new_from_env` checks it; nothing else is read. `path` is
+ * borrowed. Owned by the caller: free with `spread_client_free`. NULL on error.
+ */
+SPREAD_API SPREAD_WARN_UNUSED_RESULT struct SpreadClient *spread_client_new_from_keys_file(const char *path);
 
 /**
  * Frees a client. NULL is a no-op. Not thread-safe: no other thread may be

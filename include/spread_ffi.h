@@ -6,7 +6,7 @@
 #define SPREAD_VERSION_MAJOR 0
 #define SPREAD_VERSION_MINOR 1
 #define SPREAD_VERSION_PATCH 0
-#define SPREAD_ABI_VERSION 3
+#define SPREAD_ABI_VERSION 4
 
 
 typedef enum SpreadStatus {
@@ -107,6 +107,10 @@ const char *spread_batch_message(const struct SpreadBatch *b, size_t index);
 void spread_batch_free(struct SpreadBatch *b);
 
 struct SpreadClient *spread_client_new(const char *public_key, const char *private_key);
+
+struct SpreadClient *spread_client_new_from_env(const char *environ_json);
+
+struct SpreadClient *spread_client_new_from_keys_file(const char *path);
 
 void spread_client_free(struct SpreadClient *c);
 

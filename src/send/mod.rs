@@ -12,6 +12,7 @@ pub(crate) mod flush;
 mod flush_workers;
 mod maintenance;
 pub(crate) mod retry;
+pub mod secrets;
 pub mod settings;
 pub(crate) mod transport;
 pub(crate) mod turns;

@@ -166,7 +166,7 @@ final class LibraryTest extends TestCase
         $this->assertSame(0, $code, $err);
         file_put_contents("$dir/spread_ffi.h", "this header must not be read: it is not C\n");
 
-        $expected = "libspread at $dir/libspread.so (version 0.0.9) has ABI version 1, but this PHP binding needs ABI version 3";
+        $expected = "libspread at $dir/libspread.so (version 0.0.9) has ABI version 1, but this PHP binding needs ABI version 4";
         foreach ([
             fn () => new Client('PUBLIC_KEY', 'PRIVATE_KEY', ['library' => "$dir/libspread.so"]),
             fn () => new Order("$dir/libspread.so"),
@@ -193,7 +193,7 @@ final class LibraryTest extends TestCase
         [$code, , $err] = Php::run(['cc', '-shared', '-fPIC', '-o', "$dir/libspread.so", "$dir/old.c"]);
         $this->assertSame(0, $code, $err);
         $this->expectException(LibraryException::class);
-        $this->expectExceptionMessage("cannot check the ABI version of $dir/libspread.so: Failed resolving C function 'spread_abi_version' (is it libspread? this PHP binding needs ABI version 3)");
+        $this->expectExceptionMessage("cannot check the ABI version of $dir/libspread.so: Failed resolving C function 'spread_abi_version' (is it libspread? this PHP binding needs ABI version 4)");
         Library::get("$dir/libspread.so");
     }
 

@@ -542,13 +542,14 @@ def test_a_library_of_another_abi_is_refused_before_any_other_call(tmp_path):
     assert out.stdout.startswith("cannot load libspread; tried:"), out.stdout
     assert (f"{library}: libspread 0.0.9 has ABI version 1; this binding needs ABI version "
             f"{spread.ABI_VERSION}") in out.stdout
-    assert spread.ABI_VERSION == 3 and "undefined symbol" not in out.stdout
-    # Round two's library (ABI 2) lacks round three's functions: refused the same way.
-    (tmp_path / "abi2").mkdir()
-    library = compile_library(tmp_path / "abi2", "int spread_abi_version(void) { return 2; }\n"
+    assert spread.ABI_VERSION == 4 and "undefined symbol" not in out.stdout
+    # Round three's library (ABI 3) lacks round four's functions (spread_client_new_from_env,
+    # spread_order_set_value): refused the same way.
+    (tmp_path / "abi3").mkdir()
+    library = compile_library(tmp_path / "abi3", "int spread_abi_version(void) { return 3; }\n"
                                                  'const char *spread_version(void) { return "0.1.0"; }\n')
     out = run_python(LOAD, SPREAD_LIBRARY=str(library))
-    assert "has ABI version 2; this binding needs ABI version 3" in out.stdout, out.stdout + out.stderr
+    assert "has ABI version 3; this binding needs ABI version 4" in out.stdout, out.stdout + out.stderr
 
 
 def test_a_library_without_an_abi_version_is_refused(tmp_path):

@@ -28,7 +28,7 @@ final class Library
     public const SCOPE = 'SPREAD';
 
     /** The C ABI this binding is written for: SPREAD_ABI_VERSION of include/spread_ffi.h. */
-    public const ABI_VERSION = 3;
+    public const ABI_VERSION = 4;
 
     /** What the ABI check declares: these two functions exist in every libspread with an ABI version. */
     private const PROBE = 'int spread_abi_version(void); const char *spread_version(void);';

@@ -19,7 +19,7 @@ from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple, Type, T
 from .errors import ClosedError, ConfigError, InvalidValueError, LibraryError, SpreadError, error_for_status
 
 #: The SPREAD_ABI_VERSION this binding is written for: another library is refused.
-ABI_VERSION = 3
+ABI_VERSION = 4
 
 SPREAD_OK = 0
 SPREAD_QUEUED = 1
@@ -60,6 +60,8 @@ _PROTOTYPES: Dict[str, Tuple[Any, List[Any]]] = {
     "spread_string_free": (None, [_PTR]),
     # SpreadClient
     "spread_client_new": (_PTR, [_STR, _STR]),
+    "spread_client_new_from_env": (_PTR, [_STR]),
+    "spread_client_new_from_keys_file": (_PTR, [_STR]),
     "spread_client_free": (None, [_PTR]),
     "spread_client_close": (None, [_PTR]),
     "spread_client_set_base_url": (c_int, [_PTR, _STR]),
