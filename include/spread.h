@@ -644,6 +644,20 @@ SPREAD_API SPREAD_WARN_UNUSED_RESULT int spread_order_add_product_attribute(stru
 SPREAD_API SPREAD_WARN_UNUSED_RESULT int spread_order_set_field(struct SpreadOrder *o, const char *name, const char *v);
 
 /**
+ * Sets `data[name]` from `json`, a value as the seed's `$post_data` holds
+ * it (`json_encode($value)`): a scalar field by its rule; a list field
+ * (`add_tag`, ...) from a JSON array, its entries appended; `custom_fields`
+ * from `{"327": "value"}`; `consents` from `{"NewsEmail": true}` (true/false,
+ * 1/0, "1"/"0": the drop-in's rule); `product_attributes` from
+ * `[["size:xl"]]`, products appended; any other name as extra text. null
+ * changes nothing. All or nothing: on error (SPREAD_ERR_INVALID_VALUE
+ * naming the entry, `consents[NewsEmail]`) the order is unchanged. What
+ * the PHP and Python bindings call for a structured value, so both accept
+ * and refuse the same. `name` and `json` are borrowed.
+ */
+SPREAD_API SPREAD_WARN_UNUSED_RESULT int spread_order_set_value(struct SpreadOrder *o, const char *name, const char *json);
+
+/**
  * Checks that the fields SPREAD requires are set (customer_email or
  * external_id, order_idorder, order_state, order_amount, order_crea_dt).
  * `spread_send` does the same check.

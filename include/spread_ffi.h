@@ -187,6 +187,8 @@ int spread_order_add_product_attribute(struct SpreadOrder *o, const char *key_co
 
 int spread_order_set_field(struct SpreadOrder *o, const char *name, const char *v);
 
+int spread_order_set_value(struct SpreadOrder *o, const char *name, const char *json);
+
 int spread_order_validate(const struct SpreadOrder *o);
 
 char *spread_order_encode(const struct SpreadOrder *o);

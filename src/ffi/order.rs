@@ -144,6 +144,25 @@ pub extern "C" fn spread_order_set_field(o: *mut SpreadOrder, name: *const c_cha
     })
 }
 
+/// Sets `data[name]` from `json`, a value as the seed's `$post_data` holds
+/// it (`json_encode($value)`): a scalar field by its rule; a list field
+/// (`add_tag`, ...) from a JSON array, its entries appended; `custom_fields`
+/// from `{"327": "value"}`; `consents` from `{"NewsEmail": true}` (true/false,
+/// 1/0, "1"/"0": the drop-in's rule); `product_attributes` from
+/// `[["size:xl"]]`, products appended; any other name as extra text. null
+/// changes nothing. All or nothing: on error (SPREAD_ERR_INVALID_VALUE
+/// naming the entry, `consents[NewsEmail]`) the order is unchanged. What
+/// the PHP and Python bindings call for a structured value, so both accept
+/// and refuse the same. `name` and `json` are borrowed.
+#[must_use]
+#[no_mangle]
+pub extern "C" fn spread_order_set_value(o: *mut SpreadOrder, name: *const c_char, json: *const c_char) -> c_int {
+    with_order(o, |order| {
+        let name = arg_str(name, "name")?;
+        Ok(order.set_value_json(name, arg_str(json, name)?)?)
+    })
+}
+
 /// Checks that the fields SPREAD requires are set (customer_email or
 /// external_id, order_idorder, order_state, order_amount, order_crea_dt).
 /// `spread_send` does the same check.

@@ -115,7 +115,7 @@ final class Client implements ClientInterface
      * @param Options $options
      * @param \Closure(\FFI): ?CData $make
      */
-    private function open(array $options, \Closure $make): void
+    private function open(array $options, #[\SensitiveParameter] \Closure $make): void
     {
         foreach ($options as $name => $_) {
             if (!isset(self::NATIVE_OPTIONS[$name]) && !in_array($name, self::PHP_OPTIONS, true)) {
