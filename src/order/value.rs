@@ -90,3 +90,57 @@ fn renumbered(entry: Value) -> Value {
         scalar => scalar,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn order() -> Order {
+        let mut o = Order::new();
+        o.set("customer_email", "a@b.fr").unwrap();
+        o
+    }
+
+    #[test]
+    fn structured_values_are_added_as_the_seed_holds_them() {
+        let mut o = order();
+        o.set_value_json("add_tag", r#"["vip","news"]"#).unwrap();
+        o.set_value_json("add_tag", r#"["third"]"#).unwrap();
+        o.set_value_json("custom_fields", r#"{"327":"blue","12":2.5}"#).unwrap();
+        o.set_value_json("consents", r#"{"News":true,"Sms":"0","Post":1.0}"#).unwrap();
+        o.set_value_json("product_attributes", r#"[["size:xl"],["size:s","type:shirt"]]"#).unwrap();
+        o.set_value_json("coupon", r#""SPRING""#).unwrap();
+        o.set_value_json("del_tag", "null").unwrap();
+        let body = o.encode();
+        for part in [
+            "data%5Badd_tag%5D%5B0%5D=vip&data%5Badd_tag%5D%5B1%5D=news&data%5Badd_tag%5D%5B2%5D=third",
+            "data%5Bcustom_fields%5D%5B327%5D=blue&data%5Bcustom_fields%5D%5B12%5D=2.5",
+            "data%5Bconsents%5D%5BNews%5D=1&data%5Bconsents%5D%5BSms%5D=0&data%5Bconsents%5D%5BPost%5D=1",
+            "data%5Bproduct_attributes%5D%5B1%5D%5B1%5D=type%3Ashirt",
+            "data%5Bcoupon%5D=SPRING",
+        ] {
+            assert!(body.contains(part), "{part} not in {body}");
+        }
+        assert!(!body.contains("del_tag"));
+    }
+
+    #[test]
+    fn a_refused_value_names_its_entry_and_changes_nothing() {
+        for (name, json, message) in [
+            ("consents", r#"{"A":true,"B":2}"#, r#"consents[B]: "2" is not 1 (accepted) or 0 (refused)"#),
+            ("consents", r#"{"a[b]":true}"#, r#"consents: "a[b]" must not contain '[' or ']'"#),
+            ("add_tag", r#"{"3":"x"}"#, r#"add_tag: is not a list such as ["tag1", "tag2"]"#),
+            ("add_tag", r#"["a",null]"#, "add_tag[1]: null inside a list (remove the item instead)"),
+            ("add_tag", r#"["a",""]"#, "add_tag[1]: must not be empty"),
+            ("custom_fields", r#"{"1":"ok","007":"x"}"#, r#"custom_fields: key "007" is not a custom field id (a positive integer)"#),
+            ("product_attributes", r#"[["size:xl"],["xl"]]"#, r#"product_attributes[1][0]: "xl" is not written "key:value" such as "size:xl""#),
+            ("customer_name", r#"["Doe"]"#, "customer_name: is a list, not a single value"),
+            ("add_tag", "[", "add_tag: not valid JSON: EOF while parsing a list at line 1 column 1"),
+        ] {
+            let mut o = order();
+            let before = o.encode();
+            assert_eq!(o.set_value_json(name, json).unwrap_err().message, message);
+            assert_eq!(o.encode(), before, "{name} {json}");
+        }
+    }
+}
