@@ -6,6 +6,10 @@ use std::ffi::{c_char, c_int};
 use super::{arg_mut, arg_ref, arg_str, guard, guard_status, owned_c_string, FfiError};
 use crate::order::fields::ListField;
 use crate::order::Order;
+// The 0.1 Rust paths (`spread::ffi::order::spread_order_from_json`, ...) of the
+// functions that moved to their own files.
+pub use super::order_dropin::*;
+pub use super::order_fields::*;
 
 /// An order with its customer profile. Opaque.
 pub struct SpreadOrder {
