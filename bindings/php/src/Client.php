@@ -164,8 +164,10 @@ final class Client implements ClientInterface
      * A client configured as the `spread` command is: the keys from the keys
      * file (SPREAD_KEYS_FILE: `SPREAD_PUBLIC_KEY=…` lines, mode 0600 or 0640,
      * yours or root's), then systemd credentials (CREDENTIALS_DIRECTORY),
-     * then the environment; SPREAD_BASE_URL, SPREAD_SPOOL (spool_dir) and
-     * SPREAD_PROXY from the environment. $options win over all of them.
+     * then the environment, for the keys and SPREAD_PROXY: libspread reads
+     * them (spread_client_new_from_env), so the private key never enters PHP;
+     * SPREAD_BASE_URL and SPREAD_SPOOL (spool_dir) from the environment.
+     * $options win over all of them.
      *
      * @param Options $options
      * @param array<string, string>|null $env the variables to read (default: the process's, getenv())
