@@ -11,6 +11,7 @@ pub(crate) mod delivery;
 pub(crate) mod flush;
 mod flush_workers;
 pub(crate) mod retry;
+pub mod options;
 pub mod settings;
 pub(crate) mod transport;
 pub(crate) mod turns;
