@@ -150,7 +150,7 @@ final class LibraryTest extends TestCase
     public function testMaxConcurrencyIsTheLibrarys(): void
     {
         $this->assertSame(Library::get()->ffi->spread_max_concurrency(), Library::get()->maxConcurrency());
-        $this->assertSame(Library::get()->maxConcurrency(), Client::MAX_CONCURRENCY, 'the deprecated constant still tells the truth');
+        $this->assertFalse(defined(Client::class . '::MAX_CONCURRENCY'), 'no copy of the library\'s limit in the binding');
     }
 
     /**
