@@ -103,6 +103,17 @@ pub const OPTIONS: &[OptionSpec] = &[
     spec("delivery_concurrency", OptionType::Integer, "8", |s, v| s.set_delivery_concurrency(integer("delivery_concurrency", v)? as usize)),
 ];
 
+impl Settings {
+    /// Applies one option of [`OPTIONS`] from its text form; `spool_dir` is
+    /// the client's (`Client::set_option`).
+    pub fn set(&mut self, name: &str, value: &str) -> Result<()> {
+        match option(name)?.apply {
+            Apply::Settings(set) => set(self, value),
+            Apply::SpoolDir => Err(Error::config(name, "is the client's, not a setting: use Client::set_option")),
+        }
+    }
+}
+
 /// The option of this name, or a configuration error listing them all.
 pub fn option(name: &str) -> Result<&'static OptionSpec> {
     OPTIONS.iter().find(|o| o.name == name).ok_or_else(|| {

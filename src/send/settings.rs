@@ -105,7 +105,8 @@ impl Settings {
 
     /// The rules between options, checked together when the client is first
     /// used (each value was checked alone when set): whatever order they were
-    /// set in, the error names both options.
+    /// set in, the error names both options. (`Settings::set`, which applies
+    /// an option by name, is in `send::options`, with the table.)
     pub fn check(&self) -> Result<()> {
         if self.base_url.scheme() == "http" && !policy::scheme_allowed(&self.base_url, self.allow_insecure_http) {
             return Err(Error::config(
@@ -129,15 +130,6 @@ impl Settings {
             }
         }
         Ok(())
-    }
-
-    /// Applies one option of [`crate::send::options::OPTIONS`] from its text
-    /// form; `spool_dir` is the client's (`Client::set_option`).
-    pub fn set(&mut self, name: &str, value: &str) -> Result<()> {
-        match crate::send::options::option(name)?.apply {
-            crate::send::options::Apply::Settings(set) => set(self, value),
-            crate::send::options::Apply::SpoolDir => Err(Error::config(name, "is the client's, not a setting: use Client::set_option")),
-        }
     }
 
     /// `libspread/<version>`, then the app_info if any: `libspread/0.1.0 MyShop/2.1`.
