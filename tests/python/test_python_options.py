@@ -216,6 +216,8 @@ def test_the_keywords_are_libspreads_options_both_ways():
         default = params[keyword].default
         assert default is None or str(default).lower() == option.default, keyword
     assert {o.type for o in table.values()} <= {"string", "bool", "integer", "milliseconds", "path", "choice"}
+    assert [k for k in table if f"``{k}``" not in (spread.Client.__doc__ or "")] == []  # the docstring's list
+    assert set(spread.client.ENV_OPTIONS.values()) <= set(table)  # from_env sets options that exist
 
 
 def _readme_options():
