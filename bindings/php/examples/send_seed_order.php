@@ -1,4 +1,5 @@
 <?php
+
 /*
  * Sends the seed integration's order (tests/fixtures/spread-updateOrder-integration.txt)
  * with libspread instead of the curl block, and prints SPREAD's answer.

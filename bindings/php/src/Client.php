@@ -670,8 +670,11 @@ final class Client implements ClientInterface
      */
     private static function loggerFailed(\Throwable $e): void
     {
-        $message = sprintf('Spread\\Client: the logger threw %s: %s; libspread\'s other records of this call were dropped',
-            get_class($e), $e->getMessage());
+        $message = sprintf(
+            'Spread\\Client: the logger threw %s: %s; libspread\'s other records of this call were dropped',
+            get_class($e),
+            $e->getMessage()
+        );
         try {
             trigger_error($message, E_USER_WARNING);
         } catch (\Throwable) {

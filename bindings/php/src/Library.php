@@ -284,7 +284,10 @@ final class Library
             throw new LibraryException(sprintf(
                 'libspread at %s (version %s) has ABI version %d, but this PHP binding needs ABI version %d: '
                 . 'install the libspread and the binding from the same release',
-                $where, $ffi->spread_version(), $abi, self::ABI_VERSION,
+                $where,
+                $ffi->spread_version(),
+                $abi,
+                self::ABI_VERSION,
             ));
         }
     }

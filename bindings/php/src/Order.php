@@ -503,8 +503,10 @@ final class Order
                 ? \DateTimeImmutable::createFromInterface($value)->setTimezone(new \DateTimeZone('UTC'))->format($format)
                 : $value->format($format);
         }
-        if ($name === 'order_crea_dt' && is_string($value)
-            && preg_match('/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d{1,9})?(?:Z|[+-]\d\d:?\d\d)$/', $value) === 1) {
+        if (
+            $name === 'order_crea_dt' && is_string($value)
+            && preg_match('/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d{1,9})?(?:Z|[+-]\d\d:?\d\d)$/', $value) === 1
+        ) {
             $parsed = \DateTimeImmutable::createFromFormat('Y-m-d\TH:i:s.uP', preg_replace('/(:\d\d)(?=[Z+-])/', '$1.0', $value, 1) ?? '');
             $errors = \DateTimeImmutable::getLastErrors();
             if ($parsed !== false && ($errors === false || $errors['warning_count'] === 0)) {

@@ -276,8 +276,16 @@ final class FakeClient implements ClientInterface
     {
         $found = count(array_filter($orders, static fn (Order $o): bool => $match === null || (bool)$match($o, $o->toArray()['data'] ?? [])));
         $ok = $times === null ? $found > 0 : $found === $times;
-        $message = sprintf('expected %s order%s %s%s, found %d (of %d %s)', $times === null ? 'an' : (string)$times,
-            $times === 1 || $times === null ? '' : 's', $what, $match === null ? '' : ' matching', $found, count($orders), $what);
+        $message = sprintf(
+            'expected %s order%s %s%s, found %d (of %d %s)',
+            $times === null ? 'an' : (string)$times,
+            $times === 1 || $times === null ? '' : 's',
+            $what,
+            $match === null ? '' : ' matching',
+            $found,
+            count($orders),
+            $what
+        );
         if (class_exists(\PHPUnit\Framework\Assert::class)) {
             \PHPUnit\Framework\Assert::assertTrue($ok, $message); // counted as an assertion, failed as one
         } elseif (!$ok) {
