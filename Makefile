@@ -33,7 +33,8 @@ headers:
 demo: setup-demo build
 	$(SYSTEM_PYTHON) scripts/demo.py
 
-# Style, kept by tools; `make test` runs it first (nothing is built for it).
+# Style, kept by tools; `make test` runs it first. Rust: rustfmt.toml's format and clippy
+# with every warning an error, over the library, the CLI, tests, benches and examples.
 # PHP: php -l on every PHP file of the binding (bin/ scripts included) and of the tests'
 # helpers, then PSR-12 (phpcs, Debian's php-codesniffer) on the binding; phpcs takes files
 # without a .php suffix only through --stdin-path, hence the loop for bin/. Python: mypy
@@ -41,7 +42,8 @@ demo: setup-demo build
 # that run mypy check what a caller's type checker sees of the API).
 PHP_LINT_FILES = $(shell find bindings/php tests/php/Support -name '*.php' -not -path '*/vendor/*') $(wildcard bindings/php/bin/*)
 lint: setup
-	@# Rust: cargo fmt --check and cargo clippy --all-targets -- -D warnings go here.
+	$(CARGO) fmt --check
+	$(CARGO) clippy --all-targets -- -D warnings
 	@for f in $(PHP_LINT_FILES); do out=$$(php -l "$$f" 2>&1) || { echo "$$out"; exit 1; }; done
 	phpcs --standard=PSR12 --extensions=php --ignore=*/vendor/* bindings/php
 	@for f in bindings/php/bin/*; do phpcs --standard=PSR12 --stdin-path="$$f.php" - <"$$f" || exit 1; done
