@@ -328,6 +328,18 @@ def test_the_sandbox_is_started_the_same_way_everywhere():
     assert not different, f"not `{SANDBOX_COMMAND}`:\n" + "\n".join(different)
 
 
+def test_the_dependency_list_names_every_crate():
+    """CONTRIBUTING.md's list of dependencies once said "serde_json: tests only" and
+    missed eight run-time crates: it must name every crate Cargo.toml does."""
+    import tomllib
+    cargo = tomllib.loads((REPO_ROOT / "Cargo.toml").read_text())
+    crates = [*cargo.get("dependencies", {}), *cargo.get("dev-dependencies", {})]
+    text = (REPO_ROOT / "CONTRIBUTING.md").read_text()
+    section = text.split("## Dependencies", 1)[1].split("\n## ", 1)[0]
+    missing = [crate for crate in crates if f"`{crate}`" not in section]
+    assert not missing, f"CONTRIBUTING.md, Dependencies, does not name: {missing}"
+
+
 @pytest.mark.parametrize("doc", DOCS)
 def test_the_blocks_run(doc, tmp_path, libspread):
     blocks, wrong = blocks_of(doc)
