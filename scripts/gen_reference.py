@@ -105,7 +105,9 @@ def item(decl: str, doc: str) -> Item:
             else:
                 value, label = member.rsplit(" ", 1)
             members.append((label, value, mdoc))
-        return Item(kind, name, decl, doc, members=members)
+        # The members' comments go to the table under the declaration, not in it.
+        shown = re.sub(r"\n\s*/\*\*.*?\*/", "", decl, flags=re.S)
+        return Item(kind, name, shown, doc, members=members)
     m = re.match(r"typedef struct (\w+) (\w+);", decl)
     if m:
         return Item("opaque", m.group(2), decl, doc)
