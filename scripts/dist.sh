@@ -129,10 +129,12 @@ mv "$deb/all/$libdir/libspread.so.$version" "$deb/all/$libdir/libspread.so.$majo
 mv "$deb/all/usr/bin/spread" "$run/usr/bin/"
 rmdir "$deb/all/usr/bin"
 # The systemd units and the spool's tmpfiles.d line go with the command (not enabled:
-# the keys come first; README, "Operations"); the README is what the units' Documentation= names.
-mkdir -p "$run/usr/lib" "$run/usr/share/doc/libspread$major"
+# the keys come first; docs/operations.md); the units' Documentation= names docs/operations.md
+# and the README, shipped with docs/ beside it so that the README's links resolve.
+mkdir -p "$run/usr/lib" "$run/usr/share/doc/libspread$major/docs"
 mv "$deb/all/usr/lib/systemd" "$deb/all/usr/lib/tmpfiles.d" "$run/usr/lib/"
 install -m 0644 README.md "$run/usr/share/doc/libspread$major/README.md"
+install -m 0644 docs/*.md "$run/usr/share/doc/libspread$major/docs/"
 mv "$deb/all" "$deb/libspread-dev"
 chmod 0644 "$run/$libdir/libspread.so.$version"   # Debian policy: libraries are not executable
 strip --strip-debug "$deb/libspread-dev/$libdir/libspread.a"

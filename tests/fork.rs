@@ -1,4 +1,4 @@
-//! Fork safety (issue 21, DESIGN.md "Fork"): after `fork()`, a child's
+//! Fork safety (issue 21, docs/fork.md): after `fork()`, a child's
 //! clients use none of the parent's connections, threads or locks.
 //!
 //! Each test forks this test process; the child does its part and leaves

@@ -28,7 +28,7 @@ fn require_root() {
     assert_eq!(unsafe { libc::geteuid() }, 0, "this test acts as root and as www-data: run it as root (CI does)");
 }
 
-/// The README's shared folder: `install -d -o www-data -g www-data -m 2770`.
+/// docs/spool.md's shared folder: `install -d -o www-data -g www-data -m 2770`.
 fn shared_dir(tag: &str) -> PathBuf {
     let dir = temp_dir(tag).join("spool");
     let ok = Command::new("install").args(["-d", "-o", "www-data", "-g", "www-data", "-m", "2770"]).arg(&dir).status().unwrap();
@@ -427,7 +427,7 @@ fn a_counter_at_its_end_never_wraps() {
     assert_eq!(spool.entries_for(&dest, false).unwrap(), vec![older, newer]);
 }
 
-/// [10] A 0770 folder of another user and group, and the README's 2770
+/// [10] A 0770 folder of another user and group, and docs/spool.md's 2770
 /// www-data folder: the library in a root process refuses both, naming the
 /// fix; root's `spread` switches to the owner and works.
 #[test]

@@ -1,5 +1,5 @@
 //! One spool folder shared by php-fpm (www-data) and a root cron, with two
-//! real users, as the README's "shared spool" recipe sets it up:
+//! real users, as docs/spool.md's "shared spool" recipe sets it up:
 //! `install -d -o www-data -g www-data -m 2770 DIR`. Root's cron is the
 //! `spread` command, which becomes the folder's owner before touching it;
 //! the library in a root process refuses the folder (tests/hostile_spool.rs
