@@ -652,7 +652,8 @@ fn proxy_credentials_come_from_the_environment_or_the_keys_file_only() {
 fn the_documented_cron_lines_show_no_key_in_ps() {
     let secret = "s3cr3t-ps-7c1d";
     let docs = fs::read_dir(common::repo().join("docs")).unwrap().map(|e| e.unwrap().path()).filter(|p| p.extension().is_some_and(|x| x == "md"));
-    let readmes: Vec<String> = ["README.md", "examples/README.md"].map(|f| common::repo().join(f)).into_iter().chain(docs).map(|p| fs::read_to_string(p).unwrap()).collect();
+    let readmes: Vec<String> =
+        ["README.md", "examples/README.md"].map(|f| common::repo().join(f)).into_iter().chain(docs).map(|p| fs::read_to_string(p).unwrap()).collect();
     let lines: Vec<&str> = readmes.iter().flat_map(|r| r.lines()).filter(|l| l.starts_with("*/5 * * * * ")).collect();
     assert!(lines.len() >= 3, "the documentation's cron lines: {lines:?}");
     let bin = Path::new(env!("CARGO_BIN_EXE_spread")).parent().unwrap().to_owned();

@@ -1,6 +1,6 @@
 //! Store and forward: replaying a client's spooled entries, oldest first.
 //!
-//! Rules (the README's delivery table):
+//! Rules (the delivery table in docs/delivery.md):
 //! - only this client's destination is flushed; other entries are left alone;
 //! - an entry whose order has an update in flight (its lock is busy) waits,
 //!   with every later entry of that order;
