@@ -7,7 +7,8 @@
 //!   (`rejected list|show|requeue|purge`) and `spool` (`spool adopt`);
 //!   `text`: what they print of the spool, safe for a terminal;
 //!   `privilege`: root becomes the spool folder's owner before touching it;
-//! - `bulk` and `progress`: `send` and `check` over JSON lines;
+//! - `bulk`: `send` and `check` over JSON lines (reading them, sending them
+//!   with a progress on stderr, writing what failed);
 //! - `doctor`: what a deployment needs, checked; `journal`: stderr lines
 //!   (journald priorities, `--log-format json`).
 
@@ -17,7 +18,6 @@ mod doctor;
 mod flush;
 mod journal;
 mod privilege;
-mod progress;
 mod rejected;
 mod setup;
 mod spool;
