@@ -6,23 +6,12 @@ use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
 
 use serde_json::json;
-use spread::{Error, ErrorKind, Order};
+use spread::{Error, Order};
 
 use super::input::Line;
 use crate::args::{Exit, Fail};
 
 /// `invalid_value`, `rejected`, `network`… (the library's kind, in snake case).
-fn kind_name(kind: ErrorKind) -> String {
-    let mut name = String::new();
-    for (i, c) in format!("{kind:?}").chars().enumerate() {
-        if c.is_ascii_uppercase() && i > 0 {
-            name.push('_');
-        }
-        name.push(c.to_ascii_lowercase());
-    }
-    name
-}
-
 /// Why a line failed.
 pub struct Failure {
     pub error: Error,
@@ -82,7 +71,7 @@ impl FailedFiles {
     pub fn write(&mut self, out_line: usize, line: &Line, failure: &Failure) -> io::Result<()> {
         self.lines.1.write_all(&line.text)?;
         self.lines.1.write_all(b"\n")?;
-        let kind = if failure.not_sent { "not_sent".to_owned() } else { kind_name(failure.error.kind) };
+        let kind = if failure.not_sent { "not_sent".to_owned() } else { failure.error.kind.name().to_owned() };
         let reason = json!({
             "line": out_line,
             "input_line": line.no,
@@ -104,16 +93,5 @@ impl FailedFiles {
             std::fs::remove_file(&self.reasons.0)?;
         }
         Ok(())
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn kinds_are_named_in_snake_case() {
-        assert_eq!(kind_name(ErrorKind::InvalidValue), "invalid_value");
-        assert_eq!(kind_name(ErrorKind::Rejected), "rejected");
     }
 }
