@@ -36,12 +36,27 @@ pub struct FlushReport {
     /// Another thread or process was flushing: this one did nothing.
     pub busy: bool,
     pub stopped_by: Option<Error>,
+    /// The flush stopped because its time budget ran out (`stopped_by` is that
+    /// timeout): not a failure, the next flush goes on.
+    pub budget_used: bool,
 }
 
 impl FlushReport {
     /// Nothing of this destination is left waiting.
     pub fn emptied(&self) -> bool {
         !self.busy && self.stopped_by.is_none() && self.remaining == 0
+    }
+
+    /// How the flush ended, as `.last-flush` and `spread flush --json` say it:
+    /// `busy` (another flusher ran), `failed` (stopped by a failure), `incomplete`
+    /// (entries left, refused or unreadable, or the budget used up) or `ok`.
+    pub fn outcome(&self) -> &'static str {
+        match &self.stopped_by {
+            _ if self.busy => "busy",
+            Some(_) if !self.budget_used => "failed",
+            _ if self.budget_used || self.remaining > 0 || self.rejected > 0 || self.unreadable > 0 => "incomplete",
+            _ => "ok",
+        }
     }
 }
 
@@ -73,6 +88,9 @@ impl Core {
             Err(e) => Err(e),
         };
         if let Err(e) = outcome {
+            // Each request's time is clipped to what is left of the budget: a timeout at
+            // the deadline is the budget running out.
+            report.budget_used = e.kind == ErrorKind::Timeout && Instant::now() >= deadline;
             report.stopped_by = Some(e);
         }
         if !report.emptied() {

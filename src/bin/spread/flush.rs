@@ -1,15 +1,12 @@
 //! `spread flush`: deliver what the spool holds, as cron and the systemd timer
-//! run it, and record the run for `spread status`.
+//! run it (the library records the run for `spread status`).
 
 use std::time::{Duration, Instant};
 
 use indicatif::ProgressBar;
 use serde_json::json;
-use spread::spool::FlushRecord;
-use spread::ErrorKind;
 
 use crate::args::{Exit, Fail, FlushArgs};
-use crate::journal::{self, Priority};
 use crate::setup;
 
 pub fn flush(args: &FlushArgs, verbose: u8) -> Result<Exit, Fail> {
@@ -21,23 +18,7 @@ pub fn flush(args: &FlushArgs, verbose: u8) -> Result<Exit, Fail> {
     }
     let budget = budget.unwrap_or(client.settings().flush_budget);
     let started = Instant::now();
-    let record = |outcome: &str, delivered: usize, rejected: usize, remaining: usize, error: Option<String>| {
-        // Monitoring reads it (`spread status`); a flush that cannot write it still did its work.
-        if let Some(spool) = client.spool() {
-            let ms = started.elapsed().as_millis() as u64;
-            let r = FlushRecord::now(outcome, delivered as u64, rejected as u64, remaining as u64, ms, error);
-            if let Err(e) = spool.write_flush_record(&r) {
-                journal::print(Priority::Warning, "flush_record", &format!("cannot record this flush: {e}"));
-            }
-        }
-    };
-    let report = match client.flush_with(args.adopt_legacy) {
-        Ok(report) => report,
-        Err(e) => {
-            record("failed", 0, 0, client.spool_status().map_or(0, |s| s.pending), Some(e.message.clone()));
-            return Err(e.into());
-        }
-    };
+    let report = client.flush_with(args.adopt_legacy)?;
     let legacy = if args.adopt_legacy { 0 } else { client.spool_status()?.legacy };
 
     let mut summary = format!("delivered {}, rejected {}, remaining {}", report.delivered, report.rejected, report.remaining);
@@ -62,8 +43,7 @@ pub fn flush(args: &FlushArgs, verbose: u8) -> Result<Exit, Fail> {
     }
     let stopped = report.stopped_by.as_ref().map(|e| {
         // The flush's own budget running out is not a failure: the next flush goes on.
-        // (The report does not say so itself: it ended on a Timeout once the budget had passed.)
-        if e.kind == ErrorKind::Timeout && started.elapsed() >= budget {
+        if report.budget_used {
             (Exit::Incomplete, format!("the flush budget ({} s) is used up; the next flush goes on", budget.as_secs()))
         } else {
             (Exit::of(e.kind).worst(Exit::Failure), format!("flush stopped: {e}"))
@@ -72,16 +52,13 @@ pub fn flush(args: &FlushArgs, verbose: u8) -> Result<Exit, Fail> {
     if let Some((code, _)) = &stopped {
         exit = exit.worst(*code);
     }
+    // The library's outcome (what `.last-flush` records), and incomplete here also
+    // when libspread 0.1's entries wait for --adopt-legacy.
     let outcome = match (&stopped, exit) {
         (Some((code, _)), _) if *code != Exit::Incomplete => "failed",
         (_, Exit::Ok) => "ok",
         _ => "incomplete",
     };
-    // The flush that holds the lock records its own run.
-    if !report.busy {
-        let error = stopped.as_ref().filter(|(code, _)| *code != Exit::Incomplete).map(|(_, m)| m.clone());
-        record(outcome, report.delivered, report.rejected, report.remaining, error);
-    }
     if args.json {
         let mut all_notes = notes.clone();
         if let Some((Exit::Incomplete, message)) = &stopped {
