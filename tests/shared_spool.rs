@@ -14,7 +14,7 @@ use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use common::order;
+use common::{order, ReachableCopy};
 use faults::{script, Reply, Server};
 use spread::{ErrorKind, Sent};
 
@@ -23,11 +23,12 @@ fn require_root() {
     assert_eq!(unsafe { libc::geteuid() }, 0, "this test switches users: run it as root (CI does)");
 }
 
-/// Runs one of this binary's child tests as www-data.
+/// Runs one of this binary's child tests as www-data, from a copy www-data
+/// can reach (the build folder may be in a 0700 home).
 fn as_www_data(test: &str, vars: &[(&str, &str)]) -> std::process::Output {
-    let exe = std::env::current_exe().unwrap();
+    let exe = ReachableCopy::of(&std::env::current_exe().unwrap());
     let env: String = vars.iter().map(|(k, v)| format!("{k}='{v}' ")).collect();
-    let cmd = format!("{env}exec '{}' {test} --exact --ignored --nocapture", exe.display());
+    let cmd = format!("{env}exec '{}' {test} --exact --ignored --nocapture", exe.path.display());
     Command::new("su").args(["-s", "/bin/sh", "www-data", "-c", &cmd]).output().unwrap()
 }
 

@@ -40,6 +40,46 @@ final class Php
     }
 
     /**
+     * Copies of $paths (files or folders of the checkout, relative to it) that
+     * another user (php-fpm's nobody or www-data) can read, in a fresh 0755
+     * folder laid out as the checkout is, with the library these tests load at
+     * target/release/libspread.so. The checkout may sit where that user cannot
+     * enter (a clone under /root is 0700), so whatever runs as another user
+     * runs from here.
+     *
+     * @return string the copy's root (a checkout of just those paths)
+     */
+    public static function reachableCopy(string ...$paths): string
+    {
+        $root = self::tempDir('spread-reachable-');
+        for ($up = dirname($root); ; $up = dirname($up)) {
+            if ((fileperms($up) & 0o001) === 0) {
+                throw new \RuntimeException("$up is closed to other users: set TMPDIR to a folder they can reach");
+            }
+            if ($up === '/') {
+                break;
+            }
+        }
+        $library = realpath((string)(getenv('SPREAD_LIBRARY') ?: self::repo() . '/target/release/libspread.so'));
+        $copies = ['target/release/libspread.so' => $library];
+        foreach ($paths as $path) {
+            $copies[$path] = self::repo() . "/$path";
+        }
+        foreach ($copies as $to => $from) {
+            @mkdir(dirname("$root/$to"), 0755, true);
+            [$code, , $err] = self::run(['cp', '-R', $from, "$root/$to"]);
+            if ($code !== 0) {
+                throw new \RuntimeException("copying $from: $err");
+            }
+        }
+        [$code, , $err] = self::run(['chmod', '-R', 'a+rX', $root]);
+        if ($code !== 0) {
+            throw new \RuntimeException("chmod $root: $err");
+        }
+        return $root;
+    }
+
+    /**
      * Runs a command, feeding $stdin; returns [exit code, stdout, stderr].
      *
      * @param list<string> $command
