@@ -22,8 +22,10 @@ setup-demo:
 setup:
 	@bash .ci/setup test
 
+# The library and the `spread` command (its crates are behind the `cli` feature, which
+# the library alone, as the Python wheel builds it, leaves off).
 build:
-	$(CARGO) build --release
+	$(CARGO) build --release --features cli
 	sh scripts/install.sh dev-link
 
 # Regenerates include/spread.h and include/spread_ffi.h from src/ffi/.
@@ -50,9 +52,10 @@ lint: setup
 	cd bindings/python && $(abspath $(PYTHON)) -m mypy --strict --cache-dir=$(abspath target/mypy) spread
 
 # The tests build in the test-release profile (Cargo.toml): optimised as the release, without
-# its link-time optimisation, which would cost a minute per test binary.
+# its link-time optimisation, which would cost a minute per test binary; `--features cli`
+# builds the command the CLI's tests run.
 test-rust: setup
-	$(CARGO) test --profile test-release
+	$(CARGO) test --profile test-release --features cli
 
 test-php: setup build
 	phpunit -c tests/php/phpunit.xml

@@ -7,6 +7,10 @@
 //! `.lock` behind, after which every www-data send failed.
 //! Needs root (CI runs as root) and the www-data user.
 
+// Runs the `spread` command, which only the `cli` feature builds.
+#[cfg(not(feature = "cli"))]
+compile_error!("this test runs the `spread` command: cargo test --features cli (make test-rust passes it)");
+
 mod common;
 mod faults;
 
