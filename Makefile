@@ -36,7 +36,8 @@ demo: setup-demo build
 	$(SYSTEM_PYTHON) scripts/demo.py
 
 # Style, kept by tools; `make test` runs it first. Rust: rustfmt.toml's format and clippy
-# with every warning an error, over the library, the CLI, tests, benches and examples.
+# with every warning an error, over the library, the CLI, tests, benches and examples
+# (`--features cli`: the command and the tests that run it).
 # PHP: php -l on every PHP file of the binding (bin/ scripts included) and of the tests'
 # helpers, then PSR-12 (phpcs, Debian's php-codesniffer) on the binding; phpcs takes files
 # without a .php suffix only through --stdin-path, hence the loop for bin/. Python: mypy
@@ -45,7 +46,7 @@ demo: setup-demo build
 PHP_LINT_FILES = $(shell find bindings/php tests/php/Support -name '*.php' -not -path '*/vendor/*') $(wildcard bindings/php/bin/*)
 lint: setup
 	$(CARGO) fmt --check
-	$(CARGO) clippy --all-targets -- -D warnings
+	$(CARGO) clippy --all-targets --features cli -- -D warnings
 	@for f in $(PHP_LINT_FILES); do out=$$(php -l "$$f" 2>&1) || { echo "$$out"; exit 1; }; done
 	phpcs --standard=PSR12 --extensions=php --ignore=*/vendor/* bindings/php
 	@for f in bindings/php/bin/*; do phpcs --standard=PSR12 --stdin-path="$$f.php" - <"$$f" || exit 1; done
