@@ -45,7 +45,7 @@ final class FpmPreloadTest extends SandboxTestCase
     {
         $port = $this->startRootStyleFpm();
         $header = file_get_contents("$this->lastDir/spread_ffi.h");
-        $this->assertStringContainsString('#define FFI_LIB "' . realpath(Php::repo() . '/target/release/libspread.so') . '"', $header);
+        $this->assertStringContainsString('#define FFI_LIB "' . Php::library() . '"', $header);
         $this->assertAppSendsThroughThePreloadedBinding($port, 'FPM-ROOT');
     }
 

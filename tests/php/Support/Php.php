@@ -15,6 +15,13 @@ final class Php
         return dirname(__DIR__, 3);
     }
 
+    /** The libspread these tests load (SPREAD_LIBRARY, else the checkout's release build), resolved. */
+    public static function library(): string
+    {
+        $path = (string)(getenv('SPREAD_LIBRARY') ?: self::repo() . '/target/release/libspread.so');
+        return realpath($path) ?: $path;
+    }
+
     public static function freePort(): int
     {
         $server = stream_socket_server('tcp://127.0.0.1:0', $errno, $errstr);
@@ -60,8 +67,7 @@ final class Php
                 break;
             }
         }
-        $library = realpath((string)(getenv('SPREAD_LIBRARY') ?: self::repo() . '/target/release/libspread.so'));
-        $copies = ['target/release/libspread.so' => $library];
+        $copies = ['target/release/libspread.so' => self::library()];
         foreach ($paths as $path) {
             $copies[$path] = self::repo() . "/$path";
         }
