@@ -22,8 +22,10 @@ setup-demo:
 setup:
 	@bash .ci/setup test
 
+# The library and the `spread` command (its crates are behind the `cli` feature, which
+# the library alone, as the Python wheel builds it, leaves off).
 build:
-	$(CARGO) build --release
+	$(CARGO) build --release --features cli
 	sh scripts/install.sh dev-link
 
 # Regenerates include/spread.h and include/spread_ffi.h from src/ffi/.
@@ -34,7 +36,8 @@ demo: setup-demo build
 	$(SYSTEM_PYTHON) scripts/demo.py
 
 # Style, kept by tools; `make test` runs it first. Rust: rustfmt.toml's format and clippy
-# with every warning an error, over the library, the CLI, tests, benches and examples.
+# with every warning an error, over the library, the CLI, tests, benches and examples
+# (`--features cli`: the command and the tests that run it).
 # PHP: php -l on every PHP file of the binding (bin/ scripts included) and of the tests'
 # helpers, then PSR-12 (phpcs, Debian's php-codesniffer) on the binding; phpcs takes files
 # without a .php suffix only through --stdin-path, hence the loop for bin/. Python: mypy
@@ -43,16 +46,17 @@ demo: setup-demo build
 PHP_LINT_FILES = $(shell find bindings/php tests/php/Support -name '*.php' -not -path '*/vendor/*') $(wildcard bindings/php/bin/*)
 lint: setup
 	$(CARGO) fmt --check
-	$(CARGO) clippy --all-targets -- -D warnings
+	$(CARGO) clippy --all-targets --features cli -- -D warnings
 	@for f in $(PHP_LINT_FILES); do out=$$(php -l "$$f" 2>&1) || { echo "$$out"; exit 1; }; done
 	phpcs --standard=PSR12 --extensions=php --ignore=*/vendor/* bindings/php
 	@for f in bindings/php/bin/*; do phpcs --standard=PSR12 --stdin-path="$$f.php" - <"$$f" || exit 1; done
 	cd bindings/python && $(abspath $(PYTHON)) -m mypy --strict --cache-dir=$(abspath target/mypy) spread
 
 # The tests build in the test-release profile (Cargo.toml): optimised as the release, without
-# its link-time optimisation, which would cost a minute per test binary.
+# its link-time optimisation, which would cost a minute per test binary; `--features cli`
+# builds the command the CLI's tests run.
 test-rust: setup
-	$(CARGO) test --profile test-release
+	$(CARGO) test --profile test-release --features cli
 
 test-php: setup build
 	phpunit -c tests/php/phpunit.xml

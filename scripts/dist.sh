@@ -54,7 +54,7 @@ for tool in cargo cargo-zigbuild php dpkg-deb readelf strip; do
 done
 [ -x "$venv/bin/python" ] || fail "$venv is missing: run .ci/setup dist"
 # cargo-zigbuild runs zig from the ziglang package of this Python.
-CARGO_ZIGBUILD_PYTHON_PATH=$venv/bin/python nice cargo zigbuild --release --locked --target "$triple.$glibc"
+CARGO_ZIGBUILD_PYTHON_PATH=$venv/bin/python nice cargo zigbuild --release --locked --features cli --target "$triple.$glibc"
 for artifact in libspread.so libspread.a spread; do
     [ -f "$build/$artifact" ] || fail "$build/$artifact was not built"
 done

@@ -2,6 +2,10 @@
 //! it: the real binary against the sandbox. Exit codes (`spread --help`):
 //! 0 done, 1 failure, 2 usage, 3 configuration, 4 orders not delivered.
 
+// Runs the `spread` command, which only the `cli` feature builds.
+#[cfg(not(feature = "cli"))]
+compile_error!("this test runs the `spread` command: cargo test --features cli (make test-rust passes it)");
+
 mod common;
 mod faults;
 

@@ -6,6 +6,10 @@
 //! within a bound and kills it past that. Fork tests run one at a time (a
 //! lock), so no other test of this file is inside libspread at the fork.
 
+// Runs the `spread` command, which only the `cli` feature builds.
+#[cfg(not(feature = "cli"))]
+compile_error!("this test runs the `spread` command: cargo test --features cli (make test-rust passes it)");
+
 mod common;
 mod faults;
 

@@ -6,6 +6,10 @@
 //! (its numbers in brackets); the races run as the real www-data user
 //! against root's real `spread flush`, bounded in time. Needs root (CI).
 
+// Runs the `spread` command, which only the `cli` feature builds.
+#[cfg(not(feature = "cli"))]
+compile_error!("this test runs the `spread` command: cargo test --features cli (make test-rust passes it)");
+
 mod common;
 mod faults;
 

@@ -7,6 +7,10 @@
 //! `SPREAD_OPS_BIN=/path/to/spread` runs these tests against another build
 //! (how they were seen failing on main before the change).
 
+// Runs the `spread` command, which only the `cli` feature builds.
+#[cfg(not(feature = "cli"))]
+compile_error!("this test runs the `spread` command: cargo test --features cli (make test-rust passes it)");
+
 mod common;
 mod faults;
 
