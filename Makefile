@@ -28,9 +28,11 @@ build:
 	$(CARGO) build --release --features cli
 	sh scripts/install.sh dev-link
 
-# Regenerates include/spread.h and include/spread_ffi.h from src/ffi/.
-headers:
+# Regenerates include/spread.h and include/spread_ffi.h from src/ffi/, then
+# docs/reference.md from the header and the built library (its status classes).
+headers: build
 	SPREAD_BLESS=1 $(CARGO) test --profile test-release --test headers
+	$(SYSTEM_PYTHON) scripts/gen_reference.py
 
 demo: setup-demo build
 	$(SYSTEM_PYTHON) scripts/demo.py
