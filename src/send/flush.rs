@@ -93,10 +93,13 @@ impl Core {
             report.budget_used = e.kind == ErrorKind::Timeout && Instant::now() >= deadline;
             report.stopped_by = Some(e);
         }
-        if !report.emptied() {
+        let whole = limit == usize::MAX;
+        if whole && !report.emptied() {
+            // A send's look at a few entries does not count what is left: one listing
+            // fewer in a folder of 200,000 names (its report's `remaining` is unused).
             report.remaining = spool.entries_for(&self.destination, legacy).map_or(report.remaining, |e| e.len());
         }
-        if limit == usize::MAX {
+        if whole {
             // A whole flush (not a send's look at a few entries, which must stay cheap).
             self.warn_stranded(spool);
         }
