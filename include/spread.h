@@ -139,11 +139,6 @@ typedef enum SpreadLogLevel {
 } SpreadLogLevel;
 
 /**
- * A scalar field: its `data[...]` name and its rule.
- */
-typedef struct Field Field;
-
-/**
  * The outcome of every order of a `spread_send_batch`. Opaque; owned by
  * the caller: free with `spread_batch_free`.
  */

@@ -30,8 +30,10 @@
  * progress callback is called on the thread that called send_many().
  *
  * Ownership: Client and Order own their C handle and free it in their
- * destructor; they move but do not copy. A moved-from object holds no handle:
- * it may be assigned to or destroyed; any other use throws spread::NullArgument.
+ * destructor. A Client moves but does not copy. An Order moves and copies:
+ * a copy is a new handle (spread_order_clone), changed apart from the
+ * original. A moved-from object holds no handle: it may be assigned to or
+ * destroyed; any other use throws spread::NullArgument.
  * Strings go in as std::string_view (copied by libspread; a NUL inside one is
  * refused, since C strings would cut it short) and come out as std::string
  * (owned by the caller).

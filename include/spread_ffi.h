@@ -36,8 +36,6 @@ typedef enum SpreadLogLevel {
   SPREAD_LOG_DEBUG = 4,
 } SpreadLogLevel;
 
-typedef struct Field Field;
-
 typedef struct SpreadBatch SpreadBatch;
 
 typedef struct SpreadClient SpreadClient;

@@ -25,7 +25,7 @@ use crate::log::{Level, Logger, Record};
 use crate::order::Order;
 pub use crate::send::delivery::Response;
 pub use crate::send::flush::FlushReport;
-use crate::spool::{Destination, Spool, SpoolStatus};
+use crate::spool::{Destination, FlushRecord, Spool, SpoolStatus};
 
 /// A SPREAD client. `Send + Sync`: share one per process.
 pub struct Client {
@@ -241,9 +241,23 @@ impl Client {
 
     /// `flush`, also delivering libspread 0.1's entries (which did not record
     /// their destination) to this client's destination.
+    /// A whole flush (not a busy one) is recorded in the folder's `.last-flush`, so
+    /// that `spread status` sees every flusher: cron's `spread flush`, a PHP or
+    /// Python script's `flush()`, a C program's `spread_flush`.
     pub fn flush_with(&self, adopt_legacy: bool) -> Result<FlushReport> {
-        self.core.spool()?;
-        Ok(self.core.flush(Core::deadline(self.core.settings.flush_budget), None, adopt_legacy))
+        let spool = self.core.spool()?;
+        let started = std::time::Instant::now();
+        let report = self.core.flush(Core::deadline(self.core.settings.flush_budget), None, adopt_legacy);
+        if !report.busy {
+            let error = report.stopped_by.as_ref().filter(|_| !report.budget_used).map(|e| e.message.clone());
+            let (delivered, rejected, remaining) = (report.delivered as u64, report.rejected as u64, report.remaining as u64);
+            let record = FlushRecord::now(report.outcome(), delivered, rejected, remaining, started.elapsed().as_millis() as u64, error);
+            if let Err(e) = spool.write_flush_record(&record) {
+                // Monitoring reads it; a flush that cannot write it still did its work.
+                self.core.log.log(Record::new(Level::Warn, "flush_record", format!("cannot record this flush: {e}")));
+            }
+        }
+        Ok(report)
     }
 
     /// How many of this client's orders wait in the spool.

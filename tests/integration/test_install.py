@@ -77,7 +77,7 @@ INSTALLED = {
     "bin/spread", "include/spread.h", "include/spread.hpp",
     f"lib/libspread.so.{CRATE_VERSION}", f"lib/libspread.so.{MAJOR}", "lib/libspread.so", "lib/libspread.a",
     "lib/pkgconfig/spread.pc", "lib/cmake/spread/spreadConfig.cmake", "lib/cmake/spread/spreadConfigVersion.cmake",
-    # The flush's systemd units and its tmpfiles.d line (README, "Operations").
+    # The flush's systemd units and its tmpfiles.d line (docs/operations.md).
     "lib/systemd/system/spread-flush.service", "lib/systemd/system/spread-flush.timer", "lib/tmpfiles.d/spread.conf",
 }
 

@@ -4,6 +4,7 @@ message."""
 
 from __future__ import annotations
 
+import ast
 import builtins
 import math
 import os
@@ -90,6 +91,16 @@ def test_every_python_class_is_one_the_library_names_with_the_same_parent():
         if cls is not spread.SpreadError:
             assert spread_parent(cls) is python_class(_native.class_parent(stem)), name
     assert seen == named, f"classes of the library's tree this binding lacks: {named - seen}"
+
+
+def test_errors_imports_nothing_from_the_binding():
+    """Imports flow one way, _native -> errors: _native hands errors the library's code
+    table (errors.use_codes), so errors never reaches back into _native, even lazily."""
+    tree = ast.parse(Path(spread.errors.__file__).read_text())
+    inward = [ast.unparse(node) for node in ast.walk(tree)
+              if isinstance(node, ast.ImportFrom) and (node.level or (node.module or "").startswith("spread"))
+              or isinstance(node, ast.Import) and any(a.name.startswith("spread") for a in node.names)]
+    assert inward == []
 
 
 @pytest.mark.parametrize("cls, builtin", [

@@ -62,7 +62,11 @@ final class Client implements ClientInterface
     private readonly array $shown;
 
     /** What fromEnv() reads, as the `spread` command does: variable => option. */
-    private const ENV_OPTIONS = ['SPREAD_BASE_URL' => 'base_url', 'SPREAD_SPOOL' => 'spool_dir', 'SPREAD_PROXY' => 'proxy'];
+    private const ENV_OPTIONS = [
+        'SPREAD_BASE_URL' => 'base_url',
+        'SPREAD_SPOOL' => 'spool_dir',
+        'SPREAD_PROXY' => 'proxy',
+    ];
 
     /** The names a keys file or systemd credentials may hold (the CLI's), and the credential's file name. */
     private const SECRETS = [
@@ -180,8 +184,10 @@ final class Client implements ClientInterface
                 $options[$option] = $value;
             }
         }
-        $key = static fn (string $name): string => $secrets[$name] ?? throw new ConfigException("$name is not set (the API keys come "
-            . 'from a keys file: SPREAD_KEYS_FILE, from systemd credentials or from the environment)');
+        $key = static fn (string $name): string => $secrets[$name] ?? throw new ConfigException(
+            "$name is not set (the API keys come "
+            . 'from a keys file: SPREAD_KEYS_FILE, from systemd credentials or from the environment)'
+        );
         return new self($key('SPREAD_PUBLIC_KEY'), $key('SPREAD_PRIVATE_KEY'), $options);
     }
 
@@ -205,11 +211,16 @@ final class Client implements ClientInterface
         }
         $me = function_exists('posix_geteuid') ? posix_geteuid() : $stat['uid'];
         if ($stat['uid'] !== $me && $stat['uid'] !== 0) {
-            throw $fail("owned by uid {$stat['uid']}, neither you (uid $me) nor root: anyone who owns it can change the keys (chown $me $path)");
+            throw $fail("owned by uid {$stat['uid']}, neither you (uid $me) nor root: "
+                . "anyone who owns it can change the keys (chown $me $path)");
         }
         $mode = $stat['mode'] & 0o7777;
         if (($mode & ~0o640) !== 0) {
-            throw $fail(sprintf('mode %04o lets others read or change it: chmod 600 %s (or 640 to share it with its group)', $mode, $path));
+            throw $fail(sprintf(
+                'mode %04o lets others read or change it: chmod 600 %s (or 640 to share it with its group)',
+                $mode,
+                $path
+            ));
         }
         if ($stat['size'] > 64 * 1024) {
             throw $fail("is {$stat['size']} bytes: not a keys file");
@@ -230,7 +241,8 @@ final class Client implements ClientInterface
             }
             [$name, $value] = array_map('trim', explode('=', $line, 2));
             if (!isset(self::SECRETS[$name])) {
-                throw $fail('line ' . ($n + 1) . ": $name is not read from a keys file (only " . implode(', ', array_keys(self::SECRETS)) . ' are)');
+                throw $fail('line ' . ($n + 1) . ": $name is not read from a keys file (only "
+                    . implode(', ', array_keys(self::SECRETS)) . ' are)');
             }
             if (strlen($value) >= 2 && ($value[0] === '"' || $value[0] === "'") && $value[-1] === $value[0]) {
                 $value = substr($value, 1, -1);
@@ -252,7 +264,8 @@ final class Client implements ClientInterface
      *
      * @param array<array-key, mixed> $postData
      * @throws InvalidValueException|MissingFieldException for the order (nothing is sent)
-     * @throws NetworkException|TlsException|RedirectException|ApiException when it could not be delivered (without spool_dir)
+     * @throws NetworkException|TlsException|RedirectException|ApiException when it could not be delivered
+     *     (without spool_dir)
      * @throws Exception another subclass naming the cause
      */
     public function updateOrder(array $postData): Response
@@ -359,11 +372,15 @@ final class Client implements ClientInterface
                 if (is_array($order)) {
                     $order = Order::fromArray($order, $this->lib, $this->strict);
                 } elseif (!$order instanceof Order) {
-                    throw new InvalidValueException('expected a ' . Order::class . ' or a $post_data array, got ' . get_debug_type($order));
+                    throw new InvalidValueException(
+                        'expected a ' . Order::class . ' or a $post_data array, got ' . get_debug_type($order)
+                    );
                 }
                 $order->handle($this->lib); // an Order of another library fails here, alone
             } catch (SpreadException $e) {
-                $results[$key] = new SendResult($key, $e->getCode(), $this->lib->exception($e->getCode(), "orders[$key]: " . $e->getMessage(), $e->httpStatus(), $e));
+                $message = "orders[$key]: " . $e->getMessage();
+                $error = $this->lib->exception($e->getCode(), $message, $e->httpStatus(), $e);
+                $results[$key] = new SendResult($key, $e->getCode(), $error);
                 continue;
             }
             $keys[] = $key;
@@ -388,8 +405,13 @@ final class Client implements ClientInterface
      * @param array<array-key, SendResult> $results
      * @throws Exception when the call fails before looking at the orders
      */
-    private function sendBatch(array $keys, array $orders, int $concurrency, ?callable $onProgress, array &$results): void
-    {
+    private function sendBatch(
+        array $keys,
+        array $orders,
+        int $concurrency,
+        ?callable $onProgress,
+        array &$results
+    ): void {
         $ffi = $this->lib->ffi;
         $n = count($orders);
         $handles = $ffi->new("const SpreadOrder *[$n]");
@@ -397,18 +419,29 @@ final class Client implements ClientInterface
             $handles[$i] = $order->handle($this->lib);
         }
         $thrown = null;
-        $progress = $onProgress === null ? null : static function ($userData, int $done, int $total) use ($onProgress, &$thrown): void {
-            try {
-                if ($thrown === null) {
-                    $onProgress($done, $total);
+        $progress = null;
+        if ($onProgress !== null) {
+            $progress = static function ($userData, int $done, int $total) use ($onProgress, &$thrown): void {
+                try {
+                    if ($thrown === null) {
+                        $onProgress($done, $total);
+                    }
+                } catch (\Throwable $e) { // PHP aborts the process on an exception thrown out of an FFI callback
+                    $thrown = $e;
                 }
-            } catch (\Throwable $e) { // PHP aborts the process on an exception thrown out of an FFI callback
-                $thrown = $e;
-            }
-        };
+            };
+        }
         $out = $ffi->new('SpreadBatch *');
         try {
-            $status = $ffi->spread_send_batch($this->handle, $handles, $n, $concurrency, $progress, null, \FFI::addr($out));
+            $status = $ffi->spread_send_batch(
+                $this->handle,
+                $handles,
+                $n,
+                $concurrency,
+                $progress,
+                null,
+                \FFI::addr($out)
+            );
             if (\FFI::isNull($out)) {
                 throw $this->lib->lastFailure($status);
             }
@@ -418,8 +451,10 @@ final class Client implements ClientInterface
                     $e = null;
                     if ($code !== Exception::OK && $code !== Exception::QUEUED) {
                         // libspread names the order by its place in the native batch: name it by the caller's key.
-                        $message = (string)preg_replace('/^orders\[\d+\]: /', '', (string)$ffi->spread_batch_message($out, $i));
-                        $e = $this->lib->exception($code, "orders[$key]: $message", $ffi->spread_batch_http_status($out, $i));
+                        $native = (string)$ffi->spread_batch_message($out, $i);
+                        $message = (string)preg_replace('/^orders\[\d+\]: /', '', $native);
+                        $httpStatus = $ffi->spread_batch_http_status($out, $i);
+                        $e = $this->lib->exception($code, "orders[$key]: $message", $httpStatus);
                     }
                     $results[$key] = new SendResult($key, $code, $e);
                 }
@@ -526,7 +561,9 @@ final class Client implements ClientInterface
             throw new InvalidValueException("older_than_secs: $olderThanSecs is negative");
         }
         $count = $this->lib->ffi->new('size_t');
-        $this->lib->check($this->lib->ffi->spread_spool_purge_rejected($this->handle, $olderThanSecs, \FFI::addr($count)));
+        $this->lib->check(
+            $this->lib->ffi->spread_spool_purge_rejected($this->handle, $olderThanSecs, \FFI::addr($count))
+        );
         return $count->cdata;
     }
 
@@ -543,7 +580,9 @@ final class Client implements ClientInterface
     public function adopt(?string $fromBaseUrl = null, ?string $fromPublicKey = null): int
     {
         $count = $this->lib->ffi->new('size_t');
-        $this->lib->check($this->lib->ffi->spread_spool_adopt($this->handle, $fromBaseUrl, $fromPublicKey, \FFI::addr($count)));
+        $this->lib->check(
+            $this->lib->ffi->spread_spool_adopt($this->handle, $fromBaseUrl, $fromPublicKey, \FFI::addr($count))
+        );
         return $count->cdata;
     }
 
@@ -610,7 +649,9 @@ final class Client implements ClientInterface
         foreach ($options as $name => $value) {
             $shown[$name] = match (true) {
                 is_object($value) => $value::class,
-                $name === 'proxy' && is_string($value) => (string)preg_replace('#^([a-z][a-z0-9+.-]*://)?[^/@?\#]*@#i', '$1***@', $value),
+                // The proxy URL's user:password@ is masked.
+                $name === 'proxy' && is_string($value)
+                    => (string)preg_replace('#^([a-z][a-z0-9+.-]*://)?[^/@?\#]*@#i', '$1***@', $value),
                 default => $value,
             };
         }
@@ -655,8 +696,11 @@ final class Client implements ClientInterface
      */
     private static function loggerFailed(\Throwable $e): void
     {
-        $message = sprintf('Spread\\Client: the logger threw %s: %s; libspread\'s other records of this call were dropped',
-            get_class($e), $e->getMessage());
+        $message = sprintf(
+            'Spread\\Client: the logger threw %s: %s; libspread\'s other records of this call were dropped',
+            get_class($e),
+            $e->getMessage()
+        );
         try {
             trigger_error($message, E_USER_WARNING);
         } catch (\Throwable) {
@@ -720,7 +764,8 @@ final class Client implements ClientInterface
         }
         $expected = ['string' => 'is_string', 'bool' => 'is_bool', 'uint32' => 'is_int'][$type];
         if (!$expected($value)) {
-            throw new ConfigException(sprintf('%s: expected %s, got %s', $name, $type === 'uint32' ? 'an int' : "a $type", get_debug_type($value)));
+            $wanted = $type === 'uint32' ? 'an int' : "a $type";
+            throw new ConfigException(sprintf('%s: expected %s, got %s', $name, $wanted, get_debug_type($value)));
         }
         return match ($type) {
             'string' => str_contains($value, "\0") ? throw new ConfigException("$name: contains a NUL byte") : $value,

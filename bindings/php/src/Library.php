@@ -187,12 +187,14 @@ final class Library
     {
         if (!isset($this->classes[$status])) {
             $class = InternalException::class;
-            for ($stem = $this->ffi->spread_status_class($status); $stem !== null && $stem !== ''; $stem = $this->classParent($stem)) {
+            $stem = $this->ffi->spread_status_class($status);
+            while ($stem !== null && $stem !== '') {
                 $candidate = self::exceptionClassOf($stem);
                 if (class_exists($candidate) && !(new \ReflectionClass($candidate))->isAbstract()) {
                     $class = $candidate;
                     break;
                 }
+                $stem = $this->classParent($stem);
             }
             $this->classes[$status] = $class;
         }
@@ -200,8 +202,12 @@ final class Library
     }
 
     /** The exception for a failure with $status, of the class the library names for it. */
-    public function exception(int $status, string $message, int $httpStatus = 0, ?\Throwable $previous = null): SpreadException
-    {
+    public function exception(
+        int $status,
+        string $message,
+        int $httpStatus = 0,
+        ?\Throwable $previous = null
+    ): SpreadException {
         $class = $this->exceptionClass($status);
         return new $class($message, $status, $previous, $httpStatus);
     }
@@ -228,7 +234,11 @@ final class Library
     public function lastFailure(?int $status = null, string $prefix = ''): SpreadException
     {
         $ffi = $this->ffi;
-        return $this->exception($status ?? $ffi->spread_last_status(), $prefix . $ffi->spread_last_error(), $ffi->spread_last_http_status());
+        return $this->exception(
+            $status ?? $ffi->spread_last_status(),
+            $prefix . $ffi->spread_last_error(),
+            $ffi->spread_last_http_status()
+        );
     }
 
     /**
@@ -285,7 +295,8 @@ final class Library
             $suggested = '/etc/php/' . PHP_MAJOR_VERSION . '.' . PHP_MINOR_VERSION . '/spread_ffi.h';
             throw new LibraryException(
                 'preload: cannot load libspread into the FFI scope "SPREAD": ' . $e->getMessage()
-                . ' -- write the header once with `php ' . dirname(__DIR__) . '/bin/spread-ffi-header ' . $suggested . '`'
+                . ' -- write the header once with `php ' . dirname(__DIR__) . '/bin/spread-ffi-header '
+                . $suggested . '`'
                 . ' and set ffi.preload=' . $suggested . ' in php.ini (needed when php-fpm starts as root)',
                 0,
                 $e,
@@ -310,7 +321,10 @@ final class Library
             throw new LibraryException(sprintf(
                 'libspread at %s (version %s) has ABI version %d, but this PHP binding needs ABI version %d: '
                 . 'install the libspread and the binding from the same release',
-                $where, $ffi->spread_version(), $abi, self::ABI_VERSION,
+                $where,
+                $ffi->spread_version(),
+                $abi,
+                self::ABI_VERSION,
             ));
         }
     }
@@ -326,8 +340,13 @@ final class Library
         try {
             return FFI::cdef(self::PROBE, $file);
         } catch (\FFI\Exception $e) {
-            throw new LibraryException("cannot check the ABI version of $file: " . $e->getMessage()
-                . ' (is it libspread? this PHP binding needs ABI version ' . self::ABI_VERSION . ')' . self::restricted($e), 0, $e);
+            throw new LibraryException(
+                "cannot check the ABI version of $file: " . $e->getMessage()
+                . ' (is it libspread? this PHP binding needs ABI version ' . self::ABI_VERSION . ')'
+                . self::restricted($e),
+                0,
+                $e
+            );
         }
     }
 
@@ -410,7 +429,8 @@ final class Library
         if (!str_contains($e->getMessage(), 'ffi.enable')) {
             return '';
         }
-        $server = 'for PHP\'s built-in server (php -S, php artisan serve), start it with `php -d ffi.enable=1 -S …` (development only)';
+        $server = 'for PHP\'s built-in server (php -S, php artisan serve), '
+            . 'start it with `php -d ffi.enable=1 -S …` (development only)';
         $fpm = 'under php-fpm, preload the binding (opcache.preload, see bindings/php/README.md, "php-fpm")';
         $first = PHP_SAPI === 'cli-server' ? "$server; $fpm" : "$fpm; $server";
         return " ($first; `php vendor/bin/spread-doctor` checks the whole set-up)";

@@ -16,7 +16,8 @@ from ctypes import POINTER, c_bool, c_char_p, c_double, c_int, c_size_t, c_uint1
 from pathlib import Path
 from typing import Any, Callable, Dict, Iterator, List, NamedTuple, Optional, Tuple, Type, TypeVar
 
-from .errors import ClosedError, ConfigError, InvalidValueError, LibraryError, SpreadError, error_for_status
+from . import errors
+from .errors import ClosedError, CodeTable, ConfigError, InvalidValueError, LibraryError, SpreadError, error_for_status
 
 #: The SPREAD_ABI_VERSION this binding is written for: another library is refused.
 ABI_VERSION = 3
@@ -239,6 +240,32 @@ def class_parent(stem: str) -> Optional[str]:
     stem that is not one of its classes."""
     parent = lib().spread_class_parent(stem.encode())
     return None if parent is None else _text(parent)
+
+
+_codes: Optional[CodeTable] = None
+
+
+def code_table(load: bool = True) -> Optional[CodeTable]:
+    """The library's statuses and classes for errors.py, read once; None when not `load`
+    and the library is not loaded (an exception made before then carries no status)."""
+    global _codes
+    if _codes is None:
+        if not load and not loaded():
+            return None
+        stems = {code: status_class(code)[0] for code in status_codes()}
+        # -1 ends spread_status_code's list, so it is never a status: its class is the one
+        # the library gives any number it does not have ("Internal").
+        unknown = status_class(-1)[0]
+        parents: Dict[str, str] = {}
+        for stem in {*stems.values(), unknown}:
+            while stem and stem not in parents:
+                parents[stem] = parent = class_parent(stem) or ""
+                stem = parent
+        _codes = CodeTable(stems, parents, unknown)
+    return _codes
+
+
+errors.use_codes(code_table)
 
 
 def max_concurrency() -> int:
