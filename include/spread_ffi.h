@@ -153,6 +153,18 @@ int spread_client_set_log_queue(struct SpreadClient *c, int min_level);
 
 char *spread_client_next_log(const struct SpreadClient *c);
 
+size_t spread_option_count(void);
+
+const char *spread_option_name(size_t index);
+
+const char *spread_option_type(size_t index);
+
+const char *spread_option_default(size_t index);
+
+int spread_client_set_option(struct SpreadClient *c, const char *name, const char *value);
+
+int spread_client_check(const struct SpreadClient *c);
+
 struct SpreadOrder *spread_order_new(void);
 
 struct SpreadOrder *spread_order_clone(const struct SpreadOrder *o);

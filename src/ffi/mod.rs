@@ -23,6 +23,7 @@ use crate::error::Error;
 pub mod batch;
 pub mod client;
 pub mod logging;
+pub mod options;
 pub mod order;
 pub mod response;
 pub mod spool;

@@ -16,6 +16,7 @@ use super::background;
 use super::core::Core;
 pub use super::core::Sent;
 use super::delivery::Credentials;
+use super::options::{self, Apply};
 use super::settings::Settings;
 use super::transport::policy;
 use crate::error::{Error, Result};
@@ -75,7 +76,29 @@ impl Client {
         Ok(())
     }
 
-    /// The API root (`https://social-sb.com/api` by default); orders go to `<url>/updateOrder`.
+    /// Sets one option of [`options::OPTIONS`] from its text form
+    /// (`timeout_ms` = "5000", `allow_insecure_http` = "true"). The value is
+    /// checked alone now (an error names the option and changes nothing);
+    /// the rules between options when the client is first used.
+    pub fn set_option(&mut self, name: &str, value: &str) -> Result<()> {
+        match options::option(name)?.apply {
+            Apply::Settings(set) => self.reconfigure(|s| set(s, value)),
+            Apply::SpoolDir if value.is_empty() => Err(Error::config("spool_dir", "is empty: give a folder's path")),
+            Apply::SpoolDir => self.set_spool_dir(Path::new(value)),
+        }
+    }
+
+    /// The rules between options (plain http and `allow_insecure_http`,
+    /// `ca_file` and `tls_roots`), as the first send, enqueue or flush
+    /// checks them: a binding that sets all options at once calls this at
+    /// the end, so that a mistake shows where the options are written.
+    pub fn check(&self) -> Result<()> {
+        self.core.settings.check()
+    }
+
+    /// The API root (`https://social-sb.com/api` by default); orders go to
+    /// `<url>/updateOrder`. Plain http to a host that is not loopback also
+    /// needs [`Client::set_allow_insecure_http`], before or after this.
     pub fn set_base_url(&mut self, url: &str) -> Result<()> {
         self.reconfigure(|s| s.set_base_url(url))
     }
@@ -190,6 +213,7 @@ impl Client {
     /// a delivery thread of this process sends it in the background (see
     /// `background`). Needs a spool folder.
     pub fn enqueue(&self, order: &Order) -> Result<()> {
+        self.check()?;
         order.check_required()?;
         let spool = self
             .core

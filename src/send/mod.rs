@@ -10,6 +10,7 @@ pub(crate) mod core;
 pub(crate) mod delivery;
 pub(crate) mod flush;
 mod flush_workers;
+pub mod options;
 pub(crate) mod retry;
 pub mod settings;
 pub(crate) mod transport;

@@ -18,6 +18,7 @@ import pytest
 
 from harness import REPO_ROOT, Sandbox
 from harness.seed import SEED_BODY_FILE
+from harness.tunnel import Tunnel
 from cbuild import CRATE_VERSION, soname  # tests/c (conftest.py puts it on sys.path)
 
 MAJOR = CRATE_VERSION.split(".")[0]
@@ -318,7 +319,8 @@ def test_cpp_wrapper(sb, wrapper_test, tmp_path):
 
     # SPREAD answers: offline's entries (another destination's, the closed URL's) are
     # left alone, the orders are sent, wrong keys and a 404 raise.
-    run_phase(wrapper_test, "online", sb.base_url, spool)
+    with Tunnel(sb.port) as tunnel:  # any_order: a base URL that is not loopback, reaching the sandbox
+        run_phase(wrapper_test, "online", sb.base_url, spool, tunnel.url)
     assert set(sb.state()["orders"]) == {"0000001", "0000002", "0000003", "0000006", "0000007"}
     assert [q["status"] for q in sb.requests()][:2] == [200, 200]  # 0000001 and 0000002 sent again
     agents = {q["user_agent"] for q in sb.requests()}

@@ -150,7 +150,7 @@ final class LibraryTest extends TestCase
     public function testMaxConcurrencyIsTheLibrarys(): void
     {
         $this->assertSame(Library::get()->ffi->spread_max_concurrency(), Library::get()->maxConcurrency());
-        $this->assertSame(Library::get()->maxConcurrency(), Client::MAX_CONCURRENCY, 'the deprecated constant still tells the truth');
+        $this->assertFalse(defined(Client::class . '::MAX_CONCURRENCY'), 'no copy of the library\'s limit in the binding');
     }
 
     /**
@@ -233,10 +233,8 @@ final class LibraryTest extends TestCase
             }
         }
         // A new call by a computed name must be taught to this test.
-        $this->assertSame(['Client.php $setter', 'Order.php {"spread_order_$list"}'], $computed);
-        foreach ((new \ReflectionClassConstant(Client::class, 'NATIVE_OPTIONS'))->getValue() as [, $setter]) {
-            $called[$setter][] = 'Client.php (NATIVE_OPTIONS)';
-        }
+        // (Client's options go through spread_client_set_option by name: no computed call.)
+        $this->assertSame(['Order.php {"spread_order_$list"}'], $computed);
         preg_match_all('/\$this->tag\(\'(\w+)\'/', (string)file_get_contents("$dir/src/Order.php"), $tags);
         $this->assertNotEmpty($tags[1]);
         foreach ($tags[1] as $list) {

@@ -25,37 +25,20 @@ use FFI\CData;
  * @psalm-type Options = array{
  *     base_url?: string, timeout_ms?: int, connect_timeout_ms?: int, max_attempts?: int,
  *     spool_dir?: string, flush_budget_ms?: int, shutdown_timeout_ms?: int, delivery_concurrency?: int,
- *     ca_file?: string, tls_roots?: string, proxy?: string|null, allow_insecure_http?: bool,
+ *     ca_file?: string, tls_roots?: string, proxy?: string|null, allow_insecure_http?: bool, app_info?: string,
  *     logger?: object, log_level?: string, strict?: bool, library?: string
  * }
  */
 final class Client implements ClientInterface
 {
     /**
-     * The options libspread applies, in the order they are applied (the log
-     * queue first so that every setter's records reach the logger;
-     * allow_insecure_http before a plain-http base_url), with the type each
-     * takes and its C setter.
+     * The options this binding handles itself; the others are libspread's
+     * (Library::options(), its option table).
      */
-    private const NATIVE_OPTIONS = [
-        'allow_insecure_http' => ['bool', 'spread_client_set_allow_insecure_http'],
-        'tls_roots' => ['string', 'spread_client_set_tls_roots'],
-        'ca_file' => ['string', 'spread_client_set_ca_file'],
-        'proxy' => ['string', 'spread_client_set_proxy'],
-        'timeout_ms' => ['uint32', 'spread_client_set_timeout_ms'],
-        'connect_timeout_ms' => ['uint32', 'spread_client_set_connect_timeout_ms'],
-        'base_url' => ['string', 'spread_client_set_base_url'],
-        'max_attempts' => ['uint32', 'spread_client_set_max_attempts'],
-        'flush_budget_ms' => ['uint32', 'spread_client_set_flush_budget_ms'],
-        'shutdown_timeout_ms' => ['uint32', 'spread_client_set_shutdown_timeout_ms'],
-        'delivery_concurrency' => ['uint32', 'spread_client_set_delivery_concurrency'],
-        'spool_dir' => ['string', 'spread_client_set_spool_dir'],
-        // Appended to the User-Agent: `libspread/0.1.0 MyShop/2.1`.
-        'app_info' => ['string', 'spread_client_set_app_info'],
-    ];
-
-    /** The options this binding handles itself. */
     private const PHP_OPTIONS = ['library', 'logger', 'log_level', 'strict'];
+
+    /** The PHP type each type of libspread's option table takes. */
+    private const PHP_TYPES = ['bool' => 'bool', 'integer' => 'uint32', 'milliseconds' => 'uint32'];
 
     /** PSR-3 level names => the libspread level (SpreadLogLevel) that lets them through. */
     private const LOG_LEVELS = [
@@ -69,13 +52,6 @@ final class Client implements ClientInterface
 
     /** What the log_level option defaults to: the customer's e-mail appears at debug level only. */
     public const DEFAULT_LOG_LEVEL = 'info';
-
-    /**
-     * The most threads one sendMany() may use.
-     *
-     * @deprecated libspread's limit is the authority: use maxConcurrency()
-     */
-    public const MAX_CONCURRENCY = 32;
 
     private readonly Library $lib;
     private readonly CData $handle;
@@ -106,13 +82,15 @@ final class Client implements ClientInterface
      */
     public function __construct(string $publicKey, #[\SensitiveParameter] string $privateKey, array $options = [])
     {
+        $this->lib = Library::get(self::option($options, 'library', 'string'));
+        // libspread's option table: the options it takes, and the type of each.
+        $native = $this->lib->options();
         foreach ($options as $name => $_) {
-            if (!isset(self::NATIVE_OPTIONS[$name]) && !in_array($name, self::PHP_OPTIONS, true)) {
+            if (!isset($native[$name]) && !in_array($name, self::PHP_OPTIONS, true)) {
                 throw new ConfigException("$name: unknown option; the options are "
-                    . implode(', ', [...self::PHP_OPTIONS, ...array_keys(self::NATIVE_OPTIONS)]));
+                    . implode(', ', [...self::PHP_OPTIONS, ...array_keys($native)]));
             }
         }
-        $this->lib = Library::get(self::option($options, 'library', 'string'));
         $this->shown = self::shownOptions($options);
         $this->logger = self::loggerOption($options);
         $this->strict = self::option($options, 'strict', 'bool') ?? false;
@@ -120,6 +98,15 @@ final class Client implements ClientInterface
         if (PHP_SAPI === 'fpm-fcgi') {
             // The delivery thread outlives the request in the worker: waiting for it would only delay the page.
             $options += ['shutdown_timeout_ms' => 0];
+        }
+        // Every value checked for its type before any is set; libspread checks each
+        // alone as it is set, then the rules between them (any order will do).
+        $texts = [];
+        foreach ($native as $name => ['type' => $type]) {
+            $value = self::option($options, $name, self::PHP_TYPES[$type] ?? 'string');
+            if ($value !== null) {
+                $texts[$name] = is_bool($value) ? ($value ? 'true' : 'false') : (string)$value;
+            }
         }
         foreach (['public_key' => $publicKey, 'private_key' => $privateKey] as $name => $key) {
             if (str_contains($key, "\0")) {
@@ -136,12 +123,10 @@ final class Client implements ClientInterface
             if ($this->logger !== null) {
                 $this->lib->check($ffi->spread_client_set_log_queue($handle, $logLevel));
             }
-            foreach (self::NATIVE_OPTIONS as $name => [$type, $setter]) {
-                $value = self::option($options, $name, $type);
-                if ($value !== null) {
-                    $this->lib->check($ffi->$setter($handle, $value));
-                }
+            foreach ($texts as $name => $text) {
+                $this->lib->check($ffi->spread_client_set_option($handle, $name, $text));
             }
+            $this->lib->check($ffi->spread_client_check($handle));
         } catch (\Throwable $e) {
             // PHP runs no destructor when a constructor throws.
             try {

@@ -39,6 +39,9 @@ final class Library
     /** @var array<string, string>|null camelCase setter name => data[] field name */
     private ?array $setters = null;
 
+    /** @var array<string, array{type: string, default: string}>|null option name => its type and default */
+    private ?array $options = null;
+
     /** @var array<int, class-string<SpreadException>> status => exception class, as the library names it */
     private array $classes = [];
 
@@ -111,6 +114,29 @@ final class Library
             }
         }
         return $this->setters;
+    }
+
+    /**
+     * The client options libspread knows (spread_option_name), in its order:
+     * name => its type ("string", "bool", "integer", "milliseconds", "path",
+     * "choice") and its default as text ("" for none). Client takes these
+     * names as its options.
+     *
+     * @return array<string, array{type: string, default: string}>
+     */
+    public function options(): array
+    {
+        if ($this->options === null) {
+            $this->options = [];
+            $count = $this->ffi->spread_option_count();
+            for ($i = 0; $i < $count; $i++) {
+                $this->options[$this->ffi->spread_option_name($i)] = [
+                    'type' => $this->ffi->spread_option_type($i),
+                    'default' => $this->ffi->spread_option_default($i),
+                ];
+            }
+        }
+        return $this->options;
     }
 
     /**

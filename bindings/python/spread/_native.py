@@ -14,7 +14,7 @@ import sys
 import threading
 from ctypes import POINTER, c_bool, c_char_p, c_double, c_int, c_size_t, c_uint16, c_uint32, c_uint64, c_void_p
 from pathlib import Path
-from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple, Type, TypeVar
+from typing import Any, Callable, Dict, Iterator, List, NamedTuple, Optional, Tuple, Type, TypeVar
 
 from . import errors
 from .errors import ClosedError, CodeTable, ConfigError, InvalidValueError, LibraryError, SpreadError, error_for_status
@@ -58,6 +58,10 @@ _PROTOTYPES: Dict[str, Tuple[Any, List[Any]]] = {
     "spread_class_parent": (_STR, [_STR]),
     "spread_max_concurrency": (c_uint32, []),
     "spread_field_name": (_STR, [c_size_t]),
+    "spread_option_count": (c_size_t, []),
+    "spread_option_name": (_STR, [c_size_t]),
+    "spread_option_type": (_STR, [c_size_t]),
+    "spread_option_default": (_STR, [c_size_t]),
     "spread_string_free": (None, [_PTR]),
     # SpreadClient
     "spread_client_new": (_PTR, [_STR, _STR]),
@@ -76,6 +80,8 @@ _PROTOTYPES: Dict[str, Tuple[Any, List[Any]]] = {
     "spread_client_set_shutdown_timeout_ms": (c_int, [_PTR, c_uint32]),
     "spread_client_set_delivery_concurrency": (c_int, [_PTR, c_uint32]),
     "spread_client_set_spool_dir": (c_int, [_PTR, _STR]),
+    "spread_client_set_option": (c_int, [_PTR, _STR, _STR]),
+    "spread_client_check": (c_int, [_PTR]),
     "spread_client_set_logger": (c_int, [_PTR, LOG_FN, _PTR, c_int]),
     "spread_send": (c_int, [_PTR, _PTR, POINTER(_PTR)]),
     "spread_enqueue": (c_int, [_PTR, _PTR]),
@@ -273,6 +279,24 @@ def field_names() -> Tuple[str, ...]:
     while (name := lib().spread_field_name(len(names))) is not None:
         names.append(name.decode())
     return tuple(names)
+
+
+class OptionSpec(NamedTuple):
+    """One client option of libspread's table: its name (``timeout_ms``), its type
+    ("string", "bool", "integer", "milliseconds", "path" or "choice") and its default
+    as text ("" for none)."""
+
+    name: str
+    type: str
+    default: str
+
+
+def options() -> Tuple[OptionSpec, ...]:
+    """libspread's option table, in its order."""
+    l = lib()
+    return tuple(OptionSpec(*(_text(get(i)) for get in (l.spread_option_name, l.spread_option_type,
+                                                          l.spread_option_default)))
+                 for i in range(l.spread_option_count()))
 
 
 def last_error() -> str:
