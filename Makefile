@@ -10,7 +10,7 @@ VENV ?= .venv
 PYTHON := $(VENV)/bin/python
 LIB := target/release/libspread.so
 
-.PHONY: all build setup setup-demo headers demo test test-rust test-php test-python test-fuzz clean bench
+.PHONY: all build setup setup-demo headers demo lint test test-rust test-php test-python test-fuzz clean bench
 
 all: build
 
@@ -22,21 +22,43 @@ setup-demo:
 setup:
 	@bash .ci/setup test
 
+# The library and the `spread` command (its crates are behind the `cli` feature, which
+# the library alone, as the Python wheel builds it, leaves off).
 build:
-	$(CARGO) build --release
+	$(CARGO) build --release --features cli
 	sh scripts/install.sh dev-link
 
-# Regenerates include/spread.h and include/spread_ffi.h from src/ffi/.
-headers:
+# Regenerates include/spread.h and include/spread_ffi.h from src/ffi/, then
+# docs/reference.md from the header and the built library (its status classes).
+headers: build
 	SPREAD_BLESS=1 $(CARGO) test --profile test-release --test headers
+	$(SYSTEM_PYTHON) scripts/gen_reference.py
 
 demo: setup-demo build
 	$(SYSTEM_PYTHON) scripts/demo.py
 
+# Style, kept by tools; `make test` runs it first. Rust: rustfmt.toml's format and clippy
+# with every warning an error, over the library, the CLI, tests, benches and examples
+# (`--features cli`: the command and the tests that run it).
+# PHP: php -l on every PHP file of the binding (bin/ scripts included) and of the tests'
+# helpers, then PSR-12 (phpcs, Debian's php-codesniffer) on the binding; phpcs takes files
+# without a .php suffix only through --stdin-path, hence the loop for bin/. Python: mypy
+# --strict on the package (the one place it runs on the whole package as style; the pytests
+# that run mypy check what a caller's type checker sees of the API).
+PHP_LINT_FILES = $(shell find bindings/php tests/php/Support -name '*.php' -not -path '*/vendor/*') $(wildcard bindings/php/bin/*)
+lint: setup
+	$(CARGO) fmt --check
+	$(CARGO) clippy --all-targets --features cli -- -D warnings
+	@for f in $(PHP_LINT_FILES); do out=$$(php -l "$$f" 2>&1) || { echo "$$out"; exit 1; }; done
+	phpcs --standard=PSR12 --extensions=php --ignore=*/vendor/* bindings/php
+	@for f in bindings/php/bin/*; do phpcs --standard=PSR12 --stdin-path="$$f.php" - <"$$f" || exit 1; done
+	cd bindings/python && $(abspath $(PYTHON)) -m mypy --strict --cache-dir=$(abspath target/mypy) spread
+
 # The tests build in the test-release profile (Cargo.toml): optimised as the release, without
-# its link-time optimisation, which would cost a minute per test binary.
+# its link-time optimisation, which would cost a minute per test binary; `--features cli`
+# builds the command the CLI's tests run.
 test-rust: setup
-	$(CARGO) test --profile test-release
+	$(CARGO) test --profile test-release --features cli
 
 test-php: setup build
 	phpunit -c tests/php/phpunit.xml
@@ -52,7 +74,7 @@ FUZZ_SECONDS ?= 15
 test-fuzz: setup
 	sh scripts/fuzz.sh $(FUZZ_SECONDS)
 
-test: setup build test-rust test-php test-python test-fuzz
+test: lint setup build test-rust test-php test-python test-fuzz
 
 clean:
 	$(CARGO) clean

@@ -3,9 +3,10 @@
 fn main() {
     println!("cargo:rerun-if-changed=build.rs");
     // ELF platforms: programs linked against libspread.so record this SONAME,
-    // not the file name, so they keep working across compatible upgrades. The
-    // ABI only grows within a major version (DESIGN.md), hence one name per
-    // major; `make install` creates the matching symlinks.
+    // not the file name, so they keep working across compatible upgrades.
+    // Within a major version the ABI only grows (functions and status numbers
+    // are added, never changed or removed: include/spread.h says so), hence one
+    // name per major; `make install` creates the matching symlinks.
     let os = std::env::var("CARGO_CFG_TARGET_OS").unwrap_or_default();
     let family = std::env::var("CARGO_CFG_TARGET_FAMILY").unwrap_or_default();
     if family == "unix" && !matches!(os.as_str(), "macos" | "ios" | "tvos" | "watchos" | "visionos") {

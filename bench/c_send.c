@@ -29,6 +29,7 @@
 #include <unistd.h>
 
 #include "spread.h"
+#include "../examples/seed_order.h"
 
 #define TRY(call)                                                              \
   do {                                                                         \
@@ -49,45 +50,7 @@ static double now(void) {
 /* The seed's $post_data, field for field, with order_idorder `id`. */
 static SpreadOrder *seed_order(const char *id) {
   SpreadOrder *o = spread_order_new();
-  TRY(spread_order_set_customer_email(o, "john@doe.com"));
-  TRY(spread_order_set_external_id(o, "12345xxx6789"));
-  TRY(spread_order_set_customer_name(o, "Doe"));
-  TRY(spread_order_set_customer_firstname(o, "John"));
-  TRY(spread_order_set_customer_gender(o, "male"));
-  TRY(spread_order_set_customer_address(o, "8, rue de la place"));
-  TRY(spread_order_set_customer_address_2(o, "b\xc3\xa2timent A"));
-  TRY(spread_order_set_customer_address_3(o, "appartement 23"));
-  TRY(spread_order_set_customer_cp(o, "76000"));
-  TRY(spread_order_set_customer_city(o, "Rouen"));
-  TRY(spread_order_set_customer_country(o, "FR"));
-  TRY(spread_order_set_customer_tel(o, "0235000000"));
-  TRY(spread_order_set_customer_mobile(o, "060606606"));
-  TRY(spread_order_set_customer_fonction(o, "developer"));
-  TRY(spread_order_set_customer_company(o, "SPREAD"));
-  TRY(spread_order_set_customer_birthday(o, "1970-12-31"));
-  TRY(spread_order_set_customer_lang(o, "fr_FR"));
-  TRY(spread_order_add_tag(o, "tag1"));
-  TRY(spread_order_add_tag(o, "tag2"));
-  TRY(spread_order_del_tag(o, "tag3"));
-  TRY(spread_order_del_tag(o, "tag4"));
-  TRY(spread_order_set_action(o, "order"));
-  TRY(spread_order_set_custom_field(o, 327, "value"));
-  TRY(spread_order_set_order_idorder(o, id));
-  TRY(spread_order_set_order_state(o, 10));
-  TRY(spread_order_set_order_amount(o, 158.31));
-  TRY(spread_order_set_order_crea_dt(o, "2014-06-21 14:31:08"));
-  TRY(spread_order_set_order_start_service(o, "2019-06-05"));
-  TRY(spread_order_set_order_end_service(o, "2019-06-14"));
-  TRY(spread_order_add_product(o));
-  TRY(spread_order_add_product_attribute(o, "size:xl"));
-  TRY(spread_order_add_product_attribute(o, "type:shirt"));
-  TRY(spread_order_add_product(o));
-  TRY(spread_order_add_product_attribute(o, "size:s"));
-  TRY(spread_order_add_product_attribute(o, "color:blue"));
-  TRY(spread_order_add_order_tag(o, "tag_commande_1"));
-  TRY(spread_order_add_order_tag(o, "tag_commande_2"));
-  TRY(spread_order_del_order_tag(o, "tag_commande_3"));
-  TRY(spread_order_del_order_tag(o, "tag_commande_4"));
+  TRY(seed_order_fill(o, id));
   return o;
 }
 

@@ -95,7 +95,7 @@ def measure_import(b: Bench) -> None:
         b.series["import_cli"].runs.append({"n": n, "seconds": seconds, "summary": summary.group(0)})
         return seconds / n, n
 
-    skipped = None if SPREAD_CLI.exists() else f"{SPREAD_CLI} is missing (cargo build --release)"
+    skipped = None if SPREAD_CLI.exists() else f"{SPREAD_CLI} is missing (make build: cargo build --release --features cli)"
     group = [
         b.add("import_seed", lambda: b.php("seed_curl.php", {
             "url": url + "/updateOrder", "userpwd": f"{PUBLIC_KEY}:{PRIVATE_KEY}", "cainfo": ca,
@@ -158,7 +158,7 @@ def measure_flush(b: Bench) -> None:
             return seconds / n, n
         return run
 
-    skipped = None if SPREAD_CLI.exists() else f"{SPREAD_CLI} is missing (cargo build --release)"
+    skipped = None if SPREAD_CLI.exists() else f"{SPREAD_CLI} is missing (make build: cargo build --release --features cli)"
     group = [b.add("flush_sequential", flush("flush_sequential", 1), skipped=skipped),
              b.add("flush_parallel", flush("flush_parallel", 8), skipped=skipped)]
     log(f"  6 spread flush: {b.n('flush_parallel')} spooled orders, in parallel and one at a time")

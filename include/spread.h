@@ -31,7 +31,7 @@
 #define SPREAD_VERSION_MAJOR 0
 #define SPREAD_VERSION_MINOR 1
 #define SPREAD_VERSION_PATCH 0
-#define SPREAD_ABI_VERSION 4
+#define SPREAD_ABI_VERSION 3
 #ifndef SPREAD_API
 #  if defined(__GNUC__) || defined(__clang__)
 #    define SPREAD_API __attribute__((visibility("default")))
@@ -137,11 +137,6 @@ typedef enum SpreadLogLevel {
   SPREAD_LOG_INFO = 3,
   SPREAD_LOG_DEBUG = 4,
 } SpreadLogLevel;
-
-/**
- * A scalar field: its `data[...]` name and its rule.
- */
-typedef struct Field Field;
 
 /**
  * The outcome of every order of a `spread_send_batch`. Opaque; owned by
@@ -388,8 +383,9 @@ SPREAD_API void spread_client_close(struct SpreadClient *c);
 
 /**
  * Sets the API root (`https://social-sb.com/api` by default); orders go to
- * `<url>/updateOrder`. Plain `http://` only for loopback hosts unless
- * `spread_client_set_allow_insecure_http` was called first. `url` is copied.
+ * `<url>/updateOrder`. Plain `http://` to a host that is not loopback also
+ * needs `spread_client_set_allow_insecure_http`, before or after: checked
+ * when the client is first used (`spread_client_check`). `url` is copied.
  */
 SPREAD_API SPREAD_WARN_UNUSED_RESULT int spread_client_set_base_url(struct SpreadClient *c, const char *url);
 
@@ -406,8 +402,9 @@ SPREAD_API SPREAD_WARN_UNUSED_RESULT int spread_client_set_timeout_ms(struct Spr
 SPREAD_API SPREAD_WARN_UNUSED_RESULT int spread_client_set_connect_timeout_ms(struct SpreadClient *c, uint32_t connect_ms);
 
 /**
- * Trusts only the CA certificates in this PEM file (the same as
- * `spread_client_set_tls_roots(c, path)`). The file is read now; `path` is copied.
+ * Trusts only the CA certificates in this PEM file (as
+ * `spread_client_set_tls_roots(c, path)` does; with tls_roots naming other
+ * roots, the first use fails naming both). The file is read now; `path` is copied.
  */
 SPREAD_API SPREAD_WARN_UNUSED_RESULT int spread_client_set_ca_file(struct SpreadClient *c, const char *path);
 
@@ -439,7 +436,7 @@ SPREAD_API SPREAD_WARN_UNUSED_RESULT int spread_client_set_app_info(struct Sprea
 
 /**
  * Allows plain http to non-loopback hosts (the keys then travel in clear).
- * Off by default.
+ * Off by default. May come before or after `spread_client_set_base_url`.
  */
 SPREAD_API SPREAD_WARN_UNUSED_RESULT int spread_client_set_allow_insecure_http(struct SpreadClient *c, bool allow);
 
@@ -558,6 +555,53 @@ SPREAD_API SPREAD_WARN_UNUSED_RESULT int spread_client_set_log_queue(struct Spre
  * (or `c` is NULL). Owned by the caller: free with `spread_string_free`.
  */
 SPREAD_API SPREAD_WARN_UNUSED_RESULT char *spread_client_next_log(const struct SpreadClient *c);
+
+/**
+ * How many client options there are (`spread_option_name(0)` to
+ * `spread_option_name(count - 1)`).
+ */
+SPREAD_API size_t spread_option_count(void);
+
+/**
+ * The name of the `index`-th client option ("base_url", "timeout_ms", ...),
+ * as `spread_client_set_option` takes it and `spread_client_set_<name>`
+ * spells it; NULL past the end. Bindings derive or check their options from
+ * this list. Static: never freed.
+ */
+SPREAD_API const char *spread_option_name(size_t index);
+
+/**
+ * The type of the `index`-th option: "string", "bool" ("true"/"false"),
+ * "integer", "milliseconds" (a whole number of them), "path" or "choice"
+ * (tls_roots: "system", "bundled" or a path); NULL past the end. Static.
+ */
+SPREAD_API const char *spread_option_type(size_t index);
+
+/**
+ * The default of the `index`-th option as text ("30000", "false", "" for
+ * none); NULL past the end. Static: never freed.
+ */
+SPREAD_API const char *spread_option_default(size_t index);
+
+/**
+ * Sets the option `name` (see `spread_option_name`) from its text form:
+ * `spread_client_set_option(c, "timeout_ms", "5000")`, "true"/"false" for a
+ * bool, "" for none where the default is none. The value is checked alone
+ * now: SPREAD_ERR_CONFIG naming the option (or listing the options, for an
+ * unknown name), and the client is unchanged. The rules between options are
+ * checked when the client is first used (`spread_client_check`), so options
+ * may be set in any order. `name` and `value` are copied.
+ */
+SPREAD_API SPREAD_WARN_UNUSED_RESULT int spread_client_set_option(struct SpreadClient *c, const char *name, const char *value);
+
+/**
+ * Checks the rules between the client's options, as its first send,
+ * enqueue or flush does: plain http to a host that is not loopback needs
+ * allow_insecure_http; ca_file and a tls_roots naming other roots conflict.
+ * SPREAD_ERR_CONFIG naming both options otherwise. A binding that sets all
+ * options at once calls this after them.
+ */
+SPREAD_API SPREAD_WARN_UNUSED_RESULT int spread_client_check(const struct SpreadClient *c);
 
 /**
  * A new, empty order. Owned by the caller: free it with `spread_order_free`.

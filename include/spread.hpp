@@ -30,8 +30,10 @@
  * progress callback is called on the thread that called send_many().
  *
  * Ownership: Client and Order own their C handle and free it in their
- * destructor; they move but do not copy. A moved-from object holds no handle:
- * it may be assigned to or destroyed; any other use throws spread::NullArgument.
+ * destructor. A Client moves but does not copy. An Order moves and copies:
+ * a copy is a new handle (spread_order_clone), changed apart from the
+ * original. A moved-from object holds no handle: it may be assigned to or
+ * destroyed; any other use throws spread::NullArgument.
  * Strings go in as std::string_view (copied by libspread; a NUL inside one is
  * refused, since C strings would cut it short) and come out as std::string
  * (owned by the caller).
@@ -401,6 +403,25 @@ inline std::string class_parent(std::string_view stem)
     return parent;
 }
 
+/** One client option of libspread's table: its name as spread_client_set_option takes it
+ *  ("timeout_ms"), its type ("string", "bool", "integer", "milliseconds", "path",
+ *  "choice") and its default as text ("" for none). */
+struct OptionInfo {
+    std::string name;
+    std::string type;
+    std::string default_value;
+};
+
+/** libspread's client options, in its order: what Options and Client::option() take. */
+inline std::vector<OptionInfo> options()
+{
+    std::vector<OptionInfo> table;
+    for (std::size_t i = 0; i < spread_option_count(); ++i) {
+        table.push_back({spread_option_name(i), spread_option_type(i), spread_option_default(i)});
+    }
+    return table;
+}
+
 /** The scalar field names (customer_email, ..., order_end_service), in the seed's order. */
 inline std::vector<std::string> field_names()
 {
@@ -634,7 +655,7 @@ struct Options {
     std::optional<std::chrono::milliseconds> timeout;         // whole send (default 30 s)
     std::optional<std::chrono::milliseconds> connect_timeout; // opening a connection (default 10 s)
     std::string tls_roots;                                    // "system" (default), "bundled" or a PEM file
-    std::string ca_file;                                      // trust only this PEM file (as tls_roots = path)
+    std::string ca_file;                                      // trust only this PEM file (tls_roots: "system" or the same path)
     std::string proxy;                                        // HTTP CONNECT proxy; empty: none (HTTP_PROXY is never read)
     std::string app_info;                                     // "MyShop/2.1": appended to the User-Agent; empty: none
     std::string spool_dir;                                    // empty: no spool, failures throw
@@ -645,6 +666,37 @@ struct Options {
     bool allow_insecure_http = false;                         // plain http to non-loopback hosts
     Logger logger;                                            // empty: no logging; see "Callbacks" above
     LogLevel min_level = LogLevel::Info;                      // the least important level the logger gets
+
+    /** The options set, by libspread's name (spread::options()) and as text, which is
+     *  what Client(keys, options) applies; the logger aside. A test checks that every
+     *  option of the library's table has its field here and every name here is one. */
+    std::vector<std::pair<std::string, std::string>> texts() const
+    {
+        std::vector<std::pair<std::string, std::string>> set;
+        const auto text = [&](const char* name, const std::string& value) {
+            if (!value.empty()) set.emplace_back(name, value);
+        };
+        const auto ms = [&](const char* name, const char* what, const std::optional<std::chrono::milliseconds>& d) {
+            if (d) set.emplace_back(name, std::to_string(detail::millis(*d, what)));
+        };
+        const auto count = [&](const char* name, const std::optional<std::uint32_t>& n) {
+            if (n) set.emplace_back(name, std::to_string(*n));
+        };
+        text("base_url", base_url);
+        if (allow_insecure_http) set.emplace_back("allow_insecure_http", "true");
+        ms("timeout_ms", "timeout", timeout);
+        ms("connect_timeout_ms", "connect_timeout", connect_timeout);
+        count("max_attempts", max_attempts);
+        text("tls_roots", tls_roots);
+        text("ca_file", ca_file);
+        text("proxy", proxy);
+        text("app_info", app_info);
+        text("spool_dir", spool_dir);
+        ms("flush_budget_ms", "flush_budget", flush_budget);
+        ms("shutdown_timeout_ms", "shutdown_timeout", shutdown_timeout);
+        count("delivery_concurrency", delivery_concurrency);
+        return set;
+    }
 };
 
 /** A SPREAD client for the API keys of SPREAD's back office. */
@@ -684,22 +736,13 @@ public:
     Client(std::string_view public_key, std::string_view private_key, const Options& options)
         : Client(public_key, private_key)
     {
-        // The logger first, to hear about the rest; allow_insecure_http before base_url, which
-        // it allows; the total timeout before the connect one it bounds.
+        // The logger first, to hear about the rest; then every option by name, in any order,
+        // and the rules between them, so that a mistake shows here rather than at the first send.
         if (options.logger) logger(options.logger, options.min_level);
-        if (options.allow_insecure_http) allow_insecure_http(true);
-        if (!options.base_url.empty()) base_url(options.base_url);
-        if (options.timeout) timeout(*options.timeout);
-        if (options.connect_timeout) connect_timeout(*options.connect_timeout);
-        if (!options.tls_roots.empty()) tls_roots(options.tls_roots);
-        if (!options.ca_file.empty()) ca_file(options.ca_file);
-        if (!options.proxy.empty()) proxy(options.proxy);
-        if (!options.app_info.empty()) app_info(options.app_info);
-        if (!options.spool_dir.empty()) spool_dir(options.spool_dir);
-        if (options.max_attempts) max_attempts(*options.max_attempts);
-        if (options.flush_budget) flush_budget(*options.flush_budget);
-        if (options.shutdown_timeout) shutdown_timeout(*options.shutdown_timeout);
-        if (options.delivery_concurrency) delivery_concurrency(*options.delivery_concurrency);
+        for (const auto& [name, value] : options.texts()) {
+            option(name, value);
+        }
+        check();
     }
     /** Turns logging off, then frees the client (waiting at most the shutdown
      *  timeout for orders enqueue() left to the background thread). */
@@ -721,8 +764,24 @@ public:
     Client(const Client&) = delete;
     Client& operator=(const Client&) = delete;
 
+    /** Sets any option of spread::options() by name, as text: option("timeout_ms", "5000").
+     *  The value is checked now (spread::Config naming the option, client unchanged). */
+    Client& option(std::string_view name, std::string_view value)
+    {
+        const std::string n = detail::c_str(name, "name", SPREAD_ERR_CONFIG);
+        detail::check(spread_client_set_option(c_, n.c_str(), detail::c_str(value, n.c_str(), SPREAD_ERR_CONFIG).c_str()));
+        return *this;
+    }
+    /** Checks the rules between options, as the first send, enqueue or flush does: plain
+     *  http to a host that is not loopback needs allow_insecure_http; ca_file and a
+     *  tls_roots naming other roots conflict. Throws spread::Config naming both. */
+    const Client& check() const
+    {
+        detail::check(spread_client_check(c_));
+        return *this;
+    }
     /** The API root; orders go to <url>/updateOrder. Plain http only to loopback
-     *  hosts unless allow_insecure_http() was called first. */
+     *  hosts unless allow_insecure_http(), before or after: checked at first use. */
     Client& base_url(std::string_view url)
     {
         detail::check(spread_client_set_base_url(c_, detail::c_str(url, "base_url", SPREAD_ERR_CONFIG).c_str()));

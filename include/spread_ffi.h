@@ -6,7 +6,7 @@
 #define SPREAD_VERSION_MAJOR 0
 #define SPREAD_VERSION_MINOR 1
 #define SPREAD_VERSION_PATCH 0
-#define SPREAD_ABI_VERSION 4
+#define SPREAD_ABI_VERSION 3
 
 
 typedef enum SpreadStatus {
@@ -35,8 +35,6 @@ typedef enum SpreadLogLevel {
   SPREAD_LOG_INFO = 3,
   SPREAD_LOG_DEBUG = 4,
 } SpreadLogLevel;
-
-typedef struct Field Field;
 
 typedef struct SpreadBatch SpreadBatch;
 
@@ -158,6 +156,18 @@ int spread_client_set_logger(struct SpreadClient *c,
 int spread_client_set_log_queue(struct SpreadClient *c, int min_level);
 
 char *spread_client_next_log(const struct SpreadClient *c);
+
+size_t spread_option_count(void);
+
+const char *spread_option_name(size_t index);
+
+const char *spread_option_type(size_t index);
+
+const char *spread_option_default(size_t index);
+
+int spread_client_set_option(struct SpreadClient *c, const char *name, const char *value);
+
+int spread_client_check(const struct SpreadClient *c);
 
 struct SpreadOrder *spread_order_new(void);
 

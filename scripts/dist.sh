@@ -54,7 +54,7 @@ for tool in cargo cargo-zigbuild php dpkg-deb readelf strip; do
 done
 [ -x "$venv/bin/python" ] || fail "$venv is missing: run .ci/setup dist"
 # cargo-zigbuild runs zig from the ziglang package of this Python.
-CARGO_ZIGBUILD_PYTHON_PATH=$venv/bin/python nice cargo zigbuild --release --locked --target "$triple.$glibc"
+CARGO_ZIGBUILD_PYTHON_PATH=$venv/bin/python nice cargo zigbuild --release --locked --features cli --target "$triple.$glibc"
 for artifact in libspread.so libspread.a spread; do
     [ -f "$build/$artifact" ] || fail "$build/$artifact was not built"
 done
@@ -129,10 +129,12 @@ mv "$deb/all/$libdir/libspread.so.$version" "$deb/all/$libdir/libspread.so.$majo
 mv "$deb/all/usr/bin/spread" "$run/usr/bin/"
 rmdir "$deb/all/usr/bin"
 # The systemd units and the spool's tmpfiles.d line go with the command (not enabled:
-# the keys come first; README, "Operations"); the README is what the units' Documentation= names.
-mkdir -p "$run/usr/lib" "$run/usr/share/doc/libspread$major"
+# the keys come first; docs/operations.md); the units' Documentation= names docs/operations.md
+# and the README, shipped with docs/ beside it so that the README's links resolve.
+mkdir -p "$run/usr/lib" "$run/usr/share/doc/libspread$major/docs"
 mv "$deb/all/usr/lib/systemd" "$deb/all/usr/lib/tmpfiles.d" "$run/usr/lib/"
 install -m 0644 README.md "$run/usr/share/doc/libspread$major/README.md"
+install -m 0644 docs/*.md "$run/usr/share/doc/libspread$major/docs/"
 mv "$deb/all" "$deb/libspread-dev"
 chmod 0644 "$run/$libdir/libspread.so.$version"   # Debian policy: libraries are not executable
 strip --strip-debug "$deb/libspread-dev/$libdir/libspread.a"

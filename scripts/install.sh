@@ -107,7 +107,7 @@ refresh_ld_cache() {
 
 do_install() {
     for artifact in libspread.so libspread.a spread; do
-        [ -f "$build/$artifact" ] || { echo "install.sh: $build/$artifact is missing: run cargo build --release" >&2; exit 1; }
+        [ -f "$build/$artifact" ] || { echo "install.sh: $build/$artifact is missing: run make build (cargo build --release --features cli)" >&2; exit 1; }
     done
     lib="$destdir$libdir"
     install -d "$lib" "$destdir$pkgconfigdir" "$destdir$cmakedir" "$destdir$includedir" "$destdir$bindir"

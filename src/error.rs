@@ -5,7 +5,9 @@ use std::fmt;
 use std::time::Duration;
 
 /// Why something failed; each kind maps to one stable C status code.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// [`ErrorKind::name`] is its name in files and JSON (`invalid_value`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, strum::IntoStaticStr)]
+#[strum(serialize_all = "snake_case")]
 pub enum ErrorKind {
     /// A value does not follow its field's rule.
     InvalidValue,
@@ -37,6 +39,13 @@ pub enum ErrorKind {
     Io,
     /// A bug in libspread (a worker thread that died).
     Internal,
+}
+
+impl ErrorKind {
+    /// The kind in snake case, as the CLI's `--failed` reasons and JSON name it.
+    pub fn name(self) -> &'static str {
+        self.into()
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -108,6 +117,13 @@ pub type Result<T> = std::result::Result<T, Error>;
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn kinds_are_named_in_snake_case() {
+        assert_eq!(ErrorKind::InvalidValue.name(), "invalid_value");
+        assert_eq!(ErrorKind::MissingField.name(), "missing_field");
+        assert_eq!(ErrorKind::Rejected.name(), "rejected");
+    }
 
     fn answer(kind: ErrorKind, status: u16) -> Error {
         Error::new(kind, "x").with_status(status)

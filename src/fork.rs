@@ -1,6 +1,6 @@
 //! Fork safety: after `fork()`, a child holds none of its parent's
 //! connections, threads or locks, and each starts afresh when first used
-//! (DESIGN.md "Fork"). libspread lives in php-fpm workers, PHP queue
+//! (docs/fork.md). libspread lives in php-fpm workers, PHP queue
 //! workers that `pcntl_fork`, Python `multiprocessing` and celery pools.
 //!
 //! Two tools, chosen for what a fork copies:

@@ -1,6 +1,10 @@
 //! The `app_info` option: the caller's application named in the User-Agent
 //! after libspread's own, checked before it can reach a header.
 
+// Runs the `spread` command, which only the `cli` feature builds.
+#[cfg(not(feature = "cli"))]
+compile_error!("this test runs the `spread` command: cargo test --features cli (make test-rust passes it)");
+
 mod common;
 
 use common::{client, order, Sandbox};

@@ -123,7 +123,9 @@ fn updates_of_one_order_in_a_batch_keep_their_order() {
         if r.field("order_idorder").as_deref() == Some("same") && r.state().as_deref() == Some("10") {
             faults::Reply::ok().after(Duration::from_millis(500))
         } else {
-            faults::Reply::ok()
+            // Others take a while too, so they overlap the older update even when a
+            // loaded machine is slow to start its sender (they all finished first once).
+            faults::Reply::ok().after(Duration::from_millis(150))
         }
     }));
     let (older, newer) = (order("same", 10), order("same", 50));

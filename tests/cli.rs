@@ -2,6 +2,10 @@
 //! it: the real binary against the sandbox. Exit codes (`spread --help`):
 //! 0 done, 1 failure, 2 usage, 3 configuration, 4 orders not delivered.
 
+// Runs the `spread` command, which only the `cli` feature builds.
+#[cfg(not(feature = "cli"))]
+compile_error!("this test runs the `spread` command: cargo test --features cli (make test-rust passes it)");
+
 mod common;
 mod faults;
 
@@ -644,16 +648,18 @@ fn proxy_credentials_come_from_the_environment_or_the_keys_file_only() {
     assert_eq!(server.requests().len(), 2);
 }
 
-/// Issue 21, failure 9: the README's cron line ran under `/bin/sh -c`, which
+/// Issue 21, failure 9: the README's cron line (now in docs/) ran under `/bin/sh -c`, which
 /// dash keeps alive for the whole flush with the key on its command line.
 /// Runs each documented cron line as cron does, against a slow SPREAD, and
 /// reads every process's command line meanwhile.
 #[test]
 fn the_documented_cron_lines_show_no_key_in_ps() {
     let secret = "s3cr3t-ps-7c1d";
-    let readmes = ["README.md", "examples/README.md"].map(|f| fs::read_to_string(common::repo().join(f)).unwrap());
+    let docs = fs::read_dir(common::repo().join("docs")).unwrap().map(|e| e.unwrap().path()).filter(|p| p.extension().is_some_and(|x| x == "md"));
+    let readmes: Vec<String> =
+        ["README.md", "examples/README.md"].map(|f| common::repo().join(f)).into_iter().chain(docs).map(|p| fs::read_to_string(p).unwrap()).collect();
     let lines: Vec<&str> = readmes.iter().flat_map(|r| r.lines()).filter(|l| l.starts_with("*/5 * * * * ")).collect();
-    assert!(lines.len() >= 3, "the READMEs' cron lines: {lines:?}");
+    assert!(lines.len() >= 3, "the documentation's cron lines: {lines:?}");
     let bin = Path::new(env!("CARGO_BIN_EXE_spread")).parent().unwrap().to_owned();
     for (i, line) in lines.iter().enumerate() {
         // The first request (a till's) fails, so that it is queued; the flush's waits 3 s.

@@ -1,10 +1,14 @@
-//! Fork safety (issue 21, DESIGN.md "Fork"): after `fork()`, a child's
+//! Fork safety (issue 21, docs/fork.md): after `fork()`, a child's
 //! clients use none of the parent's connections, threads or locks.
 //!
 //! Each test forks this test process; the child does its part and leaves
 //! with `_exit` (its exit code says what it saw), the parent waits for it
 //! within a bound and kills it past that. Fork tests run one at a time (a
 //! lock), so no other test of this file is inside libspread at the fork.
+
+// Runs the `spread` command, which only the `cli` feature builds.
+#[cfg(not(feature = "cli"))]
+compile_error!("this test runs the `spread` command: cargo test --features cli (make test-rust passes it)");
 
 mod common;
 mod faults;

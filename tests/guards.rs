@@ -4,6 +4,10 @@
 //! files on disk, system calls, what the public API and the CLI return), so
 //! that they hold across rewrites of the spool and of redirect handling.
 
+// Runs the `spread` command, which only the `cli` feature builds.
+#[cfg(not(feature = "cli"))]
+compile_error!("this test runs the `spread` command: cargo test --features cli (make test-rust passes it)");
+
 mod common;
 mod faults;
 

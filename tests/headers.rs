@@ -72,3 +72,24 @@ fn every_scalar_field_has_a_c_setter() {
         assert!(header.contains(&name), "include/spread.h lacks {name}");
     }
 }
+
+/// The option table and the typed C setters agree both ways: each option has
+/// `spread_client_set_<name>`, and each such setter is an option (or the
+/// logger's, which is no option: a callback has no text form).
+#[test]
+fn every_option_has_a_c_setter_and_every_setter_is_an_option() {
+    let header = generate("cbindgen.toml");
+    let options: Vec<&str> = spread::send::options::OPTIONS.iter().map(|o| o.name).collect();
+    for name in &options {
+        assert!(header.contains(&format!("spread_client_set_{name}(")), "include/spread.h lacks spread_client_set_{name}");
+    }
+    let not_options = ["logger", "log_queue", "option"];
+    for setter in header.split("spread_client_set_").skip(1) {
+        let name: String = setter.chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '_').collect();
+        if !setter[name.len()..].starts_with('(') {
+            continue; // named in a comment
+        }
+        let name = name.as_str();
+        assert!(options.contains(&name) || not_options.contains(&name), "spread_client_set_{name} is not in the option table");
+    }
+}

@@ -7,6 +7,10 @@
 //! `SPREAD_OPS_BIN=/path/to/spread` runs these tests against another build
 //! (how they were seen failing on main before the change).
 
+// Runs the `spread` command, which only the `cli` feature builds.
+#[cfg(not(feature = "cli"))]
+compile_error!("this test runs the `spread` command: cargo test --features cli (make test-rust passes it)");
+
 mod common;
 mod faults;
 
@@ -156,6 +160,35 @@ fn status_records_the_last_flush_and_speaks_prometheus_and_the_plugin_rule() {
     assert!(gone.stdout.starts_with("SPREAD UNKNOWN - "), "{}", gone.stdout);
     assert_eq!(spread(&["status", "--spool", dir, "--warning", "9", "--critical", "1"]).code, 2);
     assert_eq!(spread(&["status", "--spool", w, "--base-url", &nowhere, "--max-age", "0"]).code, 4);
+}
+
+/// A flush made through the library (a PHP or Python cron script's `flush()`, a C
+/// program's `spread_flush`) is recorded as the command's is: `spread status` sees
+/// every flusher, not only `spread flush` (it said "no flush recorded" before).
+#[test]
+fn a_flush_through_the_library_is_recorded_for_status() {
+    let port = free_port();
+    let url = format!("http://127.0.0.1:{port}/api");
+    let spool = spool_with(&url, &["lib-1", "lib-2"]);
+    let dir = spool.to_str().unwrap();
+    let mut flusher = client(&url);
+    flusher.set_spool_dir(&spool).unwrap();
+    flusher.set_max_attempts(1).unwrap();
+    flusher.set_timeout(Duration::from_secs(2)).unwrap();
+
+    let report = flusher.flush().unwrap();
+    assert_eq!((report.outcome(), report.remaining), ("failed", 2), "{report:?}");
+    let last = json_of(&spread(&["status", "--spool", dir, "--base-url", &url, "--json"]))["last_flush"].clone();
+    assert_eq!((last["outcome"].as_str(), last["remaining"].as_u64()), (Some("failed"), Some(2)), "{last}");
+    assert!(last["error"].as_str().unwrap().contains("127.0.0.1"), "{last}");
+
+    let _sb = Sandbox::start_on(port);
+    let report = flusher.flush().unwrap();
+    assert_eq!((report.outcome(), report.delivered), ("ok", 2), "{report:?}");
+    let last = json_of(&spread(&["status", "--spool", dir, "--base-url", &url, "--json"]))["last_flush"].clone();
+    assert_eq!((last["outcome"].as_str(), last["delivered"].as_u64(), last["error"].as_str()), (Some("ok"), Some(2), None), "{last}");
+    let check = spread(&["status", "--spool", dir, "--base-url", &url, "--warning", "600", "--critical", "3600"]);
+    assert_eq!(check.code, 0, "{}", check.stdout);
 }
 
 #[test]

@@ -6,6 +6,10 @@
 //! rejected/, and one flusher per folder. No timing is asserted: the servers
 //! record what they saw and when, and the assertions read those records.
 
+// Runs the `spread` command, which only the `cli` feature builds.
+#[cfg(not(feature = "cli"))]
+compile_error!("this test runs the `spread` command: cargo test --features cli (make test-rust passes it)");
+
 mod common;
 mod faults;
 

@@ -2,6 +2,10 @@
 //! level, lenient drop-in warnings included; every file the `spread` command writes
 //! with customers' data readable by its owner only, whatever the umask.
 
+// Runs the `spread` command, which only the `cli` feature builds.
+#[cfg(not(feature = "cli"))]
+compile_error!("this test runs the `spread` command: cargo test --features cli (make test-rust passes it)");
+
 mod common;
 mod faults;
 

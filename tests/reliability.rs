@@ -1,6 +1,6 @@
 //! Nothing lost, nothing leaked, in the deployments shops run (issue 10):
 //! each failure reproduced against small real servers on loopback, and the
-//! delivery table of the README checked row by row.
+//! delivery table of docs/delivery.md checked row by row.
 
 mod common;
 mod faults;
@@ -318,7 +318,7 @@ fn rfc850(t: std::time::SystemTime) -> String {
     format!("{long}, {}-{}-{} {} GMT", parts[0], parts[1], &parts[2][2..], parts[3])
 }
 
-/// The retry cases the README promises: 408 retried, 505 not, 503 after its
+/// The retry cases docs/delivery.md promises: 408 retried, 505 not, 503 after its
 /// Retry-After, and a Retry-After longer than the budget gives up at once.
 #[test]
 fn retry_rules() {

@@ -1,6 +1,10 @@
 //! The private key and the Authorization header never leave the client:
 //! not in an error message, the CLI's output, the spool, or a Debug print.
 
+// Runs the `spread` command, which only the `cli` feature builds.
+#[cfg(not(feature = "cli"))]
+compile_error!("this test runs the `spread` command: cargo test --features cli (make test-rust passes it)");
+
 mod common;
 mod faults;
 

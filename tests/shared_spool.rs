@@ -1,11 +1,15 @@
 //! One spool folder shared by php-fpm (www-data) and a root cron, with two
-//! real users, as the README's "shared spool" recipe sets it up:
+//! real users, as docs/spool.md's "shared spool" recipe sets it up:
 //! `install -d -o www-data -g www-data -m 2770 DIR`. Root's cron is the
 //! `spread` command, which becomes the folder's owner before touching it;
 //! the library in a root process refuses the folder (tests/hostile_spool.rs
 //! has the attacks this prevents). Root's flush used to leave a root-only
 //! `.lock` behind, after which every www-data send failed.
 //! Needs root (CI runs as root) and the www-data user.
+
+// Runs the `spread` command, which only the `cli` feature builds.
+#[cfg(not(feature = "cli"))]
+compile_error!("this test runs the `spread` command: cargo test --features cli (make test-rust passes it)");
 
 mod common;
 mod faults;
@@ -14,7 +18,7 @@ use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use common::order;
+use common::{order, ReachableCopy};
 use faults::{script, Reply, Server};
 use spread::{ErrorKind, Sent};
 
@@ -23,11 +27,12 @@ fn require_root() {
     assert_eq!(unsafe { libc::geteuid() }, 0, "this test switches users: run it as root (CI does)");
 }
 
-/// Runs one of this binary's child tests as www-data.
+/// Runs one of this binary's child tests as www-data, from a copy www-data
+/// can reach (the build folder may be in a 0700 home).
 fn as_www_data(test: &str, vars: &[(&str, &str)]) -> std::process::Output {
-    let exe = std::env::current_exe().unwrap();
+    let exe = ReachableCopy::of(&std::env::current_exe().unwrap());
     let env: String = vars.iter().map(|(k, v)| format!("{k}='{v}' ")).collect();
-    let cmd = format!("{env}exec '{}' {test} --exact --ignored --nocapture", exe.display());
+    let cmd = format!("{env}exec '{}' {test} --exact --ignored --nocapture", exe.path.display());
     Command::new("su").args(["-s", "/bin/sh", "www-data", "-c", &cmd]).output().unwrap()
 }
 

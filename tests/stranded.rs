@@ -4,6 +4,10 @@
 //! warning at every flush, the age check failing) and, on request, adopted
 //! by the current destination, each keeping its place in the queue.
 
+// Runs the `spread` command, which only the `cli` feature builds.
+#[cfg(not(feature = "cli"))]
+compile_error!("this test runs the `spread` command: cargo test --features cli (make test-rust passes it)");
+
 mod common;
 mod faults;
 

@@ -1,4 +1,5 @@
 <?php
+
 /*
  * For shops without Composer: `require '/path/to/bindings/php/autoload.php';`
  * then use Spread\Client and Spread\Order. A PSR-4 autoloader for Spread\ -> src/.

@@ -1,4 +1,5 @@
 <?php
+
 /*
  * opcache.preload script for php-fpm (and other SAPIs).
  *

@@ -131,8 +131,9 @@ pub(crate) fn configure(c: *const SpreadClient, change: impl FnOnce(&mut Client)
 }
 
 /// Sets the API root (`https://social-sb.com/api` by default); orders go to
-/// `<url>/updateOrder`. Plain `http://` only for loopback hosts unless
-/// `spread_client_set_allow_insecure_http` was called first. `url` is copied.
+/// `<url>/updateOrder`. Plain `http://` to a host that is not loopback also
+/// needs `spread_client_set_allow_insecure_http`, before or after: checked
+/// when the client is first used (`spread_client_check`). `url` is copied.
 #[must_use]
 #[no_mangle]
 pub extern "C" fn spread_client_set_base_url(c: *mut SpreadClient, url: *const c_char) -> c_int {
@@ -155,8 +156,9 @@ pub extern "C" fn spread_client_set_connect_timeout_ms(c: *mut SpreadClient, con
     configure(c, |client| Ok(client.set_connect_timeout(Duration::from_millis(connect_ms.into()))?))
 }
 
-/// Trusts only the CA certificates in this PEM file (the same as
-/// `spread_client_set_tls_roots(c, path)`). The file is read now; `path` is copied.
+/// Trusts only the CA certificates in this PEM file (as
+/// `spread_client_set_tls_roots(c, path)` does; with tls_roots naming other
+/// roots, the first use fails naming both). The file is read now; `path` is copied.
 #[must_use]
 #[no_mangle]
 pub extern "C" fn spread_client_set_ca_file(c: *mut SpreadClient, path: *const c_char) -> c_int {
@@ -202,7 +204,7 @@ pub extern "C" fn spread_client_set_app_info(c: *mut SpreadClient, app_info: *co
 }
 
 /// Allows plain http to non-loopback hosts (the keys then travel in clear).
-/// Off by default.
+/// Off by default. May come before or after `spread_client_set_base_url`.
 #[must_use]
 #[no_mangle]
 pub extern "C" fn spread_client_set_allow_insecure_http(c: *mut SpreadClient, allow: bool) -> c_int {

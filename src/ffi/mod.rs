@@ -23,6 +23,7 @@ use crate::error::Error;
 pub mod batch;
 pub mod client;
 pub mod logging;
+pub mod options;
 pub mod order;
 pub mod order_dropin;
 pub mod order_fields;
@@ -36,7 +37,7 @@ use SpreadStatus::*;
 /// The ABI's version: raised whenever a function is added or changed, so a
 /// binding (PHP's FFI header, Python's prototypes) refuses a library that is
 /// not the one it was written for. `SPREAD_ABI_VERSION` in the headers.
-pub const ABI_VERSION: i32 = 4;
+pub const ABI_VERSION: i32 = 3;
 
 /// A failure on its way to C: a status and a message for `spread_last_error`.
 pub(crate) struct FfiError {

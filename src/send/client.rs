@@ -16,6 +16,7 @@ use super::background;
 use super::core::Core;
 pub use super::core::Sent;
 use super::delivery::Credentials;
+use super::options::{self, Apply};
 use super::settings::Settings;
 use super::transport::policy;
 use crate::error::{Error, Result};
@@ -24,7 +25,7 @@ use crate::log::{Level, LogQueue, Logger, Record};
 use crate::order::Order;
 pub use crate::send::delivery::Response;
 pub use crate::send::flush::FlushReport;
-use crate::spool::{Destination, Spool, SpoolStatus};
+use crate::spool::{Destination, FlushRecord, Spool, SpoolStatus};
 
 /// A SPREAD client. `Send + Sync`: share one per process.
 pub struct Client {
@@ -77,7 +78,29 @@ impl Client {
         Ok(())
     }
 
-    /// The API root (`https://social-sb.com/api` by default); orders go to `<url>/updateOrder`.
+    /// Sets one option of [`options::OPTIONS`] from its text form
+    /// (`timeout_ms` = "5000", `allow_insecure_http` = "true"). The value is
+    /// checked alone now (an error names the option and changes nothing);
+    /// the rules between options when the client is first used.
+    pub fn set_option(&mut self, name: &str, value: &str) -> Result<()> {
+        match options::option(name)?.apply {
+            Apply::Settings(set) => self.reconfigure(|s| set(s, value)),
+            Apply::SpoolDir if value.is_empty() => Err(Error::config("spool_dir", "is empty: give a folder's path")),
+            Apply::SpoolDir => self.set_spool_dir(Path::new(value)),
+        }
+    }
+
+    /// The rules between options (plain http and `allow_insecure_http`,
+    /// `ca_file` and `tls_roots`), as the first send, enqueue or flush
+    /// checks them: a binding that sets all options at once calls this at
+    /// the end, so that a mistake shows where the options are written.
+    pub fn check(&self) -> Result<()> {
+        self.core.settings.check()
+    }
+
+    /// The API root (`https://social-sb.com/api` by default); orders go to
+    /// `<url>/updateOrder`. Plain http to a host that is not loopback also
+    /// needs [`Client::set_allow_insecure_http`], before or after this.
     pub fn set_base_url(&mut self, url: &str) -> Result<()> {
         self.reconfigure(|s| s.set_base_url(url))
     }
@@ -205,6 +228,7 @@ impl Client {
     /// a delivery thread of this process sends it in the background (see
     /// `background`). Needs a spool folder.
     pub fn enqueue(&self, order: &Order) -> Result<()> {
+        self.check()?;
         order.check_required()?;
         let spool = self
             .core
@@ -232,9 +256,23 @@ impl Client {
 
     /// `flush`, also delivering libspread 0.1's entries (which did not record
     /// their destination) to this client's destination.
+    /// A whole flush (not a busy one) is recorded in the folder's `.last-flush`, so
+    /// that `spread status` sees every flusher: cron's `spread flush`, a PHP or
+    /// Python script's `flush()`, a C program's `spread_flush`.
     pub fn flush_with(&self, adopt_legacy: bool) -> Result<FlushReport> {
-        self.core.spool()?;
-        Ok(self.core.flush(Core::deadline(self.core.settings.flush_budget), None, adopt_legacy))
+        let spool = self.core.spool()?;
+        let started = std::time::Instant::now();
+        let report = self.core.flush(Core::deadline(self.core.settings.flush_budget), None, adopt_legacy);
+        if !report.busy {
+            let error = report.stopped_by.as_ref().filter(|_| !report.budget_used).map(|e| e.message.clone());
+            let (delivered, rejected, remaining) = (report.delivered as u64, report.rejected as u64, report.remaining as u64);
+            let record = FlushRecord::now(report.outcome(), delivered, rejected, remaining, started.elapsed().as_millis() as u64, error);
+            if let Err(e) = spool.write_flush_record(&record) {
+                // Monitoring reads it; a flush that cannot write it still did its work.
+                self.core.log.log(Record::new(Level::Warn, "flush_record", format!("cannot record this flush: {e}")));
+            }
+        }
+        Ok(report)
     }
 
     /// How many of this client's orders wait in the spool.

@@ -74,6 +74,9 @@ impl Core {
     }
 
     pub(crate) fn delivery<'a>(&'a self, order_id: Option<&'a str>) -> Result<Delivery<'a>> {
+        // The rules between options, for every way of sending (the flush and
+        // the background thread included); `send` checks them first of all.
+        self.settings.check()?;
         Ok(Delivery {
             transport: &self.transport()?.0,
             credentials: &self.credentials,
@@ -107,6 +110,8 @@ impl Core {
 
     /// `Client::send`, with the batch's gate when there is one.
     pub(crate) fn send(&self, order: &Order, gate: Option<&Gate>) -> Result<Sent> {
+        // Before anything is queued: a client that may not send must not take orders.
+        self.settings.check()?;
         order.check_required()?;
         let body = order.encode();
         let id = order.id();

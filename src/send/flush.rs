@@ -1,6 +1,6 @@
 //! Store and forward: replaying a client's spooled entries, oldest first.
 //!
-//! Rules (the README's delivery table):
+//! Rules (the delivery table in docs/delivery.md):
 //! - only this client's destination is flushed; other entries are left alone;
 //! - an entry whose order has an update in flight (its lock is busy) waits,
 //!   with every later entry of that order;
@@ -36,12 +36,27 @@ pub struct FlushReport {
     /// Another thread or process was flushing: this one did nothing.
     pub busy: bool,
     pub stopped_by: Option<Error>,
+    /// The flush stopped because its time budget ran out (`stopped_by` is that
+    /// timeout): not a failure, the next flush goes on.
+    pub budget_used: bool,
 }
 
 impl FlushReport {
     /// Nothing of this destination is left waiting.
     pub fn emptied(&self) -> bool {
         !self.busy && self.stopped_by.is_none() && self.remaining == 0
+    }
+
+    /// How the flush ended, as `.last-flush` and `spread flush --json` say it:
+    /// `busy` (another flusher ran), `failed` (stopped by a failure), `incomplete`
+    /// (entries left, refused or unreadable, or the budget used up) or `ok`.
+    pub fn outcome(&self) -> &'static str {
+        match &self.stopped_by {
+            _ if self.busy => "busy",
+            Some(_) if !self.budget_used => "failed",
+            _ if self.budget_used || self.remaining > 0 || self.rejected > 0 || self.unreadable > 0 => "incomplete",
+            _ => "ok",
+        }
     }
 }
 
@@ -73,12 +88,18 @@ impl Core {
             Err(e) => Err(e),
         };
         if let Err(e) = outcome {
+            // Each request's time is clipped to what is left of the budget: a timeout at
+            // the deadline is the budget running out.
+            report.budget_used = e.kind == ErrorKind::Timeout && Instant::now() >= deadline;
             report.stopped_by = Some(e);
         }
-        if !report.emptied() {
+        let whole = limit == usize::MAX;
+        if whole && !report.emptied() {
+            // A send's look at a few entries does not count what is left: one listing
+            // fewer in a folder of 200,000 names (its report's `remaining` is unused).
             report.remaining = spool.entries_for(&self.destination, legacy).map_or(report.remaining, |e| e.len());
         }
-        if limit == usize::MAX {
+        if whole {
             // A whole flush (not a send's look at a few entries, which must stay cheap).
             self.warn_stranded(spool);
         }

@@ -11,6 +11,7 @@ pub(crate) mod delivery;
 pub(crate) mod flush;
 mod flush_workers;
 mod maintenance;
+pub mod options;
 pub(crate) mod retry;
 pub mod secrets;
 pub mod settings;

@@ -1,6 +1,6 @@
 //! Everything a client can be told, with its default and its check.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use url::Url;
@@ -30,7 +30,10 @@ pub struct Settings {
     pub base_url: Url,
     pub timeout: Duration,
     pub connect_timeout: Duration,
+    /// What `tls_roots` says (a path there is a CA file too).
     pub roots: TlsRoots,
+    /// The `ca_file` option: when set, https trusts only this PEM file's CAs.
+    pub ca_file: Option<PathBuf>,
     pub proxy: Option<String>,
     pub allow_insecure_http: bool,
     pub max_attempts: u32,
@@ -49,6 +52,7 @@ impl Default for Settings {
             timeout: DEFAULT_TIMEOUT,
             connect_timeout: DEFAULT_CONNECT_TIMEOUT,
             roots: TlsRoots::System,
+            ca_file: None,
             proxy: None,
             allow_insecure_http: false,
             max_attempts: DEFAULT_MAX_ATTEMPTS,
@@ -88,10 +92,44 @@ impl Settings {
         AgentSpec {
             timeout: self.timeout,
             connect_timeout: self.connect_timeout,
-            roots: self.roots.clone(),
+            roots: self.trust(),
             proxy: self.proxy.clone(),
             user_agent: self.user_agent(),
         }
+    }
+
+    /// The CAs https trusts: `ca_file` when set, else what `tls_roots` says.
+    pub fn trust(&self) -> TlsRoots {
+        self.ca_file.clone().map_or_else(|| self.roots.clone(), TlsRoots::CaFile)
+    }
+
+    /// The rules between options, checked together when the client is first
+    /// used (each value was checked alone when set): whatever order they were
+    /// set in, the error names both options. (`Settings::set`, which applies
+    /// an option by name, is in `send::options`, with the table.)
+    pub fn check(&self) -> Result<()> {
+        if self.base_url.scheme() == "http" && !policy::scheme_allowed(&self.base_url, self.allow_insecure_http) {
+            return Err(Error::config(
+                "base_url",
+                format!(
+                    "plain http to {} would send the API keys in clear: use https, or set allow_insecure_http to allow it",
+                    self.base_url.host_str().unwrap_or("?")
+                ),
+            ));
+        }
+        if let Some(file) = &self.ca_file {
+            if self.roots != TlsRoots::System && self.roots != TlsRoots::CaFile(file.clone()) {
+                let roots = match &self.roots {
+                    TlsRoots::CaFile(other) => other.display().to_string(),
+                    other => format!("{other:?}").to_lowercase(),
+                };
+                return Err(Error::config(
+                    "ca_file",
+                    format!("{} and tls_roots {roots} name different certificate authorities: set one of them", file.display()),
+                ));
+            }
+        }
+        Ok(())
     }
 
     /// `libspread/<version>`, then the app_info if any: `libspread/0.1.0 MyShop/2.1`.
@@ -114,8 +152,11 @@ impl Settings {
         Ok(())
     }
 
+    /// Checked alone here (a URL, no credentials, http or https); plain http
+    /// to a host that is not loopback needs `allow_insecure_http`, checked
+    /// with it when the client is first used ([`Settings::check`]).
     pub fn set_base_url(&mut self, raw: &str) -> Result<()> {
-        self.base_url = policy::parse_base_url(raw, self.allow_insecure_http)?;
+        self.base_url = policy::parse_base_url(raw, true)?;
         Ok(())
     }
 
@@ -130,9 +171,11 @@ impl Settings {
     }
 
     /// Trust only this PEM file's CAs; the file is read and checked now.
+    /// With `tls_roots` naming other roots, the client refuses to send
+    /// ([`Settings::check`]).
     pub fn set_ca_file(&mut self, path: &Path) -> Result<()> {
         crate::send::transport::agents::load_ca_file(path)?;
-        self.roots = TlsRoots::CaFile(path.to_owned());
+        self.ca_file = Some(path.to_owned());
         Ok(())
     }
 
@@ -145,7 +188,8 @@ impl Settings {
             "" => return Err(Error::config("tls_roots", "must be \"system\", \"bundled\" or the path of a PEM file")),
             path => {
                 std::fs::metadata(path).map_err(|e| Error::config("tls_roots", format!("cannot read the CA file {path}: {e}")))?;
-                return self.set_ca_file(Path::new(path));
+                crate::send::transport::agents::load_ca_file(Path::new(path))?;
+                TlsRoots::CaFile(path.into())
             }
         };
         Ok(())

@@ -15,12 +15,12 @@
 //! finds with the client's keys, so the folder must not be writable by
 //! others: it is refused when world-writable or owned by another user, unless
 //! it is group-writable and this process belongs to its group (the php-fpm +
-//! cron set-up in the README), in which case files are made 0660 with the
+//! cron set-up in docs/spool.md), in which case files are made 0660 with the
 //! folder's group so every member can flush them. Otherwise files are 0600 in
 //! 0700 folders. A folder that disappears (a tmp cleaner) is made again.
 //!
 //! A writer of the folder is trusted with orders, never with anything beyond
-//! them (the README's "Security model"): every operation works relative to
+//! them (docs/spool.md, "Security model"): every operation works relative to
 //! folder descriptors (fsat.rs), never follows a link, never blocks on a FIFO,
 //! never reads more than [`MAX_ENTRY`] bytes of a file, and never writes
 //! through a name it did not create. Root never works in a folder another

@@ -2,7 +2,7 @@
 //! delivered, remaining), so that monitoring can tell a healthy empty spool
 //! from a flusher that never runs.
 //!
-//! The folder may be writable by another user (the README's "Security
+//! The folder may be writable by another user (docs/spool.md, "Security
 //! model"), so the record is never written through an existing name: a new
 //! temp file (`O_EXCL`, relative to the folder descriptor) replaces the old
 //! record with one `renameat` inside the folder. Whatever sits at the name

@@ -131,13 +131,13 @@ pub(super) fn trust(dir: &Dir) -> Result<Sharing> {
     let me = euid();
     let group_writable = mode & 0o020 != 0;
     if me == 0 && (st.uid != 0 || group_writable) {
-        return refuse(format!("belongs to uid {} (mode {:o}): {ROOT_FIX} (see the README, \"Security model\")", st.uid, mode & 0o7777));
+        return refuse(format!("belongs to uid {} (mode {:o}): {ROOT_FIX} (see docs/spool.md, \"Security model\")", st.uid, mode & 0o7777));
     }
     let group_shared = group_writable && in_group(st.gid);
     if st.uid != me && !group_shared {
         return refuse(format!(
             "belongs to another user (uid {}) and is not shared with a group of this process (uid {me}): run as its owner, \
-             or share it: chgrp <group> DIR && chmod 2770 DIR (see the README, \"shared spool\")",
+             or share it: chgrp <group> DIR && chmod 2770 DIR (see docs/spool.md, \"A spool shared by php-fpm and a root cron\")",
             st.uid
         ));
     }

@@ -1,5 +1,6 @@
 #define _POSIX_C_SOURCE 200809L
 #include "common.h"
+#include "../../examples/seed_order.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -97,47 +98,7 @@ SpreadOrder *seed_order(void)
 {
     SpreadOrder *o = spread_order_new();
     CHECK(o != NULL);
-    /* Profile (customer_cookie only when the browser sent one: not in the seed's body). */
-    CHECK_OK(spread_order_set_customer_email(o, "john@doe.com"));
-    CHECK_OK(spread_order_set_external_id(o, "12345xxx6789"));
-    CHECK_OK(spread_order_set_customer_name(o, "Doe"));
-    CHECK_OK(spread_order_set_customer_firstname(o, "John"));
-    CHECK_OK(spread_order_set_customer_gender(o, "male"));
-    CHECK_OK(spread_order_set_customer_address(o, "8, rue de la place"));
-    CHECK_OK(spread_order_set_customer_address_2(o, "b\xc3\xa2timent A"));
-    CHECK_OK(spread_order_set_customer_address_3(o, "appartement 23"));
-    CHECK_OK(spread_order_set_customer_cp(o, "76000"));
-    CHECK_OK(spread_order_set_customer_city(o, "Rouen"));
-    CHECK_OK(spread_order_set_customer_country(o, "FR"));
-    CHECK_OK(spread_order_set_customer_tel(o, "0235000000"));
-    CHECK_OK(spread_order_set_customer_mobile(o, "060606606"));
-    CHECK_OK(spread_order_set_customer_fonction(o, "developer"));
-    CHECK_OK(spread_order_set_customer_company(o, "SPREAD"));
-    CHECK_OK(spread_order_set_customer_birthday(o, "1970-12-31"));
-    CHECK_OK(spread_order_set_customer_lang(o, "fr_FR"));
-    CHECK_OK(spread_order_add_tag(o, "tag1"));
-    CHECK_OK(spread_order_add_tag(o, "tag2"));
-    CHECK_OK(spread_order_del_tag(o, "tag3"));
-    CHECK_OK(spread_order_del_tag(o, "tag4"));
-    CHECK_OK(spread_order_set_action(o, "order"));
-    CHECK_OK(spread_order_set_custom_field(o, 327, "value"));
-    /* Order. */
-    CHECK_OK(spread_order_set_order_idorder(o, "0000001"));
-    CHECK_OK(spread_order_set_order_state(o, 10));
-    CHECK_OK(spread_order_set_order_amount(o, 158.31));
-    CHECK_OK(spread_order_set_order_crea_dt(o, "2014-06-21 14:31:08"));
-    CHECK_OK(spread_order_set_order_start_service(o, "2019-06-05"));
-    CHECK_OK(spread_order_set_order_end_service(o, "2019-06-14"));
-    CHECK_OK(spread_order_add_product(o));
-    CHECK_OK(spread_order_add_product_attribute(o, "size:xl"));
-    CHECK_OK(spread_order_add_product_attribute(o, "type:shirt"));
-    CHECK_OK(spread_order_add_product(o));
-    CHECK_OK(spread_order_add_product_attribute(o, "size:s"));
-    CHECK_OK(spread_order_add_product_attribute(o, "color:blue"));
-    CHECK_OK(spread_order_add_order_tag(o, "tag_commande_1"));
-    CHECK_OK(spread_order_add_order_tag(o, "tag_commande_2"));
-    CHECK_OK(spread_order_del_order_tag(o, "tag_commande_3"));
-    CHECK_OK(spread_order_del_order_tag(o, "tag_commande_4"));
+    CHECK_OK(seed_order_fill(o, "0000001"));
     return o;
 }
 

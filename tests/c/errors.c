@@ -84,6 +84,10 @@ static void null_arguments(void)
     CHECK_STATUS(spread_client_set_delivery_concurrency(NULL, 8), SPREAD_ERR_NULL_ARGUMENT, "client: is NULL");
     CHECK_STATUS(spread_client_set_spool_dir(NULL, "/tmp"), SPREAD_ERR_NULL_ARGUMENT, "client: is NULL");
     CHECK_STATUS(spread_client_set_spool_dir(c, NULL), SPREAD_ERR_NULL_ARGUMENT, "spool_dir: is NULL");
+    CHECK_STATUS(spread_client_set_option(NULL, "timeout_ms", "1000"), SPREAD_ERR_NULL_ARGUMENT, "client: is NULL");
+    CHECK_STATUS(spread_client_set_option(c, NULL, "1000"), SPREAD_ERR_NULL_ARGUMENT, "name: is NULL");
+    CHECK_STATUS(spread_client_set_option(c, "timeout_ms", NULL), SPREAD_ERR_NULL_ARGUMENT, "timeout_ms: is NULL");
+    CHECK_STATUS(spread_client_check(NULL), SPREAD_ERR_NULL_ARGUMENT, "client: is NULL");
     size_t delivered = 7, remaining = 7, pending = 7;
     CHECK_STATUS(spread_flush(NULL, &delivered, &remaining), SPREAD_ERR_NULL_ARGUMENT, "client: is NULL");
     CHECK(delivered == 0 && remaining == 0); /* the counts are written also on failure */
@@ -502,8 +506,6 @@ static void config_errors(void)
     SpreadClient *c = spread_client_new("PUBLIC_KEY", "PRIVATE_KEY");
     CHECK_OK(spread_client_set_base_url(c, closed_url));
     static const char *const bad_urls[] = {
-        "http://example.com/api",   /* plain http off loopback */
-        "http://10.0.0.1/api",
         "ftp://127.0.0.1/api",
         "not a url",
         "",
@@ -516,6 +518,11 @@ static void config_errors(void)
     }
     CHECK_STATUS(spread_client_set_base_url(c, "http://PUBLIC_KEY:TOPSECRET@127.0.0.1:9/api"), SPREAD_ERR_CONFIG,
                  "base_url");
+    /* Plain http off loopback is accepted alone (allow_insecure_http may come after): refused at first use. */
+    CHECK_OK(spread_client_set_base_url(c, "http://10.0.0.1/api"));
+    CHECK_STATUS(spread_client_check(c), SPREAD_ERR_CONFIG, "base_url: plain http to 10.0.0.1");
+    CHECK(last_error_has("allow_insecure_http"));
+    CHECK_OK(spread_client_set_base_url(c, closed_url));
     CHECK(!last_error_has("TOPSECRET"));
     CHECK_STATUS(spread_client_set_timeout_ms(c, 0), SPREAD_ERR_CONFIG, "timeout");
     CHECK_STATUS(spread_client_set_connect_timeout_ms(c, 0), SPREAD_ERR_CONFIG, "connect_timeout");
@@ -546,10 +553,40 @@ static void config_errors(void)
     for (const char *const *u = good_urls; *u != NULL; u++) {
         CHECK_OK(spread_client_set_base_url(c, *u));
     }
-    CHECK_OK(spread_client_set_allow_insecure_http(c, true));
+    /* Plain http to a remote host before allow_insecure_http: accepted alone, refused at first
+     * use naming both options (nothing sent), fine once allowed. */
     CHECK_OK(spread_client_set_base_url(c, "http://example.com/api"));
+    CHECK_STATUS(spread_client_check(c), SPREAD_ERR_CONFIG, "allow_insecure_http");
+    CHECK_STATUS(spread_send(c, o, NULL), SPREAD_ERR_CONFIG, "base_url: plain http to example.com");
+    CHECK(last_error_has("allow_insecure_http"));
+    CHECK_OK(spread_client_set_allow_insecure_http(c, true));
+    CHECK_OK(spread_client_check(c));
     CHECK_OK(spread_client_set_connect_timeout_ms(c, 100));
     spread_order_free(o);
+    spread_client_free(c);
+}
+
+/* The option table: names, types and defaults; each default can be set back by name. */
+static void option_table(void)
+{
+    SpreadClient *c = spread_client_new("PUBLIC_KEY", "PRIVATE_KEY");
+    size_t n = spread_option_count();
+    CHECK(n >= 13);
+    for (size_t i = 0; i < n; i++) {
+        const char *name = spread_option_name(i);
+        CHECK(name != NULL && spread_option_type(i) != NULL && spread_option_default(i) != NULL);
+        if (name != NULL && strcmp(name, "spool_dir") != 0) {
+            CHECK_OK(spread_client_set_option(c, name, spread_option_default(i)));
+        }
+    }
+    CHECK(spread_option_name(n) == NULL && spread_option_type(n) == NULL && spread_option_default(n) == NULL);
+    CHECK(strcmp(spread_option_name(0), "base_url") == 0 && strcmp(spread_option_type(0), "string") == 0);
+    CHECK_STATUS(spread_client_set_option(c, "timeout", "5"), SPREAD_ERR_CONFIG, "timeout: unknown option; the options are base_url, ");
+    CHECK_STATUS(spread_client_set_option(c, "max_attempts", "-1"), SPREAD_ERR_CONFIG, "max_attempts: \"-1\" is not a whole number");
+    CHECK_STATUS(spread_client_set_option(c, "spool_dir", ""), SPREAD_ERR_CONFIG, "spool_dir: is empty");
+    CHECK_OK(spread_client_set_option(c, "base_url", "http://example.com/api")); /* any order */
+    CHECK_OK(spread_client_set_option(c, "allow_insecure_http", "true"));
+    CHECK_OK(spread_client_check(c));
     spread_client_free(c);
 }
 
@@ -666,6 +703,7 @@ int main(int argc, char **argv)
     validation_rules();
     missing_fields();
     config_errors();
+    option_table();
     names_and_version(argv[1]);
     last_error_per_thread();
     return t_report();

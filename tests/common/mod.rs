@@ -6,7 +6,7 @@
 
 use std::io::{BufRead, BufReader, Read};
 use std::net::TcpListener;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 
 use serde_json::Value;
@@ -24,6 +24,38 @@ pub fn temp_dir(tag: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("spread-test-{tag}-{}-{nanos}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     dir
+}
+
+/// A copy of `file` that another user (www-data, nobody) can read and run,
+/// in a fresh 0755 folder removed on drop. The checkout may sit where that
+/// user cannot enter (a clone under /root is 0700), so a test that runs
+/// something as another user runs this copy, never the file in place.
+pub struct ReachableCopy {
+    dir: PathBuf,
+    pub path: PathBuf,
+}
+
+impl ReachableCopy {
+    pub fn of(file: &Path) -> ReachableCopy {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = temp_dir("reachable");
+        // Every folder above it must let others through, or the copy is as unreachable as the original.
+        for up in dir.ancestors().skip(1) {
+            let mode = std::fs::metadata(up).unwrap().permissions().mode();
+            assert!(mode & 0o001 != 0, "{} (mode {mode:o}) is closed to other users: set TMPDIR to a folder they can reach", up.display());
+        }
+        std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).unwrap();
+        let path = dir.join(file.file_name().unwrap());
+        std::fs::copy(file, &path).unwrap_or_else(|e| panic!("copying {}: {e}", file.display()));
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+        ReachableCopy { dir, path }
+    }
+}
+
+impl Drop for ReachableCopy {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
 }
 
 /// A loopback port nothing listens on (yet).

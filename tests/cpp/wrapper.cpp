@@ -6,8 +6,9 @@
 // since the sandbox's fault changes in between:
 //
 //   wrapper offline CLOSED_URL SPOOL_DIR SEED_BODY_FILE CA_FILE
-//   wrapper online  BASE_URL   SPOOL_DIR    (offline's entries are another destination's:
-//                                           left alone; orders 0000001 and 0000002 sent again)
+//   wrapper online  BASE_URL   SPOOL_DIR TUNNEL (offline's entries are another destination's:
+//                                           left alone; orders 0000001 and 0000002 sent again;
+//                                           TUNNEL: a CONNECT proxy to the sandbox, for any_order)
 //   wrapper timeout BASE_URL                (sandbox answers after 3 s)
 //   wrapper server  BASE_URL                (sandbox answers 503)
 //
@@ -17,6 +18,7 @@
 
 #include <cxxabi.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -315,6 +317,8 @@ void exception_tree()
     }
 }
 
+void option_table(spread::Client& client);
+
 void offline(const char* closed_url, const char* spool_dir, const char* seed_body_file, const char* ca_file)
 {
     std::cout << "version: " << spread::version() << "\n";
@@ -432,9 +436,12 @@ void offline(const char* closed_url, const char* spool_dir, const char* seed_bod
     spread::Client client("PUBLIC_KEY", "PRIVATE_KEY");
     CHECK(client);
     EXPECT_THROW(spread::Config, SPREAD_ERR_CONFIG, "base_url", client.base_url("not a url"));
-    EXPECT_THROW(spread::Config, SPREAD_ERR_CONFIG, "base_url", client.base_url("http://example.com/api"));
-    client.allow_insecure_http().base_url("http://example.com/api");
-    client.allow_insecure_http(false);
+    // Plain http to a remote host is accepted alone; the rule is checked with allow_insecure_http.
+    client.base_url("http://example.com/api");
+    EXPECT_THROW(spread::Config, SPREAD_ERR_CONFIG, "allow_insecure_http", client.check());
+    client.allow_insecure_http().check();
+    client.allow_insecure_http(false).base_url("http://127.0.0.1:9/api").check();
+    option_table(client);
     EXPECT_THROW(spread::Config, SPREAD_ERR_CONFIG, "timeout", client.timeout(0ms));
     EXPECT_THROW(spread::Config, SPREAD_ERR_CONFIG, "timeout: -5 ms is out of range", client.timeout(-5ms));
     EXPECT_THROW(spread::Config, SPREAD_ERR_CONFIG, "out of range", client.timeout(std::chrono::hours(24 * 60)));
@@ -515,6 +522,57 @@ void offline(const char* closed_url, const char* spool_dir, const char* seed_bod
 
 void batches(const spread::Client& client, const spread::Client& wrong_keys);
 void logging(const char* base_url, const char* spool_dir);
+
+// spread::options() and Options agree both ways; options by name; any order.
+void option_table(spread::Client& client)
+{
+    using namespace std::chrono_literals;
+    spread::Options every;  // each field set
+    every.base_url = "https://example.com/api";
+    every.allow_insecure_http = true;
+    every.timeout = 5s;
+    every.connect_timeout = 1s;
+    every.max_attempts = 2;
+    every.tls_roots = "system";
+    every.ca_file = "/etc/ssl/certs/ca-certificates.crt";
+    every.proxy = "http://127.0.0.1:3128";
+    every.app_info = "CppTill/1.0";
+    every.spool_dir = "/tmp/spool";
+    every.flush_budget = 60s;
+    every.shutdown_timeout = 0ms;
+    every.delivery_concurrency = 4;
+    std::vector<std::string> fields, table;
+    for (const auto& [name, value] : every.texts()) fields.push_back(name);
+    for (const spread::OptionInfo& o : spread::options()) {
+        table.push_back(o.name);
+        CHECK(!o.type.empty());
+    }
+    std::sort(fields.begin(), fields.end());
+    std::sort(table.begin(), table.end());
+    CHECK(fields == table);  // each option a field of Options, each field an option
+    CHECK(spread::options().front().name == "base_url" && spread::options().front().default_value == "https://social-sb.com/api");
+    client.option("timeout_ms", "5000").option("allow_insecure_http", "false");
+    EXPECT_THROW(spread::Config, SPREAD_ERR_CONFIG, "timeout_ms: \"5 s\" is not a whole number", client.option("timeout_ms", "5 s"));
+    EXPECT_THROW(spread::Config, SPREAD_ERR_CONFIG, "nope: unknown option; the options are base_url, ", client.option("nope", "1"));
+}
+
+// base_url before allow_insecure_http: sent (a host that is not loopback, through `tunnel`, a
+// CONNECT proxy to the sandbox); never allowed: the first send throws naming both options.
+void any_order(const char* base_url, const char* tunnel)
+{
+    std::string remote(base_url);
+    remote.replace(remote.find("127.0.0.1"), 9, "spread-sandbox.test");
+    spread::Client fluent("PUBLIC_KEY", "PRIVATE_KEY");
+    fluent.base_url(remote).proxy(tunnel).max_attempts(1);
+    EXPECT_THROW(spread::Config, SPREAD_ERR_CONFIG, "allow_insecure_http", fluent.send(second_order("0000003")));
+    CHECK(fluent.allow_insecure_http().send(second_order("0000003")).status == 200);
+    spread::Options options;
+    options.base_url = remote;
+    options.proxy = tunnel;
+    EXPECT_THROW(spread::Config, SPREAD_ERR_CONFIG, "allow_insecure_http", spread::Client("PUBLIC_KEY", "PRIVATE_KEY", options));
+    options.allow_insecure_http = true;
+    CHECK(spread::Client("PUBLIC_KEY", "PRIVATE_KEY", options).send(second_order("0000003")).status == 200);
+}
 
 void online(const char* base_url, const char* spool_dir)
 {
@@ -714,8 +772,9 @@ int main(int argc, char** argv)
     try {
         if (phase == "offline" && argc == 6) {
             offline(argv[2], argv[3], argv[4], argv[5]);
-        } else if (phase == "online" && argc == 4) {
+        } else if (phase == "online" && argc == 5) {
             online(argv[2], argv[3]);
+            any_order(argv[2], argv[4]);
         } else if (phase == "timeout" && argc == 3) {
             timeout(argv[2]);
         } else if (phase == "server" && argc == 3) {

@@ -40,7 +40,7 @@ def test_layout(tree, user_env):
         "lib/pkgconfig/spread.pc", "lib/cmake/spread/spreadConfig.cmake", "lib/cmake/spread/spreadConfigVersion.cmake",
         "lib/systemd/system/spread-flush.service", "lib/systemd/system/spread-flush.timer", "lib/tmpfiles.d/spread.conf",
     }
-    # No absolute path fits a tree unpacked anywhere: the unit names the usual place (README, "Operations").
+    # No absolute path fits a tree unpacked anywhere: the unit names the usual place (docs/operations.md).
     assert "ExecStart=/usr/local/bin/spread flush" in (lib / "systemd" / "system" / "spread-flush.service").read_text()
     assert os.readlink(lib / f"libspread.so.{MAJOR}") == f"libspread.so.{VERSION}"
     assert os.readlink(lib / "libspread.so") == f"libspread.so.{VERSION}"

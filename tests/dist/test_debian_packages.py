@@ -58,7 +58,8 @@ def test_the_runtime_package_carries_the_systemd_units(tmp_path):
     listing = subprocess.run(["dpkg-deb", "--contents", dist_file(DEBS[RUNTIME])], capture_output=True, text=True,
                              check=True).stdout
     for path in ("./usr/lib/systemd/system/spread-flush.service", "./usr/lib/systemd/system/spread-flush.timer",
-                 "./usr/lib/tmpfiles.d/spread.conf", "./usr/bin/spread", f"./usr/share/doc/{RUNTIME}/README.md"):
+                 "./usr/lib/tmpfiles.d/spread.conf", "./usr/bin/spread", f"./usr/share/doc/{RUNTIME}/README.md",
+                 f"./usr/share/doc/{RUNTIME}/docs/operations.md"):
         assert path in listing, listing
     subprocess.run(["dpkg-deb", "-x", dist_file(DEBS[RUNTIME]), tmp_path], check=True)
     units = tmp_path / "usr/lib/systemd/system"

@@ -18,6 +18,7 @@ import pytest
 
 from harness import REPO_ROOT, Sandbox
 from harness.seed import SEED_BODY_FILE
+from harness.tunnel import Tunnel
 from cbuild import CRATE_VERSION, soname  # tests/c (conftest.py puts it on sys.path)
 
 MAJOR = CRATE_VERSION.split(".")[0]
@@ -76,7 +77,7 @@ INSTALLED = {
     "bin/spread", "include/spread.h", "include/spread.hpp",
     f"lib/libspread.so.{CRATE_VERSION}", f"lib/libspread.so.{MAJOR}", "lib/libspread.so", "lib/libspread.a",
     "lib/pkgconfig/spread.pc", "lib/cmake/spread/spreadConfig.cmake", "lib/cmake/spread/spreadConfigVersion.cmake",
-    # The flush's systemd units and its tmpfiles.d line (README, "Operations").
+    # The flush's systemd units and its tmpfiles.d line (docs/operations.md).
     "lib/systemd/system/spread-flush.service", "lib/systemd/system/spread-flush.timer", "lib/tmpfiles.d/spread.conf",
 }
 
@@ -318,7 +319,8 @@ def test_cpp_wrapper(sb, wrapper_test, tmp_path):
 
     # SPREAD answers: offline's entries (another destination's, the closed URL's) are
     # left alone, the orders are sent, wrong keys and a 404 raise.
-    run_phase(wrapper_test, "online", sb.base_url, spool)
+    with Tunnel(sb.port) as tunnel:  # any_order: a base URL that is not loopback, reaching the sandbox
+        run_phase(wrapper_test, "online", sb.base_url, spool, tunnel.url)
     assert set(sb.state()["orders"]) == {"0000001", "0000002", "0000003", "0000006", "0000007"}
     assert [q["status"] for q in sb.requests()][:2] == [200, 200]  # 0000001 and 0000002 sent again
     agents = {q["user_agent"] for q in sb.requests()}

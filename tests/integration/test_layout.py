@@ -1,8 +1,8 @@
 """The crate's layout, checked: folders say the design, imports flow one way.
 
 - no import circle between the files of src/ (a `use` or a `crate::`/`super::`
-  path naming another file's module is an arrow; lib.rs, which only declares
-  modules and re-exports, is the root and left out);
+  path naming another file's module is an arrow; a crate's root, lib.rs or the
+  CLI's main.rs, only declares modules and re-exports, and is left out);
 - the folders keep their order: a folder uses only folders listed before it in
   LAYERS (`send` may use `spool`, never the other way);
 - no Rust file over MAX_LINES lines.
@@ -50,7 +50,7 @@ def resolve(file: Path, path: str, hops: int = 0) -> Optional[Path]:
     file the re-export leads to."""
     parts = path.split("::")
     if parts[0] == "crate":
-        current, parts = SRC / "lib.rs", parts[1:]
+        current, parts = crate_root(file), parts[1:]
     elif parts[0] == "self":
         current, parts = file, parts[1:]
     else:
@@ -71,6 +71,12 @@ def resolve(file: Path, path: str, hops: int = 0) -> Optional[Path]:
         if via is not None:
             return resolve(current, via, hops + 1) or current
     return current
+
+
+def crate_root(file: Path) -> Path:
+    """lib.rs, or the main.rs of the binary (src/bin/NAME/) the file belongs to."""
+    rel_parts = file.relative_to(SRC).parts
+    return SRC / "bin" / rel_parts[1] / "main.rs" if rel_parts[0] == "bin" and len(rel_parts) > 2 else SRC / "lib.rs"
 
 
 def reexports(file: Path) -> Dict[str, str]:
@@ -116,7 +122,7 @@ def code_of(text: str) -> str:
 def arrows() -> Dict[Path, Set[Path]]:
     graph: Dict[Path, Set[Path]] = {}
     for file in sorted(SRC.rglob("*.rs")):
-        if file == SRC / "lib.rs":
+        if file == crate_root(file):
             continue
         text = code_of(file.read_text())
         paths = [p for m in USE.finditer(text) for p in expand(m.group(1))]
@@ -132,7 +138,7 @@ def arrows() -> Dict[Path, Set[Path]]:
                 else:
                     continue
             target = resolve(file, path)
-            if target is not None and target != file and target != SRC / "lib.rs":
+            if target is not None and target != file and target != crate_root(file):
                 targets.add(target)
         graph[file] = targets
     return graph
@@ -174,6 +180,7 @@ def test_the_reader_sees_imports():
     assert SRC / "php/array.rs" in graph[SRC / "php/build_query.rs"]
     assert SRC / "order/mod.rs" in graph[SRC / "order/dropin.rs"]
     assert SRC / "spool/mod.rs" in graph[SRC / "send/flush.rs"]
+    assert SRC / "bin/spread/text.rs" in graph[SRC / "bin/spread/status.rs"]  # the CLI's own crate
     assert expand("crate::a::{b, c::{d, e as f}, self}") == ["crate::a::b", "crate::a::c::d", "crate::a::c::e", "crate::a"]
 
 

@@ -309,7 +309,7 @@ final class BadInputTest extends SandboxTestCase
     public static function badOptions(): array
     {
         return [
-            'unknown option' => [['timeout' => 5], 'timeout: unknown option; the options are library, logger, log_level, strict, allow_insecure_http, tls_roots'],
+            'unknown option' => [['timeout' => 5], 'timeout: unknown option; the options are library, logger, log_level, strict, base_url, allow_insecure_http'],
             'not a URL' => [['base_url' => 'not a url'], 'base_url: not a URL'],
             'plain http to a remote host' => [['base_url' => 'http://social-sb.com/api'], 'base_url: plain http to social-sb.com'],
             'credentials in the URL' => [['base_url' => 'https://u:' . self::URL_PASSWORD . '@social-sb.com/api'], 'base_url: must not contain credentials'],

@@ -45,23 +45,26 @@ final class FpmPreloadTest extends SandboxTestCase
     {
         $port = $this->startRootStyleFpm();
         $header = file_get_contents("$this->lastDir/spread_ffi.h");
-        $this->assertStringContainsString('#define FFI_LIB "' . realpath(Php::repo() . '/target/release/libspread.so') . '"', $header);
+        $this->assertStringContainsString('#define FFI_LIB "' . Php::library() . '"', $header);
         $this->assertAppSendsThroughThePreloadedBinding($port, 'FPM-ROOT');
     }
 
-    /** A master started as an ordinary user: preload.php FFI::load()s a header it generates itself. */
+    /**
+     * A master started as an ordinary user: preload.php FFI::load()s a header it generates itself.
+     * As root, the master is nobody, which runs a copy of the binding, library and app it can
+     * read (the checkout may be in a 0700 home).
+     */
     public function testUnprivilegedMasterWithoutFfiPreload(): void
     {
+        $root = Php::repo();
+        $env = null;
         if (posix_geteuid() === 0) {
-            $files = [Php::repo() . '/bindings/php/preload.php', realpath(Php::repo() . '/target/release/libspread.so'), Php::repo() . '/include/spread_ffi.h'];
-            [$code] = Php::run(['setpriv', '--reuid=' . self::UNPRIVILEGED_UID, '--regid=' . self::UNPRIVILEGED_UID, '--clear-groups',
-                PHP_BINARY, '-r', 'foreach (array_slice($argv, 1) as $f) { is_readable($f) || exit(1); }', ...$files]);
-            if ($code !== 0) {
-                $this->markTestSkipped('the checkout is not readable by uid ' . self::UNPRIVILEGED_UID);
-            }
+            $root = Php::reachableCopy('bindings/php', 'include/spread_ffi.h', 'tests/php/scripts/fpm_app.php', 'tests/php/Support/Seed.php');
+            $env = ['SPREAD_LIBRARY' => "$root/target/release/libspread.so"] + getenv();
         }
         $dir = $this->workDir();
-        $this->assertAppSendsThroughThePreloadedBinding($this->startFpm($dir, [], unprivileged: true), 'FPM-USER');
+        $port = $this->startFpm($dir, [], unprivileged: true, root: $root, env: $env);
+        $this->assertAppSendsThroughThePreloadedBinding($port, 'FPM-USER', $root);
     }
 
     /** As root without ffi.preload, PHP refuses FFI::load in preload: php-fpm must not start, and say what to set. */
@@ -118,9 +121,9 @@ final class FpmPreloadTest extends SandboxTestCase
         $this->assertStringContainsString('exited on signal 9 (SIGKILL)', $this->fpmLog('exited on signal'), 'the worker was killed');
     }
 
-    private function assertAppSendsThroughThePreloadedBinding(int $port, string $orderId): void
+    private function assertAppSendsThroughThePreloadedBinding(int $port, string $orderId, ?string $root = null): void
     {
-        $report = $this->request($port, ['ORDER_ID' => $orderId]);
+        $report = $this->request($port, ['ORDER_ID' => $orderId], root: $root);
         $body = json_encode($report);
 
         $this->assertSame('fpm-fcgi', $report['sapi']);
@@ -142,12 +145,13 @@ final class FpmPreloadTest extends SandboxTestCase
      * One request to fpm_app.php; its JSON report (or, with $raw, what cgi-fcgi printed).
      *
      * @param array<string, string> $params FastCGI params
+     * @param string|null $root the checkout (or reachable copy) whose fpm_app.php to run
      * @return ($raw is true ? string : array<string, mixed>)
      */
-    private function request(int $port, array $params, bool $raw = false): array|string
+    private function request(int $port, array $params, bool $raw = false, ?string $root = null): array|string
     {
         $env = $params + [
-            'SCRIPT_FILENAME' => Php::repo() . '/tests/php/scripts/fpm_app.php',
+            'SCRIPT_FILENAME' => ($root ?? Php::repo()) . '/tests/php/scripts/fpm_app.php',
             'REQUEST_METHOD' => 'GET',
             'SANDBOX_URL' => $this->sandbox->baseUrl(),
             'PATH' => getenv('PATH') ?: '/usr/bin:/bin',
@@ -209,15 +213,20 @@ final class FpmPreloadTest extends SandboxTestCase
         return $dir;
     }
 
-    /** Starts php-fpm in the foreground on a free port; returns the port once it accepts connections. */
-    private function startFpm(string $dir, array $ini, bool $unprivileged = false): int
+    /**
+     * Starts php-fpm in the foreground on a free port; returns the port once it accepts connections.
+     *
+     * @param string|null $root the checkout (or reachable copy) whose preload.php to preload
+     * @param array<string, string>|null $env null: inherit
+     */
+    private function startFpm(string $dir, array $ini, bool $unprivileged = false, ?string $root = null, ?array $env = null): int
     {
         $port = Php::freePort();
-        $command = $this->fpmCommand($dir, $ini, $port);
+        $command = $this->fpmCommand($dir, $ini, $port, $root);
         if ($unprivileged && posix_geteuid() === 0) {
             $command = ['setpriv', '--reuid=' . self::UNPRIVILEGED_UID, '--regid=' . self::UNPRIVILEGED_UID, '--clear-groups', ...$command];
         }
-        $proc = proc_open($command, [0 => ['file', '/dev/null', 'r'], 1 => ['file', "$dir/fpm.out", 'a'], 2 => ['file', "$dir/fpm.out", 'a']], $pipes);
+        $proc = proc_open($command, [0 => ['file', '/dev/null', 'r'], 1 => ['file', "$dir/fpm.out", 'a'], 2 => ['file', "$dir/fpm.out", 'a']], $pipes, null, $env);
         $this->processes[] = $proc;
         $deadline = microtime(true) + 10;
         while (microtime(true) < $deadline && proc_get_status($proc)['running']) {
@@ -231,7 +240,7 @@ final class FpmPreloadTest extends SandboxTestCase
     }
 
     /** @param array<string, string> $ini */
-    private function fpmCommand(string $dir, array $ini, int $port = 0): array
+    private function fpmCommand(string $dir, array $ini, int $port = 0, ?string $root = null): array
     {
         file_put_contents("$dir/fpm.conf", <<<CONF
             [global]
@@ -250,7 +259,7 @@ final class FpmPreloadTest extends SandboxTestCase
         $ini += [
             'ffi.enable' => 'preload',
             'opcache.enable' => '1',
-            'opcache.preload' => Php::repo() . '/bindings/php/preload.php',
+            'opcache.preload' => ($root ?? Php::repo()) . '/bindings/php/preload.php',
         ];
         $command = [$this->fpm, '-F', '-y', "$dir/fpm.conf"];
         if (posix_geteuid() === 0) {

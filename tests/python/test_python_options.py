@@ -5,6 +5,7 @@ drop-in, the flush budget, and times rounded up to whole milliseconds."""
 from __future__ import annotations
 
 import base64
+import inspect
 import socket
 import ssl
 import sys
@@ -193,3 +194,80 @@ def test_times_are_rounded_up_to_a_whole_millisecond(sb):
     with spread.Client(sb.public_key, sb.private_key, base_url=sb.base_url, timeout=0.0001) as client:
         with pytest.raises(spread.TimeoutError, match="within 1 ms"):  # not 0 (refused), not unbounded
             client.update_order(minimal_order("MS-1"))
+
+
+# ------------------------------------------------------------------ libspread's option table
+
+from spread import _native  # noqa: E402
+from spread.client import keyword_of  # noqa: E402
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from harness.tunnel import Tunnel  # noqa: E402
+
+#: Client() parameters that are not libspread options.
+NOT_OPTIONS = {"public_key", "private_key", "strict"}
+
+
+def test_the_keywords_are_libspreads_options_both_ways():
+    table = {keyword_of(o): o for o in _native.options()}
+    params = inspect.signature(spread.Client).parameters
+    assert set(params) - NOT_OPTIONS == set(table)  # each keyword an option, each option a keyword
+    for keyword, option in table.items():  # None: libspread's default; False for "false"
+        default = params[keyword].default
+        assert default is None or str(default).lower() == option.default, keyword
+    assert {o.type for o in table.values()} <= {"string", "bool", "integer", "milliseconds", "path", "choice"}
+    assert [k for k in table if f"``{k}``" not in (spread.Client.__doc__ or "")] == []  # the docstring's list
+    assert set(spread.client.ENV_OPTIONS.values()) <= set(table)  # from_env sets options that exist
+
+
+def _readme_options():
+    """The option table of bindings/python/README.md: keyword -> default as written."""
+    text = (Path(__file__).resolve().parents[2] / "bindings" / "python" / "README.md").read_text()
+    section = text.split("`spread.Client(public_key, private_key, *, ...)`", 1)[1].split("\n\n", 2)[1]
+    rows = {}
+    for line in section.splitlines()[2:]:
+        cells = [c.strip() for c in line.strip("|").split("|")]
+        names, defaults = cells[0].split(", "), cells[1].split(", ")
+        for name, default in zip(names, defaults * len(names) if len(defaults) == 1 else defaults):
+            rows[name.strip("`")] = default.strip("`")
+    return rows
+
+
+def test_the_readme_lists_every_option_with_libspreads_default():
+    rows = _readme_options()
+    table = {keyword_of(o): o for o in _native.options()}
+    assert set(rows) - NOT_OPTIONS == set(table)
+    for keyword, option in table.items():
+        shown = rows[keyword]
+        if option.type == "milliseconds":
+            assert float(shown) * 1000 == int(option.default), keyword
+        else:
+            want = {"": "none", "false": "False", "true": "True"}.get(option.default, option.default)
+            assert shown.strip('"') == want, keyword
+
+
+def test_base_url_before_allow_insecure_http_sends(sb):
+    with Tunnel(sb.port) as tunnel:
+        remote = f"http://spread-sandbox.test:{sb.port}/api"  # not loopback: the rule applies
+        with spread.Client(sb.public_key, sb.private_key, base_url=remote, proxy=tunnel.url,
+                           allow_insecure_http=True, max_attempts=1, timeout=10) as client:
+            assert client.update_order(minimal_order("ANY-ORDER-1")).status == 200
+    assert tunnel.connects == [f"CONNECT spread-sandbox.test:{sb.port} HTTP/1.1"]
+    assert "ANY-ORDER-1" in sb.state()["orders"]
+
+
+def test_never_allowed_is_refused_naming_both_options(sb):
+    with Tunnel(sb.port) as tunnel:
+        with pytest.raises(spread.ConfigError) as info:
+            spread.Client(sb.public_key, sb.private_key, base_url=f"http://spread-sandbox.test:{sb.port}/api",
+                          proxy=tunnel.url)
+    message = str(info.value)
+    assert message.startswith("base_url: plain http to spread-sandbox.test") and "allow_insecure_http" in message
+    assert tunnel.connects == [] and sb.requests() == []
+
+
+def test_ca_file_and_other_tls_roots_are_refused_together(https_server):
+    _, ca = https_server
+    spread.Client("PUBLIC_KEY", "PRIVATE_KEY", ca_file=ca, tls_roots=ca).close()  # the same file twice
+    with pytest.raises(spread.ConfigError, match="^ca_file: .* and tls_roots bundled name different"):
+        spread.Client("PUBLIC_KEY", "PRIVATE_KEY", ca_file=ca, tls_roots="bundled")

@@ -1,4 +1,5 @@
 <?php
+
 /*
  * Sends the seed integration's order (tests/fixtures/spread-updateOrder-integration.txt)
  * with libspread instead of the curl block, and prints SPREAD's answer.
@@ -61,7 +62,8 @@ $post_data["request"]["order_idorder"] = "0000001";
 $baseUrl = $argv[1] ?? (getenv('SPREAD_BASE_URL') ?: null);
 $options = $baseUrl !== null ? ['base_url' => $baseUrl] : [];
 if ($baseUrl === null && getenv('SPREAD_PUBLIC_KEY') === false) {
-    fwrite(STDERR, "no base URL (argv[1] or SPREAD_BASE_URL) and no SPREAD_PUBLIC_KEY: the sandbox's keys are never sent to SPREAD itself\n");
+    fwrite(STDERR, "no base URL (argv[1] or SPREAD_BASE_URL) and no SPREAD_PUBLIC_KEY: "
+        . "the sandbox's keys are never sent to SPREAD itself\n");
     exit(2);
 }
 try {

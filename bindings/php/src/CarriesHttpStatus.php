@@ -14,8 +14,12 @@ trait CarriesHttpStatus
 {
     private int $httpStatus = 0;
 
-    public function __construct(string $message = '', ?int $code = null, ?\Throwable $previous = null, int $httpStatus = 0)
-    {
+    public function __construct(
+        string $message = '',
+        ?int $code = null,
+        ?\Throwable $previous = null,
+        int $httpStatus = 0
+    ) {
         parent::__construct($message, $code ?? static::STATUS, $previous);
         $this->httpStatus = $httpStatus;
     }

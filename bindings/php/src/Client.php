@@ -25,37 +25,20 @@ use FFI\CData;
  * @psalm-type Options = array{
  *     base_url?: string, timeout_ms?: int, connect_timeout_ms?: int, max_attempts?: int,
  *     spool_dir?: string, flush_budget_ms?: int, shutdown_timeout_ms?: int, delivery_concurrency?: int,
- *     ca_file?: string, tls_roots?: string, proxy?: string|null, allow_insecure_http?: bool,
+ *     ca_file?: string, tls_roots?: string, proxy?: string|null, allow_insecure_http?: bool, app_info?: string,
  *     logger?: object, log_level?: string, strict?: bool, library?: string
  * }
  */
 final class Client implements ClientInterface
 {
     /**
-     * The options libspread applies, in the order they are applied (the log
-     * queue first so that every setter's records reach the logger;
-     * allow_insecure_http before a plain-http base_url), with the type each
-     * takes and its C setter.
+     * The options this binding handles itself; the others are libspread's
+     * (Library::options(), its option table).
      */
-    private const NATIVE_OPTIONS = [
-        'allow_insecure_http' => ['bool', 'spread_client_set_allow_insecure_http'],
-        'tls_roots' => ['string', 'spread_client_set_tls_roots'],
-        'ca_file' => ['string', 'spread_client_set_ca_file'],
-        'proxy' => ['string', 'spread_client_set_proxy'],
-        'timeout_ms' => ['uint32', 'spread_client_set_timeout_ms'],
-        'connect_timeout_ms' => ['uint32', 'spread_client_set_connect_timeout_ms'],
-        'base_url' => ['string', 'spread_client_set_base_url'],
-        'max_attempts' => ['uint32', 'spread_client_set_max_attempts'],
-        'flush_budget_ms' => ['uint32', 'spread_client_set_flush_budget_ms'],
-        'shutdown_timeout_ms' => ['uint32', 'spread_client_set_shutdown_timeout_ms'],
-        'delivery_concurrency' => ['uint32', 'spread_client_set_delivery_concurrency'],
-        'spool_dir' => ['string', 'spread_client_set_spool_dir'],
-        // Appended to the User-Agent: `libspread/0.1.0 MyShop/2.1`.
-        'app_info' => ['string', 'spread_client_set_app_info'],
-    ];
-
-    /** The options this binding handles itself. */
     private const PHP_OPTIONS = ['library', 'logger', 'log_level', 'strict'];
+
+    /** The PHP type each type of libspread's option table takes. */
+    private const PHP_TYPES = ['bool' => 'bool', 'integer' => 'uint32', 'milliseconds' => 'uint32'];
 
     /** PSR-3 level names => the libspread level (SpreadLogLevel) that lets them through. */
     private const LOG_LEVELS = [
@@ -70,13 +53,6 @@ final class Client implements ClientInterface
     /** What the log_level option defaults to: the customer's e-mail appears at debug level only. */
     public const DEFAULT_LOG_LEVEL = 'info';
 
-    /**
-     * The most threads one sendMany() may use.
-     *
-     * @deprecated libspread's limit is the authority: use maxConcurrency()
-     */
-    public const MAX_CONCURRENCY = 32;
-
     private readonly Library $lib;
     private readonly CData $handle;
     private readonly ?object $logger;
@@ -86,10 +62,19 @@ final class Client implements ClientInterface
     private readonly array $shown;
 
     /** What fromEnv() reads, as the `spread` command does: variable => option (SPREAD_PROXY: see SECRET_VARIABLES). */
-    private const ENV_OPTIONS = ['SPREAD_BASE_URL' => 'base_url', 'SPREAD_SPOOL' => 'spool_dir'];
+    private const ENV_OPTIONS = [
+        'SPREAD_BASE_URL' => 'base_url',
+        'SPREAD_SPOOL' => 'spool_dir',
+    ];
 
     /** What fromEnv() passes to libspread, which reads the keys file and the secrets (spread_client_new_from_env). */
-    private const SECRET_VARIABLES = ['SPREAD_KEYS_FILE', 'CREDENTIALS_DIRECTORY', 'SPREAD_PUBLIC_KEY', 'SPREAD_PRIVATE_KEY', 'SPREAD_PROXY'];
+    private const SECRET_VARIABLES = [
+        'SPREAD_KEYS_FILE',
+        'CREDENTIALS_DIRECTORY',
+        'SPREAD_PUBLIC_KEY',
+        'SPREAD_PRIVATE_KEY',
+        'SPREAD_PROXY',
+    ];
 
     /**
      * @param Options $options
@@ -117,13 +102,15 @@ final class Client implements ClientInterface
      */
     private function open(array $options, #[\SensitiveParameter] \Closure $make): void
     {
+        $this->lib = Library::get(self::option($options, 'library', 'string'));
+        // libspread's option table: the options it takes, and the type of each.
+        $native = $this->lib->options();
         foreach ($options as $name => $_) {
-            if (!isset(self::NATIVE_OPTIONS[$name]) && !in_array($name, self::PHP_OPTIONS, true)) {
+            if (!isset($native[$name]) && !in_array($name, self::PHP_OPTIONS, true)) {
                 throw new ConfigException("$name: unknown option; the options are "
-                    . implode(', ', [...self::PHP_OPTIONS, ...array_keys(self::NATIVE_OPTIONS)]));
+                    . implode(', ', [...self::PHP_OPTIONS, ...array_keys($native)]));
             }
         }
-        $this->lib = Library::get(self::option($options, 'library', 'string'));
         $this->shown = self::shownOptions($options);
         $this->logger = self::loggerOption($options);
         $this->strict = self::option($options, 'strict', 'bool') ?? false;
@@ -131,6 +118,15 @@ final class Client implements ClientInterface
         if (PHP_SAPI === 'fpm-fcgi') {
             // The delivery thread outlives the request in the worker: waiting for it would only delay the page.
             $options += ['shutdown_timeout_ms' => 0];
+        }
+        // Every value checked for its type before any is set; libspread checks each
+        // alone as it is set, then the rules between them (any order will do).
+        $texts = [];
+        foreach ($native as $name => ['type' => $type]) {
+            $value = self::option($options, $name, self::PHP_TYPES[$type] ?? 'string');
+            if ($value !== null) {
+                $texts[$name] = is_bool($value) ? ($value ? 'true' : 'false') : (string)$value;
+            }
         }
         $ffi = $this->lib->ffi;
         $handle = $make($ffi);
@@ -142,12 +138,10 @@ final class Client implements ClientInterface
             if ($this->logger !== null) {
                 $this->lib->check($ffi->spread_client_set_log_queue($handle, $logLevel));
             }
-            foreach (self::NATIVE_OPTIONS as $name => [$type, $setter]) {
-                $value = self::option($options, $name, $type);
-                if ($value !== null) {
-                    $this->lib->check($ffi->$setter($handle, $value));
-                }
+            foreach ($texts as $name => $text) {
+                $this->lib->check($ffi->spread_client_set_option($handle, $name, $text));
             }
+            $this->lib->check($ffi->spread_client_check($handle));
         } catch (\Throwable $e) {
             // PHP runs no destructor when a constructor throws.
             try {
@@ -206,7 +200,8 @@ final class Client implements ClientInterface
      *
      * @param array<array-key, mixed> $postData
      * @throws InvalidValueException|MissingFieldException for the order (nothing is sent)
-     * @throws NetworkException|TlsException|RedirectException|ApiException when it could not be delivered (without spool_dir)
+     * @throws NetworkException|TlsException|RedirectException|ApiException when it could not be delivered
+     *     (without spool_dir)
      * @throws Exception another subclass naming the cause
      */
     public function updateOrder(array $postData): Response
@@ -313,11 +308,15 @@ final class Client implements ClientInterface
                 if (is_array($order)) {
                     $order = Order::fromArray($order, $this->lib, $this->strict);
                 } elseif (!$order instanceof Order) {
-                    throw new InvalidValueException('expected a ' . Order::class . ' or a $post_data array, got ' . get_debug_type($order));
+                    throw new InvalidValueException(
+                        'expected a ' . Order::class . ' or a $post_data array, got ' . get_debug_type($order)
+                    );
                 }
                 $order->handle($this->lib); // an Order of another library fails here, alone
             } catch (SpreadException $e) {
-                $results[$key] = new SendResult($key, $e->getCode(), $this->lib->exception($e->getCode(), "orders[$key]: " . $e->getMessage(), $e->httpStatus(), $e));
+                $message = "orders[$key]: " . $e->getMessage();
+                $error = $this->lib->exception($e->getCode(), $message, $e->httpStatus(), $e);
+                $results[$key] = new SendResult($key, $e->getCode(), $error);
                 continue;
             }
             $keys[] = $key;
@@ -342,8 +341,13 @@ final class Client implements ClientInterface
      * @param array<array-key, SendResult> $results
      * @throws Exception when the call fails before looking at the orders
      */
-    private function sendBatch(array $keys, array $orders, int $concurrency, ?callable $onProgress, array &$results): void
-    {
+    private function sendBatch(
+        array $keys,
+        array $orders,
+        int $concurrency,
+        ?callable $onProgress,
+        array &$results
+    ): void {
         $ffi = $this->lib->ffi;
         $n = count($orders);
         $handles = $ffi->new("const SpreadOrder *[$n]");
@@ -351,18 +355,29 @@ final class Client implements ClientInterface
             $handles[$i] = $order->handle($this->lib);
         }
         $thrown = null;
-        $progress = $onProgress === null ? null : static function ($userData, int $done, int $total) use ($onProgress, &$thrown): void {
-            try {
-                if ($thrown === null) {
-                    $onProgress($done, $total);
+        $progress = null;
+        if ($onProgress !== null) {
+            $progress = static function ($userData, int $done, int $total) use ($onProgress, &$thrown): void {
+                try {
+                    if ($thrown === null) {
+                        $onProgress($done, $total);
+                    }
+                } catch (\Throwable $e) { // PHP aborts the process on an exception thrown out of an FFI callback
+                    $thrown = $e;
                 }
-            } catch (\Throwable $e) { // PHP aborts the process on an exception thrown out of an FFI callback
-                $thrown = $e;
-            }
-        };
+            };
+        }
         $out = $ffi->new('SpreadBatch *');
         try {
-            $status = $ffi->spread_send_batch($this->handle, $handles, $n, $concurrency, $progress, null, \FFI::addr($out));
+            $status = $ffi->spread_send_batch(
+                $this->handle,
+                $handles,
+                $n,
+                $concurrency,
+                $progress,
+                null,
+                \FFI::addr($out)
+            );
             if (\FFI::isNull($out)) {
                 throw $this->lib->lastFailure($status);
             }
@@ -372,8 +387,10 @@ final class Client implements ClientInterface
                     $e = null;
                     if ($code !== Exception::OK && $code !== Exception::QUEUED) {
                         // libspread names the order by its place in the native batch: name it by the caller's key.
-                        $message = (string)preg_replace('/^orders\[\d+\]: /', '', (string)$ffi->spread_batch_message($out, $i));
-                        $e = $this->lib->exception($code, "orders[$key]: $message", $ffi->spread_batch_http_status($out, $i));
+                        $native = (string)$ffi->spread_batch_message($out, $i);
+                        $message = (string)preg_replace('/^orders\[\d+\]: /', '', $native);
+                        $httpStatus = $ffi->spread_batch_http_status($out, $i);
+                        $e = $this->lib->exception($code, "orders[$key]: $message", $httpStatus);
                     }
                     $results[$key] = new SendResult($key, $code, $e);
                 }
@@ -480,7 +497,9 @@ final class Client implements ClientInterface
             throw new InvalidValueException("older_than_secs: $olderThanSecs is negative");
         }
         $count = $this->lib->ffi->new('size_t');
-        $this->lib->check($this->lib->ffi->spread_spool_purge_rejected($this->handle, $olderThanSecs, \FFI::addr($count)));
+        $this->lib->check(
+            $this->lib->ffi->spread_spool_purge_rejected($this->handle, $olderThanSecs, \FFI::addr($count))
+        );
         return $count->cdata;
     }
 
@@ -497,7 +516,9 @@ final class Client implements ClientInterface
     public function adopt(?string $fromBaseUrl = null, ?string $fromPublicKey = null): int
     {
         $count = $this->lib->ffi->new('size_t');
-        $this->lib->check($this->lib->ffi->spread_spool_adopt($this->handle, $fromBaseUrl, $fromPublicKey, \FFI::addr($count)));
+        $this->lib->check(
+            $this->lib->ffi->spread_spool_adopt($this->handle, $fromBaseUrl, $fromPublicKey, \FFI::addr($count))
+        );
         return $count->cdata;
     }
 
@@ -564,7 +585,9 @@ final class Client implements ClientInterface
         foreach ($options as $name => $value) {
             $shown[$name] = match (true) {
                 is_object($value) => $value::class,
-                $name === 'proxy' && is_string($value) => (string)preg_replace('#^([a-z][a-z0-9+.-]*://)?[^/@?\#]*@#i', '$1***@', $value),
+                // The proxy URL's user:password@ is masked.
+                $name === 'proxy' && is_string($value)
+                    => (string)preg_replace('#^([a-z][a-z0-9+.-]*://)?[^/@?\#]*@#i', '$1***@', $value),
                 default => $value,
             };
         }
@@ -609,8 +632,11 @@ final class Client implements ClientInterface
      */
     private static function loggerFailed(\Throwable $e): void
     {
-        $message = sprintf('Spread\\Client: the logger threw %s: %s; libspread\'s other records of this call were dropped',
-            get_class($e), $e->getMessage());
+        $message = sprintf(
+            'Spread\\Client: the logger threw %s: %s; libspread\'s other records of this call were dropped',
+            get_class($e),
+            $e->getMessage()
+        );
         try {
             trigger_error($message, E_USER_WARNING);
         } catch (\Throwable) {
@@ -674,7 +700,8 @@ final class Client implements ClientInterface
         }
         $expected = ['string' => 'is_string', 'bool' => 'is_bool', 'uint32' => 'is_int'][$type];
         if (!$expected($value)) {
-            throw new ConfigException(sprintf('%s: expected %s, got %s', $name, $type === 'uint32' ? 'an int' : "a $type", get_debug_type($value)));
+            $wanted = $type === 'uint32' ? 'an int' : "a $type";
+            throw new ConfigException(sprintf('%s: expected %s, got %s', $name, $wanted, get_debug_type($value)));
         }
         return match ($type) {
             'string' => str_contains($value, "\0") ? throw new ConfigException("$name: contains a NUL byte") : $value,

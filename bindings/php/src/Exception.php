@@ -54,8 +54,12 @@ abstract class Exception extends \RuntimeException implements SpreadException
 
     private int $httpStatus = 0;
 
-    public function __construct(string $message = '', ?int $code = null, ?\Throwable $previous = null, int $httpStatus = 0)
-    {
+    public function __construct(
+        string $message = '',
+        ?int $code = null,
+        ?\Throwable $previous = null,
+        int $httpStatus = 0
+    ) {
         parent::__construct($message, $code ?? static::STATUS, $previous);
         $this->httpStatus = $httpStatus;
     }
@@ -67,8 +71,12 @@ abstract class Exception extends \RuntimeException implements SpreadException
      * @deprecated use Library::exception(), which asks the library in use
      * @throws LibraryException when the default library cannot be loaded
      */
-    public static function fromStatus(int $status, string $message, int $httpStatus = 0, ?\Throwable $previous = null): SpreadException
-    {
+    public static function fromStatus(
+        int $status,
+        string $message,
+        int $httpStatus = 0,
+        ?\Throwable $previous = null
+    ): SpreadException {
         return Library::get()->exception($status, $message, $httpStatus, $previous);
     }
 

@@ -28,7 +28,7 @@ final class Library
     public const SCOPE = 'SPREAD';
 
     /** The C ABI this binding is written for: SPREAD_ABI_VERSION of include/spread_ffi.h. */
-    public const ABI_VERSION = 4;
+    public const ABI_VERSION = 3;
 
     /** What the ABI check declares: these two functions exist in every libspread with an ABI version. */
     private const PROBE = 'int spread_abi_version(void); const char *spread_version(void);';
@@ -38,6 +38,9 @@ final class Library
 
     /** @var array<string, string>|null camelCase setter name => data[] field name */
     private ?array $setters = null;
+
+    /** @var array<string, array{type: string, default: string}>|null option name => its type and default */
+    private ?array $options = null;
 
     /** @var array<int, class-string<SpreadException>> status => exception class, as the library names it */
     private array $classes = [];
@@ -114,6 +117,29 @@ final class Library
     }
 
     /**
+     * The client options libspread knows (spread_option_name), in its order:
+     * name => its type ("string", "bool", "integer", "milliseconds", "path",
+     * "choice") and its default as text ("" for none). Client takes these
+     * names as its options.
+     *
+     * @return array<string, array{type: string, default: string}>
+     */
+    public function options(): array
+    {
+        if ($this->options === null) {
+            $this->options = [];
+            $count = $this->ffi->spread_option_count();
+            for ($i = 0; $i < $count; $i++) {
+                $this->options[$this->ffi->spread_option_name($i)] = [
+                    'type' => $this->ffi->spread_option_type($i),
+                    'default' => $this->ffi->spread_option_default($i),
+                ];
+            }
+        }
+        return $this->options;
+    }
+
+    /**
      * Every status code the library knows (spread_status_code), in increasing order.
      *
      * @return list<int>
@@ -161,12 +187,14 @@ final class Library
     {
         if (!isset($this->classes[$status])) {
             $class = InternalException::class;
-            for ($stem = $this->ffi->spread_status_class($status); $stem !== null && $stem !== ''; $stem = $this->classParent($stem)) {
+            $stem = $this->ffi->spread_status_class($status);
+            while ($stem !== null && $stem !== '') {
                 $candidate = self::exceptionClassOf($stem);
                 if (class_exists($candidate) && !(new \ReflectionClass($candidate))->isAbstract()) {
                     $class = $candidate;
                     break;
                 }
+                $stem = $this->classParent($stem);
             }
             $this->classes[$status] = $class;
         }
@@ -174,8 +202,12 @@ final class Library
     }
 
     /** The exception for a failure with $status, of the class the library names for it. */
-    public function exception(int $status, string $message, int $httpStatus = 0, ?\Throwable $previous = null): SpreadException
-    {
+    public function exception(
+        int $status,
+        string $message,
+        int $httpStatus = 0,
+        ?\Throwable $previous = null
+    ): SpreadException {
         $class = $this->exceptionClass($status);
         return new $class($message, $status, $previous, $httpStatus);
     }
@@ -202,7 +234,11 @@ final class Library
     public function lastFailure(?int $status = null, string $prefix = ''): SpreadException
     {
         $ffi = $this->ffi;
-        return $this->exception($status ?? $ffi->spread_last_status(), $prefix . $ffi->spread_last_error(), $ffi->spread_last_http_status());
+        return $this->exception(
+            $status ?? $ffi->spread_last_status(),
+            $prefix . $ffi->spread_last_error(),
+            $ffi->spread_last_http_status()
+        );
     }
 
     /**
@@ -259,7 +295,8 @@ final class Library
             $suggested = '/etc/php/' . PHP_MAJOR_VERSION . '.' . PHP_MINOR_VERSION . '/spread_ffi.h';
             throw new LibraryException(
                 'preload: cannot load libspread into the FFI scope "SPREAD": ' . $e->getMessage()
-                . ' -- write the header once with `php ' . dirname(__DIR__) . '/bin/spread-ffi-header ' . $suggested . '`'
+                . ' -- write the header once with `php ' . dirname(__DIR__) . '/bin/spread-ffi-header '
+                . $suggested . '`'
                 . ' and set ffi.preload=' . $suggested . ' in php.ini (needed when php-fpm starts as root)',
                 0,
                 $e,
@@ -284,7 +321,10 @@ final class Library
             throw new LibraryException(sprintf(
                 'libspread at %s (version %s) has ABI version %d, but this PHP binding needs ABI version %d: '
                 . 'install the libspread and the binding from the same release',
-                $where, $ffi->spread_version(), $abi, self::ABI_VERSION,
+                $where,
+                $ffi->spread_version(),
+                $abi,
+                self::ABI_VERSION,
             ));
         }
     }
@@ -300,8 +340,13 @@ final class Library
         try {
             return FFI::cdef(self::PROBE, $file);
         } catch (\FFI\Exception $e) {
-            throw new LibraryException("cannot check the ABI version of $file: " . $e->getMessage()
-                . ' (is it libspread? this PHP binding needs ABI version ' . self::ABI_VERSION . ')' . self::restricted($e), 0, $e);
+            throw new LibraryException(
+                "cannot check the ABI version of $file: " . $e->getMessage()
+                . ' (is it libspread? this PHP binding needs ABI version ' . self::ABI_VERSION . ')'
+                . self::restricted($e),
+                0,
+                $e
+            );
         }
     }
 
@@ -384,7 +429,8 @@ final class Library
         if (!str_contains($e->getMessage(), 'ffi.enable')) {
             return '';
         }
-        $server = 'for PHP\'s built-in server (php -S, php artisan serve), start it with `php -d ffi.enable=1 -S …` (development only)';
+        $server = 'for PHP\'s built-in server (php -S, php artisan serve), '
+            . 'start it with `php -d ffi.enable=1 -S …` (development only)';
         $fpm = 'under php-fpm, preload the binding (opcache.preload, see bindings/php/README.md, "php-fpm")';
         $first = PHP_SAPI === 'cli-server' ? "$server; $fpm" : "$fpm; $server";
         return " ($first; `php vendor/bin/spread-doctor` checks the whole set-up)";

@@ -177,18 +177,28 @@ final class Order
             throw new \BadMethodCallException(sprintf('Call to undefined method %s::%s()', self::class, $method));
         }
         if (count($args) !== 1) {
-            throw new \ArgumentCountError(sprintf('%s::%s() takes exactly 1 argument, %d given', self::class, $method, count($args)));
+            throw new \ArgumentCountError(
+                sprintf('%s::%s() takes exactly 1 argument, %d given', self::class, $method, count($args))
+            );
         }
         $value = $args[0];
-        if ($value !== null && !is_scalar($value) && !($value instanceof \DateTimeInterface && isset(self::DATE_FIELDS[$field]))) {
-            $types = isset(self::DATE_FIELDS[$field]) ? 'DateTimeInterface|string|int|float|bool|null' : 'string|int|float|bool|null';
-            throw new \TypeError(sprintf('%s::%s(): Argument #1 must be of type %s, %s given', self::class, $method, $types, get_debug_type($value)));
+        $date = isset(self::DATE_FIELDS[$field]);
+        if ($value !== null && !is_scalar($value) && !($value instanceof \DateTimeInterface && $date)) {
+            $types = $date ? 'DateTimeInterface|string|int|float|bool|null' : 'string|int|float|bool|null';
+            throw new \TypeError(sprintf(
+                '%s::%s(): Argument #1 must be of type %s, %s given',
+                self::class,
+                $method,
+                $types,
+                get_debug_type($value)
+            ));
         }
         return $this->field($field, $value);
     }
 
     /**
-     * data[order_state]: OrderState::Paid, or 0 cancelled, 10 taken (unpaid), 20 paid, 50 shipped, 100 completed; 20 or "20".
+     * data[order_state]: OrderState::Paid, or 0 cancelled, 10 taken (unpaid), 20 paid, 50 shipped,
+     * 100 completed; 20 or "20".
      *
      * @throws InvalidValueException
      */
@@ -271,7 +281,9 @@ final class Order
         }
         if (!is_int($id) || $id < 0 || $id > 0xFFFFFFFF) {
             // A key such as "007" stays a string in PHP and would be sent as written: only ints are ids.
-            throw new InvalidValueException('custom_fields: key ' . self::describe($id) . ' is not a custom field id (a positive integer)');
+            throw new InvalidValueException(
+                'custom_fields: key ' . self::describe($id) . ' is not a custom field id (a positive integer)'
+            );
         }
         $value = self::text("custom_fields[$id]", $value);
         return $this->check($this->lib->ffi->spread_order_set_custom_field($this->handle, $id, $value));
@@ -306,7 +318,8 @@ final class Order
             self::text("product_attributes[$i]", $attribute); // no NUL: it would cut the C string
         }
         [$strings, $copies] = $this->cStrings($attributes);
-        return $this->check($this->lib->ffi->spread_order_add_product_with($this->handle, $strings, count($attributes)));
+        $n = count($attributes);
+        return $this->check($this->lib->ffi->spread_order_add_product_with($this->handle, $strings, $n));
     }
 
     /**
@@ -414,15 +427,18 @@ final class Order
     public function handle(Library $lib): CData
     {
         if ($lib !== $this->lib) {
-            throw new ConfigException("order: built with libspread at {$this->lib->path} but the client uses {$lib->path}; "
-                . 'build it with the same library option (or with $client->updateOrder())');
+            throw new ConfigException(
+                "order: built with libspread at {$this->lib->path} but the client uses {$lib->path}; "
+                . 'build it with the same library option (or with $client->updateOrder())'
+            );
         }
         return $this->handle;
     }
 
     public function __destruct()
     {
-        if (isset($this->handle)) { // unset only when construction was bypassed (unserialize, reflection) or a clone failed
+        // unset only when construction was bypassed (unserialize, reflection) or a clone failed
+        if (isset($this->handle)) {
             $this->lib->ffi->spread_order_free($this->handle);
         }
     }
@@ -454,12 +470,18 @@ final class Order
         $format = self::DATE_FIELDS[$name] ?? null;
         if ($format !== null && $value instanceof \DateTimeInterface) {
             return $name === 'order_crea_dt'
-                ? \DateTimeImmutable::createFromInterface($value)->setTimezone(new \DateTimeZone('UTC'))->format($format)
+                ? \DateTimeImmutable::createFromInterface($value)
+                    ->setTimezone(new \DateTimeZone('UTC'))
+                    ->format($format)
                 : $value->format($format);
         }
-        if ($name === 'order_crea_dt' && is_string($value)
-            && preg_match('/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d{1,9})?(?:Z|[+-]\d\d:?\d\d)$/', $value) === 1) {
-            $parsed = \DateTimeImmutable::createFromFormat('Y-m-d\TH:i:s.uP', preg_replace('/(:\d\d)(?=[Z+-])/', '$1.0', $value, 1) ?? '');
+        if (
+            $name === 'order_crea_dt' && is_string($value)
+            && preg_match('/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d{1,9})?(?:Z|[+-]\d\d:?\d\d)$/', $value) === 1
+        ) {
+            // Whole seconds get ".0": one format (with microseconds) reads both.
+            $withFraction = preg_replace('/(:\d\d)(?=[Z+-])/', '$1.0', $value, 1) ?? '';
+            $parsed = \DateTimeImmutable::createFromFormat('Y-m-d\TH:i:s.uP', $withFraction);
             $errors = \DateTimeImmutable::getLastErrors();
             if ($parsed !== false && ($errors === false || $errors['warning_count'] === 0)) {
                 return $parsed->setTimezone(new \DateTimeZone('UTC'))->format(self::DATE_FIELDS[$name]);
@@ -615,7 +637,9 @@ final class Order
     private static function describe(mixed $value): string
     {
         return match (true) {
-            is_array($value) => array_is_list($value) ? 'a list' : 'an array with keys ' . implode(', ', array_keys($value)),
+            is_array($value) => array_is_list($value)
+                ? 'a list'
+                : 'an array with keys ' . implode(', ', array_keys($value)),
             is_object($value) => 'an object of class ' . $value::class,
             is_string($value) && strlen($value) > 60 => 'a string of ' . strlen($value) . ' bytes',
             is_string($value) => 'string "' . addcslashes($value, "\0..\37\"\\") . '"',

@@ -14,12 +14,13 @@ import sys
 import threading
 from ctypes import POINTER, c_bool, c_char_p, c_double, c_int, c_size_t, c_uint16, c_uint32, c_uint64, c_void_p
 from pathlib import Path
-from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple, Type, TypeVar
+from typing import Any, Callable, Dict, Iterator, List, NamedTuple, Optional, Tuple, Type, TypeVar
 
-from .errors import ClosedError, ConfigError, InvalidValueError, LibraryError, SpreadError, error_for_status
+from . import errors
+from .errors import ClosedError, CodeTable, ConfigError, InvalidValueError, LibraryError, SpreadError, error_for_status
 
 #: The SPREAD_ABI_VERSION this binding is written for: another library is refused.
-ABI_VERSION = 4
+ABI_VERSION = 3
 
 SPREAD_OK = 0
 SPREAD_QUEUED = 1
@@ -57,6 +58,10 @@ _PROTOTYPES: Dict[str, Tuple[Any, List[Any]]] = {
     "spread_class_parent": (_STR, [_STR]),
     "spread_max_concurrency": (c_uint32, []),
     "spread_field_name": (_STR, [c_size_t]),
+    "spread_option_count": (c_size_t, []),
+    "spread_option_name": (_STR, [c_size_t]),
+    "spread_option_type": (_STR, [c_size_t]),
+    "spread_option_default": (_STR, [c_size_t]),
     "spread_string_free": (None, [_PTR]),
     # SpreadClient
     "spread_client_new": (_PTR, [_STR, _STR]),
@@ -77,6 +82,8 @@ _PROTOTYPES: Dict[str, Tuple[Any, List[Any]]] = {
     "spread_client_set_shutdown_timeout_ms": (c_int, [_PTR, c_uint32]),
     "spread_client_set_delivery_concurrency": (c_int, [_PTR, c_uint32]),
     "spread_client_set_spool_dir": (c_int, [_PTR, _STR]),
+    "spread_client_set_option": (c_int, [_PTR, _STR, _STR]),
+    "spread_client_check": (c_int, [_PTR]),
     "spread_client_set_logger": (c_int, [_PTR, LOG_FN, _PTR, c_int]),
     "spread_send": (c_int, [_PTR, _PTR, POINTER(_PTR)]),
     "spread_enqueue": (c_int, [_PTR, _PTR]),
@@ -238,6 +245,32 @@ def class_parent(stem: str) -> Optional[str]:
     return None if parent is None else _text(parent)
 
 
+_codes: Optional[CodeTable] = None
+
+
+def code_table(load: bool = True) -> Optional[CodeTable]:
+    """The library's statuses and classes for errors.py, read once; None when not `load`
+    and the library is not loaded (an exception made before then carries no status)."""
+    global _codes
+    if _codes is None:
+        if not load and not loaded():
+            return None
+        stems = {code: status_class(code)[0] for code in status_codes()}
+        # -1 ends spread_status_code's list, so it is never a status: its class is the one
+        # the library gives any number it does not have ("Internal").
+        unknown = status_class(-1)[0]
+        parents: Dict[str, str] = {}
+        for stem in {*stems.values(), unknown}:
+            while stem and stem not in parents:
+                parents[stem] = parent = class_parent(stem) or ""
+                stem = parent
+        _codes = CodeTable(stems, parents, unknown)
+    return _codes
+
+
+errors.use_codes(code_table)
+
+
 def max_concurrency() -> int:
     """The most threads one batch may use (libspread's limit)."""
     return int(lib().spread_max_concurrency())
@@ -249,6 +282,24 @@ def field_names() -> Tuple[str, ...]:
     while (name := lib().spread_field_name(len(names))) is not None:
         names.append(name.decode())
     return tuple(names)
+
+
+class OptionSpec(NamedTuple):
+    """One client option of libspread's table: its name (``timeout_ms``), its type
+    ("string", "bool", "integer", "milliseconds", "path" or "choice") and its default
+    as text ("" for none)."""
+
+    name: str
+    type: str
+    default: str
+
+
+def options() -> Tuple[OptionSpec, ...]:
+    """libspread's option table, in its order."""
+    l = lib()
+    return tuple(OptionSpec(*(_text(get(i)) for get in (l.spread_option_name, l.spread_option_type,
+                                                          l.spread_option_default)))
+                 for i in range(l.spread_option_count()))
 
 
 def last_error() -> str:

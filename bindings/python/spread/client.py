@@ -149,6 +149,35 @@ def _millis(field: str, seconds: object, per_second: int = 1000, bits: int = 32)
     return native.uint(math.ceil(seconds * per_second), unit, bits)
 
 
+#: Client() parameters that are not libspread options (``strict`` is this binding's).
+_NOT_LIBSPREAD_OPTIONS = ("self", "public_key", "private_key", "strict")
+
+
+def keyword_of(option: native.OptionSpec) -> str:
+    """The Client() keyword of a libspread option: its name, but times are in seconds
+    here (``timeout`` for ``timeout_ms``)."""
+    if option.type == "milliseconds" and option.name.endswith("_ms"):
+        return option.name[:-3]
+    return option.name
+
+
+def _option_text(option: native.OptionSpec, keyword: str, value: object) -> bytes:
+    """A keyword's value as the text spread_client_set_option takes, checked for its type."""
+    if option.type == "milliseconds":
+        text = str(_millis(keyword, value))
+    elif option.type == "integer":
+        text = str(native.uint(value, keyword))
+    elif option.type == "bool":
+        if not isinstance(value, bool):
+            raise TypeError(f"{keyword}: expected bool, got {type(value).__name__}")
+        text = "true" if value else "false"
+    elif option.type in ("path", "choice"):
+        text = _path(keyword, value)
+    else:
+        return native.to_c(value, keyword, ConfigError)
+    return native.to_c(text, keyword, ConfigError)
+
+
 def _path(field: str, value: object) -> str:
     if not isinstance(value, (str, os.PathLike)):
         raise TypeError(f"{field}: expected a path, got {type(value).__name__}")
@@ -208,6 +237,8 @@ class Client(native.HandleOwner):
         strict: bool = False,
         app_info: Optional[str] = None,
     ) -> None:
+        # The keywords as given, but for the keys and those this binding handles itself.
+        given: Dict[str, Any] = {k: v for k, v in locals().items() if k not in _NOT_LIBSPREAD_OPTIONS}
         lib = native.lib()
         if isinstance(public_key, _FromEnv):  # from_env(): the keys file is read by libspread
             ptr = lib.spread_client_new_from_env(public_key.environ_json)
@@ -232,40 +263,24 @@ class Client(native.HandleOwner):
         self._handle = native.Handle(ptr, free, "Client", exclusive=False)
         _logging.track(self)
         try:
-            for name, flag in (("allow_insecure_http", allow_insecure_http), ("strict", strict)):
-                if not isinstance(flag, bool):
-                    raise TypeError(f"{name}: expected bool, got {type(flag).__name__}")
+            if not isinstance(strict, bool):
+                raise TypeError(f"strict: expected bool, got {type(strict).__name__}")
             self._strict = strict
-            settings: List[Tuple[Callable[..., int], Any]] = []
-            if allow_insecure_http:  # before base_url, which it allows
-                settings.append((lib.spread_client_set_allow_insecure_http, True))
-            if base_url is not None:
-                settings.append((lib.spread_client_set_base_url, native.to_c(base_url, "base_url", ConfigError)))
-            if timeout is not None:
-                settings.append((lib.spread_client_set_timeout_ms, _millis("timeout", timeout)))
-            if connect_timeout is not None:
-                settings.append((lib.spread_client_set_connect_timeout_ms, _millis("connect_timeout", connect_timeout)))
-            for name, path, set_path in (("ca_file", ca_file, lib.spread_client_set_ca_file),
-                                         ("tls_roots", tls_roots, lib.spread_client_set_tls_roots),
-                                         ("spool_dir", spool_dir, lib.spread_client_set_spool_dir)):
-                if path is not None:
-                    settings.append((set_path, native.to_c(_path(name, path), name, ConfigError)))
-            if proxy is not None:
-                settings.append((lib.spread_client_set_proxy, native.to_c(proxy, "proxy", ConfigError)))
-            if app_info is not None:
-                settings.append((lib.spread_client_set_app_info, native.to_c(app_info, "app_info", ConfigError)))
-            if max_attempts is not None:
-                settings.append((lib.spread_client_set_max_attempts, native.uint(max_attempts, "max_attempts")))
-            if flush_budget is not None:
-                settings.append((lib.spread_client_set_flush_budget_ms, _millis("flush_budget", flush_budget)))
-            if shutdown_timeout is not None:
-                settings.append((lib.spread_client_set_shutdown_timeout_ms,
-                                 _millis("shutdown_timeout", shutdown_timeout)))
-            if delivery_concurrency is not None:
-                settings.append((lib.spread_client_set_delivery_concurrency,
-                                 native.uint(delivery_concurrency, "delivery_concurrency")))
-            for setter, value in settings:
-                self._call(setter, value)
+            # libspread's option table drives the rest: every value converted (and
+            # refused, naming its keyword) before any is set, in any order; the rules
+            # between options are checked once all are set.
+            settings: List[Tuple[bytes, bytes]] = []
+            for option in native.options():
+                keyword = keyword_of(option)
+                value = given.pop(keyword, None)
+                if value is not None:
+                    settings.append((option.name.encode(), _option_text(option, keyword, value)))
+            for keyword, value in given.items():
+                if value is not None:  # a keyword of this binding the library loaded lacks
+                    raise ConfigError(f"{keyword}: not an option of the libspread loaded ({native.library_path()})")
+            for name, text in settings:
+                self._call(lib.spread_client_set_option, name, text)
+            self._call(lib.spread_client_check)
         except BaseException:
             self.close()
             raise

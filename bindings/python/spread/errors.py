@@ -17,7 +17,7 @@ text, libspread's message naming the field or the cause.
 from __future__ import annotations
 
 import builtins
-from typing import Dict, Optional, Tuple, Type
+from typing import Callable, Dict, Mapping, NamedTuple, Optional, Tuple, Type
 
 __all__ = [
     "SpreadError", "LibraryError", "ClosedError", "NullArgumentError", "InvalidValueError",
@@ -141,23 +141,39 @@ CLASSES: Dict[str, Type[SpreadError]] = {
 }
 
 
-_statuses: Optional[Dict[str, int]] = None
+class CodeTable(NamedTuple):
+    """What this module needs from libspread, read from it once: every status's class stem
+    (spread_status_class; "" for SPREAD_OK and SPREAD_QUEUED), the parent of every class of
+    its tree (spread_class_parent; "" for the root, "Error"), and the class it gives a number
+    it does not have. _native reads it and hands it here (use_codes): imports flow one way,
+    from _native to this module, which imports nothing from the binding."""
+
+    stems: Mapping[int, str]
+    parents: Mapping[str, str]
+    unknown: str
+
+
+#: Installed by _native when it is imported: the library's CodeTable, or None when `load`
+#: is false and the library is not loaded yet.
+_codes: Optional[Callable[[bool], Optional[CodeTable]]] = None
+
+
+def use_codes(codes: Callable[[bool], Optional[CodeTable]]) -> None:
+    """Where the library's CodeTable comes from (called by _native, once)."""
+    global _codes
+    _codes = codes
 
 
 def _status_of(cls: type) -> Optional[int]:
     """The status libspread raises `cls` for, once the library is loaded (a LibraryError
     is raised while it is not)."""
-    global _statuses
-    from . import _native  # here, not at the top: _native imports this module
-
-    if _statuses is None:
-        if not _native.loaded():
-            return None
-        _statuses = {}
-        for code in _native.status_codes():
-            _statuses.setdefault(_native.status_class(code)[0], code)
+    table = _codes(False) if _codes is not None else None
+    if table is None:
+        return None
     stem = cls.__name__[:-len("Error")]
-    return _statuses.get(stem) if CLASSES.get(stem) is cls else None
+    if CLASSES.get(stem) is not cls:
+        return None
+    return next((code for code, named in table.stems.items() if named == stem), None)
 
 
 def error_for_status(status: int, message: str, http_status: Optional[int] = None) -> SpreadError:
@@ -165,10 +181,9 @@ def error_for_status(status: int, message: str, http_status: Optional[int] = Non
     of the class libspread names for it; a stem this binding does not know (a newer
     library) gives the class of its nearest ancestor this binding has (the library names
     each parent), still carrying the status."""
-    from . import _native  # here, not at the top: _native imports this module
-
-    stem: Optional[str] = _native.status_class(status)[0]
+    table = _codes(True) if _codes is not None else None
+    stem: Optional[str] = table.stems.get(status, table.unknown) if table is not None else None
     while stem and stem not in CLASSES:
-        stem = _native.class_parent(stem)
+        stem = table.parents.get(stem) if table is not None else None
     cls = CLASSES.get(stem or "Error", SpreadError)
     return cls(message or f"libspread failed with status {status}", status, http_status)

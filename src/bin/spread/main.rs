@@ -3,20 +3,26 @@
 //! - `args`: the command line (clap) and the exit codes;
 //! - `setup`: a client from the options and the environment (keys are
 //!   never arguments: other users can read those in `ps`);
-//! - `spool`: `flush`, `status` and `rejected …`; `privilege`: root becomes
-//!   the spool folder's owner before touching it;
-//! - `bulk` and `progress`: `send` and `check` over JSON lines;
+//! - one file per command on the spool: `flush`, `status`, `rejected`
+//!   (`rejected list|show|requeue|purge`) and `spool` (`spool adopt`);
+//!   `text`: what they print of the spool, safe for a terminal;
+//!   `privilege`: root becomes the spool folder's owner before touching it;
+//! - `bulk`: `send` and `check` over JSON lines (reading them, sending them
+//!   with a progress on stderr, writing what failed);
 //! - `doctor`: what a deployment needs, checked; `journal`: stderr lines
 //!   (journald priorities, `--log-format json`).
 
 mod args;
 mod bulk;
 mod doctor;
+mod flush;
 mod journal;
 mod privilege;
-mod progress;
+mod rejected;
 mod setup;
 mod spool;
+mod status;
+mod text;
 
 use std::process::ExitCode;
 
@@ -31,9 +37,9 @@ fn run(cli: Cli) -> Result<Exit, Fail> {
     }
     setup::load_secrets(cli.keys_file.as_deref())?;
     match cli.command {
-        Command::Flush(a) => spool::flush(&a, cli.verbose),
-        Command::Status(a) => spool::status(&a),
-        Command::Rejected(a) => spool::rejected(a),
+        Command::Flush(a) => flush::flush(&a, cli.verbose),
+        Command::Status(a) => status::status(&a),
+        Command::Rejected(a) => rejected::rejected(a),
         Command::Spool(a) => spool::spool(a),
         Command::Send(a) => bulk::send(&a, cli.verbose),
         Command::Check(a) => bulk::check(&a),

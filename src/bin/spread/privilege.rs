@@ -1,5 +1,5 @@
 //! Root never works as root in a spool folder another user can write (the
-//! README's "Security model"): before touching such a folder, `spread`
+//! docs/spool.md, "Security model"): before touching such a folder, `spread`
 //! becomes its owner, with the owner's groups and the folder's group, as
 //! logrotate's `su` does. Whatever that user planted in the folder (links,
 //! swapped sub-folders, hard links) then reaches only what that user could

@@ -152,6 +152,8 @@ pub fn client(destination: &args::Destination, transport: &args::Transport, spoo
     if let Some(file) = &transport.ca_file {
         client.set_ca_file(file)?;
     }
+    // The options together (plain http, CA file against roots), before any folder is touched.
+    client.check()?;
     if let Some(dir) = spool {
         let dir = existing_spool(dir)?;
         crate::privilege::become_owner_of(dir)?;

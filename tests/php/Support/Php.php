@@ -15,6 +15,13 @@ final class Php
         return dirname(__DIR__, 3);
     }
 
+    /** The libspread these tests load (SPREAD_LIBRARY, else the checkout's release build), resolved. */
+    public static function library(): string
+    {
+        $path = (string)(getenv('SPREAD_LIBRARY') ?: self::repo() . '/target/release/libspread.so');
+        return realpath($path) ?: $path;
+    }
+
     public static function freePort(): int
     {
         $server = stream_socket_server('tcp://127.0.0.1:0', $errno, $errstr);
@@ -37,6 +44,45 @@ final class Php
         }
         self::$tempDirs[] = $dir;
         return $dir;
+    }
+
+    /**
+     * Copies of $paths (files or folders of the checkout, relative to it) that
+     * another user (php-fpm's nobody or www-data) can read, in a fresh 0755
+     * folder laid out as the checkout is, with the library these tests load at
+     * target/release/libspread.so. The checkout may sit where that user cannot
+     * enter (a clone under /root is 0700), so whatever runs as another user
+     * runs from here.
+     *
+     * @return string the copy's root (a checkout of just those paths)
+     */
+    public static function reachableCopy(string ...$paths): string
+    {
+        $root = self::tempDir('spread-reachable-');
+        for ($up = dirname($root); ; $up = dirname($up)) {
+            if ((fileperms($up) & 0o001) === 0) {
+                throw new \RuntimeException("$up is closed to other users: set TMPDIR to a folder they can reach");
+            }
+            if ($up === '/') {
+                break;
+            }
+        }
+        $copies = ['target/release/libspread.so' => self::library()];
+        foreach ($paths as $path) {
+            $copies[$path] = self::repo() . "/$path";
+        }
+        foreach ($copies as $to => $from) {
+            @mkdir(dirname("$root/$to"), 0755, true);
+            [$code, , $err] = self::run(['cp', '-R', $from, "$root/$to"]);
+            if ($code !== 0) {
+                throw new \RuntimeException("copying $from: $err");
+            }
+        }
+        [$code, , $err] = self::run(['chmod', '-R', 'a+rX', $root]);
+        if ($code !== 0) {
+            throw new \RuntimeException("chmod $root: $err");
+        }
+        return $root;
     }
 
     /**

@@ -24,7 +24,10 @@ class SpreadServiceProvider extends ServiceProvider
     public function register(): void
     {
         $this->mergeConfigFrom(__DIR__ . '/config/spread.php', 'spread');
-        $this->app->singleton(ClientInterface::class, static fn (Application $app): ClientInterface => self::client($app));
+        $this->app->singleton(
+            ClientInterface::class,
+            static fn (Application $app): ClientInterface => self::client($app)
+        );
         $this->app->alias(ClientInterface::class, 'spread');
     }
 

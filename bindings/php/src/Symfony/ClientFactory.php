@@ -10,7 +10,14 @@ use Spread\Client;
 final class ClientFactory
 {
     /**
-     * @param array{public_key: ?string, private_key: ?string, keys_file: ?string, base_url: ?string, spool_dir: ?string, options: array<string, mixed>} $config
+     * @param array{
+     *     public_key: ?string,
+     *     private_key: ?string,
+     *     keys_file: ?string,
+     *     base_url: ?string,
+     *     spool_dir: ?string,
+     *     options: array<string, mixed>
+     * } $config
      * @throws \Spread\SpreadException naming the setting at fault
      */
     public static function create(array $config, ?object $logger = null): Client

@@ -64,8 +64,11 @@ final class FakeClient implements ClientInterface
      *
      * @param (callable(Order, array<array-key, mixed>): bool)|null $when given the order and its data[] fields
      */
-    public function refuse(string $answer = '{"status":"error","message":"refused by the fake"}', int $httpStatus = 422, ?callable $when = null): self
-    {
+    public function refuse(
+        string $answer = '{"status":"error","message":"refused by the fake"}',
+        int $httpStatus = 422,
+        ?callable $when = null
+    ): self {
         $this->refusals[] = [$when === null ? null : \Closure::fromCallable($when), $answer, $httpStatus];
         return $this;
     }
@@ -109,7 +112,9 @@ final class FakeClient implements ClientInterface
         $order = is_array($order) ? Order::fromArray($order) : $order;
         $order->validate();
         if (!$this->spool) {
-            throw new ConfigException('spool_dir: enqueue needs a spool folder (the fake client was made with spool => false)');
+            throw new ConfigException(
+                'spool_dir: enqueue needs a spool folder (the fake client was made with spool => false)'
+            );
         }
         $this->queue[] = clone $order; // as the real one: later changes to $order are not what was queued
         return new Response(0, '', true, false, $order->warnings());
@@ -122,13 +127,16 @@ final class FakeClient implements ClientInterface
         foreach ($orders as $key => $order) {
             try {
                 if (!$order instanceof Order && !is_array($order)) {
-                    throw new InvalidValueException('expected a ' . Order::class . ' or a $post_data array, got ' . get_debug_type($order));
+                    throw new InvalidValueException(
+                        'expected a ' . Order::class . ' or a $post_data array, got ' . get_debug_type($order)
+                    );
                 }
                 $response = is_array($order) ? $this->updateOrder($order) : $this->send($order);
                 $results[$key] = new SendResult($key, $response->queued() ? Exception::QUEUED : Exception::OK);
             } catch (SpreadException $e) {
                 $class = $e::class;
-                $results[$key] = new SendResult($key, $e->getCode(), new $class("orders[$key]: " . $e->getMessage(), $e->getCode(), $e, $e->httpStatus()));
+                $error = new $class("orders[$key]: " . $e->getMessage(), $e->getCode(), $e, $e->httpStatus());
+                $results[$key] = new SendResult($key, $e->getCode(), $error);
             }
             if ($onProgress !== null) {
                 $onProgress(++$done, count($orders));
@@ -140,7 +148,9 @@ final class FakeClient implements ClientInterface
     public function flush(): array
     {
         if (!$this->spool) {
-            throw new ConfigException('spool_dir: flush needs a spool folder (the fake client was made with spool => false)');
+            throw new ConfigException(
+                'spool_dir: flush needs a spool folder (the fake client was made with spool => false)'
+            );
         }
         if ($this->outage !== null) {
             throw $this->outage;
@@ -151,7 +161,11 @@ final class FakeClient implements ClientInterface
                 $this->deliver($order);
                 $delivered++;
             } catch (RejectedException $e) {
-                $this->rejectedEntries[sprintf('fake-%06d', ++$this->entry)] = ['order' => $order, 'answer' => $e->getMessage(), 'age_secs' => 0];
+                $this->rejectedEntries[sprintf('fake-%06d', ++$this->entry)] = [
+                    'order' => $order,
+                    'answer' => $e->getMessage(),
+                    'age_secs' => 0,
+                ];
             }
         }
         return ['delivered' => $delivered, 'remaining' => 0];
@@ -164,8 +178,15 @@ final class FakeClient implements ClientInterface
 
     public function spoolStatus(): array
     {
-        return ['pending' => count($this->queue), 'foreign' => 0, 'legacy' => 0, 'rejected' => count($this->rejectedEntries),
-            'unreadable' => 0, 'stranded' => 0, 'oldest_secs' => $this->queue === [] ? null : 0];
+        return [
+            'pending' => count($this->queue),
+            'foreign' => 0,
+            'legacy' => 0,
+            'rejected' => count($this->rejectedEntries),
+            'unreadable' => 0,
+            'stranded' => 0,
+            'oldest_secs' => $this->queue === [] ? null : 0,
+        ];
     }
 
     public function rejected(): array
@@ -173,7 +194,13 @@ final class FakeClient implements ClientInterface
         $list = [];
         foreach ($this->rejectedEntries as $name => $entry) {
             $id = $entry['order']->toArray()['data']['order_idorder'] ?? null;
-            $list[] = ['name' => $name, 'order_id' => is_string($id) ? $id : null, 'answer' => $entry['answer'], 'age_secs' => $entry['age_secs'], 'base_url' => 'fake:'];
+            $list[] = [
+                'name' => $name,
+                'order_id' => is_string($id) ? $id : null,
+                'answer' => $entry['answer'],
+                'age_secs' => $entry['age_secs'],
+                'base_url' => 'fake:',
+            ];
         }
         return $list;
     }
@@ -274,10 +301,19 @@ final class FakeClient implements ClientInterface
      */
     private static function assertCount(array $orders, ?callable $match, ?int $times, string $what): void
     {
-        $found = count(array_filter($orders, static fn (Order $o): bool => $match === null || (bool)$match($o, $o->toArray()['data'] ?? [])));
+        $matches = static fn (Order $o): bool => $match === null || (bool)$match($o, $o->toArray()['data'] ?? []);
+        $found = count(array_filter($orders, $matches));
         $ok = $times === null ? $found > 0 : $found === $times;
-        $message = sprintf('expected %s order%s %s%s, found %d (of %d %s)', $times === null ? 'an' : (string)$times,
-            $times === 1 || $times === null ? '' : 's', $what, $match === null ? '' : ' matching', $found, count($orders), $what);
+        $message = sprintf(
+            'expected %s order%s %s%s, found %d (of %d %s)',
+            $times === null ? 'an' : (string)$times,
+            $times === 1 || $times === null ? '' : 's',
+            $what,
+            $match === null ? '' : ' matching',
+            $found,
+            count($orders),
+            $what
+        );
         if (class_exists(\PHPUnit\Framework\Assert::class)) {
             \PHPUnit\Framework\Assert::assertTrue($ok, $message); // counted as an assertion, failed as one
         } elseif (!$ok) {

@@ -1,4 +1,5 @@
 <?php
+
 /*
  * libspread for Laravel: `php artisan vendor:publish --tag=spread-config`
  * copies this file to config/spread.php. The keys come from .env (or a keys

@@ -32,7 +32,8 @@ final class Configuration implements ConfigurationInterface
                 ->scalarNode('spool_dir')->defaultNull()->end()
                 ->scalarNode('logger')->defaultValue('logger')
                     ->info('the PSR-3 logger service (with MonologBundle: the "spread" channel); null for none')->end()
-                ->arrayNode('options')->info('any other Spread\Client option: timeout_ms, max_attempts, log_level, strict...')
+                ->arrayNode('options')
+                    ->info('any other Spread\Client option: timeout_ms, max_attempts, log_level, strict...')
                     ->variablePrototype()->end()->end()
             ->end();
         return $tree;

@@ -27,7 +27,10 @@ final class SpreadExtension extends Extension
 
         $client = (new Definition(Client::class))
             ->setFactory([ClientFactory::class, 'create'])
-            ->setArguments([$config, $logger === null ? null : new Reference($logger, ContainerInterface::IGNORE_ON_INVALID_REFERENCE)])
+            ->setArguments([
+                $config,
+                $logger === null ? null : new Reference($logger, ContainerInterface::IGNORE_ON_INVALID_REFERENCE),
+            ])
             ->setPublic(true)
             // MonologBundle's LoggerChannelPass gives this service monolog.logger.spread in place of "logger".
             ->addTag('monolog.logger', ['channel' => 'spread']);

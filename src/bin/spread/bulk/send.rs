@@ -1,192 +1,18 @@
-//! `send` and `check`: files of JSON lines, one seed `$post_data` per line.
-//!
-//! `send` streams: it reads a chunk of lines, sends the chunk with
-//! `Client::send_many`, writes what failed, and goes on, so a file of any
-//! size takes little memory and the progress never stalls for long.
-
-use std::fs::File;
-use std::io::{self, BufRead, BufReader, BufWriter, Write};
-use std::path::{Path, PathBuf};
+//! `spread send`: the lines sent chunk by chunk, each line's outcome counted
+//! and reported (the progress on stderr, failures to --failed), the summary.
 
 use serde_json::json;
-use spread::{dropin, Client, Error, ErrorKind, Order, Sent};
+use spread::{Client, Error, ErrorKind, Order, Sent};
 
-use crate::args::{CheckArgs, Exit, Fail, SendArgs};
+use super::failed::{errors_path, FailedFiles, Failure};
+use super::input::{count_lines, parse, Line, Lines};
+use super::progress::Progress;
+use crate::args::{Exit, Fail, SendArgs};
 use crate::journal::{self, Priority};
-use crate::progress::Progress;
 use crate::setup;
 
 /// Failures printed on stderr when they are not written to --failed.
 const SHOWN_FAILURES: usize = 20;
-
-/// One line of the input, as it was (without its line break).
-struct Line {
-    no: usize,
-    text: Vec<u8>,
-}
-
-/// The non-blank lines of a file or of standard input.
-struct Lines {
-    reader: Box<dyn BufRead>,
-    no: usize,
-    name: String,
-}
-
-impl Lines {
-    fn open(path: &Path) -> Result<Lines, Fail> {
-        let (reader, name): (Box<dyn BufRead>, String) = if path == Path::new("-") {
-            (Box::new(BufReader::new(io::stdin())), "stdin".into())
-        } else {
-            let file = File::open(path).map_err(|e| Fail::config(format!("{}: {e}", path.display())))?;
-            (Box::new(BufReader::new(file)), path.display().to_string())
-        };
-        Ok(Lines { reader, no: 0, name })
-    }
-
-    fn next_line(&mut self) -> Result<Option<Line>, Fail> {
-        loop {
-            let mut text = Vec::new();
-            let n = self.reader.read_until(b'\n', &mut text).map_err(|e| Fail::new(Exit::Failure, format!("{}: {e}", self.name)))?;
-            if n == 0 {
-                return Ok(None);
-            }
-            self.no += 1;
-            while text.last().is_some_and(|b| *b == b'\n' || *b == b'\r') {
-                text.pop();
-            }
-            if !text.iter().all(u8::is_ascii_whitespace) {
-                return Ok(Some(Line { no: self.no, text }));
-            }
-        }
-    }
-
-    /// Up to `n` lines.
-    fn take(&mut self, n: usize) -> Result<Vec<Line>, Fail> {
-        let mut lines = Vec::with_capacity(n);
-        while lines.len() < n {
-            match self.next_line()? {
-                Some(line) => lines.push(line),
-                None => break,
-            }
-        }
-        Ok(lines)
-    }
-}
-
-/// How many non-blank lines a regular file has (for the progress bar's length).
-fn count_lines(path: &Path) -> Option<u64> {
-    if path == Path::new("-") {
-        return None;
-    }
-    let mut lines = Lines::open(path).ok()?;
-    let mut n = 0;
-    while lines.next_line().ok()?.is_some() {
-        n += 1;
-    }
-    Some(n)
-}
-
-/// The order on a line, through the library's drop-in path.
-fn parse(line: &Line, strict: bool) -> Result<Order, Error> {
-    let text = std::str::from_utf8(&line.text).map_err(|e| Error::invalid("line", format!("not valid UTF-8 (byte {})", e.valid_up_to())))?;
-    dropin::from_json(text, strict)
-}
-
-/// `invalid_value`, `rejected`, `network`… (the library's kind, in snake case).
-fn kind_name(kind: ErrorKind) -> String {
-    let mut name = String::new();
-    for (i, c) in format!("{kind:?}").chars().enumerate() {
-        if c.is_ascii_uppercase() && i > 0 {
-            name.push('_');
-        }
-        name.push(c.to_ascii_lowercase());
-    }
-    name
-}
-
-/// Why a line failed.
-struct Failure {
-    error: Error,
-    order_id: Option<String>,
-    warnings: Vec<String>,
-    /// Never handed to the library: the send stopped before.
-    not_sent: bool,
-}
-
-impl Failure {
-    fn of(error: Error, order: Option<&Order>) -> Failure {
-        Failure {
-            error,
-            order_id: order.and_then(|o| o.id()).map(|id| id.into_owned()),
-            warnings: order.map(|o| o.warnings().to_vec()).unwrap_or_default(),
-            not_sent: false,
-        }
-    }
-}
-
-/// Where the reasons go for `--failed OUT.jsonl`: `OUT.jsonl.errors`.
-fn errors_path(out: &Path) -> PathBuf {
-    PathBuf::from(format!("{}.errors", out.display()))
-}
-
-/// A new file for customers' data: 0600 whatever the umask. One that was there is
-/// replaced, not emptied: `File::create` kept its mode (0644 under umask 022), and a
-/// reader that opened it before would see what is written now.
-fn owner_only(path: &Path) -> io::Result<File> {
-    use std::os::unix::fs::OpenOptionsExt;
-    let create = || std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(path);
-    match create() {
-        Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
-            std::fs::remove_file(path)?;
-            create()
-        }
-        other => other,
-    }
-}
-
-/// The --failed files: the lines unchanged in OUT.jsonl, why in OUT.jsonl.errors.
-struct FailedFiles {
-    lines: (PathBuf, BufWriter<File>),
-    reasons: (PathBuf, BufWriter<File>),
-}
-
-impl FailedFiles {
-    fn create(out: &Path, input: &Path) -> Result<FailedFiles, Fail> {
-        if input != Path::new("-") && std::fs::canonicalize(input).ok() == std::fs::canonicalize(out).ok() {
-            return Err(Fail::new(Exit::Usage, format!("--failed {} is the input file: choose another name", out.display())));
-        }
-        let reasons = errors_path(out);
-        let open = |p: &Path| owner_only(p).map(|f| (p.to_path_buf(), BufWriter::new(f))).map_err(|e| Fail::config(format!("--failed: {}: {e}", p.display())));
-        Ok(FailedFiles { lines: open(out)?, reasons: open(&reasons)? })
-    }
-
-    fn write(&mut self, out_line: usize, line: &Line, failure: &Failure) -> io::Result<()> {
-        self.lines.1.write_all(&line.text)?;
-        self.lines.1.write_all(b"\n")?;
-        let kind = if failure.not_sent { "not_sent".to_owned() } else { kind_name(failure.error.kind) };
-        let reason = json!({
-            "line": out_line,
-            "input_line": line.no,
-            "order_id": failure.order_id,
-            "kind": kind,
-            "http_status": failure.error.status,
-            "error": failure.error.message,
-            "warnings": failure.warnings,
-        });
-        writeln!(self.reasons.1, "{reason}")
-    }
-
-    /// Flushes both files; removes them when nothing failed.
-    fn close(mut self, failed: usize) -> io::Result<()> {
-        self.lines.1.flush()?;
-        self.reasons.1.flush()?;
-        if failed == 0 {
-            std::fs::remove_file(&self.lines.0)?;
-            std::fs::remove_file(&self.reasons.0)?;
-        }
-        Ok(())
-    }
-}
 
 #[derive(Default)]
 struct Tally {
@@ -399,38 +225,4 @@ pub fn send(args: &SendArgs, verbose: u8) -> Result<Exit, Fail> {
     }
     report.summary();
     Ok(report.tally.exit.unwrap_or(Exit::Ok))
-}
-
-pub fn check(args: &CheckArgs) -> Result<Exit, Fail> {
-    let mut lines = Lines::open(&args.file)?;
-    let name = lines.name.clone();
-    let (mut total, mut invalid, mut warnings) = (0, 0, 0);
-    while let Some(line) = lines.next_line()? {
-        total += 1;
-        match parse(&line, args.strict) {
-            Ok(order) => {
-                for w in order.warnings() {
-                    warnings += 1;
-                    println!("{name}:{}: warning: {w}", line.no);
-                }
-            }
-            Err(e) => {
-                invalid += 1;
-                println!("{name}:{}: {}", line.no, e.message);
-            }
-        }
-    }
-    println!("{total} lines: {} valid, {invalid} invalid, {warnings} warnings", total - invalid);
-    Ok(if invalid > 0 { Exit::Incomplete } else { Exit::Ok })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn kinds_are_named_in_snake_case() {
-        assert_eq!(kind_name(ErrorKind::InvalidValue), "invalid_value");
-        assert_eq!(kind_name(ErrorKind::Rejected), "rejected");
-    }
 }
