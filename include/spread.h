@@ -340,6 +340,29 @@ SPREAD_API void spread_batch_free(struct SpreadBatch *b);
 SPREAD_API SPREAD_WARN_UNUSED_RESULT struct SpreadClient *spread_client_new(const char *public_key, const char *private_key);
 
 /**
+ * A client configured as the `spread` command finds its secrets: the keys
+ * file named by SPREAD_KEYS_FILE (`NAME=value` lines; refused unless a
+ * regular file of this user or root, mode 0600 or 0640, UTF-8, at most
+ * 64 KiB), then the systemd credentials of CREDENTIALS_DIRECTORY, then the
+ * variables SPREAD_PUBLIC_KEY, SPREAD_PRIVATE_KEY and SPREAD_PROXY; the
+ * first non-empty value of each wins. SPREAD_PROXY, when found, is the
+ * proxy. `environ_json` is a JSON object of those variables (a binding's
+ * own mapping), or NULL for the process's environment. The keys never
+ * leave the library, and an error never quotes a line of the file.
+ * SPREAD_ERR_CONFIG naming the file, the credential or the missing key.
+ * Owned by the caller: free with `spread_client_free`. NULL on error.
+ */
+SPREAD_API SPREAD_WARN_UNUSED_RESULT struct SpreadClient *spread_client_new_from_env(const char *environ_json);
+
+/**
+ * A client for the keys in the keys file `path` (SPREAD_PUBLIC_KEY and
+ * SPREAD_PRIVATE_KEY lines, and its SPREAD_PROXY if any), checked as
+ * `spread_client_new_from_env` checks it; nothing else is read. `path` is
+ * borrowed. Owned by the caller: free with `spread_client_free`. NULL on error.
+ */
+SPREAD_API SPREAD_WARN_UNUSED_RESULT struct SpreadClient *spread_client_new_from_keys_file(const char *path);
+
+/**
  * Frees a client. NULL is a no-op. Not thread-safe: no other thread may be
  * using the client, now or afterwards. If the client enqueued orders, this
  * waits for their background delivery at most the shutdown timeout
@@ -602,6 +625,147 @@ SPREAD_API SPREAD_WARN_UNUSED_RESULT struct SpreadOrder *spread_order_clone(cons
 SPREAD_API void spread_order_free(struct SpreadOrder *o);
 
 /**
+ * Sets `data[order_state]`: 0 cancelled, 10 taken (unpaid), 20 paid,
+ * 50 shipped, 100 completed. On error the order is unchanged.
+ */
+SPREAD_API SPREAD_WARN_UNUSED_RESULT int spread_order_set_order_state(struct SpreadOrder *o, int32_t state);
+
+/**
+ * Sets `data[order_amount]` from a double, printed as PHP prints floats
+ * (`158.31`, `100`). Finite and not negative. On error the order is unchanged.
+ */
+SPREAD_API SPREAD_WARN_UNUSED_RESULT int spread_order_set_order_amount(struct SpreadOrder *o, double amount);
+
+/**
+ * Appends a customer tag to add (`data[add_tag][]`). `tag` is borrowed.
+ */
+SPREAD_API SPREAD_WARN_UNUSED_RESULT int spread_order_add_tag(struct SpreadOrder *o, const char *tag);
+
+/**
+ * Appends a customer tag to remove (`data[del_tag][]`). `tag` is borrowed.
+ */
+SPREAD_API SPREAD_WARN_UNUSED_RESULT int spread_order_del_tag(struct SpreadOrder *o, const char *tag);
+
+/**
+ * Appends an order tag to add (`data[add_order_tag][]`). `tag` is borrowed.
+ */
+SPREAD_API SPREAD_WARN_UNUSED_RESULT int spread_order_add_order_tag(struct SpreadOrder *o, const char *tag);
+
+/**
+ * Appends an order tag to remove (`data[del_order_tag][]`). `tag` is borrowed.
+ */
+SPREAD_API SPREAD_WARN_UNUSED_RESULT int spread_order_del_order_tag(struct SpreadOrder *o, const char *tag);
+
+/**
+ * Sets `data[custom_fields][id]`; ids (> 0) come from SPREAD's back office.
+ * `v` is borrowed.
+ */
+SPREAD_API SPREAD_WARN_UNUSED_RESULT int spread_order_set_custom_field(struct SpreadOrder *o, uint32_t id, const char *v);
+
+/**
+ * Sets `data[consents][tech_name]` to 1 (accepted) or 0 (refused).
+ * `tech_name` is borrowed.
+ */
+SPREAD_API SPREAD_WARN_UNUSED_RESULT int spread_order_set_consent(struct SpreadOrder *o, const char *tech_name, bool accepted);
+
+/**
+ * Starts the next product (`data[product_attributes][n]`); the following
+ * `spread_order_add_product_attribute` calls describe it.
+ */
+SPREAD_API SPREAD_WARN_UNUSED_RESULT int spread_order_add_product(struct SpreadOrder *o);
+
+/**
+ * Adds `"key:value"` (such as `"size:xl"`) to the current product, starting
+ * the first product if none was started. `key_colon_value` is borrowed.
+ */
+SPREAD_API SPREAD_WARN_UNUSED_RESULT int spread_order_add_product_attribute(struct SpreadOrder *o, const char *key_colon_value);
+
+/**
+ * Sets `data[name]` from text. A known field name is checked by that
+ * field's rule (so `"order_state"`, `"10"` works); any other name is kept
+ * and sent as is. `name` and `v` are borrowed.
+ */
+SPREAD_API SPREAD_WARN_UNUSED_RESULT int spread_order_set_field(struct SpreadOrder *o, const char *name, const char *v);
+
+/**
+ * Sets `data[name]` from `json`, a value as the seed's `$post_data` holds
+ * it (`json_encode($value)`): a scalar field by its rule; a list field
+ * (`add_tag`, ...) from a JSON array, its entries appended; `custom_fields`
+ * from `{"327": "value"}`; `consents` from `{"NewsEmail": true}` (true/false,
+ * 1/0, "1"/"0": the drop-in's rule); `product_attributes` from
+ * `[["size:xl"]]`, products appended; any other name as extra text. null
+ * changes nothing. All or nothing: on error (SPREAD_ERR_INVALID_VALUE
+ * naming the entry, `consents[NewsEmail]`) the order is unchanged. What
+ * the PHP and Python bindings call for a structured value, so both accept
+ * and refuse the same. `name` and `json` are borrowed.
+ */
+SPREAD_API SPREAD_WARN_UNUSED_RESULT int spread_order_set_value(struct SpreadOrder *o, const char *name, const char *json);
+
+/**
+ * Checks that the fields SPREAD requires are set (customer_email or
+ * external_id, order_idorder, order_state, order_amount, order_crea_dt).
+ * `spread_send` does the same check.
+ */
+SPREAD_API SPREAD_WARN_UNUSED_RESULT int spread_order_validate(const struct SpreadOrder *o);
+
+/**
+ * The exact body that `spread_send` posts, byte-identical to PHP's
+ * `http_build_query`. Owned by the caller: free with `spread_string_free`.
+ * NULL on error (see `spread_last_error`).
+ */
+SPREAD_API SPREAD_WARN_UNUSED_RESULT char *spread_order_encode(const struct SpreadOrder *o);
+
+/**
+ * Appends all `n` of `values` to the list field named `list` ("add_tag",
+ * "del_tag", "add_order_tag" or "del_order_tag"), or none of them: on error
+ * (naming the bad value's index) the order is unchanged. `list` and
+ * `values` (an array of `n` strings) are borrowed.
+ */
+SPREAD_API SPREAD_WARN_UNUSED_RESULT int spread_order_add_to_list(struct SpreadOrder *o, const char *list, const char *const *values, size_t n);
+
+/**
+ * Starts a new product with all `n` attributes of `attributes` (each
+ * `"key:value"`), or changes nothing: on error (a NULL, invalid UTF-8 or
+ * malformed attribute, named by its index) the order is unchanged.
+ * `attributes` (an array of `n` strings) is borrowed.
+ */
+SPREAD_API SPREAD_WARN_UNUSED_RESULT int spread_order_add_product_with(struct SpreadOrder *o, const char *const *attributes, size_t n);
+
+/**
+ * The drop-in path for PHP: an order from the body that PHP's
+ * `http_build_query($post_data)` built for the seed's whole `$post_data`
+ * (then sent byte for byte) or for just its `data` part (then wrapped as
+ * the seed does). Only what SPREAD requires is strict (a customer
+ * identifier, order_idorder, order_state, order_amount, order_crea_dt);
+ * another field that breaks its rule is sent as is and recorded as a
+ * warning (`spread_order_warning`), unless `strict` is true (then it is an
+ * error naming it). Owned by the caller: free with `spread_order_free`.
+ * NULL on error (see `spread_last_error`, `spread_last_status`).
+ */
+SPREAD_API SPREAD_WARN_UNUSED_RESULT struct SpreadOrder *spread_order_from_form(const char *body, bool strict);
+
+/**
+ * The drop-in path from JSON: the seed's `$post_data` (whole, or its
+ * `data` part) as a JSON object, encoded as PHP's `http_build_query`
+ * would (nulls left out, booleans 1/0, floats as PHP prints them with
+ * precision 14). Lenient or strict as `spread_order_from_form`. Owned by
+ * the caller: free with `spread_order_free`. NULL on error.
+ */
+SPREAD_API SPREAD_WARN_UNUSED_RESULT struct SpreadOrder *spread_order_from_json(const char *json, bool strict);
+
+/**
+ * How many warnings the lenient drop-in path recorded for `o` (0 for
+ * orders built with setters, and for NULL).
+ */
+SPREAD_API size_t spread_order_warning_count(const struct SpreadOrder *o);
+
+/**
+ * The `index`-th warning of `o`, or NULL past the end. Owned by the
+ * caller: free with `spread_string_free`.
+ */
+SPREAD_API SPREAD_WARN_UNUSED_RESULT char *spread_order_warning(const struct SpreadOrder *o, size_t index);
+
+/**
  * Sets `data[customer_email]`. The customer's e-mail (a customer identifier; one `@`, no spaces).
  * `o` and `v` are borrowed; on error the order is unchanged.
  */
@@ -740,137 +904,10 @@ SPREAD_API SPREAD_WARN_UNUSED_RESULT int spread_order_set_order_start_service(st
 SPREAD_API SPREAD_WARN_UNUSED_RESULT int spread_order_set_order_end_service(struct SpreadOrder *o, const char *v);
 
 /**
- * Sets `data[order_state]`: 0 cancelled, 10 taken (unpaid), 20 paid,
- * 50 shipped, 100 completed. On error the order is unchanged.
- */
-SPREAD_API SPREAD_WARN_UNUSED_RESULT int spread_order_set_order_state(struct SpreadOrder *o, int32_t state);
-
-/**
- * Sets `data[order_amount]` from a double, printed as PHP prints floats
- * (`158.31`, `100`). Finite and not negative. On error the order is unchanged.
- */
-SPREAD_API SPREAD_WARN_UNUSED_RESULT int spread_order_set_order_amount(struct SpreadOrder *o, double amount);
-
-/**
  * Sets `data[order_amount]` from a plain decimal string (`"158.31"`), sent
  * as written: no float rounding. `decimal` is borrowed.
  */
 SPREAD_API SPREAD_WARN_UNUSED_RESULT int spread_order_set_order_amount_str(struct SpreadOrder *o, const char *decimal);
-
-/**
- * Appends a customer tag to add (`data[add_tag][]`). `tag` is borrowed.
- */
-SPREAD_API SPREAD_WARN_UNUSED_RESULT int spread_order_add_tag(struct SpreadOrder *o, const char *tag);
-
-/**
- * Appends a customer tag to remove (`data[del_tag][]`). `tag` is borrowed.
- */
-SPREAD_API SPREAD_WARN_UNUSED_RESULT int spread_order_del_tag(struct SpreadOrder *o, const char *tag);
-
-/**
- * Appends an order tag to add (`data[add_order_tag][]`). `tag` is borrowed.
- */
-SPREAD_API SPREAD_WARN_UNUSED_RESULT int spread_order_add_order_tag(struct SpreadOrder *o, const char *tag);
-
-/**
- * Appends an order tag to remove (`data[del_order_tag][]`). `tag` is borrowed.
- */
-SPREAD_API SPREAD_WARN_UNUSED_RESULT int spread_order_del_order_tag(struct SpreadOrder *o, const char *tag);
-
-/**
- * Sets `data[custom_fields][id]`; ids (> 0) come from SPREAD's back office.
- * `v` is borrowed.
- */
-SPREAD_API SPREAD_WARN_UNUSED_RESULT int spread_order_set_custom_field(struct SpreadOrder *o, uint32_t id, const char *v);
-
-/**
- * Sets `data[consents][tech_name]` to 1 (accepted) or 0 (refused).
- * `tech_name` is borrowed.
- */
-SPREAD_API SPREAD_WARN_UNUSED_RESULT int spread_order_set_consent(struct SpreadOrder *o, const char *tech_name, bool accepted);
-
-/**
- * Starts the next product (`data[product_attributes][n]`); the following
- * `spread_order_add_product_attribute` calls describe it.
- */
-SPREAD_API SPREAD_WARN_UNUSED_RESULT int spread_order_add_product(struct SpreadOrder *o);
-
-/**
- * Adds `"key:value"` (such as `"size:xl"`) to the current product, starting
- * the first product if none was started. `key_colon_value` is borrowed.
- */
-SPREAD_API SPREAD_WARN_UNUSED_RESULT int spread_order_add_product_attribute(struct SpreadOrder *o, const char *key_colon_value);
-
-/**
- * Sets `data[name]` from text. A known field name is checked by that
- * field's rule (so `"order_state"`, `"10"` works); any other name is kept
- * and sent as is. `name` and `v` are borrowed.
- */
-SPREAD_API SPREAD_WARN_UNUSED_RESULT int spread_order_set_field(struct SpreadOrder *o, const char *name, const char *v);
-
-/**
- * Checks that the fields SPREAD requires are set (customer_email or
- * external_id, order_idorder, order_state, order_amount, order_crea_dt).
- * `spread_send` does the same check.
- */
-SPREAD_API SPREAD_WARN_UNUSED_RESULT int spread_order_validate(const struct SpreadOrder *o);
-
-/**
- * The exact body that `spread_send` posts, byte-identical to PHP's
- * `http_build_query`. Owned by the caller: free with `spread_string_free`.
- * NULL on error (see `spread_last_error`).
- */
-SPREAD_API SPREAD_WARN_UNUSED_RESULT char *spread_order_encode(const struct SpreadOrder *o);
-
-/**
- * Appends all `n` of `values` to the list field named `list` ("add_tag",
- * "del_tag", "add_order_tag" or "del_order_tag"), or none of them: on error
- * (naming the bad value's index) the order is unchanged. `list` and
- * `values` (an array of `n` strings) are borrowed.
- */
-SPREAD_API SPREAD_WARN_UNUSED_RESULT int spread_order_add_to_list(struct SpreadOrder *o, const char *list, const char *const *values, size_t n);
-
-/**
- * Starts a new product with all `n` attributes of `attributes` (each
- * `"key:value"`), or changes nothing: on error (a NULL, invalid UTF-8 or
- * malformed attribute, named by its index) the order is unchanged.
- * `attributes` (an array of `n` strings) is borrowed.
- */
-SPREAD_API SPREAD_WARN_UNUSED_RESULT int spread_order_add_product_with(struct SpreadOrder *o, const char *const *attributes, size_t n);
-
-/**
- * The drop-in path for PHP: an order from the body that PHP's
- * `http_build_query($post_data)` built for the seed's whole `$post_data`
- * (then sent byte for byte) or for just its `data` part (then wrapped as
- * the seed does). Only what SPREAD requires is strict (a customer
- * identifier, order_idorder, order_state, order_amount, order_crea_dt);
- * another field that breaks its rule is sent as is and recorded as a
- * warning (`spread_order_warning`), unless `strict` is true (then it is an
- * error naming it). Owned by the caller: free with `spread_order_free`.
- * NULL on error (see `spread_last_error`, `spread_last_status`).
- */
-SPREAD_API SPREAD_WARN_UNUSED_RESULT struct SpreadOrder *spread_order_from_form(const char *body, bool strict);
-
-/**
- * The drop-in path from JSON: the seed's `$post_data` (whole, or its
- * `data` part) as a JSON object, encoded as PHP's `http_build_query`
- * would (nulls left out, booleans 1/0, floats as PHP prints them with
- * precision 14). Lenient or strict as `spread_order_from_form`. Owned by
- * the caller: free with `spread_order_free`. NULL on error.
- */
-SPREAD_API SPREAD_WARN_UNUSED_RESULT struct SpreadOrder *spread_order_from_json(const char *json, bool strict);
-
-/**
- * How many warnings the lenient drop-in path recorded for `o` (0 for
- * orders built with setters, and for NULL).
- */
-SPREAD_API size_t spread_order_warning_count(const struct SpreadOrder *o);
-
-/**
- * The `index`-th warning of `o`, or NULL past the end. Owned by the
- * caller: free with `spread_string_free`.
- */
-SPREAD_API SPREAD_WARN_UNUSED_RESULT char *spread_order_warning(const struct SpreadOrder *o, size_t index);
 
 /**
  * The HTTP status (2xx). 0 when `r` is NULL.

@@ -582,6 +582,15 @@ public:
         detail::check(spread_order_set_field(o_, n.c_str(), detail::c_str(value, n.c_str(), SPREAD_ERR_INVALID_VALUE).c_str()));
         return *this;
     }
+    /** data[name] from JSON as the seed's $post_data holds it: field_json("consents",
+     *  R"({"NewsEmail":true})"), field_json("add_tag", R"(["vip"])"); checked by the
+     *  drop-in's rule, all or nothing (spread_order_set_value). */
+    Order& field_json(std::string_view name, std::string_view json)
+    {
+        const std::string n = detail::c_str(name, "field name", SPREAD_ERR_INVALID_VALUE);
+        detail::check(spread_order_set_value(o_, n.c_str(), detail::c_str(json, n.c_str(), SPREAD_ERR_INVALID_VALUE).c_str()));
+        return *this;
+    }
 
     /** Throws MissingField unless the fields SPREAD requires are set (send() checks too). */
     void validate() const { detail::check(spread_order_validate(o_)); }
@@ -694,8 +703,24 @@ struct Options {
 class Client {
 public:
     Client(std::string_view public_key, std::string_view private_key)
-        : c_(spread_client_new(detail::c_str(public_key, "public_key", SPREAD_ERR_CONFIG).c_str(),
-                               detail::c_str(private_key, "private_key", SPREAD_ERR_CONFIG).c_str()))
+        : Client(spread_client_new(detail::c_str(public_key, "public_key", SPREAD_ERR_CONFIG).c_str(),
+                                   detail::c_str(private_key, "private_key", SPREAD_ERR_CONFIG).c_str()))
+    {
+    }
+    /** A client configured as the `spread` command finds its secrets: the keys file
+     *  named by SPREAD_KEYS_FILE, systemd credentials, then SPREAD_PUBLIC_KEY,
+     *  SPREAD_PRIVATE_KEY and SPREAD_PROXY, read by libspread (spread_client_new_from_env). */
+    static Client from_env() { return Client(spread_client_new_from_env(nullptr)); }
+    /** A client for the keys of a keys file (SPREAD_PUBLIC_KEY=... lines, mode 0600 or 0640,
+     *  yours or root's), read by libspread (spread_client_new_from_keys_file). */
+    static Client from_keys_file(std::string_view path)
+    {
+        return Client(spread_client_new_from_keys_file(detail::c_str(path, "keys_file", SPREAD_ERR_CONFIG).c_str()));
+    }
+
+private:
+    /** Takes a client libspread made (NULL: its error is thrown). */
+    explicit Client(SpreadClient* made) : c_(made)
     {
         if (c_ == nullptr) {
             detail::throw_last();
@@ -706,6 +731,8 @@ public:
                                                        ", spread.hpp needs " + std::to_string(SPREAD_ABI_VERSION) + " or later");
         }
     }
+
+public:
     Client(std::string_view public_key, std::string_view private_key, const Options& options)
         : Client(public_key, private_key)
     {

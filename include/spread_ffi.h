@@ -106,6 +106,10 @@ void spread_batch_free(struct SpreadBatch *b);
 
 struct SpreadClient *spread_client_new(const char *public_key, const char *private_key);
 
+struct SpreadClient *spread_client_new_from_env(const char *environ_json);
+
+struct SpreadClient *spread_client_new_from_keys_file(const char *path);
+
 void spread_client_free(struct SpreadClient *c);
 
 void spread_client_close(struct SpreadClient *c);
@@ -171,6 +175,49 @@ struct SpreadOrder *spread_order_clone(const struct SpreadOrder *o);
 
 void spread_order_free(struct SpreadOrder *o);
 
+int spread_order_set_order_state(struct SpreadOrder *o, int32_t state);
+
+int spread_order_set_order_amount(struct SpreadOrder *o, double amount);
+
+int spread_order_add_tag(struct SpreadOrder *o, const char *tag);
+
+int spread_order_del_tag(struct SpreadOrder *o, const char *tag);
+
+int spread_order_add_order_tag(struct SpreadOrder *o, const char *tag);
+
+int spread_order_del_order_tag(struct SpreadOrder *o, const char *tag);
+
+int spread_order_set_custom_field(struct SpreadOrder *o, uint32_t id, const char *v);
+
+int spread_order_set_consent(struct SpreadOrder *o, const char *tech_name, bool accepted);
+
+int spread_order_add_product(struct SpreadOrder *o);
+
+int spread_order_add_product_attribute(struct SpreadOrder *o, const char *key_colon_value);
+
+int spread_order_set_field(struct SpreadOrder *o, const char *name, const char *v);
+
+int spread_order_set_value(struct SpreadOrder *o, const char *name, const char *json);
+
+int spread_order_validate(const struct SpreadOrder *o);
+
+char *spread_order_encode(const struct SpreadOrder *o);
+
+int spread_order_add_to_list(struct SpreadOrder *o,
+                             const char *list,
+                             const char *const *values,
+                             size_t n);
+
+int spread_order_add_product_with(struct SpreadOrder *o, const char *const *attributes, size_t n);
+
+struct SpreadOrder *spread_order_from_form(const char *body, bool strict);
+
+struct SpreadOrder *spread_order_from_json(const char *json, bool strict);
+
+size_t spread_order_warning_count(const struct SpreadOrder *o);
+
+char *spread_order_warning(const struct SpreadOrder *o, size_t index);
+
 int spread_order_set_customer_email(struct SpreadOrder *o, const char *v);
 
 int spread_order_set_external_id(struct SpreadOrder *o, const char *v);
@@ -217,48 +264,7 @@ int spread_order_set_order_start_service(struct SpreadOrder *o, const char *v);
 
 int spread_order_set_order_end_service(struct SpreadOrder *o, const char *v);
 
-int spread_order_set_order_state(struct SpreadOrder *o, int32_t state);
-
-int spread_order_set_order_amount(struct SpreadOrder *o, double amount);
-
 int spread_order_set_order_amount_str(struct SpreadOrder *o, const char *decimal);
-
-int spread_order_add_tag(struct SpreadOrder *o, const char *tag);
-
-int spread_order_del_tag(struct SpreadOrder *o, const char *tag);
-
-int spread_order_add_order_tag(struct SpreadOrder *o, const char *tag);
-
-int spread_order_del_order_tag(struct SpreadOrder *o, const char *tag);
-
-int spread_order_set_custom_field(struct SpreadOrder *o, uint32_t id, const char *v);
-
-int spread_order_set_consent(struct SpreadOrder *o, const char *tech_name, bool accepted);
-
-int spread_order_add_product(struct SpreadOrder *o);
-
-int spread_order_add_product_attribute(struct SpreadOrder *o, const char *key_colon_value);
-
-int spread_order_set_field(struct SpreadOrder *o, const char *name, const char *v);
-
-int spread_order_validate(const struct SpreadOrder *o);
-
-char *spread_order_encode(const struct SpreadOrder *o);
-
-int spread_order_add_to_list(struct SpreadOrder *o,
-                             const char *list,
-                             const char *const *values,
-                             size_t n);
-
-int spread_order_add_product_with(struct SpreadOrder *o, const char *const *attributes, size_t n);
-
-struct SpreadOrder *spread_order_from_form(const char *body, bool strict);
-
-struct SpreadOrder *spread_order_from_json(const char *json, bool strict);
-
-size_t spread_order_warning_count(const struct SpreadOrder *o);
-
-char *spread_order_warning(const struct SpreadOrder *o, size_t index);
 
 uint16_t spread_response_status(const struct SpreadResponse *r);
 

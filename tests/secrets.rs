@@ -197,3 +197,44 @@ fn redirects_digest_and_every_log_record_hold_no_secret() {
         }
     }
 }
+
+/// Issue 22: the keys file is read by the library (one reader for the CLI and the
+/// bindings, behind spread_client_new_from_keys_file / _from_env): the keys never
+/// cross into a binding, and no error quotes a line that may hold one.
+#[test]
+fn a_keys_file_is_read_by_the_library_and_its_errors_quote_no_key() {
+    use spread::ffi::client::{spread_client_free, spread_client_new_from_env, spread_client_new_from_keys_file};
+    use std::ffi::{CStr, CString};
+    use std::os::unix::fs::PermissionsExt;
+    let dir = temp_dir("keys-file");
+    let write = |name: &str, text: &[u8], mode: u32| {
+        let path = dir.join(name);
+        std::fs::write(&path, text).unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(mode)).unwrap();
+        CString::new(path.to_str().unwrap()).unwrap()
+    };
+    let good = write("good", format!("# keys\nSPREAD_PUBLIC_KEY={PUBLIC}\nSPREAD_PRIVATE_KEY=\"{SECRET}\"\n").as_bytes(), 0o600);
+    let made = spread_client_new_from_keys_file(good.as_ptr());
+    assert!(!made.is_null());
+    spread_client_free(made);
+    let env = CString::new(format!(r#"{{"SPREAD_KEYS_FILE":{:?},"SPREAD_PRIVATE_KEY":"wrong"}}"#, good.to_str().unwrap())).unwrap();
+    let made = spread_client_new_from_env(env.as_ptr());
+    assert!(!made.is_null(), "the file wins over the environment");
+    spread_client_free(made);
+
+    for (name, text, mode, cause) in [
+        ("open", format!("SPREAD_PUBLIC_KEY={PUBLIC}\nSPREAD_PRIVATE_KEY={SECRET}\n").into_bytes(), 0o644, "mode 0644 lets others read or change it"),
+        ("name", format!("SPREAD_PUBLIC_KEY={PUBLIC}\nSPREAD_PRIVATE_KEY {SECRET}=\n").into_bytes(), 0o600, "line 2: not NAME=value"),
+        ("export", format!("export SPREAD_PRIVATE_KEY={SECRET}\n").into_bytes(), 0o600, "line 1: not NAME=value"),
+        ("latin1", [b"SPREAD_PRIVATE_KEY=", SECRET.as_bytes(), b"\xe9\n"].concat(), 0o600, "is not UTF-8 text"),
+        ("half", format!("SPREAD_PUBLIC_KEY={PUBLIC}\n").into_bytes(), 0o600, "SPREAD_PRIVATE_KEY is not set"),
+    ] {
+        let path = write(name, &text, mode);
+        assert!(spread_client_new_from_keys_file(path.as_ptr()).is_null(), "{name}");
+        assert_eq!(spread::ffi::spread_last_status(), spread::ffi::SpreadStatus::SPREAD_ERR_CONFIG as i32, "{name}");
+        // SAFETY: spread_last_error returns this thread's message, valid until the next call.
+        let message = unsafe { CStr::from_ptr(spread::ffi::spread_last_error()) }.to_string_lossy().into_owned();
+        assert!(message.contains(cause), "{name}: {message}");
+        assert_clean(name, &message);
+    }
+}

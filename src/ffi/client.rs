@@ -9,17 +9,15 @@ use std::path::Path;
 use std::sync::{RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::time::Duration;
 
-use super::logging::LogQueue;
 use super::order::SpreadOrder;
 use super::response::SpreadResponse;
 use super::{arg_ref, arg_str, guard, guard_status, FfiError, SpreadStatus};
 use crate::send::client::{Client, Sent};
+use crate::send::secrets::Secrets;
 
 /// A SPREAD client. Opaque.
 pub struct SpreadClient {
     inner: RwLock<Client>,
-    /// Log records waiting for the binding's own thread (see `spread_client_set_log_queue`).
-    pub(crate) logs: LogQueue,
 }
 
 impl SpreadClient {
@@ -42,7 +40,52 @@ impl SpreadClient {
 pub extern "C" fn spread_client_new(public_key: *const c_char, private_key: *const c_char) -> *mut SpreadClient {
     guard(|| {
         let client = Client::new(arg_str(public_key, "public_key")?, arg_str(private_key, "private_key")?)?;
-        Ok(Box::into_raw(Box::new(SpreadClient { inner: RwLock::new(client), logs: LogQueue::default() })))
+        Ok(boxed(client))
+    })
+}
+
+fn boxed(client: Client) -> *mut SpreadClient {
+    Box::into_raw(Box::new(SpreadClient { inner: RwLock::new(client) }))
+}
+
+/// A client configured as the `spread` command finds its secrets: the keys
+/// file named by SPREAD_KEYS_FILE (`NAME=value` lines; refused unless a
+/// regular file of this user or root, mode 0600 or 0640, UTF-8, at most
+/// 64 KiB), then the systemd credentials of CREDENTIALS_DIRECTORY, then the
+/// variables SPREAD_PUBLIC_KEY, SPREAD_PRIVATE_KEY and SPREAD_PROXY; the
+/// first non-empty value of each wins. SPREAD_PROXY, when found, is the
+/// proxy. `environ_json` is a JSON object of those variables (a binding's
+/// own mapping), or NULL for the process's environment. The keys never
+/// leave the library, and an error never quotes a line of the file.
+/// SPREAD_ERR_CONFIG naming the file, the credential or the missing key.
+/// Owned by the caller: free with `spread_client_free`. NULL on error.
+#[must_use]
+#[no_mangle]
+pub extern "C" fn spread_client_new_from_env(environ_json: *const c_char) -> *mut SpreadClient {
+    guard(|| {
+        let secrets = if environ_json.is_null() {
+            Secrets::from_process(None)?
+        } else {
+            let vars: std::collections::HashMap<String, serde_json::Value> = serde_json::from_str(arg_str(environ_json, "environ_json")?)
+                .map_err(|e| crate::Error::invalid("environ_json", format!("not a JSON object: {e}")))?;
+            let var = |name: &str| vars.get(name).and_then(|v| v.as_str()).map(str::to_owned);
+            let keys_file = var("SPREAD_KEYS_FILE").filter(|f| !f.is_empty()).map(std::path::PathBuf::from);
+            Secrets::load(keys_file.as_deref(), var)?
+        };
+        Ok(boxed(Client::from_secrets(&secrets)?))
+    })
+}
+
+/// A client for the keys in the keys file `path` (SPREAD_PUBLIC_KEY and
+/// SPREAD_PRIVATE_KEY lines, and its SPREAD_PROXY if any), checked as
+/// `spread_client_new_from_env` checks it; nothing else is read. `path` is
+/// borrowed. Owned by the caller: free with `spread_client_free`. NULL on error.
+#[must_use]
+#[no_mangle]
+pub extern "C" fn spread_client_new_from_keys_file(path: *const c_char) -> *mut SpreadClient {
+    guard(|| {
+        let secrets = Secrets::load(Some(Path::new(arg_str(path, "keys_file")?)), |_| None)?;
+        Ok(boxed(Client::from_secrets(&secrets)?))
     })
 }
 

@@ -3,12 +3,11 @@
 //! the caller drains on its own thread (PHP, whose FFI callbacks crash when
 //! called from another thread).
 
-use std::collections::VecDeque;
 use std::ffi::{c_char, c_int, c_void, CString};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use super::client::{configure, SpreadClient};
-use super::{arg_ref, guard, owned_c_string, FfiError, SpreadStatus};
+use super::{arg_ref, guard, guard_status, owned_c_string, FfiError, SpreadStatus};
 use crate::log::{Level, Logger, Record};
 
 /// Log levels, most important first. A logger set at a level receives the
@@ -30,39 +29,6 @@ pub enum SpreadLogLevel {
 /// customer's e-mail only at debug level.
 pub type SpreadLogFn =
     Option<unsafe extern "C" fn(user_data: *mut c_void, level: c_int, event: *const c_char, message: *const c_char, context_json: *const c_char)>;
-
-/// Records kept for the caller to drain; the oldest go first when full.
-const QUEUE_CAPACITY: usize = 1000;
-
-#[derive(Default)]
-struct Queued {
-    records: VecDeque<String>,
-    dropped: usize,
-}
-
-/// The records waiting for `spread_client_next_log`.
-#[derive(Clone, Default)]
-pub(crate) struct LogQueue(Arc<Mutex<Queued>>);
-
-impl LogQueue {
-    fn push(&self, record: &Record) {
-        let mut q = self.0.lock().unwrap_or_else(|p| p.into_inner());
-        if q.records.len() >= QUEUE_CAPACITY {
-            q.records.pop_front();
-            q.dropped += 1;
-        }
-        q.records.push_back(record.to_json());
-    }
-
-    fn pop(&self) -> Option<String> {
-        let mut q = self.0.lock().unwrap_or_else(|p| p.into_inner());
-        if q.dropped > 0 {
-            let n = std::mem::take(&mut q.dropped);
-            return Some(Record::new(Level::Warn, "log_dropped", format!("{n} log records were dropped: the queue was full (drain it more often)")).to_json());
-        }
-        q.records.pop_front()
-    }
-}
 
 /// The caller's user_data, which the caller promised may be used from any thread.
 struct UserData(*mut c_void);
@@ -128,17 +94,10 @@ pub extern "C" fn spread_client_set_logger(c: *mut SpreadClient, callback: Sprea
 #[must_use]
 #[no_mangle]
 pub extern "C" fn spread_client_set_log_queue(c: *mut SpreadClient, min_level: c_int) -> c_int {
-    guard(|| {
-        let handle = arg_ref(c, "client")?;
-        let logger = match level(min_level)? {
-            Some(min) => {
-                let queue = handle.logs.clone();
-                Logger::new(Arc::new(move |r: &Record| queue.push(r)), min)
-            }
-            None => Logger::default(),
-        };
-        handle.read().set_logger(logger);
-        Ok(SpreadStatus::SPREAD_OK as c_int)
+    guard_status(|| {
+        let client = arg_ref(c, "client")?;
+        client.read().set_log_queue(level(min_level)?);
+        Ok(())
     })
 }
 
@@ -148,7 +107,7 @@ pub extern "C" fn spread_client_set_log_queue(c: *mut SpreadClient, min_level: c
 #[must_use]
 #[no_mangle]
 pub extern "C" fn spread_client_next_log(c: *const SpreadClient) -> *mut c_char {
-    guard(|| match arg_ref(c, "client")?.logs.pop() {
+    guard(|| match arg_ref(c, "client")?.read().next_log() {
         Some(json) => owned_c_string(json),
         None => Ok(std::ptr::null_mut()),
     })

@@ -25,6 +25,8 @@ pub mod client;
 pub mod logging;
 pub mod options;
 pub mod order;
+pub mod order_dropin;
+pub mod order_fields;
 pub mod response;
 pub mod spool;
 pub mod status;

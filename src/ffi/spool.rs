@@ -113,8 +113,7 @@ pub extern "C" fn spread_spool_status_json(c: *const SpreadClient) -> *mut c_cha
 #[no_mangle]
 pub extern "C" fn spread_spool_rejected_json(c: *const SpreadClient) -> *mut c_char {
     guard(|| {
-        let client = arg_ref(c, "client")?.read();
-        let rejected = client.spool().ok_or_else(|| crate::Error::config("spool_dir", "no spool folder is set"))?.rejected()?;
+        let rejected = arg_ref(c, "client")?.read().rejected()?;
         owned_c_string(serde_json::to_string(&rejected).map_err(|e| FfiError::new(SpreadStatus::SPREAD_ERR_PANIC, e.to_string()))?)
     })
 }
@@ -130,8 +129,7 @@ pub extern "C" fn spread_spool_requeue(c: *mut SpreadClient, name: *const c_char
     guard_status(|| {
         let client = arg_ref(c, "client")?.read();
         let only = if name.is_null() { None } else { Some(arg_str(name, "name")?) };
-        let spool = client.spool().ok_or_else(|| crate::Error::config("spool_dir", "no spool folder is set"))?;
-        write_count(requeued, spool.requeue(client.destination(), only)?);
+        write_count(requeued, client.requeue(only)?);
         Ok(())
     })
 }
@@ -144,9 +142,7 @@ pub extern "C" fn spread_spool_requeue(c: *mut SpreadClient, name: *const c_char
 pub extern "C" fn spread_spool_purge_rejected(c: *mut SpreadClient, older_than_secs: u64, purged: *mut usize) -> c_int {
     write_count(purged, 0);
     guard_status(|| {
-        let client = arg_ref(c, "client")?.read();
-        let spool = client.spool().ok_or_else(|| crate::Error::config("spool_dir", "no spool folder is set"))?;
-        write_count(purged, spool.purge_rejected(Duration::from_secs(older_than_secs))?);
+        write_count(purged, arg_ref(c, "client")?.read().purge_rejected(Duration::from_secs(older_than_secs))?);
         Ok(())
     })
 }

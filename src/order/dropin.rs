@@ -242,44 +242,55 @@ fn check(order: &Order, strict: bool) -> Result<Vec<(String, Option<String>)>> {
             if let Err(e) = scalar_rule(field, value) {
                 lenient(e, personal_text(name, value).as_deref())?;
             }
-        } else if let Some(list) = ListField::from_name(name) {
-            each_scalar(list.name(), false, value, &mut |field, text| validate::token(field, text), &mut lenient)?;
-        } else if name == CUSTOM_FIELDS {
-            each_scalar(CUSTOM_FIELDS, true, value, &mut |field, text| validate::text(field, text), &mut lenient)?;
-        } else if name == CONSENTS {
-            each_scalar(
-                CONSENTS,
-                false,
-                value,
-                &mut |field, text| match text {
-                    "0" | "1" => Ok(()),
-                    _ => Err(Error::invalid(field, format!("{text:?} is not 1 (accepted) or 0 (refused)"))),
-                },
-                &mut lenient,
-            )?;
-        } else if name == PRODUCT_ATTRIBUTES {
-            match value {
-                Value::Array(products) => {
-                    for (key, product) in products {
-                        // The key as the body writes it (product_attributes[2]), not a position.
-                        let field = format!("{PRODUCT_ATTRIBUTES}[{}]", key_text(key));
-                        each_scalar(
-                            &field,
-                            false,
-                            product,
-                            &mut |field, text| match text.split_once(':') {
-                                Some((k, v)) if !k.is_empty() && !v.is_empty() => validate::token(field, text),
-                                _ => Err(Error::invalid(field, format!("{text:?} is not written \"key:value\" such as \"size:xl\""))),
-                            },
-                            &mut lenient,
-                        )?;
-                    }
-                }
-                _ => lenient(Error::invalid(PRODUCT_ATTRIBUTES, "is not a list of products"), None)?,
-            }
+        } else {
+            check_structured(name, value, &mut lenient)?;
         }
     }
     Ok(warnings)
+}
+
+/// The rule of a structured field (a list, custom_fields, consents,
+/// product_attributes) on what `$post_data` holds for it: the drop-in's and
+/// [`Order::set_value`]'s, one rule (consents: 1 or 0, as text PHP would send).
+/// Other names pass. `lenient` decides whether a broken rule is an error.
+pub(crate) fn check_structured(name: &str, value: &Value, lenient: &mut dyn FnMut(Error, Option<&str>) -> Result<()>) -> Result<()> {
+    if let Some(list) = ListField::from_name(name) {
+        each_scalar(list.name(), false, value, &mut |field, text| validate::token(field, text), lenient)?;
+    } else if name == CUSTOM_FIELDS {
+        each_scalar(CUSTOM_FIELDS, true, value, &mut |field, text| validate::text(field, text), lenient)?;
+    } else if name == CONSENTS {
+        each_scalar(
+            CONSENTS,
+            false,
+            value,
+            &mut |field, text| match text {
+                "0" | "1" => Ok(()),
+                _ => Err(Error::invalid(field, format!("{text:?} is not 1 (accepted) or 0 (refused)"))),
+            },
+            lenient,
+        )?;
+    } else if name == PRODUCT_ATTRIBUTES {
+        match value {
+            Value::Array(products) => {
+                for (key, product) in products {
+                    // The key as the body writes it (product_attributes[2]), not a position.
+                    let field = format!("{PRODUCT_ATTRIBUTES}[{}]", key_text(key));
+                    each_scalar(
+                        &field,
+                        false,
+                        product,
+                        &mut |field, text| match text.split_once(':') {
+                            Some((k, v)) if !k.is_empty() && !v.is_empty() => validate::token(field, text),
+                            _ => Err(Error::invalid(field, format!("{text:?} is not written \"key:value\" such as \"size:xl\""))),
+                        },
+                        lenient,
+                    )?;
+                }
+            }
+            _ => lenient(Error::invalid(PRODUCT_ATTRIBUTES, "is not a list of products"), None)?,
+        }
+    }
+    Ok(())
 }
 
 /// Checks every scalar of the array `value` (named `field[key]`) with `rule`;

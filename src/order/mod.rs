@@ -14,6 +14,7 @@ use std::borrow::Cow;
 pub mod dropin;
 pub mod fields;
 pub(crate) mod validate;
+mod value;
 
 use crate::error::{Error, ErrorKind, Result};
 use crate::php::{build_query_into, php_float, Key, Value};

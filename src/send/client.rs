@@ -21,7 +21,7 @@ use super::settings::Settings;
 use super::transport::policy;
 use crate::error::{Error, Result};
 use crate::fork::PerProcess;
-use crate::log::{Level, Logger, Record};
+use crate::log::{Level, LogQueue, Logger, Record};
 use crate::order::Order;
 pub use crate::send::delivery::Response;
 pub use crate::send::flush::FlushReport;
@@ -32,6 +32,8 @@ pub struct Client {
     core: Arc<Core>,
     /// Set once this client enqueued: freeing it then waits (bounded) for the deliveries.
     enqueued: AtomicBool,
+    /// Records waiting for the caller's own thread (see [`Client::set_log_queue`]).
+    logs: LogQueue,
 }
 
 impl std::fmt::Debug for Client {
@@ -58,7 +60,7 @@ impl Client {
             spool: None,
             log: Logger::default(),
         };
-        Ok(Client { core: Arc::new(core), enqueued: AtomicBool::new(false) })
+        Ok(Client { core: Arc::new(core), enqueued: AtomicBool::new(false), logs: LogQueue::default() })
     }
 
     /// Applies a change to the settings, then rebuilds what depends on them.
@@ -174,6 +176,19 @@ impl Client {
             // Already said to the previous logger, if any: say it to this one too.
             self.core.log.log(Record::new(Level::Warn, "tls_fallback", note.clone()));
         }
+    }
+
+    /// Keeps the log records of `min_level` and above (None: none) in a
+    /// bounded queue the caller drains with [`Client::next_log`] on its own
+    /// thread, for languages that cannot be called back from other threads
+    /// (PHP). Replaces the logger.
+    pub fn set_log_queue(&self, min_level: Option<Level>) {
+        self.set_logger(min_level.map_or_else(Logger::default, |min| self.logs.logger(min)));
+    }
+
+    /// The oldest queued log record as JSON (see [`LogQueue::pop`]).
+    pub fn next_log(&self) -> Option<String> {
+        self.logs.pop()
     }
 
     /// Why the bundled Mozilla roots stand in for the host's CA store, if

@@ -67,6 +67,11 @@ static void null_arguments(void)
     CHECK(last_error_has("public_key: is NULL"));
     CHECK(spread_client_new("PUBLIC_KEY", NULL) == NULL);
     CHECK(last_error_has("private_key: is NULL"));
+    CHECK(spread_client_new_from_keys_file(NULL) == NULL);
+    CHECK(last_error_has("keys_file: is NULL"));
+    /* NULL environ_json stands for the process's environment; an empty one holds no key. */
+    CHECK(spread_client_new_from_env("{}") == NULL && spread_last_status() == SPREAD_ERR_CONFIG);
+    CHECK(last_error_has("SPREAD_PUBLIC_KEY is not set"));
 
     CHECK_STATUS(spread_client_set_base_url(NULL, closed_url), SPREAD_ERR_NULL_ARGUMENT, "client: is NULL");
     CHECK_STATUS(spread_client_set_base_url(c, NULL), SPREAD_ERR_NULL_ARGUMENT, "base_url: is NULL");
@@ -136,6 +141,11 @@ static void null_arguments(void)
     CHECK_STATUS(spread_order_set_field(NULL, "coupon", "x"), SPREAD_ERR_NULL_ARGUMENT, "order: is NULL");
     CHECK_REJECTED(o, spread_order_set_field(o, NULL, "x"), SPREAD_ERR_NULL_ARGUMENT, "name: is NULL");
     CHECK_REJECTED(o, spread_order_set_field(o, "coupon", NULL), SPREAD_ERR_NULL_ARGUMENT, "coupon: is NULL");
+    CHECK_STATUS(spread_order_set_value(NULL, "add_tag", "[\"a\"]"), SPREAD_ERR_NULL_ARGUMENT, "order: is NULL");
+    CHECK_REJECTED(o, spread_order_set_value(o, NULL, "[\"a\"]"), SPREAD_ERR_NULL_ARGUMENT, "name: is NULL");
+    CHECK_REJECTED(o, spread_order_set_value(o, "add_tag", NULL), SPREAD_ERR_NULL_ARGUMENT, "add_tag: is NULL");
+    CHECK_REJECTED(o, spread_order_set_value(o, "consents", "{\"News\":2}"), SPREAD_ERR_INVALID_VALUE,
+                   "consents[News]: \"2\" is not 1 (accepted) or 0 (refused)");
     CHECK(spread_order_encode(NULL) == NULL); /* right after the "coupon" error: the message is its own */
     CHECK(last_error_has("order: is NULL"));
     CHECK_STATUS(spread_order_validate(NULL), SPREAD_ERR_NULL_ARGUMENT, "order: is NULL");

@@ -348,6 +348,18 @@ void offline(const char* closed_url, const char* spool_dir, const char* seed_bod
         CHECK(assigned.encode().find("customer_name%5D=Copy") != std::string::npos && assigned.encode().find("0000042") != std::string::npos);
     }
 
+    {
+        // A structured field as JSON, by the library's rule (the bindings' field()/set() use it).
+        spread::Order structured;
+        structured.field_json("consents", R"({"newsletter":true,"sms":"0"})").field_json("add_tag", R"(["vip"])");
+        CHECK(structured.encode() == "data%5Bconsents%5D%5Bnewsletter%5D=1&data%5Bconsents%5D%5Bsms%5D=0&data%5Badd_tag%5D%5B0%5D=vip");
+        EXPECT_THROW(spread::InvalidValue, SPREAD_ERR_INVALID_VALUE, "consents[sms]: \"2\" is not 1 (accepted) or 0 (refused)",
+                     structured.field_json("consents", R"({"sms":2})"));
+        // The keys file is the library's to read; a missing one is a configuration error.
+        EXPECT_THROW(spread::Config, SPREAD_ERR_CONFIG, "keys file /nonexistent/keys: cannot open it",
+                     spread::Client::from_keys_file("/nonexistent/keys"));
+    }
+
     // A refused value names its field and leaves the order as it was.
     EXPECT_THROW(spread::InvalidValue, SPREAD_ERR_INVALID_VALUE, "order_state", seed.order_state(7));
     EXPECT_THROW(spread::InvalidValue, SPREAD_ERR_INVALID_VALUE, "customer_email", seed.customer_email("no-at-sign"));

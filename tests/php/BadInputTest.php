@@ -74,15 +74,16 @@ final class BadInputTest extends SandboxTestCase
             // Several tags at once are added all or none (spread_order_add_to_list): a bad one in the middle changes nothing.
             'tags, an empty one in the middle' => [fn (Order $o) => $o->field('add_tag', ['a', '', 'b']), $invalid, 'add_tag[1]: must not be empty'],
             'tags, a control character in the middle' => [fn (Order $o) => $o->field('del_tag', ['a', "b\nc", 'd']), $invalid, 'del_tag[1]: contains the control character'],
-            'tags, invalid UTF-8 in the middle' => [fn (Order $o) => $o->field('add_order_tag', ['a', "\xE9t\xE9", 'b']), InvalidUtf8Exception::class, 'add_order_tag[1]: not valid UTF-8'],
-            'tags, a NUL byte in the middle' => [fn (Order $o) => $o->field('del_order_tag', ['a', "b\0c", 'd']), $invalid, 'del_order_tag[1]: contains a NUL byte'],
-            'tags, an array in the middle' => [fn (Order $o) => $o->field('add_tag', ['a', ['b'], 'c']), $invalid, 'add_tag[1]: expected a string or a number, got a list'],
-            // field() with several custom fields, consents or products: all or none too.
+            'tags, invalid UTF-8 in the middle' => [fn (Order $o) => $o->field('add_order_tag', ['a', "\xE9t\xE9", 'b']), InvalidUtf8Exception::class, 'add_order_tag: not valid UTF-8'],
+            'tags, a NUL byte in the middle' => [fn (Order $o) => $o->field('del_order_tag', ['a', "b\0c", 'd']), $invalid, 'del_order_tag[1]: contains the control character'],
+            'tags, an array in the middle' => [fn (Order $o) => $o->field('add_tag', ['a', ['b'], 'c']), $invalid, 'add_tag[1]: is a nested list, not a single value'],
+            // field() with several custom fields, consents or products: all or none too
+            // (spread_order_set_value: libspread's rule and words, the same as Python's Order.set()).
             'custom fields, a bad one after a good one' => [fn (Order $o) => $o->field('custom_fields', [1 => 'ok', 2 => "b\x07"]), $invalid, 'custom_fields[2]: contains the control character'],
-            'custom fields, an array after a good one' => [fn (Order $o) => $o->field('custom_fields', [1 => 'ok', 2 => ['v']]), $invalid, 'custom_fields[2]: expected a string or a number, got a list'],
+            'custom fields, an array after a good one' => [fn (Order $o) => $o->field('custom_fields', [1 => 'ok', 2 => ['v']]), $invalid, 'custom_fields[2]: is a nested list, not a single value'],
             'consents, a bad name after a good one' => [fn (Order $o) => $o->field('consents', ['A' => true, 'b[c]' => true]), $invalid, 'consents: "b[c]" must not contain'],
-            'consents, a bad value after a good one' => [fn (Order $o) => $o->field('consents', ['A' => true, 'B' => 'yes']), $invalid, 'consents[B]: expected true/false'],
-            'products, a bad one after a good one' => [fn (Order $o) => $o->field('product_attributes', [['size:xl'], ['xl']]), $invalid, 'product_attributes[0]: "xl" is not written "key:value"'],
+            'consents, a bad value after a good one' => [fn (Order $o) => $o->field('consents', ['A' => true, 'B' => 'yes']), $invalid, 'consents[B]: "yes" is not 1 (accepted) or 0 (refused)'],
+            'products, a bad one after a good one' => [fn (Order $o) => $o->field('product_attributes', [['size:xl'], ['xl']]), $invalid, 'product_attributes[1][0]: "xl" is not written "key:value"'],
             'custom field id 0' => [fn (Order $o) => $o->customField(0, 'v'), $invalid, 'custom_fields: id 0 is not a custom field id'],
             'custom field id -1' => [fn (Order $o) => $o->customField(-1, 'v'), $invalid, 'custom_fields: key int -1 is not a custom field id'],
             'custom field id "007"' => [fn (Order $o) => $o->customField('007', 'v'), $invalid, 'custom_fields: key string "007" is not'],
@@ -95,7 +96,7 @@ final class BadInputTest extends SandboxTestCase
             'control character' => [fn (Order $o) => $o->customerName("Doe\x07"), $invalid, 'customer_name: contains the control character'],
             'NUL byte' => [fn (Order $o) => $o->customerCity("Rou\0en"), $invalid, 'customer_city: contains a NUL byte'],
             'invalid UTF-8' => [fn (Order $o) => $o->customerCity("Rou\xE9n"), InvalidUtf8Exception::class, 'customer_city: not valid UTF-8'],
-            'structured name in field()' => [fn (Order $o) => $o->field('add_tag', 'x'), $invalid, 'add_tag: expected a list of tags'],
+            'structured name in field()' => [fn (Order $o) => $o->field('add_tag', 'x'), $invalid, 'add_tag: is not a single value: use its own setter'],
             'empty field name' => [fn (Order $o) => $o->field('', 'x'), $invalid, 'field name: must not be empty'],
         ];
     }
@@ -112,21 +113,21 @@ final class BadInputTest extends SandboxTestCase
     public static function wrongTypes(): array
     {
         return [
-            'string for a consent' => [fn (Order $o) => $o->consent('NewsEmail', 'yes'), 'consents[NewsEmail]: expected true/false, 1/0 or "1"/"0", got string "yes"'],
-            'int 2 for a consent' => [fn (Order $o) => $o->consent('NewsEmail', 2), 'consents[NewsEmail]: expected true/false, 1/0 or "1"/"0", got int 2'],
+            'string for a consent' => [fn (Order $o) => $o->consent('NewsEmail', 'yes'), 'consents[NewsEmail]: "yes" is not 1 (accepted) or 0 (refused)'],
+            'int 2 for a consent' => [fn (Order $o) => $o->consent('NewsEmail', 2), 'consents[NewsEmail]: "2" is not 1 (accepted) or 0 (refused)'],
             'int for a product' => [fn (Order $o) => $o->addProduct([42]), 'product_attributes[0]: expected a "key:value" string'],
             'map for a product' => [fn (Order $o) => $o->addProduct(['size' => 'xl']), 'product_attributes: expected a list of "key:value" strings, got an array with keys size'],
             'field(): array for a string' => [fn (Order $o) => $o->field('customer_name', ['Doe']), 'customer_name: expected a string or a number, got a list'],
             'field(): array for a state' => [fn (Order $o) => $o->field('order_state', [10]), 'order_state: expected a number or a numeric string, got a list'],
             'field(): bool for an amount' => [fn (Order $o) => $o->field('order_amount', true), 'order_amount: expected a number or a numeric string, got bool true'],
-            'field(): string tags' => [fn (Order $o) => $o->field('add_tag', 'tag1'), 'add_tag: expected a list of tags such as ["tag1", "tag2"], got string "tag1"'],
-            'field(): keyed tags' => [fn (Order $o) => $o->field('del_tag', [3 => 'x']), 'del_tag: expected a list of tags'],
+            'field(): string tags' => [fn (Order $o) => $o->field('add_tag', 'tag1'), 'add_tag: is not a single value: use its own setter'],
+            'field(): keyed tags' => [fn (Order $o) => $o->field('del_tag', [3 => 'x']), 'del_tag: is not a list such as ["tag1", "tag2"]'],
             'field(): null in a list' => [fn (Order $o) => $o->field('add_order_tag', ['a', null]), 'add_order_tag[1]: null inside a list'],
-            'field(): array in a list' => [fn (Order $o) => $o->field('add_tag', [['a']]), 'add_tag: expected a string or a number, got a list'],
-            'field(): product not a list' => [fn (Order $o) => $o->field('product_attributes', ['size:xl']), 'product_attributes[0]: expected a list of "key:value" strings, got string "size:xl"'],
-            'field(): custom_fields scalar' => [fn (Order $o) => $o->field('custom_fields', 'v'), 'custom_fields: expected an array such as [327 => "value"]'],
-            'field(): custom field array' => [fn (Order $o) => $o->field('custom_fields', [3 => ['v']]), 'custom_fields[3]: expected a string or a number, got a list'],
-            'field(): nested unknown' => [fn (Order $o) => $o->field('extra', ['a' => 1]), 'extra: expected a string or a number, got an array with keys a'],
+            'field(): array in a list' => [fn (Order $o) => $o->field('add_tag', [['a']]), 'add_tag[0]: is a nested list, not a single value'],
+            'field(): product not a list' => [fn (Order $o) => $o->field('product_attributes', ['size:xl']), 'product_attributes[0]: is not a list such as ["size:xl"]'],
+            'field(): custom_fields scalar' => [fn (Order $o) => $o->field('custom_fields', 'v'), 'custom_fields: is not a single value: use its own setter'],
+            'field(): custom field array' => [fn (Order $o) => $o->field('custom_fields', [3 => ['v']]), 'custom_fields[3]: is a nested list, not a single value'],
+            'field(): nested unknown' => [fn (Order $o) => $o->field('extra', ['a' => 1]), 'extra: is a list, not a single value'],
         ];
     }
 

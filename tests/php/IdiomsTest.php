@@ -130,6 +130,22 @@ final class IdiomsTest extends SandboxTestCase
         $this->assertStringNotContainsString(Sandbox::PRIVATE_KEY, $e->getMessage());
     }
 
+    public function testTheKeysFileIsReadByTheLibraryAsTheCliReadsIt(): void
+    {
+        // libspread reads it (spread_client_new_from_env): this binding's own reader took
+        // `export` lines the CLI refuses, and quoted a "name" that held the key.
+        $dir = Php::tempDir('spread-php-keys-');
+        foreach (["export SPREAD_PUBLIC_KEY=P\n" => 'line 1: not NAME=value',
+                  "SPREAD_PUBLIC_KEY=P\nSPREAD_PRIVATE_KEY " . Sandbox::PRIVATE_KEY . "==\n" => 'line 2: not NAME=value',
+                  "SPREAD_PUBLIC_KEY=P\xE9\n" => 'is not UTF-8 text'] as $text => $cause) {
+            file_put_contents("$dir/keys", $text);
+            chmod("$dir/keys", 0600);
+            $e = $this->thrown(fn () => Client::fromEnv(env: ['SPREAD_KEYS_FILE' => "$dir/keys"]));
+            $this->assertInstanceOf(ConfigException::class, $e);
+            $this->assertSame("keys file $dir/keys: $cause", $e->getMessage());
+        }
+    }
+
     public function testFromEnvNamesAMissingKeyAndOptionsWin(): void
     {
         $e = $this->thrown(fn () => Client::fromEnv(env: ['SPREAD_PUBLIC_KEY' => 'P']));

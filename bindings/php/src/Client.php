@@ -61,17 +61,19 @@ final class Client implements ClientInterface
     /** @var array<string, mixed> the options given, for __debugInfo (nothing secret: a proxy's password is masked) */
     private readonly array $shown;
 
-    /** What fromEnv() reads, as the `spread` command does: variable => option. */
+    /** What fromEnv() reads, as the `spread` command does: variable => option (SPREAD_PROXY: see SECRET_VARIABLES). */
     private const ENV_OPTIONS = [
         'SPREAD_BASE_URL' => 'base_url',
         'SPREAD_SPOOL' => 'spool_dir',
-        'SPREAD_PROXY' => 'proxy',
     ];
 
-    /** The names a keys file or systemd credentials may hold (the CLI's), and the credential's file name. */
-    private const SECRETS = [
-        'SPREAD_PUBLIC_KEY' => 'spread_public_key', 'SPREAD_PRIVATE_KEY' => 'spread_private_key',
-        'SPREAD_PROXY' => 'spread_proxy', 'SPREAD_OLD_PUBLIC_KEY' => 'spread_old_public_key',
+    /** What fromEnv() passes to libspread, which reads the keys file and the secrets (spread_client_new_from_env). */
+    private const SECRET_VARIABLES = [
+        'SPREAD_KEYS_FILE',
+        'CREDENTIALS_DIRECTORY',
+        'SPREAD_PUBLIC_KEY',
+        'SPREAD_PRIVATE_KEY',
+        'SPREAD_PROXY',
     ];
 
     /**
@@ -81,6 +83,24 @@ final class Client implements ClientInterface
      * @throws Exception another subclass if libspread fails otherwise (IoException for a spool folder it cannot make)
      */
     public function __construct(string $publicKey, #[\SensitiveParameter] string $privateKey, array $options = [])
+    {
+        $this->open($options, static function (\FFI $ffi) use ($publicKey, $privateKey): ?CData {
+            foreach (['public_key' => $publicKey, 'private_key' => $privateKey] as $name => $key) {
+                if (str_contains($key, "\0")) {
+                    throw new ConfigException("$name: contains a NUL byte");
+                }
+            }
+            return $ffi->spread_client_new($publicKey, $privateKey);
+        });
+    }
+
+    /**
+     * Checks the options, makes the native client with $make and configures it.
+     *
+     * @param Options $options
+     * @param \Closure(\FFI): ?CData $make
+     */
+    private function open(array $options, #[\SensitiveParameter] \Closure $make): void
     {
         $this->lib = Library::get(self::option($options, 'library', 'string'));
         // libspread's option table: the options it takes, and the type of each.
@@ -108,13 +128,8 @@ final class Client implements ClientInterface
                 $texts[$name] = is_bool($value) ? ($value ? 'true' : 'false') : (string)$value;
             }
         }
-        foreach (['public_key' => $publicKey, 'private_key' => $privateKey] as $name => $key) {
-            if (str_contains($key, "\0")) {
-                throw new ConfigException("$name: contains a NUL byte");
-            }
-        }
         $ffi = $this->lib->ffi;
-        $handle = $ffi->spread_client_new($publicKey, $privateKey);
+        $handle = $make($ffi);
         if ($handle === null) {
             throw $this->lib->lastFailure();
         }
@@ -143,8 +158,10 @@ final class Client implements ClientInterface
      * A client configured as the `spread` command is: the keys from the keys
      * file (SPREAD_KEYS_FILE: `SPREAD_PUBLIC_KEY=…` lines, mode 0600 or 0640,
      * yours or root's), then systemd credentials (CREDENTIALS_DIRECTORY),
-     * then the environment; SPREAD_BASE_URL, SPREAD_SPOOL (spool_dir) and
-     * SPREAD_PROXY from the environment. $options win over all of them.
+     * then the environment, for the keys and SPREAD_PROXY: libspread reads
+     * them (spread_client_new_from_env), so the private key never enters PHP;
+     * SPREAD_BASE_URL and SPREAD_SPOOL (spool_dir) from the environment.
+     * $options win over all of them.
      *
      * @param Options $options
      * @param array<string, string>|null $env the variables to read (default: the process's, getenv())
@@ -154,105 +171,24 @@ final class Client implements ClientInterface
     public static function fromEnv(array $options = [], ?array $env = null): self
     {
         $env ??= getenv();
+        // The secrets (keys file, systemd credentials, SPREAD_*_KEY, SPREAD_PROXY) are read
+        // by libspread, as the CLI reads them: one reader, and the private key stays in it.
         $secrets = [];
-        $add = static function (string $name, string $value) use (&$secrets): void {
-            if ($value !== '' && !isset($secrets[$name])) {
-                $secrets[$name] = $value;
+        foreach (self::SECRET_VARIABLES as $name) {
+            if (is_string($env[$name] ?? null)) {
+                $secrets[$name] = $env[$name];
             }
-        };
-        if (($file = $env['SPREAD_KEYS_FILE'] ?? '') !== '') {
-            foreach (self::readKeysFile($file) as $name => $value) {
-                $add($name, $value);
-            }
-        }
-        if (($dir = $env['CREDENTIALS_DIRECTORY'] ?? '') !== '') {
-            foreach (self::SECRETS as $name => $credential) {
-                if (is_file("$dir/$credential")) {
-                    $text = @file_get_contents("$dir/$credential");
-                    $add($name, $text === false
-                        ? throw new ConfigException("systemd credential $dir/$credential: cannot read it")
-                        : rtrim($text, "\r\n"));
-                }
-            }
-        }
-        foreach (array_keys(self::SECRETS) as $name) {
-            $add($name, (string)($env[$name] ?? ''));
         }
         foreach (self::ENV_OPTIONS as $variable => $option) {
-            $value = $variable === 'SPREAD_PROXY' ? ($secrets[$variable] ?? '') : (string)($env[$variable] ?? '');
+            $value = (string)($env[$variable] ?? '');
             if ($value !== '' && !array_key_exists($option, $options)) {
                 $options[$option] = $value;
             }
         }
-        $key = static fn (string $name): string => $secrets[$name] ?? throw new ConfigException(
-            "$name is not set (the API keys come "
-            . 'from a keys file: SPREAD_KEYS_FILE, from systemd credentials or from the environment)'
-        );
-        return new self($key('SPREAD_PUBLIC_KEY'), $key('SPREAD_PRIVATE_KEY'), $options);
-    }
-
-    /**
-     * A keys file in the format systemd's EnvironmentFile= reads, checked as
-     * the CLI checks it. Errors never quote a line: it may hold a key.
-     *
-     * @return array<string, string>
-     * @throws ConfigException
-     */
-    private static function readKeysFile(string $path): array
-    {
-        $fail = static fn (string $why): ConfigException => new ConfigException("keys file $path: $why");
-        clearstatcache(true, $path);
-        $stat = @stat($path);
-        if ($stat === false) {
-            throw $fail('cannot open it: ' . (file_exists($path) ? 'permission denied' : 'no such file'));
-        }
-        if (($stat['mode'] & 0o170000) !== 0o100000) {
-            throw $fail('is not a regular file'); // a FIFO would hang the read
-        }
-        $me = function_exists('posix_geteuid') ? posix_geteuid() : $stat['uid'];
-        if ($stat['uid'] !== $me && $stat['uid'] !== 0) {
-            throw $fail("owned by uid {$stat['uid']}, neither you (uid $me) nor root: "
-                . "anyone who owns it can change the keys (chown $me $path)");
-        }
-        $mode = $stat['mode'] & 0o7777;
-        if (($mode & ~0o640) !== 0) {
-            throw $fail(sprintf(
-                'mode %04o lets others read or change it: chmod 600 %s (or 640 to share it with its group)',
-                $mode,
-                $path
-            ));
-        }
-        if ($stat['size'] > 64 * 1024) {
-            throw $fail("is {$stat['size']} bytes: not a keys file");
-        }
-        $text = @file_get_contents($path, false, null, 0, 64 * 1024);
-        if ($text === false) {
-            throw $fail('cannot read it');
-        }
-        $found = [];
-        foreach (preg_split('/\r?\n/', $text) ?: [] as $n => $line) {
-            $line = trim($line);
-            if ($line === '' || $line[0] === '#' || $line[0] === ';') {
-                continue;
-            }
-            $line = (string)preg_replace('/^export\s+/', '', $line);
-            if (!str_contains($line, '=')) {
-                throw $fail('line ' . ($n + 1) . ': not NAME=value');
-            }
-            [$name, $value] = array_map('trim', explode('=', $line, 2));
-            if (!isset(self::SECRETS[$name])) {
-                throw $fail('line ' . ($n + 1) . ": $name is not read from a keys file (only "
-                    . implode(', ', array_keys(self::SECRETS)) . ' are)');
-            }
-            if (strlen($value) >= 2 && ($value[0] === '"' || $value[0] === "'") && $value[-1] === $value[0]) {
-                $value = substr($value, 1, -1);
-            }
-            if ($value === '') {
-                throw $fail('line ' . ($n + 1) . ": $name is empty");
-            }
-            $found[$name] = $value;
-        }
-        return $found;
+        $json = json_encode((object)$secrets, JSON_THROW_ON_ERROR | JSON_UNESCAPED_SLASHES | JSON_INVALID_UTF8_SUBSTITUTE);
+        $client = (new \ReflectionClass(self::class))->newInstanceWithoutConstructor();
+        $client->open($options, static fn (\FFI $ffi): ?CData => $ffi->spread_client_new_from_env($json));
+        return $client;
     }
 
     /**

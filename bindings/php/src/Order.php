@@ -67,7 +67,7 @@ final class Order
     ];
 
     private readonly Library $lib;
-    /** The native order; only allOrNone() replaces it, with a changed copy. */
+    /** The native order. */
     private CData $handle;
 
     /** @var list<string> what the lenient drop-in sent as is although it breaks a rule */
@@ -146,6 +146,11 @@ final class Order
         if ($value === null) {
             return $this;
         }
+        if (is_array($value) && !in_array($name, $this->lib->setters(), true)) {
+            // Tags, custom_fields, consents, product_attributes (a scalar field's is a type
+            // error below): libspread's rule accepts or refuses it, as for Python's Order.set().
+            return $this->setValue($name, $value);
+        }
         $value = self::idiom($name, $value);
         switch ($name) {
             case 'order_state':
@@ -154,41 +159,6 @@ final class Order
                     throw self::wrongType($name, $value, 'a number or a numeric string');
                 }
                 return $name === 'order_state' ? $this->orderState($value) : $this->orderAmount($value);
-            case 'add_tag':
-            case 'del_tag':
-            case 'add_order_tag':
-            case 'del_order_tag':
-                return $this->tags($name, self::listOf($name, $value, 'a list of tags such as ["tag1", "tag2"]'));
-            case 'custom_fields':
-                $fields = self::mapOf($name, $value, '[327 => "value"]');
-                return $this->allOrNone(function (self $order) use ($fields): void {
-                    foreach ($fields as $id => $v) {
-                        if ($v !== null) {
-                            $order->customField($id, self::scalar("custom_fields[$id]", $v));
-                        }
-                    }
-                });
-            case 'consents':
-                $consents = self::mapOf($name, $value, '["NewsEmail" => true]');
-                return $this->allOrNone(function (self $order) use ($consents): void {
-                    foreach ($consents as $tech => $v) {
-                        if ($v !== null) {
-                            $order->consent(
-                                (string)$tech,
-                                is_bool($v) || is_int($v) || is_string($v)
-                                    ? $v
-                                    : throw self::wrongType("consents[$tech]", $v, 'true/false, 1/0 or "1"/"0"')
-                            );
-                        }
-                    }
-                });
-            case 'product_attributes':
-                $products = self::listOf($name, $value, 'a list of products such as [["size:xl", "type:shirt"]]');
-                return $this->allOrNone(function (self $order) use ($name, $products): void {
-                    foreach ($products as $n => $attributes) {
-                        $order->addProduct(self::listOf("{$name}[$n]", $attributes, 'a list of "key:value" strings'));
-                    }
-                });
         }
         return $this->set($name, self::text($name, $value));
     }
@@ -326,13 +296,8 @@ final class Order
      */
     public function consent(string $techName, bool|int|string $accepted): self
     {
-        $accepted = match ($accepted) {
-            true, 1, '1' => true,
-            false, 0, '0' => false,
-            default => throw self::wrongType("consents[$techName]", $accepted, 'true/false, 1/0 or "1"/"0"'),
-        };
-        $techName = self::text('consents', $techName);
-        return $this->check($this->lib->ffi->spread_order_set_consent($this->handle, $techName, $accepted));
+        // libspread's rule (the drop-in's: 1 or 0 as PHP sends it), not one of ours.
+        return $this->setValue('consents', [self::text('consents', $techName) => $accepted]);
     }
 
     /**
@@ -496,22 +461,6 @@ final class Order
     }
 
     /**
-     * Several entries at once (custom fields, consents, products), all or
-     * none: $change runs on a clone, whose native order replaces this one's
-     * only if every entry was taken.
-     *
-     * @param callable(self): void $change
-     * @throws Exception what $change throws; this order is then unchanged
-     */
-    private function allOrNone(callable $change): self
-    {
-        $copy = clone $this;
-        $change($copy);
-        [$this->handle, $copy->handle] = [$copy->handle, $this->handle]; // $copy's destructor frees the old one
-        return $this;
-    }
-
-    /**
      * The PHP idioms a field takes, as the text SPREAD wants: a
      * DateTimeInterface for a date field, an ISO 8601 text with an offset for
      * order_crea_dt, an OrderState for order_state. Anything else unchanged.
@@ -579,6 +528,24 @@ final class Order
         return $order;
     }
 
+    /**
+     * data[$name] = $value as fromArray() takes it, checked by libspread
+     * (spread_order_set_value): all or nothing.
+     *
+     * @throws InvalidValueException
+     */
+    private function setValue(string $name, mixed $value): self
+    {
+        try {
+            $json = json_encode($value, JSON_THROW_ON_ERROR | JSON_PRESERVE_ZERO_FRACTION);
+        } catch (\JsonException $e) {
+            throw $e->getCode() === JSON_ERROR_UTF8
+                ? new InvalidUtf8Exception("$name: not valid UTF-8")
+                : new InvalidValueException("$name: " . $e->getMessage());
+        }
+        return $this->check($this->lib->ffi->spread_order_set_value($this->handle, self::text('name', $name), $json));
+    }
+
     /** @throws InvalidValueException */
     private function set(string $name, string $value): self
     {
@@ -590,30 +557,6 @@ final class Order
     {
         $tag = self::text($list, $tag);
         return $this->check($this->lib->ffi->{"spread_order_$list"}($this->handle, $tag));
-    }
-
-    /**
-     * All of $tags or none, in one call (spread_order_add_to_list, whose
-     * error names the bad tag's index: add_tag[1]); one tag alone goes
-     * through its own setter, whose error names the list.
-     *
-     * @param list<mixed> $tags
-     * @throws InvalidValueException also for a tag of the wrong type
-     */
-    private function tags(string $list, array $tags): self
-    {
-        if (count($tags) === 1) {
-            return $this->tag($list, $tags[0]);
-        }
-        if ($tags === []) {
-            return $this;
-        }
-        $texts = [];
-        foreach ($tags as $i => $tag) {
-            $texts[] = self::text("{$list}[$i]", $tag);
-        }
-        [$strings, $copies] = $this->cStrings($texts);
-        return $this->check($this->lib->ffi->spread_order_add_to_list($this->handle, $list, $strings, count($texts)));
     }
 
     /**
@@ -665,16 +608,6 @@ final class Order
     }
 
     /**
-     * $value when it is a scalar (for the arrays field() takes).
-     *
-     * @throws InvalidValueException
-     */
-    private static function scalar(string $field, mixed $value): string|int|float|bool
-    {
-        return is_scalar($value) ? $value : throw self::wrongType($field, $value, 'a string or a number');
-    }
-
-    /**
      * A PHP list (keys 0..n-1): libspread numbers list items itself, so other
      * keys (or a null item) would be renumbered and the body would differ from
      * http_build_query's.
@@ -691,18 +624,6 @@ final class Order
             if ($item === null) {
                 throw new InvalidValueException("{$field}[$i]: null inside a list (remove the item instead)");
             }
-        }
-        return $value;
-    }
-
-    /**
-     * @return array<array-key, mixed>
-     * @throws InvalidValueException
-     */
-    private static function mapOf(string $field, mixed $value, string $example): array
-    {
-        if (!is_array($value)) {
-            throw self::wrongType($field, $value, "an array such as $example");
         }
         return $value;
     }

@@ -65,6 +65,8 @@ _PROTOTYPES: Dict[str, Tuple[Any, List[Any]]] = {
     "spread_string_free": (None, [_PTR]),
     # SpreadClient
     "spread_client_new": (_PTR, [_STR, _STR]),
+    "spread_client_new_from_env": (_PTR, [_STR]),
+    "spread_client_new_from_keys_file": (_PTR, [_STR]),
     "spread_client_free": (None, [_PTR]),
     "spread_client_close": (None, [_PTR]),
     "spread_client_set_base_url": (c_int, [_PTR, _STR]),
@@ -107,6 +109,7 @@ _PROTOTYPES: Dict[str, Tuple[Any, List[Any]]] = {
     "spread_order_warning_count": (c_size_t, [_PTR]),
     "spread_order_warning": (_PTR, [_PTR, c_size_t]),
     "spread_order_set_field": (c_int, [_PTR, _STR, _STR]),
+    "spread_order_set_value": (c_int, [_PTR, _STR, _STR]),
     "spread_order_set_order_amount": (c_int, [_PTR, c_double]),
     "spread_order_add_tag": (c_int, [_PTR, _STR]),
     "spread_order_del_tag": (c_int, [_PTR, _STR]),

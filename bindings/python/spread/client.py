@@ -7,7 +7,6 @@ import ctypes
 import json
 import math
 import os
-import stat
 import threading
 from dataclasses import dataclass, field
 from typing import (Any, Callable, Dict, Iterable, Iterator, List, Mapping, NamedTuple, Optional, Tuple, Type,
@@ -119,65 +118,17 @@ class RejectedEntry(TypedDict):
 #: What Client.from_env() reads from the environment: variable -> keyword.
 ENV_OPTIONS = {"SPREAD_BASE_URL": "base_url", "SPREAD_SPOOL": "spool_dir", "SPREAD_PROXY": "proxy",
                "SPREAD_APP_INFO": "app_info"}
-#: What a keys file may set (the CLI's rule: src/bin/spread/setup.rs).
-_KEYS_FILE_NAMES = ("SPREAD_PUBLIC_KEY", "SPREAD_PRIVATE_KEY", "SPREAD_PROXY", "SPREAD_OLD_PUBLIC_KEY")
-_MAX_KEYS_FILE = 64 * 1024
+#: What Client.from_env() passes to libspread, which reads the keys file and the secrets
+#: (the keys never enter Python): spread_client_new_from_env.
+_SECRET_VARIABLES = ("SPREAD_KEYS_FILE", "CREDENTIALS_DIRECTORY", "SPREAD_PUBLIC_KEY", "SPREAD_PRIVATE_KEY",
+                     "SPREAD_PROXY")
 
 
-def read_keys_file(path: PathLike) -> Dict[str, str]:
-    """A keys file as the ``spread`` command reads it (systemd's EnvironmentFile= format:
-    ``NAME=value`` lines, ``#``/``;`` comments, values optionally quoted), refused unless
-    it is a regular file owned by this user or root with mode 0600 or 0640. Errors never
-    quote a line: it may hold a key."""
-    shown = os.fspath(path)
+class _FromEnv:
+    """Client.from_env()'s stand-in for the keys: the variables libspread reads them from."""
 
-    def fail(why: str) -> ConfigError:
-        return ConfigError(f"keys file {shown}: {why}")
-
-    try:  # O_NONBLOCK: a FIFO put in its place must not hang
-        fd = os.open(shown, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
-    except OSError as e:
-        raise fail(f"cannot open it: {e.strerror}") from None
-    with os.fdopen(fd, "rb") as f:
-        meta = os.fstat(f.fileno())
-        if not stat.S_ISREG(meta.st_mode):
-            raise fail("is not a regular file")
-        me = os.geteuid()
-        if meta.st_uid not in (me, 0):
-            raise fail(f"owned by uid {meta.st_uid}, neither you (uid {me}) nor root: anyone who owns it can "
-                       f"change the keys (chown {me} {shown})")
-        mode = stat.S_IMODE(meta.st_mode)
-        if mode & ~0o640:
-            raise fail(f"mode {mode:04o} lets others read or change it: chmod 600 {shown} "
-                       "(or 640 to share it with its group)")
-        if meta.st_size > _MAX_KEYS_FILE:
-            raise fail(f"is {meta.st_size} bytes: not a keys file")
-        raw = f.read(_MAX_KEYS_FILE)
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError:
-        raise fail("is not UTF-8 text") from None
-    found: Dict[str, str] = {}
-    for n, line in enumerate(text.splitlines(), 1):
-        line = line.strip()
-        if not line or line.startswith(("#", ";")):
-            continue
-        name, sep, value = line.partition("=")
-        if not sep:
-            raise fail(f"line {n}: not NAME=value")
-        name = name.strip()
-        if name not in _KEYS_FILE_NAMES:
-            raise fail(f"line {n}: {name} is not read from a keys file (only {', '.join(_KEYS_FILE_NAMES[:3])} "
-                       f"and {_KEYS_FILE_NAMES[3]} are)")
-        value = value.strip()
-        for quote in ('"', "'"):
-            if len(value) >= 2 and value[0] == quote and value[-1] == quote:
-                value = value[1:-1]
-                break
-        if not value:
-            raise fail(f"line {n}: {name} is empty")
-        found[name] = value
-    return found
+    def __init__(self, environ_json: bytes) -> None:
+        self.environ_json = environ_json
 
 
 class FlushResult(NamedTuple):
@@ -289,8 +240,11 @@ class Client(native.HandleOwner):
         # The keywords as given, but for the keys and those this binding handles itself.
         given: Dict[str, Any] = {k: v for k, v in locals().items() if k not in _NOT_LIBSPREAD_OPTIONS}
         lib = native.lib()
-        ptr = lib.spread_client_new(native.to_c(public_key, "public_key", ConfigError),
-                                    native.to_c(private_key, "private_key", ConfigError))
+        if isinstance(public_key, _FromEnv):  # from_env(): the keys file is read by libspread
+            ptr = lib.spread_client_new_from_env(public_key.environ_json)
+        else:
+            ptr = lib.spread_client_new(native.to_c(public_key, "public_key", ConfigError),
+                                        native.to_c(private_key, "private_key", ConfigError))
         if not ptr:
             raise native.fail()  # InvalidUtf8Error for "\ud800", ConfigError for ""
         try:
@@ -338,31 +292,20 @@ class Client(native.HandleOwner):
     def from_env(cls: Type[_C], *, environ: Optional[Mapping[str, str]] = None, **options: Any) -> _C:
         """A client configured as the ``spread`` command is: the keys from the keys file
         named by SPREAD_KEYS_FILE (``SPREAD_PUBLIC_KEY=...`` lines, mode 0600 or 0640,
-        owned by you or root) or else from SPREAD_PUBLIC_KEY and SPREAD_PRIVATE_KEY;
-        SPREAD_PROXY from the keys file or the environment; SPREAD_BASE_URL, SPREAD_SPOOL
+        owned by you or root), then systemd credentials (CREDENTIALS_DIRECTORY), then
+        SPREAD_PUBLIC_KEY and SPREAD_PRIVATE_KEY, all read by libspread (the keys never
+        enter Python); SPREAD_PROXY likewise; SPREAD_BASE_URL, SPREAD_SPOOL
         (``spool_dir``) and SPREAD_APP_INFO from the environment. Keyword options (as
         Client() takes them) win over the environment; ``environ`` defaults to os.environ."""
         env = os.environ if environ is None else environ
-        from_file: Dict[str, str] = {}
-        keys_file = env.get("SPREAD_KEYS_FILE")
-        if keys_file:
-            from_file = read_keys_file(keys_file)
-
-        def value(name: str) -> Optional[str]:
-            return from_file.get(name) or env.get(name) or None
-
-        keys = []
-        for name in ("SPREAD_PUBLIC_KEY", "SPREAD_PRIVATE_KEY"):
-            key = value(name)
-            if key is None:
-                raise ConfigError(f"{name} is not set (give it in the keys file named by SPREAD_KEYS_FILE, "
-                                  "or in the environment)")
-            keys.append(key)
+        # The secrets (keys file, systemd credentials, SPREAD_*_KEY, SPREAD_PROXY) are read by
+        # libspread, as the CLI reads them: one reader, and the private key stays in it.
+        secrets = {name: env[name] for name in _SECRET_VARIABLES if isinstance(env.get(name), str)}
         for variable, option in ENV_OPTIONS.items():
-            found = value(variable)
-            if found is not None and option not in options:
+            found = env.get(variable) or None
+            if found is not None and option not in options and variable != "SPREAD_PROXY":
                 options[option] = found
-        return cls(keys[0], keys[1], **options)
+        return cls(_FromEnv(json.dumps(secrets).encode()), "", **options)  # type: ignore[arg-type]
 
     def close(self) -> None:
         """Waits for the calls in progress, then for the background delivery of what this

@@ -50,13 +50,24 @@ def _text(field: str, value: object) -> str:
     raise TypeError(f"{field}: expected str or int, got {type(value).__name__}")
 
 
-def _accepted(name: str, value: object) -> bool:
-    """A consent as the seed documents it: true/false or 1/0 (also "1"/"0", as PHP sends them)."""
-    if isinstance(value, bool):
-        return value
-    if value in (0, 1, "0", "1") and not isinstance(value, float):
-        return value in (1, "1")
-    raise InvalidValueError(f"consents[{name}]: expected True/False or 1/0, got {value!r}")
+def _json_value(field: str, value: object) -> Any:
+    """`value` as JSON for spread_order_set_value: lists stay lists (a list field must be
+    one), mappings become objects with int or str keys, scalars as from_dict sends them."""
+    if isinstance(value, (list, tuple)):
+        return [_json_value(f"{field}[{i}]", item) for i, item in enumerate(value)]
+    if isinstance(value, Mapping):
+        out = {}
+        for key, item in value.items():
+            if type(key) is not str and (isinstance(key, bool) or not isinstance(key, int)):
+                raise TypeError(f"{field}: keys are int or str, got {key!r}")
+            out[str(key)] = _json_value(f"{field}[{key}]", item)
+        return out
+    if isinstance(value, datetime.date):
+        return _dates.text(field, value)
+    try:
+        return _php_value(value)
+    except _Unsendable as e:
+        raise TypeError(f"{field}: {e.why}") from None
 
 
 class _Unsendable(TypeError):
@@ -169,10 +180,17 @@ class Order(native.HandleOwner):
     # ------------------------------------------------------------------ fields
     def set(self: _O, name: str, value: Any) -> _O:
         """``data[name] = value``. A known field is checked by its rule; any other name is
-        sent as extra text. order_state takes 10 or "10"; order_amount takes a float
+        sent as extra text. A structured field takes its value as from_dict does (and as
+        PHP's ``field()``): ``set("add_tag", ["a", "b"])``, ``set("custom_fields", {327:
+        "blue"})``, ``set("consents", {"NewsEmail": True})``, ``set("product_attributes",
+        [["size:xl"]])``; entries are added, all or none. order_state takes 10 or "10"; order_amount takes a float
         (printed as PHP prints it), an int, a Decimal or a decimal str (sent as written)."""
         if not isinstance(name, str):
             raise TypeError(f"field names are str, got {type(name).__name__}")
+        if isinstance(value, (Mapping, list, tuple)) and name not in field_names():
+            # Tags, custom_fields, consents, product_attributes (a scalar field's is a
+            # TypeError): libspread's rule accepts or refuses it, as for PHP's field().
+            return self._set_value(name, value)
         lib = native.lib()
         if name == "order_amount" and isinstance(value, float):
             return self._call(lib.spread_order_set_order_amount, value)
@@ -223,8 +241,16 @@ class Order(native.HandleOwner):
 
     def consent(self: _O, name: str, accepted: bool) -> _O:
         """``data[consents][name]`` = 1 (accepted) or 0 (refused); needs the customer's e-mail."""
-        return self._call(native.lib().spread_order_set_consent, native.to_c(name, "consents"),
-                          _accepted(name, accepted))
+        native.to_c(name, "consents")  # a str without NUL
+        # libspread's rule (the drop-in's: True/False, 1/0, "1"/"0"), not one of ours.
+        return self._set_value("consents", {name: accepted})
+
+    def _set_value(self: _O, name: str, value: Any) -> _O:
+        """``data[name] = value`` as from_dict takes it, checked by libspread
+        (spread_order_set_value): all or nothing."""
+        document = json.dumps(_json_value(name, value), ensure_ascii=False, allow_nan=False)
+        return self._call(native.lib().spread_order_set_value, native.to_c(name, "field name"),
+                          document.encode("utf-8", "surrogatepass"))
 
     def add_product(self: _O, attributes: Iterable[str] = ()) -> _O:
         """Starts the next product (``data[product_attributes][n]``) with its "key:value"

@@ -1,10 +1,7 @@
 //! From options and environment to a configured client (or, for the
 //! commands that only look at the spool, to the spool and this destination).
 
-use std::fs::File;
-use std::io::Read;
-use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
@@ -17,35 +14,18 @@ use spread::Client;
 use crate::args::{self, Fail};
 use crate::journal::{self, Priority};
 
-/// The names a keys file may set, and the systemd credential that stands for each.
-const SECRETS: [(&str, &str); 4] = [
-    ("SPREAD_PUBLIC_KEY", "spread_public_key"),
-    ("SPREAD_PRIVATE_KEY", "spread_private_key"),
-    ("SPREAD_PROXY", "spread_proxy"),
-    // The public key before a rotation, for `spread spool adopt --from-old-key`.
-    ("SPREAD_OLD_PUBLIC_KEY", "spread_old_public_key"),
-];
-/// A keys file holds three short lines; anything far bigger is not one.
-const MAX_KEYS_FILE: u64 = 64 * 1024;
-
 /// The secrets of this run, read once, before anything else (the command
 /// may later give up root: the keys file may be readable by root only).
+/// The reading (keys file, systemd credentials, environment) is the library's.
 #[derive(Default)]
-pub struct Secrets {
-    /// NAME → value, from the keys file, then systemd credentials, then the environment.
-    values: Vec<(&'static str, String)>,
-}
+pub struct Secrets(spread::send::secrets::Secrets);
 
 static LOADED: OnceLock<Secrets> = OnceLock::new();
 
 impl Secrets {
-    fn get(&self, name: &str) -> Option<&str> {
-        self.values.iter().find(|(n, _)| *n == name).map(|(_, v)| v.as_str())
-    }
-
     /// `SPREAD_PUBLIC_KEY` and the like: present and not empty.
     pub fn key(&self, name: &str) -> Result<String, Fail> {
-        self.get(name).map(str::to_owned).ok_or_else(|| {
+        self.0.get(name).map(str::to_owned).ok_or_else(|| {
             Fail::config(format!(
                 "{name} is not set (the API keys come from a keys file: --keys-file or SPREAD_KEYS_FILE, from systemd credentials or from the environment, never from arguments)"
             ))
@@ -53,7 +33,7 @@ impl Secrets {
     }
 
     pub fn proxy(&self) -> Option<&str> {
-        self.get("SPREAD_PROXY")
+        self.0.get("SPREAD_PROXY")
     }
 }
 
@@ -63,33 +43,8 @@ pub fn load_secrets(keys_file: Option<&Path>) -> Result<&'static Secrets, Fail> 
     if let Some(loaded) = LOADED.get() {
         return Ok(loaded);
     }
-    let mut secrets = Secrets::default();
-    let mut add = |name: &'static str, value: String| {
-        if !value.is_empty() && secrets.get(name).is_none() {
-            secrets.values.push((name, value));
-        }
-    };
-    if let Some(path) = keys_file {
-        for (name, value) in read_keys_file(path)? {
-            add(name, value);
-        }
-    }
-    if let Some(dir) = std::env::var_os("CREDENTIALS_DIRECTORY").filter(|d| !d.is_empty()) {
-        for (name, credential) in SECRETS {
-            let path = PathBuf::from(&dir).join(credential);
-            match std::fs::read_to_string(&path) {
-                Ok(text) => add(name, text.trim_end_matches(['\n', '\r']).to_owned()),
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-                Err(e) => return Err(Fail::config(format!("systemd credential {}: cannot read it: {e}", path.display()))),
-            }
-        }
-    }
-    for (name, _) in SECRETS {
-        if let Ok(value) = std::env::var(name) {
-            add(name, value);
-        }
-    }
-    Ok(LOADED.get_or_init(|| secrets))
+    let secrets = spread::send::secrets::Secrets::load(keys_file, |name| std::env::var(name).ok())?;
+    Ok(LOADED.get_or_init(|| Secrets(secrets)))
 }
 
 /// The secrets loaded by [`load_secrets`] (the environment alone if it was not called).
@@ -102,60 +57,6 @@ fn secrets() -> &'static Secrets {
 
 fn key(name: &str) -> Result<String, Fail> {
     secrets().key(name)
-}
-
-/// A keys file in the format systemd's `EnvironmentFile=` reads: `NAME=value`
-/// lines, `#` and `;` comments, values optionally in quotes. It must be the
-/// caller's or root's and unreadable by others. Errors never quote a line:
-/// it may hold a key.
-fn read_keys_file(path: &Path) -> Result<Vec<(&'static str, String)>, Fail> {
-    let shown = path.display();
-    let fail = |why: String| Fail::config(format!("keys file {shown}: {why}"));
-    // O_NONBLOCK: a FIFO put in its place must not hang the command.
-    let file = File::options().read(true).custom_flags(libc::O_NONBLOCK).open(path).map_err(|e| fail(format!("cannot open it: {e}")))?;
-    let meta = file.metadata().map_err(|e| fail(format!("cannot read it: {e}")))?;
-    if !meta.is_file() {
-        return Err(fail("is not a regular file".into()));
-    }
-    // SAFETY: geteuid has no preconditions and cannot fail.
-    let me = unsafe { libc::geteuid() };
-    if meta.uid() != me && meta.uid() != 0 {
-        return Err(fail(format!("owned by uid {}, neither you (uid {me}) nor root: anyone who owns it can change the keys (chown {me} {shown})", meta.uid())));
-    }
-    let mode = meta.mode() & 0o7777;
-    if mode & !0o640 != 0 {
-        return Err(fail(format!("mode {mode:04o} lets others read or change it: chmod 600 {shown} (or 640 to share it with its group)")));
-    }
-    if meta.len() > MAX_KEYS_FILE {
-        return Err(fail(format!("is {} bytes: not a keys file", meta.len())));
-    }
-    let mut text = String::new();
-    file.take(MAX_KEYS_FILE).read_to_string(&mut text).map_err(|e| fail(format!("cannot read it: {e}")))?;
-    let mut found = Vec::new();
-    for (n, line) in text.lines().enumerate() {
-        let line = line.trim();
-        if line.is_empty() || line.starts_with('#') || line.starts_with(';') {
-            continue;
-        }
-        let Some((name, value)) = line.split_once('=') else {
-            return Err(fail(format!("line {}: not NAME=value", n + 1)));
-        };
-        let name = name.trim();
-        let Some((known, _)) = SECRETS.iter().find(|(k, _)| *k == name) else {
-            return Err(fail(format!(
-                "line {}: {name} is not read from a keys file (only SPREAD_PUBLIC_KEY, SPREAD_PRIVATE_KEY, SPREAD_PROXY and SPREAD_OLD_PUBLIC_KEY are)",
-                n + 1
-            )));
-        };
-        let value = value.trim();
-        let unquoted = ['"', '\''].iter().find_map(|q| value.strip_prefix(*q).and_then(|v| v.strip_suffix(*q))).unwrap_or(value);
-        if unquoted.is_empty() {
-            return Err(fail(format!("line {}: {name} is empty", n + 1)));
-        }
-        found.retain(|(k, _)| k != known);
-        found.push((*known, unquoted.to_owned()));
-    }
-    Ok(found)
 }
 
 /// Whether a proxy URL carries a user or a password (`user:pass@host`).

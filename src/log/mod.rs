@@ -11,6 +11,9 @@
 use std::fmt;
 use std::sync::{Arc, RwLock};
 
+mod queue;
+pub use queue::{LogQueue, QUEUE_CAPACITY};
+
 use serde::Serialize;
 
 /// How much a record matters, most important first (numbers are the C ABI's).
