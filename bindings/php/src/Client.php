@@ -185,7 +185,8 @@ final class Client implements ClientInterface
                 $options[$option] = $value;
             }
         }
-        $json = json_encode((object)$secrets, JSON_THROW_ON_ERROR | JSON_UNESCAPED_SLASHES | JSON_INVALID_UTF8_SUBSTITUTE);
+        $flags = JSON_THROW_ON_ERROR | JSON_UNESCAPED_SLASHES | JSON_INVALID_UTF8_SUBSTITUTE;
+        $json = json_encode((object)$secrets, $flags);
         $client = (new \ReflectionClass(self::class))->newInstanceWithoutConstructor();
         $client->open($options, static fn (\FFI $ffi): ?CData => $ffi->spread_client_new_from_env($json));
         return $client;
