@@ -62,6 +62,17 @@ fn spread(args: &[&str]) -> Run {
     finish(&mut command(args))
 }
 
+/// The library the PHP side of these tests loads: the one cargo built with this test
+/// (`deps/`, always current), else one beside the binary, else `make build`'s. A copy
+/// left beside the binary by an earlier `cargo build --lib` may be older than the CLI.
+fn library() -> PathBuf {
+    let beside = Path::new(&bin()).parent().unwrap().to_path_buf();
+    [beside.join("deps/libspread.so"), beside.join("libspread.so"), repo().join("target/release/libspread.so")]
+        .into_iter()
+        .find(|p| p.exists())
+        .unwrap_or_else(|| panic!("no libspread.so beside {} nor in target/release: run make build", beside.display()))
+}
+
 fn json_of(run: &Run) -> Value {
     serde_json::from_str(run.stdout.trim()).unwrap_or_else(|e| panic!("not JSON ({e}): {} / {}", run.stdout, run.stderr))
 }
@@ -483,7 +494,7 @@ fn the_doctor_finds_php_without_ffi_and_ffi_refused_under_php_s() {
     let (_, checks) = doctor(&["--offline", "--php", open.to_str().unwrap()], Some(&keys));
     assert_eq!(check(&checks, "ffi_cli_server").1, "ok", "{checks:?}");
     // The same checks from the binding itself: php vendor/bin/spread-doctor.
-    let lib = Path::new(&bin()).parent().unwrap().join("libspread.so");
+    let lib = library();
     let out =
         Command::new("php").args(["-d", "ffi.enable=preload"]).arg(repo().join("bindings/php/bin/spread-doctor")).env("SPREAD_LIBRARY", &lib).output().unwrap();
     let text = String::from_utf8_lossy(&out.stdout);
@@ -521,7 +532,7 @@ fn under_php_s_the_ffi_error_says_what_to_do_for_it_and_for_php_fpm() {
     )
     .unwrap();
     let port = free_port();
-    let lib = Path::new(&bin()).parent().unwrap().join("libspread.so");
+    let lib = library();
     let mut server = Command::new("php")
         .args(["-d", "ffi.enable=preload", "-S", &format!("127.0.0.1:{port}"), "-t"])
         .arg(&dir)
