@@ -17,7 +17,7 @@ use super::{scalar_text, validate, Order};
 use crate::error::{Error, ErrorKind, Result};
 use crate::php::json::object;
 pub use crate::php::parse_str::MAX_NESTING;
-use crate::php::parse_str::{decode, decode_into, memchr, path_of, too_deep, tree, Node};
+use crate::php::parse_str::{decode, decode_into, memchr, path_of, too_deep, tree, Node, Slot};
 use crate::php::{Key, Value};
 
 /// An order from a body built by PHP's `http_build_query($post_data)`.
@@ -53,11 +53,12 @@ fn scan(body: &str) -> Result<Option<Vec<(Key, Value)>>> {
     const CLOSE: &[u8] = b"%5D";
     // A key needs two bytes per level at least (`[]`): shorter ones cannot be too deep.
     const DEEP: usize = 2 * (MAX_NESTING + 1);
-    let mut data = Node::default();
+    let mut data = Known::with_capacity(bytes_count(body, b'&') + 1);
     let mut whole = false;
-    let mut tail = String::new(); // a structured field's decoded `[0][1]`, reused
-                                  // Byte offsets, not `str::split`: this runs once per order on PHP's hot path, and
-                                  // '&', '=' and '%' are ASCII, so every slice below falls on a character boundary.
+    // A structured field's decoded `[0][1]`, reused.
+    let mut tail = String::new();
+    // Byte offsets, not `str::split`: this runs once per order on PHP's hot path, and
+    // '&', '=' and '%' are ASCII, so every slice below falls on a character boundary.
     let bytes = body.as_bytes();
     let mut start = 0;
     while start < bytes.len() {
@@ -92,8 +93,8 @@ fn scan(body: &str) -> Result<Option<Vec<(Key, Value)>>> {
             whole = true;
             let at = pair_start + DATA.len();
             let name = &body[at..at + close];
-            if checked(name) {
-                data.insert(&[name], decode(value));
+            if let Some(index) = fields::known_index(name) {
+                data.insert(index, &[name], decode(value));
             }
             continue;
         }
@@ -110,16 +111,54 @@ fn scan(body: &str) -> Result<Option<Vec<(Key, Value)>>> {
         if path.len() > MAX_NESTING + 1 {
             return Err(too_deep(&tail, path.len() - 1));
         }
-        if checked(path[1]) {
-            data.insert(&path[1..], decode(value));
+        if let Some(index) = fields::known_index(path[1]) {
+            data.insert(index, &path[1..], decode(value));
         }
     }
     Ok(whole.then(|| data.into_items()))
 }
 
-/// Whether `check` reads the field `data[name]` (the quick scan keeps only those).
-fn checked(name: &str) -> bool {
-    fields::scalar(name).is_some() || fields::is_structured(name)
+fn bytes_count(text: &str, byte: u8) -> usize {
+    text.as_bytes().iter().filter(|&&b| b == byte).count()
+}
+
+/// The quick scan's `data` array: only the fields `check` reads (a fixed set of
+/// names, none numeric), each found by its [`fields::known_index`] rather than by
+/// hashing its name; below a field, PHP's array as the whole parse builds it. The
+/// same array as the whole parse's `data` without the fields no check reads.
+struct Known {
+    items: Vec<(Key, Slot)>,
+    /// Each known field's place in `items`.
+    at: [Option<u32>; fields::KNOWN],
+}
+
+impl Known {
+    fn with_capacity(n: usize) -> Known {
+        Known { items: Vec::with_capacity(n.min(fields::KNOWN)), at: [None; fields::KNOWN] }
+    }
+
+    /// `$data[path[0]][path[1]]… = value`; `path[0]` is the field named by `index`.
+    fn insert(&mut self, index: usize, path: &[&str], value: String) {
+        let at = *self.at[index].get_or_insert_with(|| {
+            self.items.push((Key::from(path[0]), Slot::Str(String::new())));
+            (self.items.len() - 1) as u32
+        }) as usize;
+        let slot = &mut self.items[at].1;
+        if path.len() == 1 {
+            *slot = Slot::Str(value);
+            return;
+        }
+        if !matches!(slot, Slot::Array(_)) {
+            *slot = Slot::Array(Node::default());
+        }
+        if let Slot::Array(sub) = slot {
+            sub.insert(&path[1..], value);
+        }
+    }
+
+    fn into_items(self) -> Vec<(Key, Value)> {
+        self.items.into_iter().map(|(k, slot)| (k, slot.into_value())).collect()
+    }
 }
 
 /// An order from `$post_data` as JSON (`json_encode($post_data)`, Python's

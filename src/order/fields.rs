@@ -145,6 +145,22 @@ pub fn scalar(name: &str) -> Option<&'static Field> {
     SCALAR_FIELDS.iter().find(|f| f.name == name)
 }
 
+/// How many names [`known_index`] knows.
+pub const KNOWN: usize = SCALAR_FIELDS.len() + 4 + 3;
+
+/// A number below [`KNOWN`] for each field name the library reads (the scalar
+/// fields, the lists, custom fields, consents, product attributes), else None:
+/// the drop-in's quick scan finds a field by it instead of hashing its name.
+pub fn known_index(name: &str) -> Option<usize> {
+    if let Some(i) = SCALAR_FIELDS.iter().position(|f| f.name == name) {
+        return Some(i);
+    }
+    if let Some(list) = ListField::from_name(name) {
+        return Some(SCALAR_FIELDS.len() + list as usize);
+    }
+    [CUSTOM_FIELDS, CONSENTS, PRODUCT_ATTRIBUTES].iter().position(|n| *n == name).map(|i| SCALAR_FIELDS.len() + 4 + i)
+}
+
 /// True for names that have a dedicated structured setter and so cannot be
 /// set as a plain string through `set_field`.
 pub fn is_structured(name: &str) -> bool {
@@ -154,6 +170,23 @@ pub fn is_structured(name: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_name_read_has_its_own_known_index() {
+        use strum::IntoEnumIterator;
+        let mut names: Vec<&str> = SCALAR_FIELDS.iter().map(|f| f.name).collect();
+        names.extend(ListField::iter().map(ListField::name));
+        names.extend([CUSTOM_FIELDS, CONSENTS, PRODUCT_ATTRIBUTES]);
+        let mut seen = [false; KNOWN];
+        for name in &names {
+            let i = known_index(name).unwrap_or_else(|| panic!("{name} has no index"));
+            assert!(!std::mem::replace(&mut seen[i], true), "{name} shares index {i}");
+            assert!(scalar(name).is_some() || is_structured(name), "{name}");
+        }
+        assert_eq!(names.len(), KNOWN);
+        assert_eq!(known_index("order_idorderx"), None);
+        assert_eq!(known_index(""), None);
+    }
     use strum::IntoEnumIterator;
 
     #[test]

@@ -200,15 +200,15 @@ impl Node {
     }
 
     pub(crate) fn into_items(self) -> Vec<(Key, Value)> {
-        self.items
-            .into_iter()
-            .map(|(k, slot)| {
-                let value = match slot {
-                    Slot::Str(s) => Value::Str(s),
-                    Slot::Array(node) => Value::Array(node.into_items()),
-                };
-                (k, value)
-            })
-            .collect()
+        self.items.into_iter().map(|(k, slot)| (k, slot.into_value())).collect()
+    }
+}
+
+impl Slot {
+    pub(crate) fn into_value(self) -> Value {
+        match self {
+            Slot::Str(s) => Value::Str(s),
+            Slot::Array(node) => Value::Array(node.into_items()),
+        }
     }
 }
