@@ -53,7 +53,7 @@ fn scan(body: &str) -> Result<Option<Vec<(Key, Value)>>> {
     const CLOSE: &[u8] = b"%5D";
     // A key needs two bytes per level at least (`[]`): shorter ones cannot be too deep.
     const DEEP: usize = 2 * (MAX_NESTING + 1);
-    let mut data = Known::with_capacity(bytes_count(body, b'&') + 1);
+    let mut data = Known::new();
     let mut whole = false;
     // A structured field's decoded `[0][1]`, reused.
     let mut tail = String::new();
@@ -118,10 +118,6 @@ fn scan(body: &str) -> Result<Option<Vec<(Key, Value)>>> {
     Ok(whole.then(|| data.into_items()))
 }
 
-fn bytes_count(text: &str, byte: u8) -> usize {
-    text.as_bytes().iter().filter(|&&b| b == byte).count()
-}
-
 /// The quick scan's `data` array: only the fields `check` reads (a fixed set of
 /// names, none numeric), each found by its [`fields::known_index`] rather than by
 /// hashing its name; below a field, PHP's array as the whole parse builds it. The
@@ -133,8 +129,8 @@ struct Known {
 }
 
 impl Known {
-    fn with_capacity(n: usize) -> Known {
-        Known { items: Vec::with_capacity(n.min(fields::KNOWN)), at: [None; fields::KNOWN] }
+    fn new() -> Known {
+        Known { items: Vec::with_capacity(fields::KNOWN), at: [None; fields::KNOWN] }
     }
 
     /// `$data[path[0]][path[1]]… = value`; `path[0]` is the field named by `index`.
