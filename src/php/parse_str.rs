@@ -224,3 +224,19 @@ impl Slot {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decoding_keeps_runs_and_decodes_escapes_as_form_urlencoded_does() {
+        for text in ["plain", "a+b", "%C3%A9t%C3%A9+%2B1", "100%", "%zz%4", "%FF%FE", "x%00y", "é+à%20", "", "+%", "%%41"] {
+            let theirs: String = form_urlencoded::parse(format!("k={text}").as_bytes()).next().map(|(_, v)| v.into_owned()).unwrap_or_default();
+            assert_eq!(decode(text), theirs, "{text:?}");
+            let mut out = String::from("kept:");
+            decode_into(text, &mut out);
+            assert_eq!(out, format!("kept:{theirs}"), "{text:?} appended");
+        }
+    }
+}
