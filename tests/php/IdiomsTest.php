@@ -107,12 +107,14 @@ final class IdiomsTest extends SandboxTestCase
     {
         $spool = Php::tempDir('spread-php-fromenv-');
         $env = ['SPREAD_PUBLIC_KEY' => Sandbox::PUBLIC_KEY, 'SPREAD_PRIVATE_KEY' => Sandbox::PRIVATE_KEY,
-            'SPREAD_BASE_URL' => $this->sandbox->baseUrl(), 'SPREAD_SPOOL' => $spool];
+            'SPREAD_BASE_URL' => $this->sandbox->baseUrl(), 'SPREAD_SPOOL' => $spool, 'SPREAD_APP_INFO' => 'EnvShop/1'];
         $client = Client::fromEnv(env: $env);
         $this->assertInstanceOf(ClientInterface::class, $client);
         $this->assertSame(200, $client->send(self::order())->status());
         $this->assertSame('10', $this->storedOrder('0000001')['order_state']);
         $this->assertSame(0, $client->pending(), 'the spool folder came from SPREAD_SPOOL');
+        // As Python's from_env() and the CLI read it (PHP's did not).
+        $this->assertStringEndsWith(' EnvShop/1', $this->sandbox->requests()[0]['user_agent']);
     }
 
     public function testFromEnvReadsTheKeysFileFirst(): void

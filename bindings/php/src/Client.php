@@ -65,6 +65,7 @@ final class Client implements ClientInterface
     private const ENV_OPTIONS = [
         'SPREAD_BASE_URL' => 'base_url',
         'SPREAD_SPOOL' => 'spool_dir',
+        'SPREAD_APP_INFO' => 'app_info',
     ];
 
     /** What fromEnv() passes to libspread, which reads the keys file and the secrets (spread_client_new_from_env). */
@@ -160,7 +161,7 @@ final class Client implements ClientInterface
      * yours or root's), then systemd credentials (CREDENTIALS_DIRECTORY),
      * then the environment, for the keys and SPREAD_PROXY: libspread reads
      * them (spread_client_new_from_env), so the private key never enters PHP;
-     * SPREAD_BASE_URL and SPREAD_SPOOL (spool_dir) from the environment.
+     * SPREAD_BASE_URL, SPREAD_SPOOL (spool_dir) and SPREAD_APP_INFO from the environment.
      * $options win over all of them.
      *
      * @param Options $options
