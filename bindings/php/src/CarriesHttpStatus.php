@@ -5,8 +5,9 @@ declare(strict_types=1);
 namespace Spread;
 
 /**
- * The constructor and httpStatus() of an exception that cannot extend
- * Spread\Exception (InvalidValueException extends \InvalidArgumentException).
+ * The constructor and httpStatus() of every libspread exception: Spread\Exception
+ * and the one that cannot extend it (InvalidValueException extends
+ * \InvalidArgumentException).
  *
  * @internal
  */
@@ -24,6 +25,12 @@ trait CarriesHttpStatus
         $this->httpStatus = $httpStatus;
     }
 
+    /**
+     * The HTTP status SPREAD answered in this failure: 401/403/407 (AuthException),
+     * 400/409/422 (RejectedException), 5xx, 408, 429 (ServerException), 404,
+     * 405, 410, 413... (EndpointException), the last attempt's when retried;
+     * 0 when the failure was not an answer (network, timeout, validation, configuration).
+     */
     public function httpStatus(): int
     {
         return $this->httpStatus;

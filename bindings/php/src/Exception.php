@@ -31,6 +31,10 @@ namespace Spread;
  */
 abstract class Exception extends \RuntimeException implements SpreadException
 {
+    // The constructor (the code from STATUS) and httpStatus(), shared with the one
+    // exception that cannot extend this class (InvalidValueException).
+    use CarriesHttpStatus;
+
     public const OK = 0;
     public const QUEUED = 1;
     public const NULL_ARGUMENT = 10;
@@ -52,18 +56,6 @@ abstract class Exception extends \RuntimeException implements SpreadException
     /** The C status this class stands for (getCode() unless told otherwise). */
     public const STATUS = self::PANIC;
 
-    private int $httpStatus = 0;
-
-    public function __construct(
-        string $message = '',
-        ?int $code = null,
-        ?\Throwable $previous = null,
-        int $httpStatus = 0
-    ) {
-        parent::__construct($message, $code ?? static::STATUS, $previous);
-        $this->httpStatus = $httpStatus;
-    }
-
     /**
      * The exception for a failed libspread call (and the HTTP status SPREAD
      * answered, if any), of the class the default library names for $status.
@@ -78,16 +70,5 @@ abstract class Exception extends \RuntimeException implements SpreadException
         ?\Throwable $previous = null
     ): SpreadException {
         return Library::get()->exception($status, $message, $httpStatus, $previous);
-    }
-
-    /**
-     * The HTTP status SPREAD answered in this failure: 401/403/407 (AuthException),
-     * 400/409/422 (RejectedException), 5xx, 408, 429 (ServerException), 404,
-     * 405, 410, 413... (EndpointException), the last attempt's when retried;
-     * 0 when the failure was not an answer (network, timeout, validation, configuration).
-     */
-    public function httpStatus(): int
-    {
-        return $this->httpStatus;
     }
 }
