@@ -17,7 +17,7 @@ use super::{scalar_text, validate, Order};
 use crate::error::{Error, ErrorKind, Result};
 use crate::php::json::object;
 pub use crate::php::parse_str::MAX_NESTING;
-use crate::php::parse_str::{decode, decode_into, memchr, path_of, too_deep, tree, Node, Slot};
+use crate::php::parse_str::{decode, decode_into, memchr, path_of, too_deep, tree, Slot};
 use crate::php::{Key, Value};
 
 /// An order from a body built by PHP's `http_build_query($post_data)`.
@@ -139,17 +139,7 @@ impl Known {
             self.items.push((Key::from(path[0]), Slot::Str(String::new())));
             (self.items.len() - 1) as u32
         }) as usize;
-        let slot = &mut self.items[at].1;
-        if path.len() == 1 {
-            *slot = Slot::Str(value);
-            return;
-        }
-        if !matches!(slot, Slot::Array(_)) {
-            *slot = Slot::Array(Node::default());
-        }
-        if let Slot::Array(sub) = slot {
-            sub.insert(&path[1..], value);
-        }
+        self.items[at].1.set(&path[1..], value);
     }
 
     fn into_items(self) -> Vec<(Key, Value)> {

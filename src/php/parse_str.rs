@@ -172,17 +172,7 @@ impl Node {
                 self.push(key)
             }
         };
-        let slot = &mut self.items[at].1;
-        if rest.is_empty() {
-            *slot = Slot::Str(value);
-            return;
-        }
-        if !matches!(slot, Slot::Array(_)) {
-            *slot = Slot::Array(Node::default());
-        }
-        if let Slot::Array(sub) = slot {
-            sub.insert(rest, value);
-        }
+        self.items[at].1.set(rest, value);
     }
 
     fn find(&self, segment: &str) -> Option<usize> {
@@ -217,6 +207,21 @@ impl Node {
 }
 
 impl Slot {
+    /// `$slot[rest[0]][rest[1]]… = value` (the slot itself when `rest` is empty); a
+    /// string in the way becomes an array, as PHP makes it.
+    pub(crate) fn set(&mut self, rest: &[&str], value: String) {
+        if rest.is_empty() {
+            *self = Slot::Str(value);
+            return;
+        }
+        if !matches!(self, Slot::Array(_)) {
+            *self = Slot::Array(Node::default());
+        }
+        if let Slot::Array(sub) = self {
+            sub.insert(rest, value);
+        }
+    }
+
     pub(crate) fn into_value(self) -> Value {
         match self {
             Slot::Str(s) => Value::Str(s),
