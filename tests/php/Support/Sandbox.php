@@ -12,7 +12,7 @@ namespace Spread\Tests\Support;
  * It runs behind tests/php/scripts/sandbox_router.php, which can hold back
  * the requests whose body contains a given text (slowWhen()): a delay aimed
  * at one update, where the sandbox's own "slow" fault takes whichever request
- * comes first; or answer them itself (answerWhen()), with what SPREAD never
+ * comes first; hold back only their answers (slowAnswerWhen()); or answer them itself (answerWhen()), with what SPREAD never
  * sends, such as a 2 MiB body. With $workers > 1, that many PHP processes
  * answer at once (PHP_CLI_SERVER_WORKERS).
  */
@@ -82,6 +82,12 @@ final class Sandbox
     public function slowWhen(string $needle, int $ms): void
     {
         $this->hook(['needle' => $needle, 'ms' => $ms]);
+    }
+
+    /** Lets the sandbox handle (and log, with its arrival time) every request to /api/ whose raw body contains $needle at once, but holds back its answer by $ms. */
+    public function slowAnswerWhen(string $needle, int $ms): void
+    {
+        $this->hook(['needle' => $needle, 'answer_ms' => $ms]);
     }
 
     /** Answers every request to /api/ whose raw body contains $needle with $status and a JSON body of $bytes bytes, instead of the sandbox. */

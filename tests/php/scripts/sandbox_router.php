@@ -3,9 +3,11 @@
  * The sandbox (sandbox/router.php) behind test hooks: a request to /api/
  * whose raw body contains a rule's "needle" (hooks.json in the server's
  * document root, written by Support\Sandbox::slowWhen()/answerWhen()) is
- * held back "ms" milliseconds before the sandbox handles it, or answered
- * here with "status" and a JSON body of "bytes" bytes, e.g.
- * [{"needle":"order_state%5D=10&","ms":1000}, {"needle":"BIG","status":200,"bytes":2097152}].
+ * held back "ms" milliseconds before the sandbox handles it, handled at once
+ * but its answer held back "answer_ms" milliseconds (the request log keeps the
+ * time it arrived), or answered here with "status" and a JSON body of "bytes"
+ * bytes, e.g. [{"needle":"order_state%5D=10&","ms":1000},
+ * {"needle":"RA-5&","answer_ms":300}, {"needle":"BIG","status":200,"bytes":2097152}].
  */
 
 declare(strict_types=1);
@@ -19,6 +21,12 @@ if (str_starts_with($_SERVER['REQUEST_URI'] ?? '', '/api/') && is_file($hooks)) 
         }
         if (isset($rule['ms'])) {
             usleep($rule['ms'] * 1000);
+        }
+        if (isset($rule['answer_ms'])) {
+            // php -S writes output as it comes: buffer it, and sleep in a shutdown
+            // function, which PHP runs before it flushes the buffer.
+            ob_start();
+            register_shutdown_function('usleep', $rule['answer_ms'] * 1000);
         }
         if (isset($rule['status'])) {
             http_response_code($rule['status']);
