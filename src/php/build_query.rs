@@ -28,26 +28,25 @@ const KEEP: [bool; 256] = {
 /// copied at once.
 pub fn urlencode_into(out: &mut String, bytes: &[u8]) {
     const HEX: &[u8; 16] = b"0123456789ABCDEF";
+    // SAFETY: only ASCII is appended (kept bytes, '+', '%' and hex digits), so
+    // `out` stays UTF-8; writing bytes skips a UTF-8 check per run (this is
+    // on every send's path).
+    let out = unsafe { out.as_mut_vec() };
+    out.reserve(bytes.len());
     let mut start = 0;
     for (i, &b) in bytes.iter().enumerate() {
         if KEEP[b as usize] {
             continue;
         }
-        if start < i {
-            out.push_str(std::str::from_utf8(&bytes[start..i]).expect("kept bytes are ASCII"));
-        }
+        out.extend_from_slice(&bytes[start..i]);
         if b == b' ' {
-            out.push('+');
+            out.push(b'+');
         } else {
-            out.push('%');
-            out.push(HEX[(b >> 4) as usize] as char);
-            out.push(HEX[(b & 15) as usize] as char);
+            out.extend_from_slice(&[b'%', HEX[(b >> 4) as usize], HEX[(b & 15) as usize]]);
         }
         start = i + 1;
     }
-    if start < bytes.len() {
-        out.push_str(std::str::from_utf8(&bytes[start..]).expect("kept bytes are ASCII"));
-    }
+    out.extend_from_slice(&bytes[start..]);
 }
 
 fn push_int(out: &mut String, i: i64) {

@@ -68,14 +68,30 @@ fn php_digits(v: f64) -> (Vec<u8>, i32) {
     if v.fract() == 0.0 && v < 1e15 {
         return small_integer(v, NDIGITS);
     }
-    let sci = format!("{:.*e}", NDIGITS - 1, v);
-    let (mantissa, exp) = sci.split_once('e').expect("Rust's {:e} always has an exponent");
-    let exp: i32 = exp.parse().expect("Rust's exponent is an integer");
-    let mut digits: Vec<u8> = mantissa.bytes().filter(u8::is_ascii_digit).collect();
+    // The shortest digits that read back as `v` first (cheaper than exact
+    // formatting): when there are at most 14, they are also `v` rounded to 14
+    // digits, since a normal `v` lies within half an ulp (2^-53 of it) of them,
+    // far inside half a step of the 14th digit (5e-15 of it at least). Not for
+    // subnormals, whose ulp can be all of them (5e-324 reads back from "5e-324").
+    // Shortest digits have no trailing zeros.
+    if v.is_normal() {
+        let (digits, exp) = sci_digits(&format!("{v:e}"));
+        if digits.len() <= NDIGITS {
+            return (digits, exp + 1);
+        }
+    }
+    let (mut digits, exp) = sci_digits(&format!("{:.*e}", NDIGITS - 1, v));
     while digits.len() > 1 && digits.last() == Some(&b'0') {
         digits.pop();
     }
     (digits, exp + 1)
+}
+
+/// The digits and exponent of Rust's `{:e}` text (`1.5831e2` -> `15831`, 2).
+fn sci_digits(sci: &str) -> (Vec<u8>, i32) {
+    let (mantissa, exp) = sci.split_once('e').expect("Rust's {:e} always has an exponent");
+    let exp: i32 = exp.parse().expect("Rust's exponent is an integer");
+    (mantissa.bytes().filter(u8::is_ascii_digit).collect(), exp)
 }
 
 /// dtoa's quick route, then its small-integer route, for a whole number
