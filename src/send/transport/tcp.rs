@@ -9,7 +9,10 @@
 //!   one `send` (head and body together, as curl and wrk do);
 //! - changes a socket timeout only when the one set could outlast the time
 //!   left (or is far shorter: a read that stops early is resumed with the rest);
-//! - checks a pooled connection with one `recv(MSG_PEEK | MSG_DONTWAIT)`.
+//! - checks a pooled connection with one `recv(MSG_PEEK | MSG_DONTWAIT)`, and
+//!   not again when ureq asks twice with nothing sent or read in between (it
+//!   checks when a connection goes back to the pool and when it is taken out:
+//!   in a loop of sends, microseconds apart).
 //!
 //! Connections through a proxy keep ureq's transport (the proxy connector makes them).
 
@@ -26,6 +29,11 @@ use ureq::Error;
 /// Held bytes are written once they reach this (a large body is not copied whole).
 const HOLD_MAX: usize = 64 * 1024;
 const HELD_CAPACITY: usize = 8 * 1024;
+/// How long a check that found the connection open stands, if nothing was sent
+/// or read since. A peer's close in that window is met as it would be in the
+/// microseconds between a check and the request: the request fails and the
+/// delivery's retry rule (or the spool) takes over.
+const PROBE_STANDS: Duration = Duration::from_millis(1);
 
 /// Opens plain TCP connections (ureq's TLS connector wraps them for https).
 #[derive(Debug, Default)]
@@ -50,6 +58,7 @@ impl<In: Transport> Connector<In> for TcpConnector {
             held_timeout: NextTimeout::default(),
             read_timeout: None,
             write_timeout: None,
+            open_at: None,
         })))
     }
 }
@@ -111,6 +120,8 @@ pub(crate) struct TcpTransport {
     /// The timeouts the socket has now.
     read_timeout: Option<Duration>,
     write_timeout: Option<Duration>,
+    /// When `is_open` last found the connection open, if nothing was sent or read since.
+    open_at: Option<Instant>,
 }
 
 impl fmt::Debug for TcpTransport {
@@ -208,6 +219,7 @@ impl Transport for TcpTransport {
 
     fn transmit_output(&mut self, amount: usize, timeout: NextTimeout) -> Result<(), Error> {
         // Held until ureq waits for the answer (every request is followed by a read).
+        self.open_at = None;
         self.held.extend_from_slice(&self.buffers.output()[..amount]);
         self.held_timeout = timeout;
         if self.held.len() >= HOLD_MAX {
@@ -217,6 +229,7 @@ impl Transport for TcpTransport {
     }
 
     fn await_input(&mut self, timeout: NextTimeout) -> Result<bool, Error> {
+        self.open_at = None;
         self.write_held()?;
         let timeout = timeout.for_read();
         let stream = self.stream.clone();
@@ -230,11 +243,16 @@ impl Transport for TcpTransport {
         if !self.held.is_empty() {
             return false; // a request cut off half-way: the connection is not reusable
         }
+        if self.open_at.is_some_and(|t| t.elapsed() < PROBE_STANDS) {
+            return true;
+        }
         // Open when nothing is waiting to be read and the peer has not closed.
         let mut byte = 0u8;
         // SAFETY: a valid socket and a one-byte buffer we own.
         let n = unsafe { libc::recv(self.stream.as_raw_fd(), (&mut byte as *mut u8).cast(), 1, libc::MSG_PEEK | libc::MSG_DONTWAIT) };
-        n < 0 && matches!(io::Error::last_os_error().kind(), io::ErrorKind::WouldBlock)
+        let open = n < 0 && matches!(io::Error::last_os_error().kind(), io::ErrorKind::WouldBlock);
+        self.open_at = open.then(Instant::now);
+        open
     }
 }
 
