@@ -53,6 +53,11 @@ pub fn wait_turn(destination: &Destination, id: Option<&str>, deadline: Instant)
     let in_flight = IN_FLIGHT.get_or_init(Default::default);
     let (turns, freed) = in_flight;
     let mut t = turns.lock().unwrap_or_else(|p| p.into_inner());
+    if !t.busy.contains(&key) && !t.waiting.contains_key(&key) {
+        // Nobody sends it nor waits for it (the usual case): no ticket to queue.
+        t.busy.insert(key.clone());
+        return Ok(Turn { key: Some((key, in_flight)) });
+    }
     let ticket = t.next_ticket;
     t.next_ticket += 1;
     t.waiting.entry(key.clone()).or_default().push_back(ticket);
