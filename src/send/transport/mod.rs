@@ -24,6 +24,9 @@ use crate::send::retry;
 pub const MAX_BODY: usize = 1 << 20;
 /// A request sent with less than this missing from its budget uses the agent's timeout as it is.
 const BUDGET_SLACK: Duration = Duration::from_millis(20);
+/// Kept connections found dead in a row before a request goes out on a fresh
+/// one: the pool holds at most this many per destination.
+const MAX_DEAD_REUSE: usize = MAX_CONCURRENCY;
 static FORM: HeaderValue = HeaderValue::from_static("application/x-www-form-urlencoded");
 
 /// `url` parsed once for the HTTP layer (the endpoint of every send).
@@ -92,17 +95,31 @@ impl Transport {
             Some(direct) if policy::is_loopback(url) => (direct, None),
             _ => (&self.agent, self.proxy.as_deref()),
         };
-        let request = match uri {
-            Some(uri) => agent.post(uri.clone()),
-            None => agent.post(url.as_str()),
+        let post = || {
+            let request = match uri {
+                Some(uri) => agent.post(uri.clone()),
+                None => agent.post(url.as_str()),
+            };
+            // The agent's own timeout is the whole budget: a request with (nearly) all of it
+            // left needs no request-level configuration, which ureq makes by copying the agent's.
+            let left = deadline.saturating_duration_since(Instant::now());
+            let mut request = if left + BUDGET_SLACK < self.budget { request.config().timeout_global(Some(left)).build() } else { request };
+            if let Some(value) = authorization {
+                request = request.header(AUTHORIZATION, value.clone());
+            }
+            request.header(CONTENT_TYPE, FORM.clone()).send(body)
         };
-        // The agent's own timeout is the whole budget: a request with (nearly) all of it
-        // left needs no request-level configuration, which ureq makes by copying the agent's.
-        let mut request = if left + BUDGET_SLACK < self.budget { request.config().timeout_global(Some(left)).build() } else { request };
-        if let Some(value) = authorization {
-            request = request.header(AUTHORIZATION, value.clone());
+        let mut sent = post();
+        // A kept connection the server closed as the request went out (no byte of an
+        // answer came back): sent again at once on another, as curl does. Safe: an
+        // update of an order is an upsert. A fresh connection's failure is final here.
+        for _ in 0..MAX_DEAD_REUSE {
+            if sent.is_ok() || !tcp::take_dead_reuse() {
+                break;
+            }
+            sent = post();
         }
-        let mut response = request.header(CONTENT_TYPE, FORM.clone()).send(body).map_err(|e| transport_error(e, url, self.budget, proxy))?;
+        let mut response = sent.map_err(|e| transport_error(e, url, self.budget, proxy))?;
         let header = |name: &str| -> Vec<String> { response.headers().get_all(name).iter().filter_map(|v| v.to_str().ok()).map(str::to_owned).collect() };
         let location = header("location").into_iter().next();
         let challenges = header("www-authenticate");

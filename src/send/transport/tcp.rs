@@ -14,8 +14,14 @@
 //!   checks when a connection goes back to the pool and when it is taken out:
 //!   in a loop of sends, microseconds apart).
 //!
+//! - notes, for the thread that sent on it, when a kept connection dies
+//!   before the first byte of its answer ([`take_dead_reuse`]): the server had
+//!   closed it as the request went out, and the request is sent again at once
+//!   on a fresh connection, as curl does.
+//!
 //! Connections through a proxy keep ureq's transport (the proxy connector makes them).
 
+use std::cell::Cell;
 use std::fmt;
 use std::io::{self, Read, Write};
 use std::net::TcpStream;
@@ -34,6 +40,18 @@ const HELD_CAPACITY: usize = 8 * 1024;
 /// microseconds between a check and the request: the request fails and the
 /// delivery's retry rule (or the spool) takes over.
 const PROBE_STANDS: Duration = Duration::from_millis(1);
+
+thread_local! {
+    /// Set when a request of this thread went out on a kept connection that
+    /// failed before any byte of the answer came back.
+    static DEAD_REUSE: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Whether the last failure of this thread's request was a kept connection
+/// that had died (the server closed it as the request went out); clears it.
+pub(crate) fn take_dead_reuse() -> bool {
+    DEAD_REUSE.with(|d| d.replace(false))
+}
 
 /// Opens plain TCP connections (ureq's TLS connector wraps them for https).
 #[derive(Debug, Default)]
@@ -59,6 +77,8 @@ impl<In: Transport> Connector<In> for TcpConnector {
             read_timeout: None,
             write_timeout: None,
             open_at: None,
+            reused: false,
+            answering: false,
         })))
     }
 }
@@ -122,6 +142,10 @@ pub(crate) struct TcpTransport {
     write_timeout: Option<Duration>,
     /// When `is_open` last found the connection open, if nothing was sent or read since.
     open_at: Option<Instant>,
+    /// The connection carried an answer before the request now on it.
+    reused: bool,
+    /// Bytes of the answer to the request now on it have come back.
+    answering: bool,
 }
 
 impl fmt::Debug for TcpTransport {
@@ -173,6 +197,11 @@ fn within<T>(
     }
 }
 
+/// A failure that says the peer had closed the connection (not a timeout).
+fn died(e: &Error) -> bool {
+    matches!(e, Error::Io(io) if matches!(io.kind(), io::ErrorKind::ConnectionReset | io::ErrorKind::BrokenPipe | io::ErrorKind::ConnectionAborted | io::ErrorKind::UnexpectedEof))
+}
+
 fn retry_interrupted<T>(op: &mut impl FnMut() -> io::Result<T>) -> io::Result<T> {
     loop {
         match op() {
@@ -220,6 +249,11 @@ impl Transport for TcpTransport {
     fn transmit_output(&mut self, amount: usize, timeout: NextTimeout) -> Result<(), Error> {
         // Held until ureq waits for the answer (every request is followed by a read).
         self.open_at = None;
+        if self.answering {
+            // A new request on a connection that has answered before.
+            self.reused = true;
+            self.answering = false;
+        }
         self.held.extend_from_slice(&self.buffers.output()[..amount]);
         self.held_timeout = timeout;
         if self.held.len() >= HOLD_MAX {
@@ -230,11 +264,17 @@ impl Transport for TcpTransport {
 
     fn await_input(&mut self, timeout: NextTimeout) -> Result<bool, Error> {
         self.open_at = None;
-        self.write_held()?;
-        let timeout = timeout.for_read();
-        let stream = self.stream.clone();
-        let input = self.buffers.input_append_buf();
-        let amount = within(timeout, &mut self.read_timeout, |t| stream.set_read_timeout(t), || (&*stream).read(input))?;
+        let read = self.write_held().and_then(|()| {
+            let timeout = timeout.for_read();
+            let stream = self.stream.clone();
+            let input = self.buffers.input_append_buf();
+            within(timeout, &mut self.read_timeout, |t| stream.set_read_timeout(t), || (&*stream).read(input))
+        });
+        if !self.answering && self.reused && read.as_ref().map_or_else(died, |&n| n == 0) {
+            DEAD_REUSE.with(|d| d.set(true));
+        }
+        let amount = read?;
+        self.answering |= amount > 0;
         self.buffers.input_appended(amount);
         Ok(amount > 0)
     }
