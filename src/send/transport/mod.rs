@@ -10,7 +10,7 @@ mod tcp;
 use std::io::Read;
 use std::time::{Duration, Instant, SystemTime};
 
-use ureq::http::header::{AUTHORIZATION, CONTENT_TYPE};
+use ureq::http::header::{HeaderName, AUTHORIZATION, CONTENT_TYPE, LOCATION, RETRY_AFTER, WWW_AUTHENTICATE};
 use ureq::http::{HeaderValue, Uri};
 use url::Url;
 
@@ -120,10 +120,11 @@ impl Transport {
             sent = post();
         }
         let mut response = sent.map_err(|e| transport_error(e, url, self.budget, proxy))?;
-        let header = |name: &str| -> Vec<String> { response.headers().get_all(name).iter().filter_map(|v| v.to_str().ok()).map(str::to_owned).collect() };
-        let location = header("location").into_iter().next();
-        let challenges = header("www-authenticate");
-        let retry_after = header("retry-after").first().and_then(|v| retry::parse_retry_after(v, SystemTime::now()));
+        // Names as constants: a `&str` name is parsed on every lookup.
+        let header = |name: HeaderName| -> Vec<String> { response.headers().get_all(name).iter().filter_map(|v| v.to_str().ok()).map(str::to_owned).collect() };
+        let location = header(LOCATION).into_iter().next();
+        let challenges = header(WWW_AUTHENTICATE);
+        let retry_after = header(RETRY_AFTER).first().and_then(|v| retry::parse_retry_after(v, SystemTime::now()));
         let status = response.status().as_u16();
         let mut bytes = Vec::new();
         let read = response.body_mut().as_reader().take(MAX_BODY as u64 + 1).read_to_end(&mut bytes);
