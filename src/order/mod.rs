@@ -320,8 +320,13 @@ impl Order {
     /// (for orders built with setters, `data[...]` in the order set, then
     /// `request[order_idorder]`).
     pub fn encode(&self) -> String {
+        self.body().into_owned()
+    }
+
+    /// [`Order::encode`], borrowed when PHP built the body itself (no copy per send).
+    pub(crate) fn body(&self) -> Cow<'_, str> {
         if let Some(raw) = &self.raw {
-            return raw.clone();
+            return Cow::Borrowed(raw);
         }
         let mut out = String::with_capacity(2048);
         build_query_into(&mut out, None, &self.top);
@@ -331,7 +336,7 @@ impl Order {
                 build_query_into(&mut out, Some(REQUEST), &request);
             }
         }
-        out
+        Cow::Owned(out)
     }
 }
 

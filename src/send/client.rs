@@ -236,7 +236,7 @@ impl Client {
             .map_err(|_| Error::config("spool_dir", "enqueue needs a spool folder (set spool_dir): orders wait there for the delivery thread"))?;
         let id: Option<Cow<str>> = order.id();
         self.core.warn_lenient(order, id.as_deref());
-        spool.push_at(&self.core.destination, id.as_deref(), order.encode().as_bytes(), None)?;
+        spool.push_at(&self.core.destination, id.as_deref(), order.body().as_bytes(), None)?;
         self.core
             .log
             .emit(Level::Debug, || Record::new(Level::Debug, "queued", "order enqueued for background delivery").order(id.as_deref()).with("why", "enqueue"));

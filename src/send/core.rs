@@ -113,7 +113,7 @@ impl Core {
         // Before anything is queued: a client that may not send must not take orders.
         self.settings.check()?;
         order.check_required()?;
-        let body = order.encode();
+        let body = order.body();
         let id = order.id();
         let id = id.as_deref();
         self.warn_lenient(order, id);
