@@ -50,13 +50,14 @@ pub(crate) fn from_form_whole(body: &str, strict: bool) -> Result<Order> {
 /// another key that starts with `data`.
 fn scan(body: &str) -> Result<Option<Vec<(Key, Value)>>> {
     const DATA: &[u8] = b"data%5B";
-    const CLOSE: &[u8] = b"%5D";
     // A key needs two bytes per level at least (`[]`): shorter ones cannot be too deep.
     const DEEP: usize = 2 * (MAX_NESTING + 1);
     let mut data = Known::new();
     let mut whole = false;
-    // A structured field's decoded `[0][1]`, reused.
+    // A key decoded (the uncommon case), reused.
     let mut tail = String::new();
+    // The path below `data` of the key at hand, borrowed from `body`, reused.
+    let mut path: Vec<&str> = Vec::with_capacity(8);
     // Byte offsets, not `str::split`: this runs once per order on PHP's hot path, and
     // '&', '=' and '%' are ASCII, so every slice below falls on a character boundary.
     let bytes = body.as_bytes();
@@ -84,17 +85,13 @@ fn scan(body: &str) -> Result<Option<Vec<(Key, Value)>>> {
             }
             continue;
         }
-        let key = &pair[DATA.len()..eq];
         let value = body.get(pair_start + eq + 1..end).unwrap_or("");
-        // A known field's name has no '%': the first one closes it. `data[name]` alone,
-        // with no bracket inside the name, is the common case, read without decoding it.
-        let close = memchr(b'%', key).filter(|&i| key[i..].starts_with(CLOSE));
-        if let Some(close) = close.filter(|&i| i + CLOSE.len() == key.len() && !key[..i].contains(&b'[') && !key[..i].contains(&b']')) {
+        // The common case, a key as http_build_query writes it (`data[name]`,
+        // `data[name][0][1]`), is read without decoding it.
+        if plain_path(&body[pair_start + DATA.len()..pair_start + eq], &mut path) {
             whole = true;
-            let at = pair_start + DATA.len();
-            let name = &body[at..at + close];
-            if let Some(index) = fields::known_index(name) {
-                data.insert(index, &[name], decode(value));
+            if let Some(index) = fields::known_index(path[0]) {
+                data.insert(index, &path, decode(value));
             }
             continue;
         }
@@ -116,6 +113,33 @@ fn scan(body: &str) -> Result<Option<Vec<(Key, Value)>>> {
         }
     }
     Ok(whole.then(|| data.into_items()))
+}
+
+/// `name%5D%5B0%5D%5B1%5D`, the key after `data%5B` as http_build_query writes it,
+/// read into `path` (`name`, `0`, `1`, borrowed from `key`) without decoding it. False
+/// unless decoding would change nothing but the brackets (no other escape, no '+', no
+/// bracket written out), they nest cleanly, and no deeper than [`MAX_NESTING`]: the
+/// caller then decodes the key and reads it as the whole parse does.
+fn plain_path<'a>(key: &'a str, path: &mut Vec<&'a str>) -> bool {
+    const OPEN: &str = "%5B";
+    const CLOSE: &str = "%5D";
+    path.clear();
+    if memchr::memchr3(b'+', b'[', b']', key.as_bytes()).is_some() {
+        return false;
+    }
+    let mut rest = key;
+    // `data` is the first level: at most MAX_NESTING below it.
+    while path.len() < MAX_NESTING {
+        let Some(end) = memchr(b'%', rest.as_bytes()) else { return false };
+        path.push(&rest[..end]);
+        let Some(after) = rest[end..].strip_prefix(CLOSE) else { return false };
+        if after.is_empty() {
+            return true;
+        }
+        let Some(next) = after.strip_prefix(OPEN) else { return false };
+        rest = next;
+    }
+    false
 }
 
 /// The quick scan's `data` array: only the fields `check` reads (a fixed set of
@@ -232,8 +256,22 @@ fn check(order: &Order, strict: bool) -> Result<Vec<(String, Option<String>)>> {
         Ok(())
     };
     let personal_text = |name: &str, value: &Value| if personal(name) { scalar_text(value).map(|t| t.into_owned()) } else { None };
+    // Each field the checks read, found once by its index (as `Order::get` finds it: the
+    // first with its name), and which of them keep their rules in every mode.
+    let data = order.data();
+    let mut known: [Option<&Value>; fields::KNOWN] = [None; fields::KNOWN];
+    for (key, value) in data {
+        if let Some(i) = key_index(key) {
+            known[i].get_or_insert(value);
+        }
+    }
+    let index = |f: &Field| fields::known_index(f.name).expect("a scalar field has its index");
+    let mut required = [false; fields::KNOWN];
+    for f in fields::CUSTOMER_IDS.iter().chain(&fields::REQUIRED) {
+        required[index(f)] = true;
+    }
     // A customer identifier: at least one that follows its rule.
-    let ids: Vec<(Field, &Value, Result<()>)> = fields::CUSTOMER_IDS.iter().filter_map(|f| order.get(f.name).map(|v| (*f, v, scalar_rule(f, v)))).collect();
+    let ids: Vec<(Field, &Value, Result<()>)> = fields::CUSTOMER_IDS.iter().filter_map(|f| known[index(f)].map(|v| (*f, v, scalar_rule(f, v)))).collect();
     if ids.is_empty() {
         return Err(Error::new(ErrorKind::MissingField, "customer_email: customer_email or external_id is required to send an order"));
     }
@@ -246,7 +284,7 @@ fn check(order: &Order, strict: bool) -> Result<Vec<(String, Option<String>)>> {
         }
     }
     for field in fields::REQUIRED {
-        let value = order.get(field.name).ok_or_else(|| Error::new(ErrorKind::MissingField, format!("{}: is required to send an order", field.name)))?;
+        let value = known[index(&field)].ok_or_else(|| Error::new(ErrorKind::MissingField, format!("{}: is required to send an order", field.name)))?;
         if field.rule == Rule::Amount {
             // The one amount rule, on the text sent: not a decimal is refused in every mode;
             // a refund, zero or -0 is the seed's to send (a warning; strict refuses).
@@ -258,12 +296,13 @@ fn check(order: &Order, strict: bool) -> Result<Vec<(String, Option<String>)>> {
             scalar_rule(&field, value)?;
         }
     }
-    for (key, value) in order.data() {
-        let Key::Str(name) = key else { continue };
-        if fields::is_required(name) {
+    for (key, value) in data {
+        let Some(i) = key_index(key) else { continue };
+        let name = fields::known_name(i);
+        if required[i] {
             continue;
         }
-        if let Some(field) = fields::scalar(name) {
+        if let Some(field) = fields::SCALAR_FIELDS.get(i) {
             if let Err(e) = scalar_rule(field, value) {
                 lenient(e, personal_text(name, value).as_deref())?;
             }
@@ -272,6 +311,14 @@ fn check(order: &Order, strict: bool) -> Result<Vec<(String, Option<String>)>> {
         }
     }
     Ok(warnings)
+}
+
+/// The [`fields::known_index`] of a key of `data`: None for a name no check reads.
+fn key_index(key: &Key) -> Option<usize> {
+    match key {
+        Key::Str(name) => fields::known_index(name),
+        Key::Int(_) => None,
+    }
 }
 
 /// The rule of a structured field (a list, custom_fields, consents,

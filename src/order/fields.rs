@@ -118,7 +118,8 @@ impl ListField {
 
     pub fn from_name(name: &str) -> Option<ListField> {
         use strum::IntoEnumIterator;
-        ListField::iter().find(|l| l.name() == name)
+        let index = known_index(name)?.checked_sub(SCALAR_FIELDS.len())?;
+        ListField::iter().nth(index)
     }
 }
 
@@ -142,7 +143,7 @@ pub fn is_required(name: &str) -> bool {
 
 /// The rule of a scalar field, if `name` is one.
 pub fn scalar(name: &str) -> Option<&'static Field> {
-    SCALAR_FIELDS.iter().find(|f| f.name == name)
+    known_index(name).and_then(|i| SCALAR_FIELDS.get(i))
 }
 
 /// How many names [`known_index`] knows.
@@ -151,14 +152,64 @@ pub const KNOWN: usize = SCALAR_FIELDS.len() + 4 + 3;
 /// A number below [`KNOWN`] for each field name the library reads (the scalar
 /// fields, the lists, custom fields, consents, product attributes), else None:
 /// the drop-in's quick scan finds a field by it instead of hashing its name.
+/// One probe of a small table built once from the names above (typically one
+/// comparison), not a comparison with every name: it runs for every key of
+/// every body PHP sends.
 pub fn known_index(name: &str) -> Option<usize> {
-    if let Some(i) = SCALAR_FIELDS.iter().position(|f| f.name == name) {
-        return Some(i);
+    let table = known_table();
+    let mut slot = known_hash(name.as_bytes());
+    loop {
+        let index = *table.slots.get(slot)?;
+        if index == NO_FIELD {
+            return None;
+        }
+        if table.names[usize::from(index)] == name {
+            return Some(usize::from(index));
+        }
+        slot = (slot + 1) % KNOWN_SLOTS;
     }
-    if let Some(list) = ListField::from_name(name) {
-        return Some(SCALAR_FIELDS.len() + list as usize);
-    }
-    [CUSTOM_FIELDS, CONSENTS, PRODUCT_ATTRIBUTES].iter().position(|n| *n == name).map(|i| SCALAR_FIELDS.len() + 4 + i)
+}
+
+/// The name [`known_index`] gives `index` (`index` < [`KNOWN`]).
+pub fn known_name(index: usize) -> &'static str {
+    known_table().names[index]
+}
+
+const KNOWN_SLOTS: usize = 128;
+const NO_FIELD: u8 = u8::MAX;
+
+/// [`known_index`]'s table: each name's index, at its hash's slot or the next free one.
+struct KnownTable {
+    names: [&'static str; KNOWN],
+    slots: [u8; KNOWN_SLOTS],
+}
+
+fn known_table() -> &'static KnownTable {
+    static TABLE: std::sync::OnceLock<KnownTable> = std::sync::OnceLock::new();
+    TABLE.get_or_init(|| {
+        use strum::IntoEnumIterator;
+        let names = SCALAR_FIELDS.iter().map(|f| f.name).chain(ListField::iter().map(ListField::name)).chain([CUSTOM_FIELDS, CONSENTS, PRODUCT_ATTRIBUTES]);
+        let mut table = KnownTable { names: [""; KNOWN], slots: [NO_FIELD; KNOWN_SLOTS] };
+        for (index, name) in names.enumerate() {
+            table.names[index] = name;
+            let mut slot = known_hash(name.as_bytes());
+            while table.slots[slot] != NO_FIELD {
+                slot = (slot + 1) % KNOWN_SLOTS;
+            }
+            table.slots[slot] = index as u8;
+        }
+        table
+    })
+}
+
+/// A slot of [`KnownTable`]: the length and the bytes that tell the names apart
+/// (they share prefixes such as `customer_` and endings such as `_tag`).
+fn known_hash(name: &[u8]) -> usize {
+    let (Some(&first), Some(&last)) = (name.first(), name.last()) else { return 0 };
+    let before_last = name[name.len().saturating_sub(2)];
+    let mixed = (name.len() as u32).wrapping_mul(0x9E37_79B1) ^ u32::from(first).wrapping_mul(0x85EB_CA6B) ^ u32::from(last).wrapping_mul(0xC2B2_AE35)
+        ^ u32::from(before_last).wrapping_mul(0x27D4_EB2F);
+    (mixed.wrapping_mul(0x9E37_79B1) >> 25) as usize % KNOWN_SLOTS
 }
 
 /// True for names that have a dedicated structured setter and so cannot be
