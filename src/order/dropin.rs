@@ -147,27 +147,31 @@ fn plain_path<'a>(key: &'a str, path: &mut Vec<&'a str>) -> bool {
 /// hashing its name; below a field, PHP's array as the whole parse builds it. The
 /// same array as the whole parse's `data` without the fields no check reads.
 struct Known {
-    items: Vec<(Key, Slot)>,
-    /// Each known field's place in `items`.
-    at: [Option<u32>; fields::KNOWN],
+    /// Each known field's value so far, by its index.
+    slots: [Option<Slot>; fields::KNOWN],
+    /// The indexes of the fields set, in the order first set (PHP's order).
+    order: [u8; fields::KNOWN],
+    count: usize,
 }
 
 impl Known {
     fn new() -> Known {
-        Known { items: Vec::with_capacity(fields::KNOWN), at: [None; fields::KNOWN] }
+        Known { slots: [const { None }; fields::KNOWN], order: [0; fields::KNOWN], count: 0 }
     }
 
     /// `$data[path[0]][path[1]]… = value`; `path[0]` is the field named by `index`.
     fn insert(&mut self, index: usize, path: &[&str], value: String) {
-        let at = *self.at[index].get_or_insert_with(|| {
-            self.items.push((Key::from(path[0]), Slot::Str(String::new())));
-            (self.items.len() - 1) as u32
-        }) as usize;
-        self.items[at].1.set(&path[1..], value);
+        let slot = self.slots[index].get_or_insert_with(|| {
+            self.order[self.count] = index as u8;
+            self.count += 1;
+            Slot::Str(String::new())
+        });
+        slot.set(&path[1..], value);
     }
 
-    fn into_items(self) -> Vec<(Key, Value)> {
-        self.items.into_iter().map(|(k, slot)| (k, slot.into_value())).collect()
+    fn into_items(mut self) -> Vec<(Key, Value)> {
+        let order = &self.order[..self.count];
+        order.iter().filter_map(|&i| Some((Key::from(fields::known_name(usize::from(i))), self.slots[usize::from(i)].take()?.into_value()))).collect()
     }
 }
 
@@ -260,9 +264,14 @@ fn check(order: &Order, strict: bool) -> Result<Vec<(String, Option<String>)>> {
     // first with its name), and which of them keep their rules in every mode.
     let data = order.data();
     let mut known: [Option<&Value>; fields::KNOWN] = [None; fields::KNOWN];
+    // Their indexes in `data`'s order (a PHP array's keys are unique: each once).
+    let mut in_order = [0u8; fields::KNOWN];
+    let mut count = 0;
     for (key, value) in data {
-        if let Some(i) = key_index(key) {
-            known[i].get_or_insert(value);
+        if let Some(i) = key_index(key).filter(|&i| known[i].is_none()) {
+            known[i] = Some(value);
+            in_order[count] = i as u8;
+            count += 1;
         }
     }
     let index = |f: &Field| fields::known_index(f.name).expect("a scalar field has its index");
@@ -296,8 +305,7 @@ fn check(order: &Order, strict: bool) -> Result<Vec<(String, Option<String>)>> {
             scalar_rule(&field, value)?;
         }
     }
-    for (key, value) in data {
-        let Some(i) = key_index(key) else { continue };
+    for (i, value) in in_order[..count].iter().filter_map(|&i| Some((usize::from(i), known[usize::from(i)]?))) {
         let name = fields::known_name(i);
         if required[i] {
             continue;
