@@ -117,9 +117,10 @@ impl ListField {
     }
 
     pub fn from_name(name: &str) -> Option<ListField> {
-        use strum::IntoEnumIterator;
-        let index = known_index(name)?.checked_sub(SCALAR_FIELDS.len())?;
-        ListField::iter().nth(index)
+        match Structured::at(known_index(name)?)? {
+            Structured::List(list) => Some(list),
+            _ => None,
+        }
     }
 }
 
@@ -146,8 +147,80 @@ pub fn scalar(name: &str) -> Option<&'static Field> {
     known_index(name).and_then(|i| SCALAR_FIELDS.get(i))
 }
 
+/// How many list fields there are ([`ListField`]).
+const LISTS: usize = 4;
+
+/// The keyed fields, after the lists in [`known_index`]'s numbering.
+const KEYED: [(&str, Structured); 3] =
+    [(CUSTOM_FIELDS, Structured::CustomFields), (CONSENTS, Structured::Consents), (PRODUCT_ATTRIBUTES, Structured::ProductAttributes)];
+
 /// How many names [`known_index`] knows.
-pub const KNOWN: usize = SCALAR_FIELDS.len() + 4 + 3;
+pub const KNOWN: usize = SCALAR_FIELDS.len() + LISTS + KEYED.len();
+const _: () = assert!(KNOWN < NO_FIELD as usize, "an index fits in a byte");
+
+/// The [`known_index`] of each customer identifier and each other required field, and
+/// which indexes are theirs (the fields that keep their rules in every mode).
+pub(crate) const CUSTOMER_IDS_AT: [usize; 2] = scalar_indexes(CUSTOMER_IDS);
+pub(crate) const REQUIRED_AT: [usize; 4] = scalar_indexes(REQUIRED);
+pub(crate) const IS_REQUIRED_AT: [bool; KNOWN] = {
+    let mut flags = [false; KNOWN];
+    let mut i = 0;
+    while i < CUSTOMER_IDS_AT.len() {
+        flags[CUSTOMER_IDS_AT[i]] = true;
+        i += 1;
+    }
+    let mut i = 0;
+    while i < REQUIRED_AT.len() {
+        flags[REQUIRED_AT[i]] = true;
+        i += 1;
+    }
+    flags
+};
+
+/// Each field's place in [`SCALAR_FIELDS`] (its [`known_index`]), at compile time.
+const fn scalar_indexes<const N: usize>(wanted: [Field; N]) -> [usize; N] {
+    let mut at = [usize::MAX; N];
+    let mut w = 0;
+    while w < N {
+        let mut i = 0;
+        while i < SCALAR_FIELDS.len() {
+            let (a, b) = (SCALAR_FIELDS[i].name.as_bytes(), wanted[w].name.as_bytes());
+            let mut same = a.len() == b.len();
+            let mut k = 0;
+            while same && k < a.len() {
+                same = a[k] == b[k];
+                k += 1;
+            }
+            if same {
+                at[w] = i;
+            }
+            i += 1;
+        }
+        assert!(at[w] != usize::MAX, "a scalar field");
+        w += 1;
+    }
+    at
+}
+
+/// The structured fields, by their [`known_index`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Structured {
+    List(ListField),
+    CustomFields,
+    Consents,
+    ProductAttributes,
+}
+
+impl Structured {
+    /// The structured field `index` names, if it names one.
+    pub(crate) fn at(index: usize) -> Option<Structured> {
+        use strum::IntoEnumIterator;
+        match index.checked_sub(SCALAR_FIELDS.len())? {
+            i if i < LISTS => ListField::iter().nth(i).map(Structured::List),
+            i => KEYED.get(i - LISTS).map(|(_, keyed)| *keyed),
+        }
+    }
+}
 
 /// A number below [`KNOWN`] for each field name the library reads (the scalar
 /// fields, the lists, custom fields, consents, product attributes), else None:
@@ -163,7 +236,7 @@ pub fn known_index(name: &str) -> Option<usize> {
         if index == NO_FIELD {
             return None;
         }
-        if table.names[usize::from(index)] == name {
+        if same(table.names[usize::from(index)].as_bytes(), name.as_bytes()) {
             return Some(usize::from(index));
         }
         slot = (slot + 1) % KNOWN_SLOTS;
@@ -173,6 +246,21 @@ pub fn known_index(name: &str) -> Option<usize> {
 /// The name [`known_index`] gives `index` (`index` < [`KNOWN`]).
 pub fn known_name(index: usize) -> &'static str {
     known_table().names[index]
+}
+
+/// `a == b` for names (at most 24 bytes: three overlapping 8-byte words), without a
+/// call to `memcmp` for each key of each body.
+#[inline]
+fn same(a: &[u8], b: &[u8]) -> bool {
+    let word = |s: &[u8], at: usize| u64::from_ne_bytes(s[at..at + 8].try_into().expect("8 bytes"));
+    match a.len() {
+        n if n != b.len() => false,
+        8..=24 => {
+            let (mid, last) = ((a.len() - 8) / 2, a.len() - 8);
+            word(a, 0) == word(b, 0) && word(a, mid) == word(b, mid) && word(a, last) == word(b, last)
+        }
+        _ => a == b,
+    }
 }
 
 const KNOWN_SLOTS: usize = 128;
@@ -188,7 +276,7 @@ fn known_table() -> &'static KnownTable {
     static TABLE: std::sync::OnceLock<KnownTable> = std::sync::OnceLock::new();
     TABLE.get_or_init(|| {
         use strum::IntoEnumIterator;
-        let names = SCALAR_FIELDS.iter().map(|f| f.name).chain(ListField::iter().map(ListField::name)).chain([CUSTOM_FIELDS, CONSENTS, PRODUCT_ATTRIBUTES]);
+        let names = SCALAR_FIELDS.iter().map(|f| f.name).chain(ListField::iter().map(ListField::name)).chain(KEYED.map(|(name, _)| name));
         let mut table = KnownTable { names: [""; KNOWN], slots: [NO_FIELD; KNOWN_SLOTS] };
         for (index, name) in names.enumerate() {
             table.names[index] = name;

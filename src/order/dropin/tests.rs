@@ -1,5 +1,5 @@
 use super::*;
-use crate::php::parse_str::php_key;
+use crate::php::parse_str::{path_of, php_key};
 
 const REQUIRED: &str =
     r#""customer_email":"john@doe.com","order_idorder":"0000001","order_state":"10","order_amount":158.31,"order_crea_dt":"2014-06-21 14:31:08""#;
