@@ -145,9 +145,9 @@ pub(crate) struct Node {
     items: Vec<(Key, Slot)>,
     /// Built when the array grows past [`Node::SMALL`] items.
     index: Option<Box<Index>>,
-    /// One past the largest integer key so far, as PHP's `nNextFreeElement` (may be
-    /// negative; past `i64::MAX` an append is dropped, as PHP drops it).
-    next: Option<i128>,
+    /// The largest integer key so far: PHP's `nNextFreeElement` is one past it (and may
+    /// be negative; past `i64::MAX` an append is dropped, as PHP drops it).
+    largest: Option<i64>,
 }
 
 /// Where each key of a large [`Node`] is.
@@ -183,9 +183,9 @@ impl Node {
             Some(i) => i,
             None => {
                 let key = if first.is_empty() {
-                    match i64::try_from(self.next.unwrap_or(0)) {
-                        Ok(next) => Key::Int(next),
-                        Err(_) => return, // PHP: "the next element is already occupied"
+                    match self.largest.map_or(Some(0), |n| n.checked_add(1)) {
+                        Some(next) => Key::Int(next),
+                        None => return, // PHP: "the next element is already occupied"
                     }
                 } else {
                     php_key(first)
@@ -212,7 +212,7 @@ impl Node {
     fn push(&mut self, key: Key) -> usize {
         let at = self.items.len();
         if let Key::Int(i) = key {
-            self.next = Some(self.next.map_or(i128::from(i) + 1, |n| n.max(i128::from(i) + 1)));
+            self.largest = Some(self.largest.map_or(i, |n| n.max(i)));
         }
         match &mut self.index {
             Some(index) => index.add(&key, at),
