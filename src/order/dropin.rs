@@ -231,10 +231,10 @@ pub(crate) fn check_structured(name: &str, value: &Value, lenient: &mut dyn FnMu
 fn structured_rule(index: usize, value: &Value, lenient: &mut dyn FnMut(Error, Option<&str>) -> Result<()>) -> Result<()> {
     match Structured::at(index) {
         None => {}
-        Some(Structured::List(list)) => each_scalar(list.name(), false, value, &mut |field, text| validate::token(field, text), lenient)?,
-        Some(Structured::CustomFields) => each_scalar(CUSTOM_FIELDS, true, value, &mut |field, text| validate::text(field, text), lenient)?,
+        Some(Structured::List(list)) => each_scalar(Named(list.name(), None), false, value, &mut |field, text| validate::token(field, text), lenient)?,
+        Some(Structured::CustomFields) => each_scalar(Named(CUSTOM_FIELDS, None), true, value, &mut |field, text| validate::text(field, text), lenient)?,
         Some(Structured::Consents) => each_scalar(
-            CONSENTS,
+            Named(CONSENTS, None),
             false,
             value,
             &mut |field, text| match text {
@@ -247,9 +247,8 @@ fn structured_rule(index: usize, value: &Value, lenient: &mut dyn FnMut(Error, O
             Value::Array(products) => {
                 for (key, product) in products {
                     // The key as the body writes it (product_attributes[2]), not a position.
-                    let field = format!("{PRODUCT_ATTRIBUTES}[{}]", key_text(key));
                     each_scalar(
-                        &field,
+                        Named(PRODUCT_ATTRIBUTES, Some(key)),
                         false,
                         product,
                         &mut |field, text| match text.split_once(':') {
@@ -266,17 +265,32 @@ fn structured_rule(index: usize, value: &Value, lenient: &mut dyn FnMut(Error, O
     Ok(())
 }
 
+/// A field's name as the body writes it (`add_tag`, `product_attributes[2]`), written
+/// out only for a message.
+#[derive(Clone, Copy)]
+struct Named<'a>(&'a str, Option<&'a Key>);
+
+impl std::fmt::Display for Named<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.1 {
+            None => f.write_str(self.0),
+            Some(Key::Int(i)) => write!(f, "{}[{i}]", self.0),
+            Some(Key::Str(s)) => write!(f, "{}[{s}]", self.0),
+        }
+    }
+}
+
 /// Checks every scalar of the array `value` (named `field[key]`) with `rule`;
 /// `personal`: its values are a customer's data.
 fn each_scalar(
-    field: &str,
+    field: Named,
     personal: bool,
     value: &Value,
     rule: &mut dyn FnMut(&str, &str) -> Result<()>,
     lenient: &mut dyn FnMut(Error, Option<&str>) -> Result<()>,
 ) -> Result<()> {
     let Value::Array(items) = value else {
-        return lenient(Error::invalid(field, "is not a list"), None);
+        return lenient(Error::invalid(&field.to_string(), "is not a list"), None);
     };
     for (key, item) in items {
         // The element's name is only written out when something is wrong with it.
@@ -286,7 +300,9 @@ fn each_scalar(
         };
         match scalar_text(item) {
             Some(text) => {
-                if rule(field, &text).is_err() {
+                // A rule's outcome does not depend on the name it quotes: the element's
+                // own name is only written out for the message when it fails.
+                if rule(field.0, &text).is_err() {
                     if let Err(e) = rule(&name(), &text) {
                         lenient(e, personal.then_some(&*text))?;
                     }
