@@ -13,6 +13,8 @@
 //! reported as a warning, unless the caller asks for strict mode.
 
 use super::fields::{self, Field, Rule, Structured, CONSENTS, CUSTOM_FIELDS, PRODUCT_ATTRIBUTES};
+use std::borrow::Cow;
+
 use super::{scalar_text, validate, Order};
 use crate::error::{Error, ErrorKind, Result};
 use crate::php::json::object;
@@ -26,16 +28,19 @@ use crate::php::{Key, Value};
 /// `request[order_idorder]`).
 pub fn from_form(body: &str, strict: bool) -> Result<Order> {
     match scan::scan(body)? {
-        Some((data, indexes)) => {
-            let top = vec![(Key::from("data"), Value::Array(data))];
-            let order = Order::from_parts(top, false, Some(body.to_owned()), Vec::new()).partial();
-            // The scan knows each field's index: no name is looked up again.
+        Some(mut known) => {
+            // Checked as the scan read it: the scan knows each field's index, and a field
+            // given one value is checked on its text, borrowed from the body.
+            known.finish();
             let mut read = Read::default();
-            for (index, (_, value)) in indexes.iter().zip(order.data()) {
-                read.add(index, value);
+            for (index, seen) in known.seen() {
+                read.add(index, seen);
             }
             let warnings = check(&read, strict)?;
-            Ok(order.with_warnings(warnings))
+            // `data` itself is built only if it is read (`Order::get`): PHP's order is sent
+            // as `body`, and `check` found its id (a single value, or it would have failed).
+            let id = read.values[fields::ORDER_IDORDER_AT].and_then(|seen| seen.text()).map(|id| id.into_owned());
+            Ok(Order::checked_form(body.to_owned(), id).with_warnings(warnings))
         }
         None => build(tree(body)?, Some(body.to_owned()), strict),
     }
@@ -131,7 +136,7 @@ fn check(read: &Read, strict: bool) -> Result<Vec<(String, Option<String>)>> {
         warnings.push(warning(e, value));
         Ok(())
     };
-    let personal_text = |name: &str, value: &Value| if personal(name) { scalar_text(value).map(|t| t.into_owned()) } else { None };
+    let personal_text = |name: &str, value: Seen| if personal(name) { value.text().map(|t| t.into_owned()) } else { None };
     // A customer identifier: at least one that follows its rule.
     let ids = fields::CUSTOMER_IDS_AT.map(|i| read.values[i].map(|v| (fields::SCALAR_FIELDS[i], v, scalar_rule(&fields::SCALAR_FIELDS[i], v))));
     if ids.iter().flatten().next().is_none() {
@@ -151,7 +156,7 @@ fn check(read: &Read, strict: bool) -> Result<Vec<(String, Option<String>)>> {
         if field.rule == Rule::Amount {
             // The one amount rule, on the text sent: not a decimal is refused in every mode;
             // a refund, zero or -0 is the seed's to send (a warning; strict refuses).
-            let text = scalar_text(value).ok_or_else(|| Error::invalid(field.name, "is a list, not a single value"))?;
+            let text = value.text().ok_or_else(|| Error::invalid(field.name, "is a list, not a single value"))?;
             if let Some(e) = validate::unusual_amount(field.name, &text, validate::amount_text(field.name, &text)?) {
                 lenient(e, None)?;
             }
@@ -169,16 +174,36 @@ fn check(read: &Read, strict: bool) -> Result<Vec<(String, Option<String>)>> {
                     lenient(e, personal_text(field.name, value).as_deref())?;
                 }
             }
-            None => structured_rule(i, value, &mut lenient)?,
+            None => match value {
+                Seen::Value(value) => structured_rule(i, value, &mut lenient)?,
+                Seen::Text(text) => structured_rule(i, &Value::Str(text.to_owned()), &mut lenient)?,
+            },
         }
     }
     Ok(warnings)
 }
 
+/// A field's value as the checks read it: its text as the body gives it, or PHP's value.
+#[derive(Clone, Copy)]
+pub(crate) enum Seen<'a> {
+    Text(&'a str),
+    Value(&'a Value),
+}
+
+impl<'a> Seen<'a> {
+    /// The text PHP sends for it ([`scalar_text`]), or None for an array.
+    fn text(self) -> Option<Cow<'a, str>> {
+        match self {
+            Seen::Text(text) => Some(Cow::Borrowed(text)),
+            Seen::Value(value) => scalar_text(value),
+        }
+    }
+}
+
 /// The fields the checks read, each by its [`fields::known_index`] (as `Order::get`
 /// finds them: the first with its name; a PHP array's keys are unique), in `data`'s order.
 struct Read<'a> {
-    values: [Option<&'a Value>; fields::KNOWN],
+    values: [Option<Seen<'a>>; fields::KNOWN],
     order: [u8; fields::KNOWN],
     count: usize,
 }
@@ -196,14 +221,14 @@ impl<'a> Read<'a> {
         for (key, value) in data {
             if let Key::Str(name) = key {
                 if let Some(i) = fields::known_index(name) {
-                    read.add(i, value);
+                    read.add(i, Seen::Value(value));
                 }
             }
         }
         read
     }
 
-    fn add(&mut self, index: usize, value: &'a Value) {
+    fn add(&mut self, index: usize, value: Seen<'a>) {
         if self.values[index].is_none() {
             self.values[index] = Some(value);
             self.order[self.count] = index as u8;
@@ -211,9 +236,15 @@ impl<'a> Read<'a> {
         }
     }
 
-    fn in_order(&self) -> impl Iterator<Item = (usize, &'a Value)> + '_ {
+    fn in_order(&self) -> impl Iterator<Item = (usize, Seen<'a>)> + '_ {
         self.order[..self.count].iter().filter_map(|&i| Some((usize::from(i), self.values[usize::from(i)]?)))
     }
+}
+
+/// The known fields of a body [`from_form`] checked, its `data` as the quick scan
+/// reads it ([`Order::get`] of a drop-in order).
+pub(crate) fn known_data(body: &str) -> Vec<(Key, Value)> {
+    scan::scan(body).ok().flatten().map(scan::Known::into_items).unwrap_or_default()
 }
 
 /// The rule of a structured field (a list, custom_fields, consents,
@@ -316,8 +347,8 @@ fn each_scalar(
 
 /// A scalar field's rule, on the text PHP would send (a float as PHP prints
 /// it), whichever way the value came: PHP's body and JSON get one outcome.
-fn scalar_rule(field: &Field, value: &Value) -> Result<()> {
-    match scalar_text(value) {
+fn scalar_rule(field: &Field, value: Seen) -> Result<()> {
+    match value.text() {
         None => Err(Error::invalid(field.name, "is a list, not a single value")),
         Some(text) => validate::check(field.name, field.rule, &text),
     }

@@ -162,6 +162,7 @@ const _: () = assert!(KNOWN < NO_FIELD as usize, "an index fits in a byte");
 /// which indexes are theirs (the fields that keep their rules in every mode).
 pub(crate) const CUSTOMER_IDS_AT: [usize; 2] = scalar_indexes(CUSTOMER_IDS);
 pub(crate) const REQUIRED_AT: [usize; 4] = scalar_indexes(REQUIRED);
+pub(crate) const ORDER_IDORDER_AT: usize = scalar_indexes([ORDER_IDORDER])[0];
 pub(crate) const IS_REQUIRED_AT: [bool; KNOWN] = {
     let mut flags = [false; KNOWN];
     let mut i = 0;
@@ -295,7 +296,9 @@ fn known_table() -> &'static KnownTable {
 fn known_hash(name: &[u8]) -> usize {
     let (Some(&first), Some(&last)) = (name.first(), name.last()) else { return 0 };
     let before_last = name[name.len().saturating_sub(2)];
-    let mixed = (name.len() as u32).wrapping_mul(0x9E37_79B1) ^ u32::from(first).wrapping_mul(0x85EB_CA6B) ^ u32::from(last).wrapping_mul(0xC2B2_AE35)
+    let mixed = (name.len() as u32).wrapping_mul(0x9E37_79B1)
+        ^ u32::from(first).wrapping_mul(0x85EB_CA6B)
+        ^ u32::from(last).wrapping_mul(0xC2B2_AE35)
         ^ u32::from(before_last).wrapping_mul(0x27D4_EB2F);
     (mixed.wrapping_mul(0x9E37_79B1) >> 25) as usize % KNOWN_SLOTS
 }

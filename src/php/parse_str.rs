@@ -61,12 +61,17 @@ pub(crate) fn brackets<'a>(mut rest: &'a str, path: &mut Vec<&'a str>) -> bool {
 /// Written out because this is the PHP binding's hot path: one pass, one
 /// allocation per value.
 pub(crate) fn decode(text: &str) -> String {
+    decode_cow(text).into_owned()
+}
+
+/// `decode`, borrowing `text` when nothing in it needs decoding.
+pub(crate) fn decode_cow(text: &str) -> std::borrow::Cow<'_, str> {
     if memchr::memchr2(b'%', b'+', text.as_bytes()).is_none() {
-        return text.to_owned();
+        return std::borrow::Cow::Borrowed(text);
     }
     let mut out = String::with_capacity(text.len());
     decode_into(text, &mut out);
-    out
+    std::borrow::Cow::Owned(out)
 }
 
 /// `decode`, appending to `out`.

@@ -1,9 +1,11 @@
 //! The drop-in's quick scan of a whole `$post_data` body: the fields the checks read,
 //! without parsing the whole array.
 
-use super::fields;
+use std::borrow::Cow;
+
+use super::{fields, Seen};
 use crate::error::Result;
-use crate::php::parse_str::{decode, MAX_NESTING, decode_into, memchr, path_of, too_deep, Slot};
+use crate::php::parse_str::{decode, decode_cow, decode_into, memchr, path_of, too_deep, Slot, MAX_NESTING};
 use crate::php::{Key, Value};
 
 /// The `data[...]` fields the checks read (the known ones), straight from
@@ -11,9 +13,8 @@ use crate::php::{Key, Value};
 /// this path decodes only what it checks instead of the whole array (the
 /// whole array is only needed if the order is changed afterwards, and is
 /// then parsed from the body). None when the body has no `data[...]` key, or
-/// another key that starts with `data`. With the array, the [`fields::known_index`]
-/// of each of its items.
-pub(super) fn scan(body: &str) -> Result<Option<(Vec<(Key, Value)>, Indexes)>> {
+/// another key that starts with `data`.
+pub(super) fn scan(body: &str) -> Result<Option<Known<'_>>> {
     const DATA: &[u8] = b"data%5B";
     // A key needs two bytes per level at least (`[]`): shorter ones cannot be too deep.
     const DEEP: usize = 2 * (MAX_NESTING + 1);
@@ -56,7 +57,7 @@ pub(super) fn scan(body: &str) -> Result<Option<(Vec<(Key, Value)>, Indexes)>> {
         if plain_path(&body[pair_start + DATA.len()..pair_start + eq], &mut path) {
             whole = true;
             if let Some(index) = fields::known_index(path[0]) {
-                data.insert(index, &path, decode(value));
+                data.insert(index, &path, value);
             }
             continue;
         }
@@ -74,10 +75,10 @@ pub(super) fn scan(body: &str) -> Result<Option<(Vec<(Key, Value)>, Indexes)>> {
             return Err(too_deep(&tail, path.len() - 1));
         }
         if let Some(index) = fields::known_index(path[1]) {
-            data.insert(index, &path[1..], decode(value));
+            data.insert(index, &path[1..], value);
         }
     }
-    Ok(whole.then(|| data.into_items()))
+    Ok(whole.then_some(data))
 }
 
 /// `name%5D%5B0%5D%5B1%5D`, the key after `data%5B` as http_build_query writes it,
@@ -113,54 +114,89 @@ fn plain_path<'a>(key: &'a str, path: &mut Vec<&'a str>) -> bool {
 
 /// The quick scan's `data` array: only the fields `check` reads (a fixed set of
 /// names, none numeric), each found by its [`fields::known_index`] rather than by
-/// hashing its name; below a field, PHP's array as the whole parse builds it. The
-/// same array as the whole parse's `data` without the fields no check reads.
-struct Known {
+/// hashing its name; a field given one value keeps its text (borrowed from the body
+/// when nothing in it is escaped), one given brackets PHP's array as the whole parse
+/// builds it. [`Known::into_items`]: the same array as the whole parse's `data` without
+/// the fields no check reads.
+pub(super) struct Known<'a> {
     /// Each known field's value so far, by its index.
-    slots: [Option<Slot>; fields::KNOWN],
+    slots: [Option<Entry<'a>>; fields::KNOWN],
     /// The indexes of the fields set, in the order first set (PHP's order).
     order: [u8; fields::KNOWN],
     count: usize,
 }
 
-impl Known {
-    fn new() -> Known {
+enum Entry<'a> {
+    Text(Cow<'a, str>),
+    /// Given brackets: the array being built, then (`Known::finish`) the array built.
+    Tree(Slot),
+    Array(Value),
+}
+
+impl<'a> Known<'a> {
+    fn new() -> Self {
         Known { slots: [const { None }; fields::KNOWN], order: [0; fields::KNOWN], count: 0 }
     }
 
-    /// `$data[path[0]][path[1]]… = value`; `path[0]` is the field named by `index`.
-    fn insert(&mut self, index: usize, path: &[&str], value: String) {
-        let slot = self.slots[index].get_or_insert_with(|| {
+    /// `$data[path[0]][path[1]]… = value` (`value` as the body writes it); `path[0]` is
+    /// the field named by `index`.
+    fn insert(&mut self, index: usize, path: &[&str], value: &'a str) {
+        if self.slots[index].is_none() {
             self.order[self.count] = index as u8;
             self.count += 1;
-            Slot::Str(String::new())
-        });
-        slot.set(&path[1..], value);
+        }
+        let entry = &mut self.slots[index];
+        if path.len() == 1 {
+            *entry = Some(Entry::Text(decode_cow(value)));
+            return;
+        }
+        // Below a string, PHP makes an array (`Slot::set`'s rule).
+        if !matches!(entry, Some(Entry::Tree(_))) {
+            *entry = Some(Entry::Tree(Slot::Str(String::new())));
+        }
+        if let Some(Entry::Tree(slot)) = entry {
+            slot.set(&path[1..], decode(value));
+        }
     }
 
-    fn into_items(mut self) -> (Vec<(Key, Value)>, Indexes) {
+    /// The arrays built: each field as the checks read it.
+    pub(super) fn finish(&mut self) {
+        for entry in self.slots.iter_mut().flatten() {
+            if let Entry::Tree(slot) = entry {
+                *entry = Entry::Array(std::mem::replace(slot, Slot::Str(String::new())).into_value());
+            }
+        }
+    }
+
+    /// Each field set, by its index, in PHP's order (after [`Known::finish`]).
+    pub(super) fn seen(&self) -> impl Iterator<Item = (usize, Seen<'_>)> + '_ {
+        self.order[..self.count].iter().filter_map(|&i| {
+            let seen = match self.slots[usize::from(i)].as_ref()? {
+                Entry::Text(text) => Seen::Text(text),
+                Entry::Array(value) => Seen::Value(value),
+                Entry::Tree(_) => return None,
+            };
+            Some((usize::from(i), seen))
+        })
+    }
+
+    /// `data` as the whole parse reads it, but only the known fields.
+    pub(super) fn into_items(mut self) -> Vec<(Key, Value)> {
+        self.finish();
         let mut items = Vec::with_capacity(self.count);
         for &i in &self.order[..self.count] {
             let i = usize::from(i);
-            let slot = self.slots[i].take().expect("each field in `order` was set");
-            items.push((Key::from(fields::known_name(i)), slot.into_value()));
+            let value = match self.slots[i].take() {
+                Some(Entry::Text(text)) => Value::Str(text.into_owned()),
+                Some(Entry::Array(value)) => value,
+                Some(Entry::Tree(slot)) => slot.into_value(),
+                None => continue,
+            };
+            items.push((Key::from(fields::known_name(i)), value));
         }
-        (items, Indexes { at: self.order, count: self.count })
+        items
     }
 }
-
-/// The [`fields::known_index`] of each item of the quick scan's array, in its order.
-pub(super) struct Indexes {
-    at: [u8; fields::KNOWN],
-    count: usize,
-}
-
-impl Indexes {
-    pub(super) fn iter(&self) -> impl Iterator<Item = usize> + '_ {
-        self.at[..self.count].iter().map(|&i| usize::from(i))
-    }
-}
-
 
 #[cfg(test)]
 mod tests {
