@@ -27,23 +27,22 @@ use crate::php::{Key, Value};
 /// just its `data` part is wrapped as the seed does (`data[...]`, then
 /// `request[order_idorder]`).
 pub fn from_form(body: &str, strict: bool) -> Result<Order> {
-    match scan::scan(body)? {
-        Some(mut known) => {
-            // Checked as the scan read it: the scan knows each field's index, and a field
-            // given one value is checked on its text, borrowed from the body.
-            known.finish();
-            let mut read = Read::default();
-            for (index, seen) in known.seen() {
-                read.add(index, seen);
-            }
-            let warnings = check(&read, strict)?;
-            // `data` itself is built only if it is read (`Order::get`): PHP's order is sent
-            // as `body`, and `check` found its id (a single value, or it would have failed).
-            let id = read.values[fields::ORDER_IDORDER_AT].and_then(|seen| seen.text()).map(|id| id.into_owned());
-            Ok(Order::checked_form(body.to_owned(), id).with_warnings(warnings))
-        }
-        None => build(tree(body)?, Some(body.to_owned()), strict),
+    let mut known = scan::Known::new();
+    if !scan::scan(body, &mut known)? {
+        return build(tree(body)?, Some(body.to_owned()), strict);
     }
+    // Checked as the scan read it: the scan knows each field's index, and a field given
+    // one value is checked on its text, borrowed from the body.
+    known.finish();
+    let mut read = Read::default();
+    for (index, seen) in known.seen() {
+        read.add(index, seen);
+    }
+    let warnings = check(&read, strict)?;
+    // `data` itself is built only if it is read (`Order::get`): PHP's order is sent as
+    // `body`, and `check` found its id (a single value, or it would have failed).
+    let id = read.values[fields::ORDER_IDORDER_AT].and_then(|seen| seen.text()).map(|id| id.into_owned());
+    Ok(Order::checked_form(body.to_owned(), id).with_warnings(warnings))
 }
 
 /// `from_form` without its quick scan: the whole array parsed, as for a body that
@@ -244,7 +243,11 @@ impl<'a> Read<'a> {
 /// The known fields of a body [`from_form`] checked, its `data` as the quick scan
 /// reads it ([`Order::get`] of a drop-in order).
 pub(crate) fn known_data(body: &str) -> Vec<(Key, Value)> {
-    scan::scan(body).ok().flatten().map(scan::Known::into_items).unwrap_or_default()
+    let mut known = scan::Known::new();
+    match scan::scan(body, &mut known) {
+        Ok(true) => known.into_items(),
+        _ => Vec::new(),
+    }
 }
 
 /// The rule of a structured field (a list, custom_fields, consents,

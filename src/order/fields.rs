@@ -326,6 +326,16 @@ mod tests {
             assert!(scalar(name).is_some() || is_structured(name), "{name}");
         }
         assert_eq!(names.len(), KNOWN);
+        // One byte off anywhere, one byte more or less: not a known name.
+        for name in &names {
+            for at in 0..name.len() {
+                let mut near = name.to_string().into_bytes();
+                near[at] = b'X';
+                assert_eq!(known_index(std::str::from_utf8(&near).unwrap()), None, "{name} at {at}");
+            }
+            assert_eq!(known_index(&format!("{name}_")), None, "{name}");
+            assert_eq!(known_index(&name[1..]), None, "{name}");
+        }
         assert_eq!(known_index("order_idorderx"), None);
         assert_eq!(known_index(""), None);
     }

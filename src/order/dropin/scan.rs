@@ -12,13 +12,13 @@ use crate::php::{Key, Value};
 /// the body of a whole `$post_data`: PHP sends it with every request, so
 /// this path decodes only what it checks instead of the whole array (the
 /// whole array is only needed if the order is changed afterwards, and is
-/// then parsed from the body). None when the body has no `data[...]` key, or
-/// another key that starts with `data`.
-pub(super) fn scan(body: &str) -> Result<Option<Known<'_>>> {
+/// then parsed from the body). False when the body has no `data[...]` key, or
+/// another key that starts with `data`. The fields go to `data` (filled in place: it is
+/// large to move).
+pub(super) fn scan<'a>(body: &'a str, data: &mut Known<'a>) -> Result<bool> {
     const DATA: &[u8] = b"data%5B";
     // A key needs two bytes per level at least (`[]`): shorter ones cannot be too deep.
     const DEEP: usize = 2 * (MAX_NESTING + 1);
-    let mut data = Known::new();
     let mut whole = false;
     // A key decoded (the uncommon case), reused.
     let mut tail = String::new();
@@ -38,7 +38,7 @@ pub(super) fn scan(body: &str) -> Result<Option<Known<'_>>> {
             if pair.starts_with(b"data") {
                 // `data` alone, `data[` written out or `%5b`: PHP's parse would read these
                 // into `data` too, so only the whole parse can tell what SPREAD sees.
-                return Ok(None);
+                return Ok(false);
             }
             if eq >= DEEP {
                 // Not read here, but sent: refused as the whole parse refuses it.
@@ -78,7 +78,7 @@ pub(super) fn scan(body: &str) -> Result<Option<Known<'_>>> {
             data.insert(index, &path[1..], value);
         }
     }
-    Ok(whole.then_some(data))
+    Ok(whole)
 }
 
 /// `name%5D%5B0%5D%5B1%5D`, the key after `data%5B` as http_build_query writes it,
@@ -134,7 +134,7 @@ enum Entry<'a> {
 }
 
 impl<'a> Known<'a> {
-    fn new() -> Self {
+    pub(super) fn new() -> Self {
         Known { slots: [const { None }; fields::KNOWN], order: [0; fields::KNOWN], count: 0 }
     }
 
