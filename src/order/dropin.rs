@@ -12,12 +12,14 @@
 //! country, an empty gender) is sent as the seed would have sent it and
 //! reported as a warning, unless the caller asks for strict mode.
 
-use super::fields::{self, Field, ListField, Rule, CONSENTS, CUSTOM_FIELDS, PRODUCT_ATTRIBUTES};
+use super::fields::{self, Field, Rule, Structured, CONSENTS, CUSTOM_FIELDS, PRODUCT_ATTRIBUTES};
+use std::borrow::Cow;
+
 use super::{scalar_text, validate, Order};
 use crate::error::{Error, ErrorKind, Result};
 use crate::php::json::object;
 pub use crate::php::parse_str::MAX_NESTING;
-use crate::php::parse_str::{decode, decode_into, memchr, path_of, too_deep, tree, Slot};
+use crate::php::parse_str::{too_deep, tree};
 use crate::php::{Key, Value};
 
 /// An order from a body built by PHP's `http_build_query($post_data)`.
@@ -25,126 +27,28 @@ use crate::php::{Key, Value};
 /// just its `data` part is wrapped as the seed does (`data[...]`, then
 /// `request[order_idorder]`).
 pub fn from_form(body: &str, strict: bool) -> Result<Order> {
-    match scan(body)? {
-        Some(data) => {
-            let top = vec![(Key::from("data"), Value::Array(data))];
-            let order = Order::from_parts(top, false, Some(body.to_owned()), Vec::new()).partial();
-            let warnings = check(&order, strict)?;
-            Ok(order.with_warnings(warnings))
-        }
-        None => build(tree(body)?, Some(body.to_owned()), strict),
+    let mut known = scan::Known::new();
+    if !scan::scan(body, &mut known)? {
+        return build(tree(body)?, Some(body.to_owned()), strict);
     }
+    // Checked as the scan read it: the scan knows each field's index, and a field given
+    // one value is checked on its text, borrowed from the body.
+    known.finish();
+    let mut read = Read::default();
+    for (index, seen) in known.seen() {
+        read.add(index, seen);
+    }
+    let warnings = check(&read, strict)?;
+    // `data` itself is built only if it is read (`Order::get`): PHP's order is sent as
+    // `body`, and `check` found its id (a single value, or it would have failed).
+    let id = read.values[fields::ORDER_IDORDER_AT].and_then(|seen| seen.text()).map(|id| id.into_owned());
+    Ok(Order::checked_form(body.to_owned(), id).with_warnings(warnings))
 }
 
 /// `from_form` without its quick scan: the whole array parsed, as for a body that
 /// needs it. The quick scan must give the same verdict (the fuzzer checks both).
 pub(crate) fn from_form_whole(body: &str, strict: bool) -> Result<Order> {
     build(tree(body)?, Some(body.to_owned()), strict)
-}
-
-/// The `data[...]` fields the checks read (the known ones), straight from
-/// the body of a whole `$post_data`: PHP sends it with every request, so
-/// this path decodes only what it checks instead of the whole array (the
-/// whole array is only needed if the order is changed afterwards, and is
-/// then parsed from the body). None when the body has no `data[...]` key, or
-/// another key that starts with `data`.
-fn scan(body: &str) -> Result<Option<Vec<(Key, Value)>>> {
-    const DATA: &[u8] = b"data%5B";
-    const CLOSE: &[u8] = b"%5D";
-    // A key needs two bytes per level at least (`[]`): shorter ones cannot be too deep.
-    const DEEP: usize = 2 * (MAX_NESTING + 1);
-    let mut data = Known::new();
-    let mut whole = false;
-    // A structured field's decoded `[0][1]`, reused.
-    let mut tail = String::new();
-    // Byte offsets, not `str::split`: this runs once per order on PHP's hot path, and
-    // '&', '=' and '%' are ASCII, so every slice below falls on a character boundary.
-    let bytes = body.as_bytes();
-    let mut start = 0;
-    while start < bytes.len() {
-        let end = memchr(b'&', &bytes[start..]).map_or(bytes.len(), |i| start + i);
-        let pair = &bytes[start..end];
-        let pair_start = start;
-        start = end + 1;
-        let eq = memchr(b'=', pair).unwrap_or(pair.len());
-        if !pair.starts_with(DATA) {
-            if pair.starts_with(b"data") {
-                // `data` alone, `data[` written out or `%5b`: PHP's parse would read these
-                // into `data` too, so only the whole parse can tell what SPREAD sees.
-                return Ok(None);
-            }
-            if eq >= DEEP {
-                // Not read here, but sent: refused as the whole parse refuses it.
-                let name = decode(&body[pair_start..pair_start + eq]);
-                let mut path = Vec::new();
-                path_of(&name, &mut path);
-                if path.len() > MAX_NESTING + 1 {
-                    return Err(too_deep(&name, path.len() - 1));
-                }
-            }
-            continue;
-        }
-        let key = &pair[DATA.len()..eq];
-        let value = body.get(pair_start + eq + 1..end).unwrap_or("");
-        // A known field's name has no '%': the first one closes it. `data[name]` alone,
-        // with no bracket inside the name, is the common case, read without decoding it.
-        let close = memchr(b'%', key).filter(|&i| key[i..].starts_with(CLOSE));
-        if let Some(close) = close.filter(|&i| i + CLOSE.len() == key.len() && !key[..i].contains(&b'[') && !key[..i].contains(&b']')) {
-            whole = true;
-            let at = pair_start + DATA.len();
-            let name = &body[at..at + close];
-            if let Some(index) = fields::known_index(name) {
-                data.insert(index, &[name], decode(value));
-            }
-            continue;
-        }
-        // Anything else: the key decoded and read as the whole parse reads it. Brackets
-        // that do not nest make it one key beside `data` (`data[a]b`), not part of it.
-        tail.clear();
-        decode_into(&body[pair_start..pair_start + eq], &mut tail);
-        let mut path = Vec::with_capacity(4);
-        path_of(&tail, &mut path);
-        if path[0] != "data" {
-            continue;
-        }
-        whole = true;
-        if path.len() > MAX_NESTING + 1 {
-            return Err(too_deep(&tail, path.len() - 1));
-        }
-        if let Some(index) = fields::known_index(path[1]) {
-            data.insert(index, &path[1..], decode(value));
-        }
-    }
-    Ok(whole.then(|| data.into_items()))
-}
-
-/// The quick scan's `data` array: only the fields `check` reads (a fixed set of
-/// names, none numeric), each found by its [`fields::known_index`] rather than by
-/// hashing its name; below a field, PHP's array as the whole parse builds it. The
-/// same array as the whole parse's `data` without the fields no check reads.
-struct Known {
-    items: Vec<(Key, Slot)>,
-    /// Each known field's place in `items`.
-    at: [Option<u32>; fields::KNOWN],
-}
-
-impl Known {
-    fn new() -> Known {
-        Known { items: Vec::with_capacity(fields::KNOWN), at: [None; fields::KNOWN] }
-    }
-
-    /// `$data[path[0]][path[1]]… = value`; `path[0]` is the field named by `index`.
-    fn insert(&mut self, index: usize, path: &[&str], value: String) {
-        let at = *self.at[index].get_or_insert_with(|| {
-            self.items.push((Key::from(path[0]), Slot::Str(String::new())));
-            (self.items.len() - 1) as u32
-        }) as usize;
-        self.items[at].1.set(&path[1..], value);
-    }
-
-    fn into_items(self) -> Vec<(Key, Value)> {
-        self.items.into_iter().map(|(k, slot)| (k, slot.into_value())).collect()
-    }
 }
 
 /// An order from `$post_data` as JSON (`json_encode($post_data)`, Python's
@@ -164,7 +68,7 @@ fn build(top: Vec<(Key, Value)>, raw: Option<String>, strict: bool) -> Result<Or
         check_depth(&top)?;
     }
     let order = Order::from_parts(top, auto_request, raw, Vec::new());
-    let warnings = check(&order, strict)?;
+    let warnings = check(&Read::of(order.data()), strict)?;
     Ok(order.with_warnings(warnings))
 }
 
@@ -221,7 +125,7 @@ fn warning(e: Error, value: Option<&str>) -> (String, Option<String>) {
 
 /// The strict checks (an error) and the lenient ones (a warning, or an
 /// error in strict mode).
-fn check(order: &Order, strict: bool) -> Result<Vec<(String, Option<String>)>> {
+fn check(read: &Read, strict: bool) -> Result<Vec<(String, Option<String>)>> {
     let mut warnings = Vec::new();
     // `value`: the offending value when it is a customer's data (it may be quoted).
     let mut lenient = |e: Error, value: Option<&str>| -> Result<()> {
@@ -231,26 +135,27 @@ fn check(order: &Order, strict: bool) -> Result<Vec<(String, Option<String>)>> {
         warnings.push(warning(e, value));
         Ok(())
     };
-    let personal_text = |name: &str, value: &Value| if personal(name) { scalar_text(value).map(|t| t.into_owned()) } else { None };
+    let personal_text = |name: &str, value: Seen| if personal(name) { value.text().map(|t| t.into_owned()) } else { None };
     // A customer identifier: at least one that follows its rule.
-    let ids: Vec<(Field, &Value, Result<()>)> = fields::CUSTOMER_IDS.iter().filter_map(|f| order.get(f.name).map(|v| (*f, v, scalar_rule(f, v)))).collect();
-    if ids.is_empty() {
+    let ids = fields::CUSTOMER_IDS_AT.map(|i| read.values[i].map(|v| (fields::SCALAR_FIELDS[i], v, scalar_rule(&fields::SCALAR_FIELDS[i], v))));
+    if ids.iter().flatten().next().is_none() {
         return Err(Error::new(ErrorKind::MissingField, "customer_email: customer_email or external_id is required to send an order"));
     }
-    if ids.iter().all(|(_, _, r)| r.is_err()) {
-        return Err(ids.into_iter().next().and_then(|(_, _, r)| r.err()).expect("one failed"));
+    if ids.iter().flatten().all(|(_, _, r)| r.is_err()) {
+        return Err(ids.into_iter().flatten().next().and_then(|(_, _, r)| r.err()).expect("one failed"));
     }
-    for (field, value, r) in ids {
+    for (field, value, r) in ids.into_iter().flatten() {
         if let Err(e) = r {
             lenient(e, personal_text(field.name, value).as_deref())?;
         }
     }
-    for field in fields::REQUIRED {
-        let value = order.get(field.name).ok_or_else(|| Error::new(ErrorKind::MissingField, format!("{}: is required to send an order", field.name)))?;
+    for i in fields::REQUIRED_AT {
+        let field = fields::SCALAR_FIELDS[i];
+        let value = read.values[i].ok_or_else(|| Error::new(ErrorKind::MissingField, format!("{}: is required to send an order", field.name)))?;
         if field.rule == Rule::Amount {
             // The one amount rule, on the text sent: not a decimal is refused in every mode;
             // a refund, zero or -0 is the seed's to send (a warning; strict refuses).
-            let text = scalar_text(value).ok_or_else(|| Error::invalid(field.name, "is a list, not a single value"))?;
+            let text = value.text().ok_or_else(|| Error::invalid(field.name, "is a list, not a single value"))?;
             if let Some(e) = validate::unusual_amount(field.name, &text, validate::amount_text(field.name, &text)?) {
                 lenient(e, None)?;
             }
@@ -258,20 +163,91 @@ fn check(order: &Order, strict: bool) -> Result<Vec<(String, Option<String>)>> {
             scalar_rule(&field, value)?;
         }
     }
-    for (key, value) in order.data() {
-        let Key::Str(name) = key else { continue };
-        if fields::is_required(name) {
+    for (i, value) in read.in_order() {
+        if fields::IS_REQUIRED_AT[i] {
             continue;
         }
-        if let Some(field) = fields::scalar(name) {
-            if let Err(e) = scalar_rule(field, value) {
-                lenient(e, personal_text(name, value).as_deref())?;
+        match fields::SCALAR_FIELDS.get(i) {
+            Some(field) => {
+                if let Err(e) = scalar_rule(field, value) {
+                    lenient(e, personal_text(field.name, value).as_deref())?;
+                }
             }
-        } else {
-            check_structured(name, value, &mut lenient)?;
+            None => match value {
+                Seen::Value(value) => structured_rule(i, value, &mut lenient)?,
+                Seen::Text(text) => structured_rule(i, &Value::Str(text.to_owned()), &mut lenient)?,
+            },
         }
     }
     Ok(warnings)
+}
+
+/// A field's value as the checks read it: its text as the body gives it, or PHP's value.
+#[derive(Clone, Copy)]
+pub(crate) enum Seen<'a> {
+    Text(&'a str),
+    Value(&'a Value),
+}
+
+impl<'a> Seen<'a> {
+    /// The text PHP sends for it ([`scalar_text`]), or None for an array.
+    fn text(self) -> Option<Cow<'a, str>> {
+        match self {
+            Seen::Text(text) => Some(Cow::Borrowed(text)),
+            Seen::Value(value) => scalar_text(value),
+        }
+    }
+}
+
+/// The fields the checks read, each by its [`fields::known_index`] (as `Order::get`
+/// finds them: the first with its name; a PHP array's keys are unique), in `data`'s order.
+struct Read<'a> {
+    values: [Option<Seen<'a>>; fields::KNOWN],
+    order: [u8; fields::KNOWN],
+    count: usize,
+}
+
+impl Default for Read<'_> {
+    fn default() -> Self {
+        Read { values: [None; fields::KNOWN], order: [0; fields::KNOWN], count: 0 }
+    }
+}
+
+impl<'a> Read<'a> {
+    /// The fields of `data`, found by name.
+    fn of(data: &'a [(Key, Value)]) -> Self {
+        let mut read = Read::default();
+        for (key, value) in data {
+            if let Key::Str(name) = key {
+                if let Some(i) = fields::known_index(name) {
+                    read.add(i, Seen::Value(value));
+                }
+            }
+        }
+        read
+    }
+
+    fn add(&mut self, index: usize, value: Seen<'a>) {
+        if self.values[index].is_none() {
+            self.values[index] = Some(value);
+            self.order[self.count] = index as u8;
+            self.count += 1;
+        }
+    }
+
+    fn in_order(&self) -> impl Iterator<Item = (usize, Seen<'a>)> + '_ {
+        self.order[..self.count].iter().filter_map(|&i| Some((usize::from(i), self.values[usize::from(i)]?)))
+    }
+}
+
+/// The known fields of a body [`from_form`] checked, its `data` as the quick scan
+/// reads it ([`Order::get`] of a drop-in order).
+pub(crate) fn known_data(body: &str) -> Vec<(Key, Value)> {
+    let mut known = scan::Known::new();
+    match scan::scan(body, &mut known) {
+        Ok(true) => known.into_items(),
+        _ => Vec::new(),
+    }
 }
 
 /// The rule of a structured field (a list, custom_fields, consents,
@@ -279,13 +255,20 @@ fn check(order: &Order, strict: bool) -> Result<Vec<(String, Option<String>)>> {
 /// [`Order::set_value`]'s, one rule (consents: 1 or 0, as text PHP would send).
 /// Other names pass. `lenient` decides whether a broken rule is an error.
 pub(crate) fn check_structured(name: &str, value: &Value, lenient: &mut dyn FnMut(Error, Option<&str>) -> Result<()>) -> Result<()> {
-    if let Some(list) = ListField::from_name(name) {
-        each_scalar(list.name(), false, value, &mut |field, text| validate::token(field, text), lenient)?;
-    } else if name == CUSTOM_FIELDS {
-        each_scalar(CUSTOM_FIELDS, true, value, &mut |field, text| validate::text(field, text), lenient)?;
-    } else if name == CONSENTS {
-        each_scalar(
-            CONSENTS,
+    match fields::known_index(name) {
+        Some(index) => structured_rule(index, value, lenient),
+        None => Ok(()),
+    }
+}
+
+/// [`check_structured`] of the field whose [`fields::known_index`] is `index`.
+fn structured_rule(index: usize, value: &Value, lenient: &mut dyn FnMut(Error, Option<&str>) -> Result<()>) -> Result<()> {
+    match Structured::at(index) {
+        None => {}
+        Some(Structured::List(list)) => each_scalar(Named(list.name(), None), false, value, &mut |field, text| validate::token(field, text), lenient)?,
+        Some(Structured::CustomFields) => each_scalar(Named(CUSTOM_FIELDS, None), true, value, &mut |field, text| validate::text(field, text), lenient)?,
+        Some(Structured::Consents) => each_scalar(
+            Named(CONSENTS, None),
             false,
             value,
             &mut |field, text| match text {
@@ -293,15 +276,13 @@ pub(crate) fn check_structured(name: &str, value: &Value, lenient: &mut dyn FnMu
                 _ => Err(Error::invalid(field, format!("{text:?} is not 1 (accepted) or 0 (refused)"))),
             },
             lenient,
-        )?;
-    } else if name == PRODUCT_ATTRIBUTES {
-        match value {
+        )?,
+        Some(Structured::ProductAttributes) => match value {
             Value::Array(products) => {
                 for (key, product) in products {
                     // The key as the body writes it (product_attributes[2]), not a position.
-                    let field = format!("{PRODUCT_ATTRIBUTES}[{}]", key_text(key));
                     each_scalar(
-                        &field,
+                        Named(PRODUCT_ATTRIBUTES, Some(key)),
                         false,
                         product,
                         &mut |field, text| match text.split_once(':') {
@@ -313,22 +294,37 @@ pub(crate) fn check_structured(name: &str, value: &Value, lenient: &mut dyn FnMu
                 }
             }
             _ => lenient(Error::invalid(PRODUCT_ATTRIBUTES, "is not a list of products"), None)?,
-        }
+        },
     }
     Ok(())
+}
+
+/// A field's name as the body writes it (`add_tag`, `product_attributes[2]`), written
+/// out only for a message.
+#[derive(Clone, Copy)]
+struct Named<'a>(&'a str, Option<&'a Key>);
+
+impl std::fmt::Display for Named<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.1 {
+            None => f.write_str(self.0),
+            Some(Key::Int(i)) => write!(f, "{}[{i}]", self.0),
+            Some(Key::Str(s)) => write!(f, "{}[{s}]", self.0),
+        }
+    }
 }
 
 /// Checks every scalar of the array `value` (named `field[key]`) with `rule`;
 /// `personal`: its values are a customer's data.
 fn each_scalar(
-    field: &str,
+    field: Named,
     personal: bool,
     value: &Value,
     rule: &mut dyn FnMut(&str, &str) -> Result<()>,
     lenient: &mut dyn FnMut(Error, Option<&str>) -> Result<()>,
 ) -> Result<()> {
     let Value::Array(items) = value else {
-        return lenient(Error::invalid(field, "is not a list"), None);
+        return lenient(Error::invalid(&field.to_string(), "is not a list"), None);
     };
     for (key, item) in items {
         // The element's name is only written out when something is wrong with it.
@@ -338,7 +334,9 @@ fn each_scalar(
         };
         match scalar_text(item) {
             Some(text) => {
-                if rule(field, &text).is_err() {
+                // A rule's outcome does not depend on the name it quotes: the element's
+                // own name is only written out for the message when it fails.
+                if rule(field.0, &text).is_err() {
                     if let Err(e) = rule(&name(), &text) {
                         lenient(e, personal.then_some(&*text))?;
                     }
@@ -352,12 +350,13 @@ fn each_scalar(
 
 /// A scalar field's rule, on the text PHP would send (a float as PHP prints
 /// it), whichever way the value came: PHP's body and JSON get one outcome.
-fn scalar_rule(field: &Field, value: &Value) -> Result<()> {
-    match scalar_text(value) {
+fn scalar_rule(field: &Field, value: Seen) -> Result<()> {
+    match value.text() {
         None => Err(Error::invalid(field.name, "is a list, not a single value")),
         Some(text) => validate::check(field.name, field.rule, &text),
     }
 }
 
+mod scan;
 #[cfg(test)]
 mod tests;

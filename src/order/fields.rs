@@ -117,8 +117,10 @@ impl ListField {
     }
 
     pub fn from_name(name: &str) -> Option<ListField> {
-        use strum::IntoEnumIterator;
-        ListField::iter().find(|l| l.name() == name)
+        match Structured::at(known_index(name)?)? {
+            Structured::List(list) => Some(list),
+            _ => None,
+        }
     }
 }
 
@@ -142,23 +144,163 @@ pub fn is_required(name: &str) -> bool {
 
 /// The rule of a scalar field, if `name` is one.
 pub fn scalar(name: &str) -> Option<&'static Field> {
-    SCALAR_FIELDS.iter().find(|f| f.name == name)
+    known_index(name).and_then(|i| SCALAR_FIELDS.get(i))
 }
 
+/// How many list fields there are ([`ListField`]).
+const LISTS: usize = 4;
+
+/// The keyed fields, after the lists in [`known_index`]'s numbering.
+const KEYED: [(&str, Structured); 3] =
+    [(CUSTOM_FIELDS, Structured::CustomFields), (CONSENTS, Structured::Consents), (PRODUCT_ATTRIBUTES, Structured::ProductAttributes)];
+
 /// How many names [`known_index`] knows.
-pub const KNOWN: usize = SCALAR_FIELDS.len() + 4 + 3;
+pub const KNOWN: usize = SCALAR_FIELDS.len() + LISTS + KEYED.len();
+const _: () = assert!(KNOWN < NO_FIELD as usize, "an index fits in a byte");
+
+/// The [`known_index`] of each customer identifier and each other required field, and
+/// which indexes are theirs (the fields that keep their rules in every mode).
+pub(crate) const CUSTOMER_IDS_AT: [usize; 2] = scalar_indexes(CUSTOMER_IDS);
+pub(crate) const REQUIRED_AT: [usize; 4] = scalar_indexes(REQUIRED);
+pub(crate) const ORDER_IDORDER_AT: usize = scalar_indexes([ORDER_IDORDER])[0];
+pub(crate) const IS_REQUIRED_AT: [bool; KNOWN] = {
+    let mut flags = [false; KNOWN];
+    let mut i = 0;
+    while i < CUSTOMER_IDS_AT.len() {
+        flags[CUSTOMER_IDS_AT[i]] = true;
+        i += 1;
+    }
+    let mut i = 0;
+    while i < REQUIRED_AT.len() {
+        flags[REQUIRED_AT[i]] = true;
+        i += 1;
+    }
+    flags
+};
+
+/// Each field's place in [`SCALAR_FIELDS`] (its [`known_index`]), at compile time.
+const fn scalar_indexes<const N: usize>(wanted: [Field; N]) -> [usize; N] {
+    let mut at = [usize::MAX; N];
+    let mut w = 0;
+    while w < N {
+        let mut i = 0;
+        while i < SCALAR_FIELDS.len() {
+            let (a, b) = (SCALAR_FIELDS[i].name.as_bytes(), wanted[w].name.as_bytes());
+            let mut same = a.len() == b.len();
+            let mut k = 0;
+            while same && k < a.len() {
+                same = a[k] == b[k];
+                k += 1;
+            }
+            if same {
+                at[w] = i;
+            }
+            i += 1;
+        }
+        assert!(at[w] != usize::MAX, "a scalar field");
+        w += 1;
+    }
+    at
+}
+
+/// The structured fields, by their [`known_index`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Structured {
+    List(ListField),
+    CustomFields,
+    Consents,
+    ProductAttributes,
+}
+
+impl Structured {
+    /// The structured field `index` names, if it names one.
+    pub(crate) fn at(index: usize) -> Option<Structured> {
+        use strum::IntoEnumIterator;
+        match index.checked_sub(SCALAR_FIELDS.len())? {
+            i if i < LISTS => ListField::iter().nth(i).map(Structured::List),
+            i => KEYED.get(i - LISTS).map(|(_, keyed)| *keyed),
+        }
+    }
+}
 
 /// A number below [`KNOWN`] for each field name the library reads (the scalar
 /// fields, the lists, custom fields, consents, product attributes), else None:
 /// the drop-in's quick scan finds a field by it instead of hashing its name.
+/// One probe of a small table built once from the names above (typically one
+/// comparison), not a comparison with every name: it runs for every key of
+/// every body PHP sends.
 pub fn known_index(name: &str) -> Option<usize> {
-    if let Some(i) = SCALAR_FIELDS.iter().position(|f| f.name == name) {
-        return Some(i);
+    let table = known_table();
+    let mut slot = known_hash(name.as_bytes());
+    loop {
+        let index = *table.slots.get(slot)?;
+        if index == NO_FIELD {
+            return None;
+        }
+        if same(table.names[usize::from(index)].as_bytes(), name.as_bytes()) {
+            return Some(usize::from(index));
+        }
+        slot = (slot + 1) % KNOWN_SLOTS;
     }
-    if let Some(list) = ListField::from_name(name) {
-        return Some(SCALAR_FIELDS.len() + list as usize);
+}
+
+/// The name [`known_index`] gives `index` (`index` < [`KNOWN`]).
+pub fn known_name(index: usize) -> &'static str {
+    known_table().names[index]
+}
+
+/// `a == b` for names (at most 24 bytes: three overlapping 8-byte words), without a
+/// call to `memcmp` for each key of each body.
+#[inline]
+fn same(a: &[u8], b: &[u8]) -> bool {
+    let word = |s: &[u8], at: usize| u64::from_ne_bytes(s[at..at + 8].try_into().expect("8 bytes"));
+    match a.len() {
+        n if n != b.len() => false,
+        8..=24 => {
+            let (mid, last) = ((a.len() - 8) / 2, a.len() - 8);
+            word(a, 0) == word(b, 0) && word(a, mid) == word(b, mid) && word(a, last) == word(b, last)
+        }
+        _ => a == b,
     }
-    [CUSTOM_FIELDS, CONSENTS, PRODUCT_ATTRIBUTES].iter().position(|n| *n == name).map(|i| SCALAR_FIELDS.len() + 4 + i)
+}
+
+const KNOWN_SLOTS: usize = 128;
+const NO_FIELD: u8 = u8::MAX;
+
+/// [`known_index`]'s table: each name's index, at its hash's slot or the next free one.
+struct KnownTable {
+    names: [&'static str; KNOWN],
+    slots: [u8; KNOWN_SLOTS],
+}
+
+fn known_table() -> &'static KnownTable {
+    static TABLE: std::sync::OnceLock<KnownTable> = std::sync::OnceLock::new();
+    TABLE.get_or_init(|| {
+        use strum::IntoEnumIterator;
+        let names = SCALAR_FIELDS.iter().map(|f| f.name).chain(ListField::iter().map(ListField::name)).chain(KEYED.map(|(name, _)| name));
+        let mut table = KnownTable { names: [""; KNOWN], slots: [NO_FIELD; KNOWN_SLOTS] };
+        for (index, name) in names.enumerate() {
+            table.names[index] = name;
+            let mut slot = known_hash(name.as_bytes());
+            while table.slots[slot] != NO_FIELD {
+                slot = (slot + 1) % KNOWN_SLOTS;
+            }
+            table.slots[slot] = index as u8;
+        }
+        table
+    })
+}
+
+/// A slot of [`KnownTable`]: the length and the bytes that tell the names apart
+/// (they share prefixes such as `customer_` and endings such as `_tag`).
+fn known_hash(name: &[u8]) -> usize {
+    let (Some(&first), Some(&last)) = (name.first(), name.last()) else { return 0 };
+    let before_last = name[name.len().saturating_sub(2)];
+    let mixed = (name.len() as u32).wrapping_mul(0x9E37_79B1)
+        ^ u32::from(first).wrapping_mul(0x85EB_CA6B)
+        ^ u32::from(last).wrapping_mul(0xC2B2_AE35)
+        ^ u32::from(before_last).wrapping_mul(0x27D4_EB2F);
+    (mixed.wrapping_mul(0x9E37_79B1) >> 25) as usize % KNOWN_SLOTS
 }
 
 /// True for names that have a dedicated structured setter and so cannot be
@@ -184,6 +326,16 @@ mod tests {
             assert!(scalar(name).is_some() || is_structured(name), "{name}");
         }
         assert_eq!(names.len(), KNOWN);
+        // One byte off anywhere, one byte more or less: not a known name.
+        for name in &names {
+            for at in 0..name.len() {
+                let mut near = name.to_string().into_bytes();
+                near[at] = b'X';
+                assert_eq!(known_index(std::str::from_utf8(&near).unwrap()), None, "{name} at {at}");
+            }
+            assert_eq!(known_index(&format!("{name}_")), None, "{name}");
+            assert_eq!(known_index(&name[1..]), None, "{name}");
+        }
         assert_eq!(known_index("order_idorderx"), None);
         assert_eq!(known_index(""), None);
     }

@@ -10,6 +10,7 @@
 //! made by [`crate::order::dropin`] are sent exactly as given.
 
 use std::borrow::Cow;
+use std::sync::OnceLock;
 
 pub mod dropin;
 pub mod fields;
@@ -23,7 +24,7 @@ use fields::{ListField, CONSENTS, CUSTOM_FIELDS, PRODUCT_ATTRIBUTES};
 const DATA: &str = "data";
 const REQUEST: &str = "request";
 
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
 pub struct Order {
     /// The whole `$post_data`, in PHP's order.
     top: Vec<(Key, Value)>,
@@ -36,13 +37,25 @@ pub struct Order {
     /// For each warning that quotes a customer's data, the text the log gets above
     /// debug level instead (None: the warning as it is).
     logged: Vec<Option<String>>,
-    /// `top` holds only the fields the checks read; the whole array is `raw`'s.
+    /// A drop-in body checked by its quick scan: `top` is empty, the whole array is `raw`'s,
+    /// and `data` the fields the checks read, built from `raw` when first read (`known`).
     partial: bool,
+    known: OnceLock<Vec<(Key, Value)>>,
+    /// A partial order's id, which every send reads, without building `known`.
+    id: Option<String>,
 }
 
 impl Default for Order {
     fn default() -> Self {
-        Order { top: Vec::new(), auto_request: true, raw: None, warnings: Vec::new(), logged: Vec::new(), partial: false }
+        Order { top: Vec::new(), auto_request: true, raw: None, warnings: Vec::new(), logged: Vec::new(), partial: false, known: OnceLock::new(), id: None }
+    }
+}
+
+/// The same order: `known` is `raw`'s, whether built yet or not.
+impl PartialEq for Order {
+    fn eq(&self, other: &Self) -> bool {
+        (&self.top, self.auto_request, &self.raw, &self.warnings, &self.logged, self.partial, &self.id)
+            == (&other.top, other.auto_request, &other.raw, &other.warnings, &other.logged, other.partial, &other.id)
     }
 }
 
@@ -52,6 +65,9 @@ impl Drop for Order {
     fn drop(&mut self) {
         let mut nested = Vec::new();
         take_arrays(&mut self.top, &mut nested);
+        if let Some(known) = self.known.get_mut() {
+            take_arrays(known, &mut nested);
+        }
         while let Some(mut items) = nested.pop() {
             take_arrays(&mut items, &mut nested);
         }
@@ -140,13 +156,14 @@ impl Order {
     /// A drop-in order: `top` is the whole `$post_data`, sent as it is
     /// (`raw`, when PHP built the body itself, byte for byte).
     pub(crate) fn from_parts(top: Vec<(Key, Value)>, auto_request: bool, raw: Option<String>, warnings: Vec<String>) -> Self {
-        Order { top, auto_request, raw, logged: vec![None; warnings.len()], warnings, partial: false }
+        Order { top, auto_request, raw, logged: vec![None; warnings.len()], warnings, partial: false, known: OnceLock::new(), id: None }
     }
 
-    /// Marks a drop-in order whose `top` holds only what its checks read.
-    pub(crate) fn partial(mut self) -> Self {
-        self.partial = true;
-        self
+    /// A drop-in order from PHP's body, which the quick scan read and the drop-in's checks
+    /// accepted (so it has its `id`, and every field [`Order::check_required`] wants).
+    pub(crate) fn checked_form(body: String, id: Option<String>) -> Self {
+        let (top, warnings, logged) = (Vec::new(), Vec::new(), Vec::new());
+        Order { top, auto_request: false, raw: Some(body), warnings, logged, partial: true, known: OnceLock::new(), id }
     }
 
     /// The warnings, each with what the log gets above debug level when it differs.
@@ -167,6 +184,8 @@ impl Order {
             // from_form parsed and accepted this very body: it cannot fail now.
             self.top = crate::php::parse_str::tree(raw).unwrap_or_default();
             self.partial = false;
+            self.known = OnceLock::new();
+            self.id = None;
         }
         self.raw = None;
         array_in(&mut self.top, DATA)
@@ -174,6 +193,9 @@ impl Order {
 
     /// `data` as it stands (empty when nothing was set).
     pub(crate) fn data(&self) -> &[(Key, Value)] {
+        if let (true, Some(raw)) = (self.partial, &self.raw) {
+            return self.known.get_or_init(|| dropin::known_data(raw));
+        }
         match find(&self.top, DATA) {
             Some(Value::Array(items)) => items,
             _ => &[],
@@ -293,6 +315,9 @@ impl Order {
 
     /// The order id as text (`data[order_idorder]`), however it was given.
     pub fn id(&self) -> Option<Cow<'_, str>> {
+        if let (true, Some(id)) = (self.partial, &self.id) {
+            return Some(Cow::Borrowed(id));
+        }
         self.get(fields::ORDER_IDORDER.name).and_then(scalar_text)
     }
 
@@ -303,6 +328,11 @@ impl Order {
 
     /// The fields SPREAD requires to record an order are all there.
     pub fn check_required(&self) -> Result<()> {
+        if self.partial {
+            // The drop-in's checks accepted it, which they do only with every one of these
+            // (a single value each): nothing to build `data` for.
+            return Ok(());
+        }
         let missing = |field: &str, why: &str| Err(Error::new(ErrorKind::MissingField, format!("{field}: {why}")));
         let present = |name: &str| self.get(name).is_some_and(|v| !matches!(v, Value::Array(a) if a.is_empty()));
         if !fields::CUSTOMER_IDS.iter().any(|f| present(f.name)) {

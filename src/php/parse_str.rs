@@ -61,12 +61,17 @@ pub(crate) fn brackets<'a>(mut rest: &'a str, path: &mut Vec<&'a str>) -> bool {
 /// Written out because this is the PHP binding's hot path: one pass, one
 /// allocation per value.
 pub(crate) fn decode(text: &str) -> String {
+    decode_cow(text).into_owned()
+}
+
+/// `decode`, borrowing `text` when nothing in it needs decoding.
+pub(crate) fn decode_cow(text: &str) -> std::borrow::Cow<'_, str> {
     if memchr::memchr2(b'%', b'+', text.as_bytes()).is_none() {
-        return text.to_owned();
+        return std::borrow::Cow::Borrowed(text);
     }
     let mut out = String::with_capacity(text.len());
     decode_into(text, &mut out);
-    out
+    std::borrow::Cow::Owned(out)
 }
 
 /// `decode`, appending to `out`.
@@ -135,17 +140,35 @@ pub(crate) fn php_key_int(k: &str) -> Option<i64> {
     }
 }
 
-/// A PHP array being built from a form body: beside its items, an index of their keys
-/// and PHP's next free integer key, so that each pair costs the same whatever the
-/// array's size (a scan per pair made 200,000 `x[]` take 26 s).
+/// A PHP array being built from a form body: beside its items, once it holds more than
+/// a few, an index of their keys, and PHP's next free integer key, so that each pair
+/// costs the same whatever the array's size (a scan per pair made 200,000 `x[]` take
+/// 26 s). A small array (a product's attributes, two tags) is searched in place: no
+/// hashing, no allocation beside its items.
 #[derive(Default)]
 pub(crate) struct Node {
     items: Vec<(Key, Slot)>,
+    /// Built when the array grows past [`Node::SMALL`] items.
+    index: Option<Box<Index>>,
+    /// The largest integer key so far: PHP's `nNextFreeElement` is one past it (and may
+    /// be negative; past `i64::MAX` an append is dropped, as PHP drops it).
+    largest: Option<i64>,
+}
+
+/// Where each key of a large [`Node`] is.
+#[derive(Default)]
+struct Index {
     ints: HashMap<i64, usize>,
     strs: HashMap<String, usize>,
-    /// One past the largest integer key so far, as PHP's `nNextFreeElement` (may be
-    /// negative; past `i64::MAX` an append is dropped, as PHP drops it).
-    next: Option<i128>,
+}
+
+impl Index {
+    fn add(&mut self, key: &Key, at: usize) {
+        match key {
+            Key::Int(i) => self.ints.insert(*i, at),
+            Key::Str(s) => self.strs.insert(s.clone(), at),
+        };
+    }
 }
 
 pub(crate) enum Slot {
@@ -154,6 +177,9 @@ pub(crate) enum Slot {
 }
 
 impl Node {
+    /// How many items are searched one by one before the array gets its [`Index`].
+    const SMALL: usize = 8;
+
     /// `$this[a][b][c] = value`, PHP style (`[]` appends); `path` is at most
     /// [`MAX_NESTING`] + 1 long (checked by the callers), so the recursion is bounded.
     pub(crate) fn insert(&mut self, path: &[&str], value: String) {
@@ -162,9 +188,9 @@ impl Node {
             Some(i) => i,
             None => {
                 let key = if first.is_empty() {
-                    match i64::try_from(self.next.unwrap_or(0)) {
-                        Ok(next) => Key::Int(next),
-                        Err(_) => return, // PHP: "the next element is already occupied"
+                    match self.largest.map_or(Some(0), |n| n.checked_add(1)) {
+                        Some(next) => Key::Int(next),
+                        None => return, // PHP: "the next element is already occupied"
                     }
                 } else {
                     php_key(first)
@@ -179,23 +205,31 @@ impl Node {
         if segment.is_empty() {
             return None;
         }
-        match php_key_int(segment) {
-            Some(i) => self.ints.get(&i).copied(),
-            None => self.strs.get(segment).copied(),
+        match (php_key_int(segment), &self.index) {
+            (Some(i), Some(index)) => index.ints.get(&i).copied(),
+            (None, Some(index)) => index.strs.get(segment).copied(),
+            (Some(i), None) => self.items.iter().position(|(k, _)| matches!(k, Key::Int(n) if *n == i)),
+            (None, None) => self.items.iter().position(|(k, _)| matches!(k, Key::Str(s) if s == segment)),
         }
     }
 
     /// A new item (an empty string for now) under `key`; its index.
     fn push(&mut self, key: Key) -> usize {
         let at = self.items.len();
-        match &key {
-            Key::Int(i) => {
-                self.ints.insert(*i, at);
-                self.next = Some(self.next.map_or(i128::from(*i) + 1, |n| n.max(i128::from(*i) + 1)));
+        if let Key::Int(i) = key {
+            self.largest = Some(self.largest.map_or(i, |n| n.max(i)));
+        }
+        match &mut self.index {
+            Some(index) => index.add(&key, at),
+            None if at == Self::SMALL => {
+                let mut index = Box::<Index>::default();
+                for (i, (k, _)) in self.items.iter().enumerate() {
+                    index.add(k, i);
+                }
+                index.add(&key, at);
+                self.index = Some(index);
             }
-            Key::Str(s) => {
-                self.strs.insert(s.clone(), at);
-            }
+            None => {}
         }
         self.items.push((key, Slot::Str(String::new())));
         at

@@ -1,5 +1,5 @@
 use super::*;
-use crate::php::parse_str::php_key;
+use crate::php::parse_str::{path_of, php_key};
 
 const REQUIRED: &str =
     r#""customer_email":"john@doe.com","order_idorder":"0000001","order_state":"10","order_amount":158.31,"order_crea_dt":"2014-06-21 14:31:08""#;
@@ -330,4 +330,52 @@ fn a_list_given_one_value_warns_on_both_paths() {
     let (a, b) = (from_json(&json, false).unwrap(), from_form(body, false).unwrap());
     assert_eq!(a.warnings(), b.warnings());
     assert_eq!(a.warnings().len(), 1);
+}
+
+/// The quick scan and the whole parse agree on random bodies made of the pieces that
+/// matter (known names, brackets written every way, escapes, repeats, other keys): the
+/// verdict, the warnings, the id, the body sent, `check_required`, and `get` of every
+/// known field (which a quick-scanned order builds only when read).
+#[test]
+fn the_quick_scan_agrees_with_the_whole_parse_on_random_bodies() {
+    use strum::IntoEnumIterator;
+    let mut names: Vec<&str> = fields::SCALAR_FIELDS.iter().map(|f| f.name).collect();
+    names.extend(fields::ListField::iter().map(fields::ListField::name));
+    names.extend([CUSTOM_FIELDS, CONSENTS, PRODUCT_ATTRIBUTES, "zz", ""]);
+    let brackets = ["", "%5B0%5D", "%5B1%5D", "%5B%5D", "%5B0%5D%5B1%5D", "%5Bx%5D", "%5b0%5d", "[0]", "%5B0", "%5B+%5D", "%5B%2B%5D"];
+    let values = ["10", "1", "0", "x", "", "a%40b.fr", "2014-06-21+14%3A31%3A08", "1970-12-31", "158.31", "-1", "size%3Axl", "FR", "fr_FR", "male", "%00", "%"];
+    let mut state = 0x5EED_u64;
+    let mut next = |n: usize| {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        (state % n as u64) as usize
+    };
+    let base = seed_body();
+    let mut seen_ok = 0;
+    for _ in 0..20_000 {
+        let mut body = if next(3) > 0 { base.to_owned() } else { String::new() };
+        for _ in 0..next(6) {
+            let sep = if body.is_empty() { "" } else { "&" };
+            let prefix = ["data%5B", "data%5B", "data%5B", "x", "data"][next(5)];
+            let close = if prefix == "data%5B" { ["%5D", "%5D", "%5D", "", "%5d"][next(5)] } else { "" };
+            body.push_str(&format!("{sep}{prefix}{}{close}{}={}", names[next(names.len())], brackets[next(brackets.len())], values[next(values.len())]));
+        }
+        for strict in [false, true] {
+            match (from_form(&body, strict), from_form_whole(&body, strict)) {
+                (Ok(q), Ok(w)) => {
+                    seen_ok += 1;
+                    assert_eq!(q.warnings(), w.warnings(), "{body}");
+                    assert_eq!((q.id(), q.encode()), (w.id(), w.encode()), "{body}");
+                    assert_eq!(q.check_required(), w.check_required(), "{body}");
+                    for name in &names[..names.len() - 2] {
+                        assert_eq!(q.get(name), w.get(name), "{body}: {name}");
+                    }
+                }
+                (Err(q), Err(w)) => assert_eq!(q, w, "{body}"),
+                (q, w) => panic!("{body} strict={strict}: {q:?} vs {w:?}"),
+            }
+        }
+    }
+    assert!(seen_ok > 1_000, "{seen_ok}");
 }
