@@ -1,13 +1,9 @@
-//! `send_many` and connection reuse, against the sandbox and against a small
-//! keep-alive server that counts the connections it is given.
+//! `send_many` and connection reuse, against the sandbox and against the
+//! scripted server of tests/faults, which counts the connections it is given.
 
 mod common;
 mod faults;
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpListener;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use common::{client, order, Sandbox};
@@ -58,60 +54,16 @@ fn senders_wait_out_a_retry_after_together() {
     assert_eq!(log.len(), 9, "8 orders and one retry");
 }
 
-/// An HTTP/1.1 server that keeps connections open, answers 200 to every
-/// POST, and counts connections; stops after `requests` answers.
-fn keep_alive_server(requests: usize) -> (u16, Arc<AtomicUsize>) {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = listener.local_addr().unwrap().port();
-    let connections = Arc::new(AtomicUsize::new(0));
-    let counted = connections.clone();
-    let answered = Arc::new(AtomicUsize::new(0));
-    std::thread::spawn(move || {
-        for stream in listener.incoming() {
-            let Ok(stream) = stream else { break };
-            counted.fetch_add(1, Ordering::SeqCst);
-            let answered = answered.clone();
-            std::thread::spawn(move || {
-                stream.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
-                let mut reader = BufReader::new(stream.try_clone().unwrap());
-                let mut writer = stream;
-                loop {
-                    let mut length = 0;
-                    loop {
-                        let mut line = String::new();
-                        if reader.read_line(&mut line).unwrap_or(0) == 0 {
-                            return;
-                        }
-                        if line == "\r\n" {
-                            break;
-                        }
-                        if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
-                            length = v.trim().parse().unwrap();
-                        }
-                    }
-                    let mut body = vec![0; length];
-                    reader.read_exact(&mut body).unwrap();
-                    writer.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok").unwrap();
-                    if answered.fetch_add(1, Ordering::SeqCst) + 1 >= requests {
-                        return;
-                    }
-                }
-            });
-        }
-    });
-    (port, connections)
-}
-
 #[test]
 fn a_new_client_per_request_reuses_the_process_connections() {
-    let (port, connections) = keep_alive_server(5);
-    let url = format!("http://127.0.0.1:{port}/api");
+    let server = faults::Server::start(faults::script(|_, _| faults::Reply::ok()));
+    let url = server.url();
     for i in 0..5 {
         // What a php-fpm worker does: a new client on each request.
         let c = client(&url);
         assert!(matches!(c.send(&order(&format!("reuse-{i}"), 10)), Ok(Sent::Delivered(_))));
     }
-    assert_eq!(connections.load(Ordering::SeqCst), 1, "each client opened its own connection");
+    assert_eq!(server.connections(), 1, "each client opened its own connection");
 }
 
 #[test]
@@ -163,10 +115,10 @@ fn a_batch_flushes_the_spool_first_and_then_sends_directly() {
 
 #[test]
 fn host_names_resolve_and_connections_are_kept() {
-    let (port, connections) = keep_alive_server(3);
-    let c = client(&format!("http://localhost:{port}/api"));
+    let server = faults::Server::start(faults::script(|_, _| faults::Reply::ok()));
+    let c = client(&format!("http://localhost:{}/api", server.port));
     for i in 0..3 {
         assert!(matches!(c.send(&order(&format!("named-{i}"), 10)), Ok(Sent::Delivered(_))));
     }
-    assert_eq!(connections.load(Ordering::SeqCst), 1);
+    assert_eq!(server.connections(), 1);
 }

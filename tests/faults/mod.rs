@@ -54,6 +54,9 @@ pub enum Reply {
     After(Duration, Box<Reply>),
     /// Close the connection without answering.
     Close,
+    /// The inner reply, then close the connection without having said so (no
+    /// `Connection: close`), as servers that answer once per connection do.
+    Closing(Box<Reply>),
 }
 
 impl Reply {
@@ -78,6 +81,9 @@ impl Reply {
     pub fn after(self, d: Duration) -> Reply {
         Reply::After(d, Box::new(self))
     }
+    pub fn then_close(self) -> Reply {
+        Reply::Closing(Box::new(self))
+    }
 }
 
 /// Decides the reply to the `n`-th request (0-based).
@@ -93,12 +99,22 @@ impl<T: Read + Write + Send> Stream for T {}
 pub struct Server {
     pub ip: String,
     pub port: u16,
-    requests: Arc<Mutex<Vec<Request>>>,
-    record: Arc<AtomicBool>,
-    counter: Arc<AtomicUsize>,
+    shared: Arc<Shared>,
     stop: Arc<AtomicBool>,
+}
+
+/// What the server and each connection's thread share.
+#[derive(Default)]
+struct Shared {
+    requests: Mutex<Vec<Request>>,
+    /// Whether requests are kept (else only counted).
+    record: AtomicBool,
+    /// Requests answered.
+    counter: AtomicUsize,
+    /// Connections accepted.
+    connections: AtomicUsize,
     /// How many requests are being answered right now, and the most ever at once.
-    in_flight: Arc<(AtomicUsize, AtomicUsize)>,
+    in_flight: (AtomicUsize, AtomicUsize),
 }
 
 impl Server {
@@ -109,13 +125,23 @@ impl Server {
     /// Keeps no record of the requests (only counts them): for measuring the client's memory.
     pub fn start_unrecorded(script: Script) -> Server {
         let server = Server::launch("127.0.0.1", script, None);
-        server.record.store(false, Ordering::SeqCst);
+        server.shared.record.store(false, Ordering::SeqCst);
         server
+    }
+
+    /// Closes a connection after `idle` without a request (a keep-alive timeout), silently.
+    pub fn start_idle(script: Script, idle: Duration) -> Server {
+        Server::launch_with("127.0.0.1", 0, script, None, idle)
+    }
+
+    /// How many connections were accepted.
+    pub fn connections(&self) -> usize {
+        self.shared.connections.load(Ordering::SeqCst)
     }
 
     /// How many requests were answered (recorded or not).
     pub fn count(&self) -> usize {
-        self.counter.load(Ordering::SeqCst)
+        self.shared.counter.load(Ordering::SeqCst)
     }
 
     /// On a given port of 127.0.0.1 (a server coming back where clients already point).
@@ -146,25 +172,27 @@ impl Server {
     }
 
     fn launch_on(ip: &str, port: u16, script: Script, tls: Option<Arc<rustls::ServerConfig>>) -> Server {
+        Server::launch_with(ip, port, script, tls, Duration::from_secs(60))
+    }
+
+    fn launch_with(ip: &str, port: u16, script: Script, tls: Option<Arc<rustls::ServerConfig>>, idle: Duration) -> Server {
         let listener = TcpListener::bind((ip, port)).unwrap();
         let port = listener.local_addr().unwrap().port();
-        let requests = Arc::new(Mutex::new(Vec::new()));
+        let shared = Arc::new(Shared { record: AtomicBool::new(true), ..Shared::default() });
         let stop = Arc::new(AtomicBool::new(false));
-        let in_flight = Arc::new((AtomicUsize::new(0), AtomicUsize::new(0)));
-        let record = Arc::new(AtomicBool::new(true));
-        let counter = Arc::new(AtomicUsize::new(0));
-        let (reqs, halt, flight, rec, count) = (requests.clone(), stop.clone(), in_flight.clone(), record.clone(), counter.clone());
+        let (all, halt) = (shared.clone(), stop.clone());
         std::thread::spawn(move || {
             for conn in listener.incoming() {
                 if halt.load(Ordering::SeqCst) {
                     break;
                 }
                 let Ok(conn) = conn else { continue };
-                let (script, reqs, tls, counter, flight, rec) = (script.clone(), reqs.clone(), tls.clone(), count.clone(), flight.clone(), rec.clone());
-                std::thread::spawn(move || serve(conn, script, reqs, tls, counter, flight, rec));
+                all.connections.fetch_add(1, Ordering::SeqCst);
+                let (script, tls, all) = (script.clone(), tls.clone(), all.clone());
+                std::thread::spawn(move || serve(conn, script, tls, all, idle));
             }
         });
-        Server { ip: ip.to_owned(), port, requests, record, counter, stop, in_flight }
+        Server { ip: ip.to_owned(), port, shared, stop }
     }
 
     pub fn url(&self) -> String {
@@ -172,12 +200,12 @@ impl Server {
     }
 
     pub fn requests(&self) -> Vec<Request> {
-        self.requests.lock().unwrap().clone()
+        self.shared.requests.lock().unwrap().clone()
     }
 
     /// The most requests ever answered at once.
     pub fn max_in_flight(&self) -> usize {
-        self.in_flight.1.load(Ordering::SeqCst)
+        self.shared.in_flight.1.load(Ordering::SeqCst)
     }
 }
 
@@ -188,16 +216,10 @@ impl Drop for Server {
     }
 }
 
-fn serve(
-    conn: TcpStream,
-    script: Script,
-    requests: Arc<Mutex<Vec<Request>>>,
-    tls: Option<Arc<rustls::ServerConfig>>,
-    counter: Arc<AtomicUsize>,
-    in_flight: Arc<(AtomicUsize, AtomicUsize)>,
-    record: Arc<AtomicBool>,
-) {
-    let _ = conn.set_read_timeout(Some(Duration::from_secs(60)));
+fn serve(conn: TcpStream, script: Script, tls: Option<Arc<rustls::ServerConfig>>, shared: Arc<Shared>, idle: Duration) {
+    let Shared { requests, record, counter, in_flight, .. } = &*shared;
+    // A read that times out ends the connection (read_request gives None).
+    let _ = conn.set_read_timeout(Some(idle));
     let _ = conn.set_nodelay(true);
     let mut first = [0u8; 1];
     let is_tls = tls.is_some() && matches!(conn.peek(&mut first), Ok(1) if first[0] == 0x16);
@@ -236,6 +258,10 @@ fn answer(stream: &mut Box<dyn Stream>, reply: Reply) -> bool {
             answer(stream, *inner)
         }
         Reply::Close => false,
+        Reply::Closing(inner) => {
+            answer(stream, *inner);
+            false
+        }
         Reply::Raw(bytes) => {
             let _ = stream.write_all(&bytes);
             let _ = stream.flush();
