@@ -109,16 +109,19 @@ impl Transport {
             }
             request.header(CONTENT_TYPE, FORM.clone()).send(body)
         };
-        let mut sent = post();
         // A kept connection the server closed as the request went out (no byte of an
         // answer came back): sent again at once on another, as curl does. Safe: an
         // update of an order is an upsert. A fresh connection's failure is final here.
-        for _ in 0..MAX_DEAD_REUSE {
-            if sent.is_ok() || !tcp::take_dead_reuse() {
-                break;
+        let mut resent = 0;
+        let sent = loop {
+            let sent = post();
+            // Taken whatever the outcome, so that no note outlives its request.
+            let died = tcp::take_dead_reuse();
+            if sent.is_ok() || !died || resent == MAX_DEAD_REUSE {
+                break sent;
             }
-            sent = post();
-        }
+            resent += 1;
+        };
         let mut response = sent.map_err(|e| transport_error(e, url, self.budget, proxy))?;
         // Names as constants: a `&str` name is parsed on every lookup.
         let header = |name: HeaderName| -> Vec<String> { response.headers().get_all(name).iter().filter_map(|v| v.to_str().ok()).map(str::to_owned).collect() };

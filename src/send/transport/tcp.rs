@@ -12,8 +12,7 @@
 //! - checks a pooled connection with one `recv(MSG_PEEK | MSG_DONTWAIT)`, and
 //!   not again when ureq asks twice with nothing sent or read in between (it
 //!   checks when a connection goes back to the pool and when it is taken out:
-//!   in a loop of sends, microseconds apart).
-//!
+//!   in a loop of sends, microseconds apart);
 //! - notes, for the thread that sent on it, when a kept connection dies
 //!   before the first byte of its answer ([`take_dead_reuse`]): the server had
 //!   closed it as the request went out, and the request is sent again at once
