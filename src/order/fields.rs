@@ -102,7 +102,7 @@ pub const SCALAR_FIELDS: &[Field] = &[
 pub const ORDER_STATES: [i32; 5] = [0, 10, 20, 50, 100];
 
 /// List fields: `data[name][]`, one value appended per call.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, strum::EnumIter, strum::IntoStaticStr)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, strum::EnumIter, strum::EnumCount, strum::IntoStaticStr)]
 #[strum(serialize_all = "snake_case")]
 pub enum ListField {
     AddTag,
@@ -148,7 +148,7 @@ pub fn scalar(name: &str) -> Option<&'static Field> {
 }
 
 /// How many list fields there are ([`ListField`]).
-const LISTS: usize = 4;
+const LISTS: usize = <ListField as strum::EnumCount>::COUNT;
 
 /// The keyed fields, after the lists in [`known_index`]'s numbering.
 const KEYED: [(&str, Structured); 3] =
