@@ -34,3 +34,9 @@ pub fn location(from: &str, location: Option<&str>, status: u16, allow_insecure_
 pub fn answer(status: u16, body: &str) -> (String, String) {
     (format!("{:?}", policy::verdict(status)), policy::excerpt(body))
 }
+
+/// A form body as SPREAD's PHP reads it into `$_POST` (`parse_str`'s array), for the
+/// test against PHP itself (tests/php_parse.rs).
+pub fn form_tree(body: &str) -> Result<Vec<(crate::php::Key, crate::php::Value)>> {
+    crate::php::parse_str::tree(body)
+}

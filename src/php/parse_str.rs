@@ -2,6 +2,7 @@
 //! it (`a[b][]`, integer keys, `max_input_nesting_level`), and the form
 //! decoding it starts from.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 
 use super::array::{Key, Value};
@@ -29,10 +30,11 @@ pub(crate) fn too_deep(key: &str, levels: usize) -> Error {
 pub(crate) fn tree(body: &str) -> Result<Vec<(Key, Value)>> {
     let mut top = Node::default();
     for (name, value) in form_urlencoded::parse(body.as_bytes()) {
+        let name = php_name(&name);
         let mut path: Vec<&str> = Vec::with_capacity(4);
-        path_of(&name, &mut path);
-        if path.len() > MAX_NESTING + 1 {
-            return Err(too_deep(&name, path.len() - 1));
+        let levels = path_of(&name, &mut path);
+        if levels > MAX_NESTING {
+            return Err(too_deep(&name, levels));
         }
         top.insert(&path, value.into_owned());
     }
@@ -43,17 +45,6 @@ pub(crate) fn tree(body: &str) -> Result<Vec<(Key, Value)>> {
 /// whole body for `&`, `=` and `%`).
 pub(crate) fn memchr(needle: u8, haystack: &[u8]) -> Option<usize> {
     memchr::memchr(needle, haystack)
-}
-
-/// `[0][1]` → `0`, `1` appended to `path` (which holds the name before them);
-/// false unless the brackets nest cleanly (the whole name is then one key).
-pub(crate) fn brackets<'a>(mut rest: &'a str, path: &mut Vec<&'a str>) -> bool {
-    while let Some(inner) = rest.strip_prefix('[') {
-        let Some(close) = inner.find(']') else { return false };
-        path.push(&inner[..close]);
-        rest = &inner[close + 1..];
-    }
-    rest.is_empty() && path.len() > 1
 }
 
 /// application/x-www-form-urlencoded decoding of one key or value (`+` is a
@@ -115,19 +106,64 @@ pub(crate) fn php_key(k: &str) -> Key {
     }
 }
 
-/// `data[add_tag][0]` → `data`, `add_tag`, `0` (into `path`, borrowing from
-/// `name`); a name whose brackets do not nest cleanly stays one key.
-pub(crate) fn path_of<'a>(name: &'a str, path: &mut Vec<&'a str>) {
-    path.clear();
-    let whole = |path: &mut Vec<&'a str>| {
-        path.clear();
-        path.push(name);
-    };
-    let Some(open) = name.find('[') else { return whole(path) };
-    path.push(&name[..open]);
-    if !brackets(&name[open..], path) || path[0].is_empty() {
-        whole(path);
+/// A decoded variable name as PHP's `php_register_variable_ex` reads it before its
+/// brackets: cut at the first NUL, leading spaces dropped, ' ' and '.' made '_' before
+/// the first '['; a first '[' that no ']' follows is a '_' too, and so are the ' ', '.'
+/// and '[' after it. Empty when PHP drops the variable (no name before the brackets).
+/// Borrowed when none of that changes anything (every key `http_build_query` writes).
+pub(crate) fn php_name(name: &str) -> Cow<'_, str> {
+    let name = name.split('\0').next().unwrap_or_default().trim_start_matches(' ');
+    let open = name.find('[');
+    let base = &name[..open.unwrap_or(name.len())];
+    if base.is_empty() {
+        return Cow::Borrowed("");
     }
+    let unclosed = open.is_some_and(|open| !name[open..].contains(']'));
+    if !unclosed && !base.contains([' ', '.']) {
+        return Cow::Borrowed(name);
+    }
+    let underscore = |c: char| if matches!(c, ' ' | '.') { '_' } else { c };
+    let mut out: String = base.chars().map(underscore).collect();
+    match open {
+        Some(open) if unclosed => out.extend(name[open..].chars().map(|c| if c == '[' { '_' } else { underscore(c) })),
+        Some(open) => out.push_str(&name[open..]),
+        None => {}
+    }
+    Cow::Owned(out)
+}
+
+/// `data[add_tag][]` (a name read by [`php_name`]) → `data`, `add_tag`, `` (into `path`,
+/// borrowing from `name`; `` appends). As PHP reads it: `[ ]` appends too (one blank
+/// before the `]` is skipped), and the name ends at the first `]` not followed by `[`
+/// or at a `[` no `]` closes (`a[b]c` and `a[b][c` are `a[b]`). Empty for a dropped
+/// name. Returns how many levels PHP opened, the count it holds against
+/// `max_input_nesting_level` (the unclosed `[` included).
+pub(crate) fn path_of<'a>(name: &'a str, path: &mut Vec<&'a str>) -> usize {
+    path.clear();
+    let Some(open) = name.find('[') else {
+        if !name.is_empty() {
+            path.push(name);
+        }
+        return 0;
+    };
+    path.push(&name[..open]);
+    let mut rest = &name[open..];
+    let mut levels = 0;
+    while let Some(inner) = rest.strip_prefix('[') {
+        levels += 1;
+        // C's isspace: one such byte then `]` is `[]`.
+        let blank = usize::from(matches!(inner.as_bytes().first(), Some(b' ' | b'\t'..=b'\r')));
+        let close = if inner[blank..].starts_with(']') {
+            path.push("");
+            blank
+        } else {
+            let Some(close) = inner.find(']') else { break };
+            path.push(&inner[..close]);
+            close
+        };
+        rest = &inner[close + 1..];
+    }
+    levels
 }
 
 /// The integer PHP makes of a canonical decimal key (`"12"`, not `"012"`).
@@ -277,5 +313,46 @@ mod tests {
             decode_into(text, &mut out);
             assert_eq!(out, format!("kept:{theirs}"), "{text:?} appended");
         }
+    }
+
+    #[test]
+    fn form_paths() {
+        // As PHP 8.2's parse_str read them (`php -r 'parse_str("a[b]c=1", $o); var_export($o);'`).
+        let read = [
+            ("data[add_tag][]", &["data", "add_tag", ""][..]),
+            ("data[a]b", &["data", "a"]),
+            ("m[a]b[c]", &["m", "a"]),
+            ("f[g][h.i", &["f", "g"]),
+            ("a[ ]", &["a", ""]),
+            ("a[ b]", &["a", " b"]),
+            ("d[e.f g[h", &["d_e_f_g_h"]),
+            ("k[", &["k_"]),
+            ("  x.y z", &["x_y_z"]),
+            ("a\0b[c]", &["a"]),
+            ("q[a\0b]", &["q_a"]),
+            ("[x]", &[]),
+            ("", &[]),
+            ("a", &["a"]),
+        ];
+        for (name, want) in read {
+            let name = php_name(name);
+            let mut path = Vec::new();
+            path_of(&name, &mut path);
+            assert_eq!(path, want, "{name:?}");
+        }
+        assert_eq!(php_key("12"), Key::Int(12));
+        assert_eq!(php_key("012"), Key::from("012"));
+        assert_eq!(php_key("-0"), Key::from("-0"));
+        assert_eq!(php_key("-3"), Key::Int(-3));
+        assert_eq!(php_key("1e3"), Key::from("1e3"));
+        let keys: Vec<Key> = tree("x[12]=1&x[012]=2&x[12]=3")
+            .unwrap()
+            .into_iter()
+            .flat_map(|(_, v)| match v {
+                Value::Array(items) => items.into_iter().map(|(k, _)| k).collect(),
+                _ => vec![],
+            })
+            .collect();
+        assert_eq!(keys, [Key::Int(12), Key::from("012")]);
     }
 }

@@ -5,7 +5,7 @@ use std::borrow::Cow;
 
 use super::{fields, Seen};
 use crate::error::Result;
-use crate::php::parse_str::{decode, decode_cow, decode_into, memchr, path_of, too_deep, Slot, MAX_NESTING};
+use crate::php::parse_str::{decode, decode_cow, decode_into, memchr, path_of, php_name, too_deep, Slot, MAX_NESTING};
 use crate::php::{Key, Value};
 
 /// The `data[...]` fields the checks read (the known ones), straight from
@@ -40,13 +40,20 @@ pub(super) fn scan<'a>(body: &'a str, data: &mut Known<'a>) -> Result<bool> {
                 // into `data` too, so only the whole parse can tell what SPREAD sees.
                 return Ok(false);
             }
-            if eq >= DEEP {
-                // Not read here, but sent: refused as the whole parse refuses it.
-                let name = decode(&body[pair_start..pair_start + eq]);
+            // A name that may read as `data` once decoded (`dat%61[x]`, `+data[x]`) or
+            // be too deep: read as the whole parse reads it.
+            let key = &pair[..eq];
+            if eq >= DEEP || key.first().is_some_and(|&b| b == b' ' || b == b'+') || memchr(b'%', key).is_some() {
+                tail.clear();
+                decode_into(&body[pair_start..pair_start + eq], &mut tail);
+                let name = php_name(&tail);
                 let mut path = Vec::new();
-                path_of(&name, &mut path);
-                if path.len() > MAX_NESTING + 1 {
-                    return Err(too_deep(&name, path.len() - 1));
+                let levels = path_of(&name, &mut path);
+                if levels > MAX_NESTING {
+                    return Err(too_deep(&name, levels));
+                }
+                if path.first() == Some(&"data") {
+                    return Ok(false);
                 }
             }
             continue;
@@ -61,21 +68,25 @@ pub(super) fn scan<'a>(body: &'a str, data: &mut Known<'a>) -> Result<bool> {
             }
             continue;
         }
-        // Anything else: the key decoded and read as the whole parse reads it. Brackets
-        // that do not nest make it one key beside `data` (`data[a]b`), not part of it.
+        // Anything else: the key decoded and read as the whole parse reads it (which may
+        // be a name beside `data`: `data[a` is `data_a`).
         tail.clear();
         decode_into(&body[pair_start..pair_start + eq], &mut tail);
+        let name = php_name(&tail);
         let mut path = Vec::with_capacity(4);
-        path_of(&tail, &mut path);
-        if path[0] != "data" {
-            continue;
+        let levels = path_of(&name, &mut path);
+        if levels > MAX_NESTING {
+            return Err(too_deep(&name, levels));
         }
-        whole = true;
-        if path.len() > MAX_NESTING + 1 {
-            return Err(too_deep(&tail, path.len() - 1));
-        }
-        if let Some(index) = fields::known_index(path[1]) {
-            data.insert(index, &path[1..], value);
+        match path[..] {
+            ["data"] => return Ok(false), // `data%00[x]`: `data` made a string
+            ["data", field, ..] => {
+                whole = true;
+                if let Some(index) = fields::known_index(field) {
+                    data.insert(index, &path[1..], value);
+                }
+            }
+            _ => {}
         }
     }
     Ok(whole)
@@ -92,7 +103,11 @@ fn plain_path<'a>(key: &'a str, path: &mut Vec<&'a str>) -> bool {
     let bytes = key.as_bytes();
     let (mut at, mut start) = (0, 0);
     loop {
-        while at < bytes.len() && !matches!(bytes[at], b'%' | b'+' | b'[' | b']') {
+        // A blank opening a level may make it `[]` (PHP skips one), a NUL ends the name.
+        if matches!(bytes.get(at), Some(b' ' | b'\t'..=b'\r')) {
+            return false;
+        }
+        while at < bytes.len() && !matches!(bytes[at], b'%' | b'+' | b'[' | b']' | b'\0') {
             at += 1;
         }
         if !bytes[at..].starts_with(b"%5D") {
@@ -203,14 +218,14 @@ mod tests {
     use super::*;
 
     /// Every key `plain_path` reads, it reads as decoding it and `path_of` do: keys made
-    /// of every sequence of up to 6 pieces that matter (brackets written both ways, a
+    /// of every sequence of up to 5 pieces that matter (brackets written both ways, a
     /// stray `%`, `+`, escapes), plus the depth limit.
     #[test]
     fn a_plain_key_is_read_as_the_decoded_key() {
-        let pieces = ["%5B", "%5D", "a", "0", "+", "%", "[", "]", "%5b", "%5d", "%41", ""];
+        let pieces = ["%5B", "%5D", "a", "0", "+", "%", "[", "]", "%5b", "%5d", "%41", " ", "\0", "\t", "%00", "."];
         let mut keys = vec![String::new()];
         let mut all = Vec::new();
-        for _ in 0..6 {
+        for _ in 0..5 {
             keys = keys.iter().flat_map(|k| pieces.iter().map(move |p| format!("{k}{p}"))).collect();
             keys.dedup();
             all.extend(keys.iter().cloned());
@@ -222,7 +237,8 @@ mod tests {
         for key in &all {
             if plain_path(key, &mut path) {
                 read += 1;
-                let name = decode(&format!("data%5B{key}"));
+                let decoded = decode(&format!("data%5B{key}"));
+                let name = php_name(&decoded);
                 let mut whole = Vec::new();
                 path_of(&name, &mut whole);
                 assert_eq!(whole[0], "data", "{key}");

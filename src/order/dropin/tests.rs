@@ -1,5 +1,4 @@
 use super::*;
-use crate::php::parse_str::{path_of, php_key};
 
 const REQUIRED: &str =
     r#""customer_email":"john@doe.com","order_idorder":"0000001","order_state":"10","order_amount":158.31,"order_crea_dt":"2014-06-21 14:31:08""#;
@@ -83,29 +82,6 @@ fn json_values_as_php_sends_them() {
 }
 
 #[test]
-fn form_paths() {
-    let mut path = Vec::new();
-    for (name, want) in [("data[add_tag][]", &["data", "add_tag", ""][..]), ("data[a]b", &["data[a]b"]), ("[x]", &["[x]"]), ("a", &["a"])] {
-        path_of(name, &mut path);
-        assert_eq!(path, want, "{name}");
-    }
-    assert_eq!(php_key("12"), Key::Int(12));
-    assert_eq!(php_key("012"), Key::from("012"));
-    assert_eq!(php_key("-0"), Key::from("-0"));
-    assert_eq!(php_key("-3"), Key::Int(-3));
-    assert_eq!(php_key("1e3"), Key::from("1e3"));
-    let keys: Vec<Key> = tree("x[12]=1&x[012]=2&x[12]=3")
-        .unwrap()
-        .into_iter()
-        .flat_map(|(_, v)| match v {
-            Value::Array(items) => items.into_iter().map(|(k, _)| k).collect(),
-            _ => vec![],
-        })
-        .collect();
-    assert_eq!(keys, [Key::Int(12), Key::from("012")]);
-}
-
-#[test]
 fn the_quick_scan_checks_what_the_whole_parse_checks() {
     let bodies = [
         "data%5Bcustomer_email%5D=john%40doe.com&data%5Border_idorder%5D=7&data%5Border_state%5D=10&data%5Border_amount%5D=1.5\
@@ -122,12 +98,18 @@ fn the_quick_scan_checks_what_the_whole_parse_checks() {
         "data%5Bcustomer_email%5D=a%40b.fr&data%5Border_idorder%5D=7&data%5Border_state%5D=10&data%5Border_amount%5D=1\
          &data%5Border_crea_dt%5D=2014-06-21+14%3A31%3A08&data%5bcustomer_gender%5d=x&data",
         "data%5Border_idorder%5D=7&data[customer_email]=a%40b.fr",
-        // Found by fuzz/ (form): a `data%5B` key whose brackets do not nest is a key beside
-        // `data`; a list field given one value; a scalar field given brackets.
+        // Found by fuzz/ (form): text after a `data%5B` key's last bracket is not read;
+        // a list field given one value; a scalar field given brackets.
         "customer_email=a%40b.fr&external_id=X1&order_idorder=7&order_state=20&order_amount=1\
          &order_crea_dt=2014-06-21+14%3A31%3A08&data%5Bcustom_fields%5D-00-00",
         "data%5Bcustomer_email%5D=a%40b.fr&data%5Border_idorder%5D=7&data%5Border_state%5D=10&data%5Border_amount%5D=1\
          &data%5Border_crea_dt%5D=2014-06-21+14%3A31%3A08&data%5Bdel_order_tag%5D=x&data%5Bcustomer_gender%5D%5B0%5D=x",
+        // Found by fuzz/ (form): `dat%61` is `data` once decoded, and replaces the array.
+        "data%5Bcustomer_email%5D=adta7\0\0\0a%aa%40b&dat%61&%5B%5D=&a[b]c[d][012]=2",
+        // Names PHP reads unlike their bytes: a leading blank, a NUL, `[ ]`, trailing text.
+        &format!("+{REQUIRED_FORM}"),
+        &format!("{REQUIRED_FORM}&data%00%5Bx%5D=1"),
+        &format!("{REQUIRED_FORM}&data%5Badd_tag%5D%5B+%5D=a&data%5Bcustomer_email%5D%00x=c%40d.fr&data%5Border_state%5Dx=20"),
     ];
     for body in bodies {
         for strict in [false, true] {
@@ -147,6 +129,27 @@ fn the_quick_scan_checks_what_the_whole_parse_checks() {
     let mut o = from_form(bodies[0], false).unwrap();
     o.set("customer_name", "Doe").unwrap();
     assert!(o.encode().contains("data%5Bzz%5D=1") && o.encode().contains("customer_name%5D=Doe"), "{}", o.encode());
+}
+
+/// The required fields, as a form body.
+const REQUIRED_FORM: &str = "data%5Bcustomer_email%5D=a%40b.fr&data%5Border_idorder%5D=7&data%5Border_state%5D=10\
+     &data%5Border_amount%5D=1&data%5Border_crea_dt%5D=2014-06-21+14%3A31%3A08";
+
+/// What SPREAD's PHP reads into `$_POST['data']` is what the drop-in checks, whatever
+/// the name's bytes (PHP 8.2: `php -r 'parse_str("+data[a]=1&data[b]x=2", $o); var_export($o);'`).
+#[test]
+fn names_are_read_as_php_reads_them() {
+    // A leading blank is dropped: these are the order's fields.
+    let order = from_form(&format!("+{REQUIRED_FORM}"), true).unwrap();
+    assert_eq!(order.get("customer_email"), Some(&Value::Str("a@b.fr".into())));
+    // Text after the last bracket is not read; a NUL ends the name.
+    let order = from_form(&format!("{REQUIRED_FORM}&data%5Border_state%5Dx=20&data%5Bcustomer_email%5D%00y=c%40d.fr"), true).unwrap();
+    assert_eq!((order.get("order_state"), order.get("customer_email")), (Some(&Value::Str("20".into())), Some(&Value::Str("c@d.fr".into()))));
+    // `data` made a string by a later name that reads as `data`: nothing left to send.
+    for later in ["dat%61=", "data%00%5Bx%5D=1", "%20data=x"] {
+        let err = from_form(&format!("{REQUIRED_FORM}&{later}"), false).unwrap_err();
+        assert_eq!(err.kind, ErrorKind::MissingField, "{later}: {err}");
+    }
 }
 
 /// Issue 21 item 4: this 600 KB body overflowed the stack (the parsed value's drop recursed

@@ -1,0 +1,146 @@
+//! The form parse against PHP itself: the drop-in checks a `$post_data` body by reading
+//! it as SPREAD's PHP reads it into `$_POST`, so thousands of generated bodies, their
+//! names built from the pieces PHP's `php_register_variable_ex` treats specially
+//! (brackets written and escaped, blanks, dots, NULs, `=` and `&`), are read by one
+//! `php` run with `parse_str` (the same variable registration as `$_POST`) and by
+//! the library, and every array must match, key types and order included.
+
+mod common;
+
+use std::fmt::Write as _;
+use std::io::Write as _;
+use std::process::{Command, Stdio};
+
+use base64::Engine as _;
+use common::Rng;
+use spread::encode::{Key, Value};
+
+const CASES: usize = 6000;
+
+/// Name pieces: few enough that generated names collide (a later pair then replaces
+/// or extends an earlier one, as in PHP). Only ASCII: PHP keeps invalid UTF-8 as bytes
+/// where a Rust string cannot.
+const NAME: &[&str] = &[
+    "data",
+    "data",
+    "d",
+    "x",
+    "0",
+    "12",
+    "012",
+    "-1",
+    "_",
+    "[",
+    "]",
+    "[",
+    "]",
+    "%5B",
+    "%5D",
+    "%5b",
+    "%5d",
+    "[]",
+    "[ ]",
+    "[\t]",
+    "%5B%20%5D",
+    "[  ]",
+    " ",
+    "+",
+    ".",
+    "%20",
+    "%2E",
+    "%00",
+    "\t",
+    "%09",
+    "%0B",
+    "a b",
+    "customer_email",
+    "%64ata",
+    "=",
+    "%3D",
+    "%26",
+    "%z",
+];
+const VALUE: &[&str] = &["", "v", "1", "%00", "a+b", "%5B%5D"];
+
+/// The array in one line: `i3:` / `s<hex>:` keys, hex strings, `{…}` arrays.
+fn dump(items: &[(Key, Value)], out: &mut String) {
+    out.push('{');
+    for (key, value) in items {
+        match key {
+            Key::Int(i) => write!(out, "i{i}:").unwrap(),
+            Key::Str(s) => write!(out, "s{}:", hex(s)).unwrap(),
+        }
+        match value {
+            Value::Array(sub) => dump(sub, out),
+            Value::Str(s) => out.push_str(&hex(s)),
+            other => panic!("a parse makes strings and arrays only, not {other:?}"),
+        }
+        out.push(',');
+    }
+    out.push('}');
+}
+
+fn hex(s: &str) -> String {
+    s.bytes().map(|b| format!("{b:02x}")).collect()
+}
+
+const PHP: &str = r#"
+function d($v) {
+    if (!is_array($v)) { return bin2hex($v); }
+    $s = '{';
+    foreach ($v as $k => $x) { $s .= (is_int($k) ? 'i' . $k : 's' . bin2hex($k)) . ':' . d($x) . ','; }
+    return $s . '}';
+}
+while (($line = fgets(STDIN)) !== false) {
+    parse_str(base64_decode(trim($line)), $o);
+    echo d($o), "\n";
+}
+"#;
+
+#[test]
+fn generated_bodies_are_read_as_php_reads_them() {
+    let mut rng = Rng(0x5eed_f0a4);
+    let below = |rng: &mut Rng, n: usize| (rng.next() % n as u64) as usize;
+    let bodies: Vec<String> = (0..CASES)
+        .map(|_| {
+            let pairs: Vec<String> = (0..1 + below(&mut rng, 4))
+                .map(|_| {
+                    let name: String = (0..1 + below(&mut rng, 6)).map(|_| NAME[below(&mut rng, NAME.len())]).collect();
+                    let value = VALUE[below(&mut rng, VALUE.len())];
+                    // A pair without '=' is a name with an empty value, in PHP as here.
+                    if below(&mut rng, 8) == 0 {
+                        name
+                    } else {
+                        format!("{name}={value}")
+                    }
+                })
+                .collect();
+            pairs.join("&")
+        })
+        .collect();
+
+    let mut php = Command::new("php").args(["-d", "display_errors=stderr", "-r", PHP]).stdin(Stdio::piped()).stdout(Stdio::piped()).spawn().expect("php");
+    let mut stdin = php.stdin.take().unwrap();
+    let input: String = bodies.iter().map(|b| base64::engine::general_purpose::STANDARD.encode(b) + "\n").collect();
+    let writer = std::thread::spawn(move || stdin.write_all(input.as_bytes()));
+    let output = php.wait_with_output().unwrap();
+    writer.join().unwrap().unwrap();
+    assert!(output.status.success(), "php failed");
+    let theirs: Vec<&str> = std::str::from_utf8(&output.stdout).unwrap().lines().collect();
+    assert_eq!(theirs.len(), bodies.len());
+
+    let mut wrong = Vec::new();
+    for (body, theirs) in bodies.iter().zip(&theirs) {
+        let mut ours = String::new();
+        dump(&spread::fuzzing::form_tree(body).unwrap(), &mut ours);
+        if ours != *theirs {
+            wrong.push(format!("{body:?}\n  php:  {theirs}\n  ours: {ours}"));
+        }
+    }
+    // The generator must reach what differs from a plain reading.
+    let special = |piece: &str| bodies.iter().filter(|b| b.contains(piece)).count();
+    for piece in ["[ ]", "%00", " ", "."] {
+        assert!(special(piece) > 100, "only {} bodies hold {piece:?}", special(piece));
+    }
+    assert!(wrong.is_empty(), "{} of {CASES} bodies read differently from PHP; the first:\n{}", wrong.len(), wrong[..wrong.len().min(5)].join("\n"));
+}
