@@ -703,8 +703,11 @@ SPREAD_API SPREAD_WARN_UNUSED_RESULT int spread_order_set_value(struct SpreadOrd
 
 /**
  * Checks that the fields SPREAD requires are set (customer_email or
- * external_id, order_idorder, order_state, order_amount, order_crea_dt).
- * `spread_send` does the same check.
+ * external_id, order_idorder, order_state, order_amount, order_crea_dt),
+ * else SPREAD_E_MISSING_FIELD, and that SPREAD's PHP would read the whole
+ * body, else SPREAD_E_INVALID_VALUE: it reads 1,001 variables (its
+ * `max_input_vars`, 1000) and drops the rest without an error.
+ * `spread_send` and `spread_enqueue` do the same check.
  */
 SPREAD_API SPREAD_WARN_UNUSED_RESULT int spread_order_validate(const struct SpreadOrder *o);
 

@@ -144,3 +144,46 @@ fn generated_bodies_are_read_as_php_reads_them() {
     }
     assert!(wrong.is_empty(), "{} of {CASES} bodies read differently from PHP; the first:\n{}", wrong.len(), wrong[..wrong.len().min(5)].join("\n"));
 }
+
+/// The order with `tags` order tags: with its 5 fields and `request[order_idorder]`,
+/// `tags + 6` variables.
+fn tagged(id: &str, tags: usize) -> spread::Order {
+    let mut order = common::order(id, 10);
+    for i in 0..tags {
+        order.add_to_list(spread::fields::ListField::AddOrderTag, &format!("t{i}")).unwrap();
+    }
+    order
+}
+
+/// SPREAD's PHP reads the first 1,001 variables of a POST body and drops the rest without
+/// a word (max_input_vars): an order of 1,001 is stored whole; one of 1,002 is refused
+/// by the client, and the sandbox's PHP, sent such a body directly, loses its tail.
+#[test]
+fn php_reads_1001_variables_and_the_client_refuses_an_order_of_more() {
+    let sandbox = common::Sandbox::start();
+    let client = common::client(&sandbox.base_url());
+    let stored_tags = |id: &str| sandbox.state()["orders"][id]["tags"].as_array().map(Vec::len);
+
+    client.send(&tagged("V-1001", 995)).unwrap();
+    assert_eq!(stored_tags("V-1001"), Some(995));
+
+    for (over, lost) in [(tagged("V-1002", 996), "request[order_idorder]"), (tagged("V-1006", 1000), "data[add_order_tag][996]")] {
+        let err = client.send(&over).unwrap_err();
+        assert_eq!(err.kind, spread::ErrorKind::InvalidValue, "{err}");
+        let vars = over.encode().split('&').count();
+        assert!(err.message.starts_with(&format!("post_data: {vars} variables")) && err.message.contains(&format!("{lost:?} on")), "{err}");
+        assert_eq!(err, over.check_required().unwrap_err(), "the order's check says it before a send");
+    }
+    assert_eq!(sandbox.requests().len(), 1, "nothing sent");
+
+    // What that saves the order from: PHP itself, given the body, stores the first 996 tags of 1,000.
+    let url = format!("{}/updateOrder", sandbox.base_url());
+    let auth = base64::engine::general_purpose::STANDARD.encode(format!("{}:{}", common::PUBLIC_KEY, common::PRIVATE_KEY));
+    let answer = ureq::post(&url)
+        .header("Authorization", format!("Basic {auth}"))
+        .header("Content-Type", "application/x-www-form-urlencoded")
+        .send(tagged("V-1006", 1000).encode())
+        .unwrap();
+    assert_eq!(answer.status(), 200);
+    assert_eq!(stored_tags("V-1006"), Some(996), "PHP read past its 1,001st variable");
+}

@@ -18,7 +18,8 @@ pub(crate) mod validate;
 mod value;
 
 use crate::error::{Error, ErrorKind, Result};
-use crate::php::{build_query_into, php_float, Key, Value};
+use crate::php::parse_str::{check_input_vars, MAX_INPUT_VARS};
+use crate::php::{build_query_into, php_float, variables, Key, Value};
 use fields::{ListField, CONSENTS, CUSTOM_FIELDS, PRODUCT_ATTRIBUTES};
 
 const DATA: &str = "data";
@@ -326,13 +327,24 @@ impl Order {
         &self.warnings
     }
 
-    /// The fields SPREAD requires to record an order are all there.
+    /// The fields SPREAD requires to record an order are all there, and SPREAD's PHP
+    /// would read the whole body (no more variables than its `max_input_vars`: past
+    /// that, PHP drops the rest of an order without a word).
     pub fn check_required(&self) -> Result<()> {
-        if self.partial {
-            // The drop-in's checks accepted it, which they do only with every one of these
-            // (a single value each): nothing to build `data` for.
-            return Ok(());
+        if !self.partial {
+            // The drop-in's checks accepted a partial order, which they do only with every
+            // one of these (a single value each): nothing to build `data` for.
+            self.check_fields()?;
         }
+        match &self.raw {
+            Some(raw) => check_input_vars(raw),
+            // Counting the values is enough to know a body is short (no encoding per send).
+            None if variables(&self.top, MAX_INPUT_VARS) <= MAX_INPUT_VARS => Ok(()),
+            None => check_input_vars(&self.body()),
+        }
+    }
+
+    fn check_fields(&self) -> Result<()> {
         let missing = |field: &str, why: &str| Err(Error::new(ErrorKind::MissingField, format!("{field}: {why}")));
         let present = |name: &str| self.get(name).is_some_and(|v| !matches!(v, Value::Array(a) if a.is_empty()));
         if !fields::CUSTOMER_IDS.iter().any(|f| present(f.name)) {

@@ -31,3 +31,19 @@ impl From<&str> for Key {
         Key::Str(s.to_owned())
     }
 }
+
+/// How many variables `http_build_query` writes for `items` (one per value that is not
+/// an array; an empty array writes none), counted no further than past `cap`.
+pub(crate) fn variables(items: &[(Key, Value)], cap: usize) -> usize {
+    let mut count = 0;
+    for (_, value) in items {
+        count += match value {
+            Value::Array(sub) => variables(sub, cap - count),
+            _ => 1,
+        };
+        if count > cap {
+            break;
+        }
+    }
+    count
+}

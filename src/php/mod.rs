@@ -9,6 +9,7 @@ mod float;
 pub(crate) mod json;
 pub(crate) mod parse_str;
 
+pub(crate) use array::variables;
 pub use array::{Key, Value};
 pub use build_query::{build_query_into, http_build_query, urlencode_into};
 pub use float::php_float;

@@ -324,9 +324,12 @@ final class Order
 
     /**
      * Checks that the fields SPREAD requires are set (customer_email or
-     * external_id, order_idorder, order_state, order_amount, order_crea_dt).
+     * external_id, order_idorder, order_state, order_amount, order_crea_dt),
+     * and that SPREAD's PHP would read the whole body (at most 1,001
+     * variables: its max_input_vars drops the rest).
      *
      * @throws MissingFieldException naming the first missing field
+     * @throws InvalidValueException for a body PHP would cut short
      */
     public function validate(): self
     {

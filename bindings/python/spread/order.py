@@ -265,7 +265,9 @@ class Order(native.HandleOwner):
 
     # ------------------------------------------------------------------ output
     def validate(self: _O) -> _O:
-        """Raises MissingFieldError unless the fields SPREAD requires are set (send() checks too)."""
+        """Raises MissingFieldError unless the fields SPREAD requires are set, InvalidValueError if
+        SPREAD's PHP would not read the whole body (over 1,001 variables: max_input_vars);
+        send() checks too."""
         return self._call(native.lib().spread_order_validate)
 
     def encode(self) -> str:

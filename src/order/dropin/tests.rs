@@ -152,6 +152,18 @@ fn names_are_read_as_php_reads_them() {
     }
 }
 
+/// SPREAD's PHP reads the first 1,001 pieces of a body (max_input_vars; tests/php_parse.rs
+/// measures it): a body with more is parsed, and refused before a send, naming what
+/// would be lost.
+#[test]
+fn a_body_past_max_input_vars_is_refused_before_a_send() {
+    let fits = format!("{REQUIRED_FORM}{}", (0..996).map(|i| format!("&data%5Badd_tag%5D%5B{i}%5D=t")).collect::<String>());
+    from_form(&fits, true).unwrap().check_required().unwrap();
+    // An empty piece counts, as in PHP.
+    let err = from_form(&format!("{fits}&&x=1"), true).unwrap().check_required().unwrap_err();
+    assert!(err.message.starts_with("post_data: 1003 variables") && err.message.contains("\"x\" on"), "{err}");
+}
+
 /// Issue 21 item 4: this 600 KB body overflowed the stack (the parsed value's drop recursed
 /// once per level) and killed the host process.
 #[test]
