@@ -165,6 +165,28 @@ final class IdiomsTest extends SandboxTestCase
         $this->assertSame([0, '200'], [$code, $out], $err);
     }
 
+    /**
+     * A bad value from the environment, or a bad option given to fromEnv(), is a
+     * ConfigException naming it: the handle freed on that failure was freed again by
+     * the half-made object's destructor (PHP aborted, "double free", or hung on the
+     * freed client's lock). In a child process, so that a crash fails this test only.
+     */
+    public function testABadValueForFromEnvIsAnErrorNotACrash(): void
+    {
+        $code = 'require "' . Php::repo() . '/bindings/php/autoload.php"; '
+            . 'try { Spread\Client::fromEnv(json_decode($argv[1], true)); } catch (Spread\ConfigException $e) { echo $e->getMessage(); }';
+        $keys = ['SPREAD_PUBLIC_KEY' => 'P', 'SPREAD_PRIVATE_KEY' => 'K'];
+        foreach ([
+            [[], ['SPREAD_BASE_URL' => 'not a url'], 'base_url: not a URL'],
+            [[], ['SPREAD_APP_INFO' => "Shop\x01"], 'app_info: must be printable ASCII'],
+            [['max_attempts' => 0], [], 'max_attempts: '],
+        ] as [$options, $env, $want]) {
+            [$status, $out, $err] = Php::run([PHP_BINARY, '-r', $code, json_encode($options)], '', $keys + $env + getenv(), 20);
+            $this->assertSame(0, $status, "$want: $err");
+            $this->assertStringStartsWith($want, $out, $err);
+        }
+    }
+
     // 4. toArray() and serialization through the encoded body.
 
     public function testToArrayIsTheSeedShapedPostData(): void

@@ -134,7 +134,6 @@ final class Client implements ClientInterface
         if ($handle === null) {
             throw $this->lib->lastFailure();
         }
-        $this->handle = $handle;
         try {
             if ($this->logger !== null) {
                 $this->lib->check($ffi->spread_client_set_log_queue($handle, $logLevel));
@@ -144,14 +143,16 @@ final class Client implements ClientInterface
             }
             $this->lib->check($ffi->spread_client_check($handle));
         } catch (\Throwable $e) {
-            // PHP runs no destructor when a constructor throws.
+            // The handle is this object's only once configured: a destructor (fromEnv()'s
+            // object has one; a constructor that throws has none) must not free it again.
             try {
-                $this->drainLog();
+                $this->drainLog($handle);
             } finally {
                 $ffi->spread_client_free($handle);
             }
             throw $e;
         }
+        $this->handle = $handle;
         $this->drainLog();
     }
 
@@ -604,13 +605,14 @@ final class Client implements ClientInterface
      * would replace the call's result. It is reported once, and the call's
      * other records are dropped.
      */
-    private function drainLog(): void
+    private function drainLog(?CData $handle = null): void
     {
         if ($this->logger === null) {
             return;
         }
+        $handle ??= $this->handle;
         $failed = false;
-        while (($json = $this->lib->ownedString($this->lib->ffi->spread_client_next_log($this->handle))) !== null) {
+        while (($json = $this->lib->ownedString($this->lib->ffi->spread_client_next_log($handle))) !== null) {
             if ($failed) {
                 continue; // drained all the same: they must not reach the next call
             }
