@@ -584,6 +584,16 @@ SPREAD_API const char *spread_option_type(size_t index);
 SPREAD_API const char *spread_option_default(size_t index);
 
 /**
+ * The environment variable the `index`-th option is read from by a client
+ * made from the environment ("SPREAD_BASE_URL" for base_url; the bindings'
+ * `fromEnv`/`from_env` and the `spread` command read these), NULL for an
+ * option read from none (or past the end). The secrets are not listed:
+ * `spread_client_new_from_env` reads the keys and SPREAD_PROXY itself.
+ * Static: never freed.
+ */
+SPREAD_API const char *spread_option_env(size_t index);
+
+/**
  * Sets the option `name` (see `spread_option_name`) from its text form:
  * `spread_client_set_option(c, "timeout_ms", "5000")`, "true"/"false" for a
  * bool, "" for none where the default is none. The value is checked alone

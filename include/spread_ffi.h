@@ -165,6 +165,8 @@ const char *spread_option_type(size_t index);
 
 const char *spread_option_default(size_t index);
 
+const char *spread_option_env(size_t index);
+
 int spread_client_set_option(struct SpreadClient *c, const char *name, const char *value);
 
 int spread_client_check(const struct SpreadClient *c);

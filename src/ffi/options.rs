@@ -15,6 +15,7 @@ struct Texts {
     names: Vec<CString>,
     types: Vec<CString>,
     defaults: Vec<CString>,
+    envs: Vec<Option<CString>>,
 }
 
 static TEXTS: LazyLock<Texts> = LazyLock::new(|| {
@@ -23,6 +24,7 @@ static TEXTS: LazyLock<Texts> = LazyLock::new(|| {
         names: OPTIONS.iter().map(|o| c(o.name)).collect(),
         types: OPTIONS.iter().map(|o| c(o.kind.name())).collect(),
         defaults: OPTIONS.iter().map(|o| c(o.default)).collect(),
+        envs: OPTIONS.iter().map(|o| o.env.map(c)).collect(),
     }
 });
 
@@ -59,6 +61,17 @@ pub extern "C" fn spread_option_type(index: usize) -> *const c_char {
 #[no_mangle]
 pub extern "C" fn spread_option_default(index: usize) -> *const c_char {
     nth(&TEXTS.defaults, index)
+}
+
+/// The environment variable the `index`-th option is read from by a client
+/// made from the environment ("SPREAD_BASE_URL" for base_url; the bindings'
+/// `fromEnv`/`from_env` and the `spread` command read these), NULL for an
+/// option read from none (or past the end). The secrets are not listed:
+/// `spread_client_new_from_env` reads the keys and SPREAD_PROXY itself.
+/// Static: never freed.
+#[no_mangle]
+pub extern "C" fn spread_option_env(index: usize) -> *const c_char {
+    TEXTS.envs.get(index).and_then(Option::as_ref).map_or(std::ptr::null(), |s| s.as_ptr())
 }
 
 /// Sets the option `name` (see `spread_option_name`) from its text form:

@@ -60,23 +60,33 @@ pub struct OptionSpec {
     pub kind: OptionType,
     /// The default, as text ("" for none).
     pub default: &'static str,
+    /// The environment variable a client made from the environment takes it from
+    /// (`Client.from_env()`, `Client::fromEnv()`, the `spread` command), if any. A
+    /// secret (the keys, SPREAD_PROXY) is not here: libspread reads those itself.
+    pub env: Option<&'static str>,
     pub(crate) apply: Apply,
 }
 
 impl std::fmt::Debug for OptionSpec {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("OptionSpec").field("name", &self.name).field("kind", &self.kind).field("default", &self.default).finish()
+        f.debug_struct("OptionSpec").field("name", &self.name).field("kind", &self.kind).field("default", &self.default).field("env", &self.env).finish()
     }
 }
 
 const fn spec(name: &'static str, kind: OptionType, default: &'static str, set: fn(&mut Settings, &str) -> Result<()>) -> OptionSpec {
-    OptionSpec { name, kind, default, apply: Apply::Settings(set) }
+    OptionSpec { name, kind, default, env: None, apply: Apply::Settings(set) }
+}
+
+impl OptionSpec {
+    const fn read_from(self, variable: &'static str) -> Self {
+        OptionSpec { env: Some(variable), ..self }
+    }
 }
 
 /// Every client option, in the order the documentation lists them. The
 /// defaults are the constants of [`settings`]; a test checks that they agree.
 pub const OPTIONS: &[OptionSpec] = &[
-    spec("base_url", OptionType::String, settings::DEFAULT_BASE_URL, |s, v| s.set_base_url(v)),
+    spec("base_url", OptionType::String, settings::DEFAULT_BASE_URL, |s, v| s.set_base_url(v)).read_from("SPREAD_BASE_URL"),
     spec("allow_insecure_http", OptionType::Bool, "false", |s, v| {
         s.allow_insecure_http = bool_value("allow_insecure_http", v)?;
         Ok(())
@@ -93,8 +103,8 @@ pub const OPTIONS: &[OptionSpec] = &[
         path => s.set_ca_file(Path::new(path)),
     }),
     spec("proxy", OptionType::String, "", |s, v| s.set_proxy(Some(v))),
-    spec("app_info", OptionType::String, "", |s, v| s.set_app_info(Some(v))),
-    OptionSpec { name: "spool_dir", kind: OptionType::Path, default: "", apply: Apply::SpoolDir },
+    spec("app_info", OptionType::String, "", |s, v| s.set_app_info(Some(v))).read_from("SPREAD_APP_INFO"),
+    OptionSpec { name: "spool_dir", kind: OptionType::Path, default: "", env: Some("SPREAD_SPOOL"), apply: Apply::SpoolDir },
     spec("flush_budget_ms", OptionType::Milliseconds, "240000", |s, v| s.set_flush_budget(millis("flush_budget_ms", v)?)),
     spec("shutdown_timeout_ms", OptionType::Milliseconds, "2000", |s, v| {
         s.set_shutdown_timeout(millis("shutdown_timeout_ms", v)?);

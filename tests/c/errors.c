@@ -579,7 +579,8 @@ static void option_table(void)
             CHECK_OK(spread_client_set_option(c, name, spread_option_default(i)));
         }
     }
-    CHECK(spread_option_name(n) == NULL && spread_option_type(n) == NULL && spread_option_default(n) == NULL);
+    CHECK(spread_option_name(n) == NULL && spread_option_type(n) == NULL && spread_option_default(n) == NULL && spread_option_env(n) == NULL);
+    CHECK(strcmp(spread_option_env(0), "SPREAD_BASE_URL") == 0 && spread_option_env(2) == NULL); /* base_url, timeout_ms */
     CHECK(strcmp(spread_option_name(0), "base_url") == 0 && strcmp(spread_option_type(0), "string") == 0);
     CHECK_STATUS(spread_client_set_option(c, "timeout", "5"), SPREAD_ERR_CONFIG, "timeout: unknown option; the options are base_url, ");
     CHECK_STATUS(spread_client_set_option(c, "max_attempts", "-1"), SPREAD_ERR_CONFIG, "max_attempts: \"-1\" is not a whole number");

@@ -50,6 +50,33 @@ final class OptionTableTest extends SandboxTestCase
         $this->assertEqualsCanonicalizing([...self::PHP_OPTIONS, ...self::table()], $keys[1]);
     }
 
+    /** fromEnv() reads the variables libspread's table names (as the `spread` command does), and only those. */
+    public function testFromEnvReadsTheTablesVariables(): void
+    {
+        $named = [];
+        foreach (Library::get()->options() as $name => ['env' => $env]) {
+            if ($env !== null) {
+                $named[$env] = $name;
+            }
+        }
+        $this->assertSame(['SPREAD_BASE_URL' => 'base_url', 'SPREAD_APP_INFO' => 'app_info', 'SPREAD_SPOOL' => 'spool_dir'], $named);
+        $spool = sys_get_temp_dir() . '/spread-env-spool-' . getmypid();
+        @mkdir($spool, 0700);
+        // Each is taken (a bad value fails naming its option), the option given wins.
+        foreach ($named as $variable => $option) {
+            $bad = $option === 'spool_dir' ? '/dev/null' : "\x01bad";
+            $env = ['SPREAD_PUBLIC_KEY' => 'PUBLIC_KEY', 'SPREAD_PRIVATE_KEY' => 'PRIVATE_KEY', $variable => $bad];
+            try {
+                Client::fromEnv(env: $env);
+                $this->fail("$variable was not read");
+            } catch (ConfigException $e) {
+                $this->assertStringStartsWith("$option: ", $e->getMessage(), $variable);
+            }
+            $value = ['spool_dir' => $spool, 'base_url' => $this->sandbox->baseUrl(), 'app_info' => 'shop/1.0'][$option];
+            $this->assertInstanceOf(Client::class, Client::fromEnv([$option => $value], $env));
+        }
+    }
+
     public function testTheReadmeListsEveryOptionWithLibspreadsDefault(): void
     {
         $readme = (string)file_get_contents(Php::repo() . '/bindings/php/README.md');

@@ -217,7 +217,20 @@ def test_the_keywords_are_libspreads_options_both_ways():
         assert default is None or str(default).lower() == option.default, keyword
     assert {o.type for o in table.values()} <= {"string", "bool", "integer", "milliseconds", "path", "choice"}
     assert [k for k in table if f"``{k}``" not in (spread.Client.__doc__ or "")] == []  # the docstring's list
-    assert set(spread.client.ENV_OPTIONS.values()) <= set(table)  # from_env sets options that exist
+    # from_env() reads the variables libspread's table names (as the ``spread`` command does),
+    # each into the keyword of its option's name.
+    envs = {o.env: keyword_of(o) for o in table.values() if o.env}
+    assert envs == {"SPREAD_BASE_URL": "base_url", "SPREAD_SPOOL": "spool_dir", "SPREAD_APP_INFO": "app_info"}
+
+
+def test_from_env_reads_each_variable_of_the_table_and_keywords_win(tmp_path: Path):
+    keys = {"SPREAD_PUBLIC_KEY": "PUBLIC_KEY", "SPREAD_PRIVATE_KEY": "PRIVATE_KEY"}
+    good = {"base_url": "http://127.0.0.1:9/api", "spool_dir": str(tmp_path), "app_info": "shop/1.0"}
+    bad = {"base_url": "\x01bad", "spool_dir": "/dev/null", "app_info": "\x01bad"}
+    for option in (o for o in _native.options() if o.env):
+        with pytest.raises(spread.ConfigError, match=f"^{option.name}: "):  # read: its bad value refused
+            spread.Client.from_env(environ={**keys, option.env: bad[option.name]})
+        spread.Client.from_env(environ={**keys, option.env: bad[option.name]}, **{option.name: good[option.name]}).close()
 
 
 def _readme_options():

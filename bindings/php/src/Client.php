@@ -61,13 +61,6 @@ final class Client implements ClientInterface
     /** @var array<string, mixed> the options given, for __debugInfo (nothing secret: a proxy's password is masked) */
     private readonly array $shown;
 
-    /** What fromEnv() reads, as the `spread` command does: variable => option (SPREAD_PROXY: see SECRET_VARIABLES). */
-    private const ENV_OPTIONS = [
-        'SPREAD_BASE_URL' => 'base_url',
-        'SPREAD_SPOOL' => 'spool_dir',
-        'SPREAD_APP_INFO' => 'app_info',
-    ];
-
     /** What fromEnv() passes to libspread, which reads the keys file and the secrets (spread_client_new_from_env). */
     private const SECRET_VARIABLES = [
         'SPREAD_KEYS_FILE',
@@ -181,8 +174,10 @@ final class Client implements ClientInterface
                 $secrets[$name] = $env[$name];
             }
         }
-        foreach (self::ENV_OPTIONS as $variable => $option) {
-            $value = (string)($env[$variable] ?? '');
+        // The options read from the environment are libspread's (its table's `env`), as the
+        // `spread` command reads them.
+        foreach (Library::get(self::option($options, 'library', 'string'))->options() as $option => $spec) {
+            $value = $spec['env'] === null ? '' : (string)($env[$spec['env']] ?? '');
             if ($value !== '' && !array_key_exists($option, $options)) {
                 $options[$option] = $value;
             }

@@ -119,10 +119,11 @@ final class Library
     /**
      * The client options libspread knows (spread_option_name), in its order:
      * name => its type ("string", "bool", "integer", "milliseconds", "path",
-     * "choice") and its default as text ("" for none). Client takes these
-     * names as its options.
+     * "choice"), its default as text ("" for none) and the environment
+     * variable Client::fromEnv() reads it from (null for none). Client takes
+     * these names as its options.
      *
-     * @return array<string, array{type: string, default: string}>
+     * @return array<string, array{type: string, default: string, env: ?string}>
      */
     public function options(): array
     {
@@ -133,6 +134,7 @@ final class Library
                 $this->options[$this->ffi->spread_option_name($i)] = [
                     'type' => $this->ffi->spread_option_type($i),
                     'default' => $this->ffi->spread_option_default($i),
+                    'env' => $this->ffi->spread_option_env($i),
                 ];
             }
         }

@@ -62,6 +62,7 @@ _PROTOTYPES: Dict[str, Tuple[Any, List[Any]]] = {
     "spread_option_name": (_STR, [c_size_t]),
     "spread_option_type": (_STR, [c_size_t]),
     "spread_option_default": (_STR, [c_size_t]),
+    "spread_option_env": (_STR, [c_size_t]),
     "spread_string_free": (None, [_PTR]),
     # SpreadClient
     "spread_client_new": (_PTR, [_STR, _STR]),
@@ -286,19 +287,25 @@ def field_names() -> Tuple[str, ...]:
 
 class OptionSpec(NamedTuple):
     """One client option of libspread's table: its name (``timeout_ms``), its type
-    ("string", "bool", "integer", "milliseconds", "path" or "choice") and its default
-    as text ("" for none)."""
+    ("string", "bool", "integer", "milliseconds", "path" or "choice"), its default
+    as text ("" for none) and the environment variable Client.from_env() reads it
+    from (None for none)."""
 
     name: str
     type: str
     default: str
+    env: Optional[str] = None
 
 
 def options() -> Tuple[OptionSpec, ...]:
     """libspread's option table, in its order."""
     l = lib()
-    return tuple(OptionSpec(*(_text(get(i)) for get in (l.spread_option_name, l.spread_option_type,
-                                                          l.spread_option_default)))
+    def env(i: int) -> Optional[str]:
+        variable = l.spread_option_env(i)
+        return None if variable is None else _text(variable)
+
+    return tuple(OptionSpec(_text(l.spread_option_name(i)), _text(l.spread_option_type(i)),
+                            _text(l.spread_option_default(i)), env(i))
                  for i in range(l.spread_option_count()))
 
 

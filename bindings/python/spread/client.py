@@ -115,9 +115,6 @@ class RejectedEntry(TypedDict):
     base_url: Optional[str]
 
 
-#: What Client.from_env() reads from the environment: variable -> keyword.
-ENV_OPTIONS = {"SPREAD_BASE_URL": "base_url", "SPREAD_SPOOL": "spool_dir", "SPREAD_PROXY": "proxy",
-               "SPREAD_APP_INFO": "app_info"}
 #: What Client.from_env() passes to libspread, which reads the keys file and the secrets
 #: (the keys never enter Python): spread_client_new_from_env.
 _SECRET_VARIABLES = ("SPREAD_KEYS_FILE", "CREDENTIALS_DIRECTORY", "SPREAD_PUBLIC_KEY", "SPREAD_PRIVATE_KEY",
@@ -301,10 +298,12 @@ class Client(native.HandleOwner):
         # The secrets (keys file, systemd credentials, SPREAD_*_KEY, SPREAD_PROXY) are read by
         # libspread, as the CLI reads them: one reader, and the private key stays in it.
         secrets = {name: env[name] for name in _SECRET_VARIABLES if isinstance(env.get(name), str)}
-        for variable, option in ENV_OPTIONS.items():
-            found = env.get(variable) or None
-            if found is not None and option not in options and variable != "SPREAD_PROXY":
-                options[option] = found
+        # The options read from the environment are libspread's (its table's ``env``), as the
+        # ``spread`` command reads them.
+        for spec in native.options():
+            found = (env.get(spec.env) or None) if spec.env else None
+            if found is not None and spec.name not in options:
+                options[spec.name] = found
         return cls(_FromEnv(json.dumps(secrets).encode()), "", **options)  # type: ignore[arg-type]
 
     def close(self) -> None:

@@ -150,4 +150,30 @@ mod tests {
     fn the_command_line_is_consistent() {
         Cli::command().debug_assert();
     }
+
+    /// The variables the command reads options from are the option table's (which the
+    /// bindings' `fromEnv`/`from_env` read), each for the option of its name, and the
+    /// help lists them; the keys file is the one the command adds.
+    #[test]
+    fn the_environment_is_the_option_tables() {
+        let mut read = std::collections::BTreeMap::new();
+        let mut commands = vec![Cli::command()];
+        while let Some(command) = commands.pop() {
+            for arg in command.get_arguments() {
+                if let Some(env) = arg.get_env() {
+                    read.insert(env.to_string_lossy().into_owned(), arg.get_long().unwrap_or_default().replace('-', "_"));
+                }
+            }
+            commands.extend(command.get_subcommands().cloned());
+        }
+        let mut table: std::collections::BTreeMap<String, String> =
+            spread::send::options::OPTIONS.iter().filter_map(|o| Some((o.env?.to_owned(), o.name.to_owned()))).collect();
+        // `--spool` is the option `spool_dir`; the keys file is a secret the library reads.
+        table.insert("SPREAD_KEYS_FILE".into(), "keys_file".into());
+        read.entry("SPREAD_SPOOL".into()).and_modify(|long| *long = "spool_dir".into());
+        assert_eq!(read, table);
+        for env in table.keys() {
+            assert!(AFTER_HELP.contains(env.as_str()), "{env}");
+        }
+    }
 }
