@@ -405,11 +405,13 @@ inline std::string class_parent(std::string_view stem)
 
 /** One client option of libspread's table: its name as spread_client_set_option takes it
  *  ("timeout_ms"), its type ("string", "bool", "integer", "milliseconds", "path",
- *  "choice") and its default as text ("" for none). */
+ *  "choice"), its default as text ("" for none) and the environment variable a client
+ *  made from the environment reads it from ("SPREAD_BASE_URL"; "" for none). */
 struct OptionInfo {
     std::string name;
     std::string type;
     std::string default_value;
+    std::string env;
 };
 
 /** libspread's client options, in its order: what Options and Client::option() take. */
@@ -417,7 +419,8 @@ inline std::vector<OptionInfo> options()
 {
     std::vector<OptionInfo> table;
     for (std::size_t i = 0; i < spread_option_count(); ++i) {
-        table.push_back({spread_option_name(i), spread_option_type(i), spread_option_default(i)});
+        const char* env = spread_option_env(i);
+        table.push_back({spread_option_name(i), spread_option_type(i), spread_option_default(i), env != nullptr ? env : ""});
     }
     return table;
 }

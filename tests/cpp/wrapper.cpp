@@ -551,6 +551,7 @@ void option_table(spread::Client& client)
     std::sort(table.begin(), table.end());
     CHECK(fields == table);  // each option a field of Options, each field an option
     CHECK(spread::options().front().name == "base_url" && spread::options().front().default_value == "https://social-sb.com/api");
+    CHECK(spread::options().front().env == "SPREAD_BASE_URL" && spread::options().at(2).env.empty());
     client.option("timeout_ms", "5000").option("allow_insecure_http", "false");
     EXPECT_THROW(spread::Config, SPREAD_ERR_CONFIG, "timeout_ms: \"5 s\" is not a whole number", client.option("timeout_ms", "5 s"));
     EXPECT_THROW(spread::Config, SPREAD_ERR_CONFIG, "nope: unknown option; the options are base_url, ", client.option("nope", "1"));
