@@ -6,6 +6,8 @@
 #[cfg(not(feature = "cli"))]
 compile_error!("this test runs the `spread` command: cargo test --features cli (make test-rust passes it)");
 
+#[path = "common/cli.rs"]
+mod cli;
 mod common;
 mod faults;
 
@@ -16,38 +18,10 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use common::{client, free_port, order, temp_dir, Sandbox, PRIVATE_KEY, PUBLIC_KEY};
+use cli::{assert_no_secret, command, finish, spread, Run};
+use common::{client, free_port, order, temp_dir, Sandbox, PUBLIC_KEY};
 use serde_json::Value;
 use spread::Sent;
-
-/// What a run of `spread` left.
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-/// `spread` with the sandbox's keys and none of the caller's SPREAD_* or proxy settings.
-fn command(args: &[&str]) -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_spread"));
-    c.args(args).env("SPREAD_PUBLIC_KEY", PUBLIC_KEY).env("SPREAD_PRIVATE_KEY", PRIVATE_KEY);
-    for var in [
-        "SPREAD_BASE_URL",
-        "SPREAD_SPOOL",
-        "SPREAD_PROXY",
-        "SPREAD_KEYS_FILE",
-        "CREDENTIALS_DIRECTORY",
-        "HTTP_PROXY",
-        "http_proxy",
-        "HTTPS_PROXY",
-        "https_proxy",
-        "ALL_PROXY",
-    ] {
-        c.env_remove(var);
-    }
-    c.stdin(Stdio::null());
-    c
-}
 
 /// `spread` with no key in its environment: they must come from elsewhere.
 fn keyless(args: &[&str]) -> Command {
@@ -63,31 +37,6 @@ fn keys_file(dir: &Path, text: &str, mode: u32) -> PathBuf {
     fs::write(&path, text).unwrap();
     fs::set_permissions(&path, fs::Permissions::from_mode(mode)).unwrap();
     path
-}
-
-/// Asserts that no output carries a key: the private key, or the Basic
-/// credentials made of both. ("SPREAD_PRIVATE_KEY", the variable's name, may appear.)
-fn assert_no_secret(text: &str) {
-    let without_names = text.replace("SPREAD_PRIVATE_KEY", "");
-    for secret in [PRIVATE_KEY, "UFVCTElDX0tFWTpQUklWQVRFX0tFWQ", "s3cr3t-9f8e7d"] {
-        assert!(!without_names.contains(secret), "a secret in the output: {text}");
-    }
-}
-
-fn finish(c: &mut Command) -> Run {
-    let out = c.output().unwrap();
-    let run = Run {
-        code: out.status.code().expect("exited"),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    };
-    assert_no_secret(&run.stdout);
-    assert_no_secret(&run.stderr);
-    run
-}
-
-fn spread(args: &[&str]) -> Run {
-    finish(&mut command(args))
 }
 
 /// A runtime failure says one line, `spread: …`, and no usage text.

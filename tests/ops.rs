@@ -11,6 +11,8 @@
 #[cfg(not(feature = "cli"))]
 compile_error!("this test runs the `spread` command: cargo test --features cli (make test-rust passes it)");
 
+#[path = "common/cli.rs"]
+mod cli;
 mod common;
 mod faults;
 
@@ -21,46 +23,11 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
+use cli::{bin, command, finish, spread, Run};
 use common::{client, free_port, order, repo, temp_dir, Sandbox, PRIVATE_KEY, PUBLIC_KEY};
 use faults::{script, Reply, Server, TestCa};
 use serde_json::Value;
 use spread::Sent;
-
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-fn bin() -> String {
-    std::env::var("SPREAD_OPS_BIN").unwrap_or_else(|_| env!("CARGO_BIN_EXE_spread").to_owned())
-}
-
-/// `spread` with the sandbox's keys and none of the caller's SPREAD_*, proxy or journal settings.
-fn command(args: &[&str]) -> Command {
-    let mut c = Command::new(bin());
-    c.args(args).env("SPREAD_PUBLIC_KEY", PUBLIC_KEY).env("SPREAD_PRIVATE_KEY", PRIVATE_KEY);
-    for var in ["SPREAD_BASE_URL", "SPREAD_SPOOL", "SPREAD_PROXY", "SPREAD_KEYS_FILE", "CREDENTIALS_DIRECTORY", "JOURNAL_STREAM", "SPREAD_LIBRARY"] {
-        c.env_remove(var);
-    }
-    c.stdin(Stdio::null());
-    c
-}
-
-fn finish(c: &mut Command) -> Run {
-    let out = c.output().unwrap();
-    let run = Run {
-        code: out.status.code().expect("exited"),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    };
-    assert!(!run.stdout.contains(PRIVATE_KEY) && !run.stderr.contains(PRIVATE_KEY), "a key in the output");
-    run
-}
-
-fn spread(args: &[&str]) -> Run {
-    finish(&mut command(args))
-}
 
 /// The library the PHP side of these tests loads: the one cargo built with this test
 /// (`deps/`, always current), else one beside the binary, else `make build`'s. A copy
