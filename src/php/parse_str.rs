@@ -57,15 +57,23 @@ pub(crate) fn too_deep(key: &str, levels: usize) -> Error {
 pub(crate) fn tree(body: &str) -> Result<Vec<(Key, Value)>> {
     let mut top = Node::default();
     for (name, value) in form_urlencoded::parse(body.as_bytes()) {
-        let name = php_name(&name);
-        let mut path: Vec<&str> = Vec::with_capacity(4);
-        let levels = path_of(&name, &mut path);
-        if levels > MAX_NESTING {
-            return Err(too_deep(&name, levels));
-        }
-        top.insert(&path, value.into_owned());
+        with_path(&name, |path| top.insert(path, value.into_owned()))?;
     }
     Ok(top.into_items())
+}
+
+/// The path of a decoded variable name as PHP reads it ([`php_name`], then [`path_of`];
+/// empty for a name PHP drops), handed to `then`; for a name nested deeper than
+/// [`MAX_NESTING`], the error instead. The whole parse and the drop-in's quick scan
+/// read every name they decode through this, so that they read it alike.
+pub(crate) fn with_path<T>(name: &str, then: impl FnOnce(&[&str]) -> T) -> Result<T> {
+    let name = php_name(name);
+    let mut path = Vec::with_capacity(4);
+    let levels = path_of(&name, &mut path);
+    if levels > MAX_NESTING {
+        return Err(too_deep(&name, levels));
+    }
+    Ok(then(&path))
 }
 
 /// The first `needle` in `haystack` (SIMD: the PHP binding's hot path scans a
@@ -83,13 +91,13 @@ pub(crate) fn decode(text: &str) -> String {
 }
 
 /// `decode`, borrowing `text` when nothing in it needs decoding.
-pub(crate) fn decode_cow(text: &str) -> std::borrow::Cow<'_, str> {
+pub(crate) fn decode_cow(text: &str) -> Cow<'_, str> {
     if memchr::memchr2(b'%', b'+', text.as_bytes()).is_none() {
-        return std::borrow::Cow::Borrowed(text);
+        return Cow::Borrowed(text);
     }
     let mut out = String::with_capacity(text.len());
     decode_into(text, &mut out);
-    std::borrow::Cow::Owned(out)
+    Cow::Owned(out)
 }
 
 /// `decode`, appending to `out`.

@@ -5,7 +5,7 @@ use std::borrow::Cow;
 
 use super::{fields, Seen};
 use crate::error::Result;
-use crate::php::parse_str::{decode, decode_cow, decode_into, memchr, path_of, php_name, too_deep, Slot, MAX_NESTING};
+use crate::php::parse_str::{decode, decode_cow, decode_into, memchr, with_path, Slot, MAX_NESTING};
 use crate::php::{Key, Value};
 
 /// The `data[...]` fields the checks read (the known ones), straight from
@@ -46,13 +46,7 @@ pub(super) fn scan<'a>(body: &'a str, data: &mut Known<'a>) -> Result<bool> {
             if eq >= DEEP || key.first().is_some_and(|&b| b == b' ' || b == b'+') || memchr(b'%', key).is_some() {
                 tail.clear();
                 decode_into(&body[pair_start..pair_start + eq], &mut tail);
-                let name = php_name(&tail);
-                let mut path = Vec::new();
-                let levels = path_of(&name, &mut path);
-                if levels > MAX_NESTING {
-                    return Err(too_deep(&name, levels));
-                }
-                if path.first() == Some(&"data") {
+                if with_path(&tail, |path| path.first() == Some(&"data"))? {
                     return Ok(false);
                 }
             }
@@ -72,21 +66,19 @@ pub(super) fn scan<'a>(body: &'a str, data: &mut Known<'a>) -> Result<bool> {
         // be a name beside `data`: `data[a` is `data_a`).
         tail.clear();
         decode_into(&body[pair_start..pair_start + eq], &mut tail);
-        let name = php_name(&tail);
-        let mut path = Vec::with_capacity(4);
-        let levels = path_of(&name, &mut path);
-        if levels > MAX_NESTING {
-            return Err(too_deep(&name, levels));
-        }
-        match path[..] {
-            ["data"] => return Ok(false), // `data%00[x]`: `data` made a string
+        let replaced = with_path(&tail, |path| match path {
+            ["data"] => true, // `data%00[x]`: `data` made a string
             ["data", field, ..] => {
                 whole = true;
                 if let Some(index) = fields::known_index(field) {
                     data.insert(index, &path[1..], value);
                 }
+                false
             }
-            _ => {}
+            _ => false,
+        })?;
+        if replaced {
+            return Ok(false);
         }
     }
     Ok(whole)
@@ -217,7 +209,7 @@ impl<'a> Known<'a> {
 mod tests {
     use super::*;
 
-    /// Every key `plain_path` reads, it reads as decoding it and `path_of` do: keys made
+    /// Every key `plain_path` reads, it reads as decoding it and `with_path` do: keys made
     /// of every sequence of up to 5 pieces that matter (brackets written both ways, a
     /// stray `%`, `+`, escapes), plus the depth limit.
     #[test]
@@ -237,10 +229,7 @@ mod tests {
         for key in &all {
             if plain_path(key, &mut path) {
                 read += 1;
-                let decoded = decode(&format!("data%5B{key}"));
-                let name = php_name(&decoded);
-                let mut whole = Vec::new();
-                path_of(&name, &mut whole);
+                let whole: Vec<String> = with_path(&decode(&format!("data%5B{key}")), |whole| whole.iter().map(|s| s.to_string()).collect()).unwrap();
                 assert_eq!(whole[0], "data", "{key}");
                 assert_eq!(whole[1..], path[..], "{key}");
                 assert!(whole.len() <= MAX_NESTING + 1, "{key}");
