@@ -34,14 +34,14 @@ pub fn from_form(body: &str, strict: bool) -> Result<Order> {
     // Checked as the scan read it: the scan knows each field's index, and a field given
     // one value is checked on its text, borrowed from the body.
     known.finish();
-    let mut read = Read::default();
+    let mut read = Read::new();
     for (index, seen) in known.seen() {
-        read.add(index, seen);
+        read.get_or_insert_with(index, || seen);
     }
     let warnings = check(&read, strict)?;
     // `data` itself is built only if it is read (`Order::get`): PHP's order is sent as
     // `body`, and `check` found its id (a single value, or it would have failed).
-    let id = read.values[fields::ORDER_IDORDER_AT].and_then(|seen| seen.text()).map(|id| id.into_owned());
+    let id = read.get(fields::ORDER_IDORDER_AT).and_then(|seen| seen.text()).map(|id| id.into_owned());
     Ok(Order::checked_form(body.to_owned(), id).with_warnings(warnings))
 }
 
@@ -137,7 +137,7 @@ fn check(read: &Read, strict: bool) -> Result<Vec<(String, Option<String>)>> {
     };
     let personal_text = |name: &str, value: Seen| if personal(name) { value.text().map(|t| t.into_owned()) } else { None };
     // A customer identifier: at least one that follows its rule.
-    let ids = fields::CUSTOMER_IDS_AT.map(|i| read.values[i].map(|v| (fields::SCALAR_FIELDS[i], v, scalar_rule(&fields::SCALAR_FIELDS[i], v))));
+    let ids = fields::CUSTOMER_IDS_AT.map(|i| read.get(i).map(|&v| (fields::SCALAR_FIELDS[i], v, scalar_rule(&fields::SCALAR_FIELDS[i], v))));
     if ids.iter().flatten().next().is_none() {
         return Err(Error::new(ErrorKind::MissingField, "customer_email: customer_email or external_id is required to send an order"));
     }
@@ -151,7 +151,7 @@ fn check(read: &Read, strict: bool) -> Result<Vec<(String, Option<String>)>> {
     }
     for i in fields::REQUIRED_AT {
         let field = fields::SCALAR_FIELDS[i];
-        let value = read.values[i].ok_or_else(|| Error::new(ErrorKind::MissingField, format!("{}: is required to send an order", field.name)))?;
+        let value = *read.get(i).ok_or_else(|| Error::new(ErrorKind::MissingField, format!("{}: is required to send an order", field.name)))?;
         if field.rule == Rule::Amount {
             // The one amount rule, on the text sent: not a decimal is refused in every mode;
             // a refund, zero or -0 is the seed's to send (a warning; strict refuses).
@@ -163,7 +163,7 @@ fn check(read: &Read, strict: bool) -> Result<Vec<(String, Option<String>)>> {
             scalar_rule(&field, value)?;
         }
     }
-    for (i, value) in read.in_order() {
+    for (i, &value) in read.in_order() {
         if fields::IS_REQUIRED_AT[i] {
             continue;
         }
@@ -199,44 +199,74 @@ impl<'a> Seen<'a> {
     }
 }
 
-/// The fields the checks read, each by its [`fields::known_index`] (as `Order::get`
-/// finds them: the first with its name; a PHP array's keys are unique), in `data`'s order.
-struct Read<'a> {
-    values: [Option<Seen<'a>>; fields::KNOWN],
+/// One value per known field, by its [`fields::known_index`], and the order in which
+/// the fields were first set (PHP's order of an array's keys): the quick scan's fields
+/// as it reads them, and the fields the checks read.
+struct ByField<T> {
+    slots: [Option<T>; fields::KNOWN],
     order: [u8; fields::KNOWN],
     count: usize,
 }
 
-impl Default for Read<'_> {
-    fn default() -> Self {
-        Read { values: [None; fields::KNOWN], order: [0; fields::KNOWN], count: 0 }
-    }
-}
-
-impl<'a> Read<'a> {
-    /// The fields of `data`, found by name.
-    fn of(data: &'a [(Key, Value)]) -> Self {
-        let mut read = Read::default();
-        for (key, value) in data {
-            if let Key::Str(name) = key {
-                if let Some(i) = fields::known_index(name) {
-                    read.add(i, Seen::Value(value));
-                }
-            }
-        }
-        read
+impl<T> ByField<T> {
+    fn new() -> Self {
+        ByField { slots: [const { None }; fields::KNOWN], order: [0; fields::KNOWN], count: 0 }
     }
 
-    fn add(&mut self, index: usize, value: Seen<'a>) {
-        if self.values[index].is_none() {
-            self.values[index] = Some(value);
+    fn get(&self, index: usize) -> Option<&T> {
+        self.slots[index].as_ref()
+    }
+
+    /// Field `index`'s value, made by `make` if it has none.
+    fn get_or_insert_with(&mut self, index: usize, make: impl FnOnce() -> T) -> &mut T {
+        self.note(index);
+        self.slots[index].get_or_insert_with(make)
+    }
+
+    /// Field `index`'s value, replaced (its place in the order stays the first one's).
+    fn set(&mut self, index: usize, value: T) {
+        self.note(index);
+        self.slots[index] = Some(value);
+    }
+
+    /// Notes field `index`'s place in the order, if it is not set yet.
+    fn note(&mut self, index: usize) {
+        if self.slots[index].is_none() {
             self.order[self.count] = index as u8;
             self.count += 1;
         }
     }
 
-    fn in_order(&self) -> impl Iterator<Item = (usize, Seen<'a>)> + '_ {
-        self.order[..self.count].iter().filter_map(|&i| Some((usize::from(i), self.values[usize::from(i)]?)))
+    fn in_order(&self) -> impl Iterator<Item = (usize, &T)> + '_ {
+        self.order[..self.count].iter().filter_map(|&i| Some((usize::from(i), self.slots[usize::from(i)].as_ref()?)))
+    }
+
+    fn values_mut(&mut self) -> impl Iterator<Item = &mut T> + '_ {
+        self.slots.iter_mut().flatten()
+    }
+
+    fn into_in_order(mut self) -> impl Iterator<Item = (usize, T)> {
+        let order = self.order;
+        order.into_iter().take(self.count).filter_map(move |i| Some((usize::from(i), self.slots[usize::from(i)].take()?)))
+    }
+}
+
+/// The fields the checks read (as `Order::get` finds them: the first with its name; a
+/// PHP array's keys are unique), in `data`'s order.
+type Read<'a> = ByField<Seen<'a>>;
+
+impl<'a> Read<'a> {
+    /// The fields of `data`, found by name.
+    fn of(data: &'a [(Key, Value)]) -> Self {
+        let mut read = Read::new();
+        for (key, value) in data {
+            if let Key::Str(name) = key {
+                if let Some(i) = fields::known_index(name) {
+                    read.get_or_insert_with(i, || Seen::Value(value));
+                }
+            }
+        }
+        read
     }
 }
 

@@ -3,7 +3,7 @@
 
 use std::borrow::Cow;
 
-use super::{fields, Seen};
+use super::{fields, ByField, Seen};
 use crate::error::Result;
 use crate::php::parse_str::{decode, decode_cow, decode_into, memchr, with_path, Slot, MAX_NESTING};
 use crate::php::{Key, Value};
@@ -125,13 +125,7 @@ fn plain_path<'a>(key: &'a str, path: &mut Vec<&'a str>) -> bool {
 /// when nothing in it is escaped), one given brackets PHP's array as the whole parse
 /// builds it. [`Known::into_items`]: the same array as the whole parse's `data` without
 /// the fields no check reads.
-pub(super) struct Known<'a> {
-    /// Each known field's value so far, by its index.
-    slots: [Option<Entry<'a>>; fields::KNOWN],
-    /// The indexes of the fields set, in the order first set (PHP's order).
-    order: [u8; fields::KNOWN],
-    count: usize,
-}
+pub(super) struct Known<'a>(ByField<Entry<'a>>);
 
 enum Entry<'a> {
     Text(Cow<'a, str>),
@@ -142,33 +136,29 @@ enum Entry<'a> {
 
 impl<'a> Known<'a> {
     pub(super) fn new() -> Self {
-        Known { slots: [const { None }; fields::KNOWN], order: [0; fields::KNOWN], count: 0 }
+        Known(ByField::new())
     }
 
     /// `$data[path[0]][path[1]]… = value` (`value` as the body writes it); `path[0]` is
     /// the field named by `index`.
     fn insert(&mut self, index: usize, path: &[&str], value: &'a str) {
-        if self.slots[index].is_none() {
-            self.order[self.count] = index as u8;
-            self.count += 1;
-        }
-        let entry = &mut self.slots[index];
         if path.len() == 1 {
-            *entry = Some(Entry::Text(decode_cow(value)));
+            self.0.set(index, Entry::Text(decode_cow(value)));
             return;
         }
         // Below a string, PHP makes an array (`Slot::set`'s rule).
-        if !matches!(entry, Some(Entry::Tree(_))) {
-            *entry = Some(Entry::Tree(Slot::Str(String::new())));
+        let entry = self.0.get_or_insert_with(index, || Entry::Tree(Slot::Str(String::new())));
+        if !matches!(entry, Entry::Tree(_)) {
+            *entry = Entry::Tree(Slot::Str(String::new()));
         }
-        if let Some(Entry::Tree(slot)) = entry {
+        if let Entry::Tree(slot) = entry {
             slot.set(&path[1..], decode(value));
         }
     }
 
     /// The arrays built: each field as the checks read it.
     pub(super) fn finish(&mut self) {
-        for entry in self.slots.iter_mut().flatten() {
+        for entry in self.0.values_mut() {
             if let Entry::Tree(slot) = entry {
                 *entry = Entry::Array(std::mem::replace(slot, Slot::Str(String::new())).into_value());
             }
@@ -177,27 +167,25 @@ impl<'a> Known<'a> {
 
     /// Each field set, by its index, in PHP's order (after [`Known::finish`]).
     pub(super) fn seen(&self) -> impl Iterator<Item = (usize, Seen<'_>)> + '_ {
-        self.order[..self.count].iter().filter_map(|&i| {
-            let seen = match self.slots[usize::from(i)].as_ref()? {
+        self.0.in_order().filter_map(|(i, entry)| {
+            let seen = match entry {
                 Entry::Text(text) => Seen::Text(text),
                 Entry::Array(value) => Seen::Value(value),
                 Entry::Tree(_) => return None,
             };
-            Some((usize::from(i), seen))
+            Some((i, seen))
         })
     }
 
     /// `data` as the whole parse reads it, but only the known fields.
     pub(super) fn into_items(mut self) -> Vec<(Key, Value)> {
         self.finish();
-        let mut items = Vec::with_capacity(self.count);
-        for &i in &self.order[..self.count] {
-            let i = usize::from(i);
-            let value = match self.slots[i].take() {
-                Some(Entry::Text(text)) => Value::Str(text.into_owned()),
-                Some(Entry::Array(value)) => value,
-                Some(Entry::Tree(slot)) => slot.into_value(),
-                None => continue,
+        let mut items = Vec::with_capacity(self.0.count);
+        for (i, entry) in self.0.into_in_order() {
+            let value = match entry {
+                Entry::Text(text) => Value::Str(text.into_owned()),
+                Entry::Array(value) => value,
+                Entry::Tree(slot) => slot.into_value(),
             };
             items.push((Key::from(fields::known_name(i)), value));
         }
