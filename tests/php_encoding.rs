@@ -17,19 +17,11 @@ const CASES: usize = 3000;
 
 /// The generator's vocabulary on top of the shared deterministic `Rng`.
 trait Gen {
-    fn below(&mut self, n: usize) -> usize;
-    fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T;
     fn text(&mut self, max: usize) -> String;
     fn float(&mut self) -> f64;
 }
 
 impl Gen for Rng {
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-    fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
-        &items[self.below(items.len())]
-    }
     fn text(&mut self, max: usize) -> String {
         const PIECES: &[&str] = &[
             "a",

@@ -100,15 +100,14 @@ while (($line = fgets(STDIN)) !== false) {
 #[test]
 fn generated_bodies_are_read_as_php_reads_them() {
     let mut rng = Rng(0x5eed_f0a4);
-    let below = |rng: &mut Rng, n: usize| (rng.next() % n as u64) as usize;
     let bodies: Vec<String> = (0..CASES)
         .map(|_| {
-            let pairs: Vec<String> = (0..1 + below(&mut rng, 4))
+            let pairs: Vec<String> = (0..1 + rng.below(4))
                 .map(|_| {
-                    let name: String = (0..1 + below(&mut rng, 6)).map(|_| NAME[below(&mut rng, NAME.len())]).collect();
-                    let value = VALUE[below(&mut rng, VALUE.len())];
+                    let name: String = (0..1 + rng.below(6)).map(|_| *rng.pick(NAME)).collect();
+                    let value = rng.pick(VALUE);
                     // A pair without '=' is a name with an empty value, in PHP as here.
-                    if below(&mut rng, 8) == 0 {
+                    if rng.below(8) == 0 {
                         name
                     } else {
                         format!("{name}={value}")
