@@ -50,6 +50,9 @@ pub enum Reply {
     Answer { status: u16, headers: Vec<(String, String)>, body: Vec<u8> },
     /// Bytes as they are (a broken or odd answer).
     Raw(Vec<u8>),
+    /// Bytes as they are, then the next request on the same connection (an
+    /// answer framed another way than by Content-Length).
+    RawKept(Vec<u8>),
     /// Wait, then do the inner reply.
     After(Duration, Box<Reply>),
     /// Close the connection without answering.
@@ -269,6 +272,7 @@ fn answer(stream: &mut Box<dyn Stream>, reply: Reply) -> bool {
             std::thread::sleep(Duration::from_secs(5));
             false
         }
+        Reply::RawKept(bytes) => stream.write_all(&bytes).and_then(|()| stream.flush()).is_ok(),
         Reply::Answer { status, headers, body } => {
             let close = headers.iter().any(|(k, v)| k.eq_ignore_ascii_case("connection") && v.eq_ignore_ascii_case("close"));
             let mut head = format!("HTTP/1.1 {status} Whatever\r\nContent-Length: {}\r\n", body.len());

@@ -1,5 +1,5 @@
-//! HTTP agents shared by every client of the process, the trust they are
-//! built with, and the resolver they use.
+//! The HTTP engines (http1.rs) shared by every client of the process, and the
+//! trust they are built with.
 //!
 //! A client made per request (a php-fpm worker does `new Spread\Client` on
 //! each one) reuses the worker's open connections through this pool instead
@@ -15,11 +15,13 @@ use std::path::PathBuf;
 use std::sync::{Arc, LazyLock, Mutex};
 
 use crate::fork::PerProcess;
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, SystemTime};
 
+use ureq::http::HeaderValue;
 use ureq::tls::{parse_pem, Certificate, PemItem, RootCerts, TlsConfig};
-use ureq::unversioned::resolver::{DefaultResolver, ResolvedSocketAddrs, Resolver};
-use ureq::unversioned::transport::{ConnectProxyConnector, Connector, NextTimeout, RustlsConnector};
+use ureq::unversioned::transport::{ConnectProxyConnector, ConnectionDetails, Connector, RustlsConnector, Transport};
+
+use super::http1::{Connect, Engine};
 
 use crate::error::{Error, ErrorKind, Result};
 
@@ -27,10 +29,6 @@ use crate::error::{Error, ErrorKind, Result};
 pub const MAX_CONCURRENCY: usize = 32;
 /// Distinct settings in one process are few; past this, start afresh.
 const MAX_AGENTS: usize = 16;
-/// How long a resolved host name is reused for new connections.
-const DNS_TTL: Duration = Duration::from_secs(30);
-/// Host names one agent remembers; past this, it forgets them all.
-const MAX_DNS_ENTRIES: usize = 256;
 
 /// Which certificate authorities a client trusts for https.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -69,10 +67,11 @@ struct PoolKey {
     cert_env: (Option<OsString>, Option<OsString>),
 }
 
-/// A built agent, and whether it fell back to the bundled roots.
+/// A built engine (ureq's configuration, connectors and resolver, and the
+/// connections kept open), and whether it fell back to the bundled roots.
 #[derive(Clone)]
 pub struct Built {
-    pub agent: ureq::Agent,
+    pub engine: Arc<Engine>,
     /// Set when the system store was asked for and the host has none.
     pub fallback: Option<String>,
 }
@@ -87,7 +86,7 @@ fn pool() -> std::sync::MutexGuard<'static, Pool> {
     POOL.get_or_init(|| Mutex::new(Pool { agents: HashMap::new() })).lock().unwrap_or_else(|p| p.into_inner())
 }
 
-/// The process's agent for `spec`, made on first use.
+/// The process's engine for `spec`, made on first use.
 pub fn shared(spec: &AgentSpec) -> Result<Built> {
     let ca_file = match &spec.roots {
         TlsRoots::CaFile(path) => {
@@ -132,22 +131,16 @@ fn build(spec: &AgentSpec) -> Result<Built> {
         },
     };
     let proxy = spec.proxy.as_deref().map(parse_proxy).transpose()?;
-    let config = ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .max_redirects(0)
-        .user_agent(spec.user_agent.as_str())
-        .proxy(proxy)
-        .timeout_connect(Some(spec.connect_timeout.min(spec.timeout)))
-        .timeout_global(Some(spec.timeout))
-        .tls_config(TlsConfig::builder().root_certs(roots).build())
-        // Enough idle connections for `send_many` at full concurrency.
-        .max_idle_connections(64)
-        .max_idle_connections_per_host(MAX_CONCURRENCY)
-        .build();
+    // What the connectors read (the CONNECT proxy's User-Agent included); timeouts are per request (http1.rs).
+    let config =
+        ureq::Agent::config_builder().user_agent(spec.user_agent.as_str()).proxy(proxy).tls_config(TlsConfig::builder().root_certs(roots).build()).build();
     // ureq's default chain (CONNECT proxy, TCP, rustls) with our TCP transport (tcp.rs).
-    let connector = ().chain(ConnectProxyConnector::default()).chain(super::tcp::TcpConnector).chain(RustlsConnector::default());
-    let agent = ureq::Agent::with_parts(config, connector, CachingResolver::default());
-    Ok(Built { agent, fallback })
+    let chain = ().chain(ConnectProxyConnector::default()).chain(super::tcp::TcpConnector).chain(RustlsConnector::default());
+    let connect: Arc<Connect> = Arc::new(move |details: &ConnectionDetails| Ok(chain.connect(details, None)?.ok_or(ureq::Error::ConnectionFailed)?.boxed()));
+    let user_agent = HeaderValue::from_str(&spec.user_agent).map_err(|_| Error::config("app_info", "cannot be sent in an HTTP header"))?;
+    // Enough idle connections for `send_many` at full concurrency.
+    let engine = Engine::new(config, connect, spec.connect_timeout.min(spec.timeout), user_agent, MAX_CONCURRENCY);
+    Ok(Built { engine: Arc::new(engine), fallback })
 }
 
 /// The host's CA certificates, read once per process (per value of the
@@ -186,48 +179,6 @@ pub(crate) fn load_ca_file(path: &std::path::Path) -> Result<RootCerts> {
         return Err(Error::config("ca_file", format!("no PEM certificate in {}", path.display())));
     }
     Ok(RootCerts::new_with_certs(&certs))
-}
-
-/// ureq's default resolver runs on every request, even when a pooled connection
-/// is reused, and, with a timeout set (always, here), in a new thread: a thread
-/// spawned and joined per send, and a DNS lookup per send for a host name. This
-/// one parses IP literals in place and remembers names for DNS_TTL.
-/// (`ureq::unversioned` may change in a minor release: Cargo.toml pins ureq 3.5.)
-#[derive(Debug, Default)]
-struct CachingResolver {
-    inner: DefaultResolver,
-    cache: Mutex<HashMap<String, (Instant, ResolvedSocketAddrs)>>,
-}
-
-impl Resolver for CachingResolver {
-    fn resolve(&self, uri: &ureq::http::Uri, config: &ureq::config::Config, timeout: NextTimeout) -> std::result::Result<ResolvedSocketAddrs, ureq::Error> {
-        let port = uri.port_u16().or_else(|| match uri.scheme_str() {
-            Some("https") => Some(443),
-            Some("http") => Some(80),
-            _ => None,
-        });
-        let (Some(host), Some(port)) = (uri.host(), port) else {
-            return self.inner.resolve(uri, config, timeout);
-        };
-        if let Ok(ip) = host.trim_start_matches('[').trim_end_matches(']').parse::<std::net::IpAddr>() {
-            let mut addrs = self.empty();
-            addrs.push(std::net::SocketAddr::new(ip, port));
-            return Ok(addrs);
-        }
-        let key = format!("{host}:{port}");
-        if let Some((at, addrs)) = self.cache.lock().unwrap_or_else(|p| p.into_inner()).get(&key) {
-            if at.elapsed() < DNS_TTL {
-                return Ok(addrs.clone());
-            }
-        }
-        let addrs = self.inner.resolve(uri, config, timeout)?;
-        let mut cache = self.cache.lock().unwrap_or_else(|p| p.into_inner());
-        if cache.len() >= MAX_DNS_ENTRIES {
-            cache.clear();
-        }
-        cache.insert(key, (Instant::now(), addrs.clone()));
-        Ok(addrs)
-    }
 }
 
 #[cfg(test)]

@@ -1,16 +1,18 @@
-//! One HTTP exchange: a POST of a form body on a pooled connection, within
-//! what is left of the send's budget, and the parts of the answer the send
-//! loop looks at. Transport failures are classified from ureq's and rustls's
-//! error types, never from message text.
+//! One HTTP exchange: a POST of a form body on a kept connection (http1.rs),
+//! within what is left of the send's budget, and the parts of the answer the
+//! send loop looks at. Transport failures are classified from ureq's and
+//! rustls's error types, never from message text.
 
 pub mod agents;
+mod http1;
 pub mod policy;
+mod resolver;
 mod tcp;
 
-use std::io::Read;
+use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
-use ureq::http::header::{HeaderName, AUTHORIZATION, CONTENT_TYPE, LOCATION, RETRY_AFTER, WWW_AUTHENTICATE};
+use ureq::http::header::{HeaderName, LOCATION, RETRY_AFTER, WWW_AUTHENTICATE};
 use ureq::http::{HeaderValue, Uri};
 use url::Url;
 
@@ -18,12 +20,11 @@ pub use agents::{AgentSpec, TlsRoots, MAX_CONCURRENCY};
 
 use crate::error::{Error, ErrorKind, Result};
 use crate::send::retry;
+use http1::Engine;
 
 /// SPREAD answers with a short JSON document; a longer answer is cut here
 /// (and the connection dropped rather than drained).
 pub const MAX_BODY: usize = 1 << 20;
-/// A request sent with less than this missing from its budget uses the agent's timeout as it is.
-const BUDGET_SLACK: Duration = Duration::from_millis(20);
 /// Kept connections found dead in a row before a request goes out on a fresh
 /// one: the pool holds at most this many per destination.
 const MAX_DEAD_REUSE: usize = MAX_CONCURRENCY;
@@ -54,12 +55,12 @@ pub struct Answer {
     pub truncated: bool,
 }
 
-/// The agents a client sends with: through the proxy when one is set, and
+/// The engines a client sends with: through the proxy when one is set, and
 /// always directly to loopback.
 #[derive(Clone)]
 pub struct Transport {
-    agent: ureq::Agent,
-    direct: Option<ureq::Agent>,
+    engine: Arc<Engine>,
+    direct: Option<Arc<Engine>>,
     budget: Duration,
     /// The proxy's `host:port`, for messages (never its credentials).
     proxy: Option<String>,
@@ -71,7 +72,7 @@ impl Transport {
     pub fn new(spec: &AgentSpec) -> Result<(Transport, Option<String>)> {
         let built = agents::shared(spec)?;
         let direct = match spec.proxy {
-            Some(_) => Some(agents::shared(&AgentSpec { proxy: None, ..spec.clone() })?.agent),
+            Some(_) => Some(agents::shared(&AgentSpec { proxy: None, ..spec.clone() })?.engine),
             None => None,
         };
         let proxy = match &spec.proxy {
@@ -81,40 +82,33 @@ impl Transport {
             }
             None => None,
         };
-        Ok((Transport { agent: built.agent, direct, budget: spec.timeout, proxy }, built.fallback))
+        Ok((Transport { engine: built.engine, direct, budget: spec.timeout, proxy }, built.fallback))
     }
 
     /// One request within what is left of the budget. `uri`: `url` already
     /// parsed for the HTTP layer (the endpoint's, made once per client), if at hand.
     pub fn exchange(&self, url: &Url, uri: Option<&Uri>, body: &[u8], authorization: Option<&HeaderValue>, deadline: Instant) -> Result<Answer> {
-        let left = deadline.saturating_duration_since(Instant::now());
-        if left.is_zero() {
+        if deadline.saturating_duration_since(Instant::now()).is_zero() {
             return Err(Error::new(ErrorKind::Timeout, format!("no answer within {} ms", self.budget.as_millis())));
         }
-        let (agent, proxy) = match &self.direct {
+        let (engine, proxy) = match &self.direct {
             Some(direct) if policy::is_loopback(url) => (direct, None),
-            _ => (&self.agent, self.proxy.as_deref()),
+            _ => (&self.engine, self.proxy.as_deref()),
         };
-        let post = || {
-            let request = match uri {
-                Some(uri) => agent.post(uri.clone()),
-                None => agent.post(url.as_str()),
-            };
-            // The agent's own timeout is the whole budget: a request with (nearly) all of it
-            // left needs no request-level configuration, which ureq makes by copying the agent's.
-            let left = deadline.saturating_duration_since(Instant::now());
-            let mut request = if left + BUDGET_SLACK < self.budget { request.config().timeout_global(Some(left)).build() } else { request };
-            if let Some(value) = authorization {
-                request = request.header(AUTHORIZATION, value.clone());
+        let parsed;
+        let uri = match uri {
+            Some(uri) => uri,
+            None => {
+                parsed = http_uri(url).ok_or_else(|| Error::new(ErrorKind::Network, format!("{} cannot be requested", url.as_str())))?;
+                &parsed
             }
-            request.header(CONTENT_TYPE, FORM.clone()).send(body)
         };
         // A kept connection the server closed as the request went out (no byte of an
         // answer came back): sent again at once on another, as curl does. Safe: an
         // update of an order is an upsert. A fresh connection's failure is final here.
         let mut resent = 0;
         let sent = loop {
-            let sent = post();
+            let sent = engine.post(uri, body, authorization, &FORM, deadline, MAX_BODY);
             // Taken whatever the outcome, so that no note outlives its request.
             let died = tcp::take_dead_reuse();
             if sent.is_ok() || !died || resent == MAX_DEAD_REUSE {
@@ -122,26 +116,23 @@ impl Transport {
             }
             resent += 1;
         };
-        let mut response = sent.map_err(|e| transport_error(e, url, self.budget, proxy))?;
+        let reply = sent.map_err(|e| transport_error(e, url, self.budget, proxy))?;
+        let headers = reply.response.headers();
         // Names as constants: a `&str` name is parsed on every lookup.
-        let header = |name: HeaderName| -> Vec<String> { response.headers().get_all(name).iter().filter_map(|v| v.to_str().ok()).map(str::to_owned).collect() };
-        let location = header(LOCATION).into_iter().next();
-        let challenges = header(WWW_AUTHENTICATE);
-        let retry_after = header(RETRY_AFTER).first().and_then(|v| retry::parse_retry_after(v, SystemTime::now()));
-        let status = response.status().as_u16();
-        let mut bytes = Vec::new();
-        let read = response.body_mut().as_reader().take(MAX_BODY as u64 + 1).read_to_end(&mut bytes);
-        let truncated = bytes.len() > MAX_BODY;
-        bytes.truncate(MAX_BODY);
-        if let Err(e) = read {
+        let header = |name: HeaderName| headers.get_all(name).iter().filter_map(|v| v.to_str().ok());
+        let location = header(LOCATION).next().map(str::to_owned);
+        let challenges = header(WWW_AUTHENTICATE).map(str::to_owned).collect();
+        let retry_after = header(RETRY_AFTER).next().and_then(|v| retry::parse_retry_after(v, SystemTime::now()));
+        let status = reply.response.status().as_u16();
+        if let Some(e) = reply.body_error {
             // A 2xx whose body breaks off may not have been SPREAD's (a proxy's
             // half answer): resend, which is safe. Other answers are read by status.
             if (200..300).contains(&status) {
-                return Err(transport_error(ureq::Error::Io(e), url, self.budget, proxy));
+                return Err(transport_error(e, url, self.budget, proxy));
             }
         }
-        let body = String::from_utf8(bytes).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
-        Ok(Answer { status, location, challenges, retry_after, body, truncated })
+        let body = String::from_utf8(reply.body).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
+        Ok(Answer { status, location, challenges, retry_after, body, truncated: reply.truncated })
     }
 }
 

@@ -1,4 +1,4 @@
-//! The TCP transport under ureq (its lower layer: `ureq::unversioned::transport`),
+//! The TCP transport under ureq-proto (ureq's lower layer: `ureq::unversioned::transport`),
 //! in place of ureq's own `TcpConnector`, for what a kept connection costs per
 //! request. ureq's sends the request head and the body in two writes (on a
 //! loopback server that is two wake-ups of the server), sets the socket's
@@ -9,10 +9,8 @@
 //!   one `send` (head and body together, as curl and wrk do);
 //! - changes a socket timeout only when the one set could outlast the time
 //!   left (or is far shorter: a read that stops early is resumed with the rest);
-//! - checks a pooled connection with one `recv(MSG_PEEK | MSG_DONTWAIT)`, and
-//!   not again when ureq asks twice with nothing sent or read in between (it
-//!   checks when a connection goes back to the pool and when it is taken out:
-//!   in a loop of sends, microseconds apart);
+//! - checks a kept connection with one `recv(MSG_PEEK | MSG_DONTWAIT)`
+//!   (ureq's made three calls; http1.rs checks once, when it takes one);
 //! - notes, for the thread that sent on it, when a kept connection dies
 //!   before the first byte of its answer ([`take_dead_reuse`]): the server had
 //!   closed it as the request went out, and the request is sent again at once
@@ -34,11 +32,6 @@ use ureq::Error;
 /// Held bytes are written once they reach this (a large body is not copied whole).
 const HOLD_MAX: usize = 64 * 1024;
 const HELD_CAPACITY: usize = 8 * 1024;
-/// How long a check that found the connection open stands, if nothing was sent
-/// or read since. A peer's close in that window is met as it would be in the
-/// microseconds between a check and the request: the request fails and the
-/// delivery's retry rule (or the spool) takes over.
-const PROBE_STANDS: Duration = Duration::from_millis(1);
 
 thread_local! {
     /// Set when a request of this thread went out on a kept connection that
@@ -75,7 +68,6 @@ impl<In: Transport> Connector<In> for TcpConnector {
             held_timeout: NextTimeout::default(),
             read_timeout: None,
             write_timeout: None,
-            open_at: None,
             reused: false,
             answering: false,
         })))
@@ -139,8 +131,6 @@ pub(crate) struct TcpTransport {
     /// The timeouts the socket has now.
     read_timeout: Option<Duration>,
     write_timeout: Option<Duration>,
-    /// When `is_open` last found the connection open, if nothing was sent or read since.
-    open_at: Option<Instant>,
     /// The connection carried an answer before the request now on it.
     reused: bool,
     /// Bytes of the answer to the request now on it have come back.
@@ -247,7 +237,6 @@ impl Transport for TcpTransport {
 
     fn transmit_output(&mut self, amount: usize, timeout: NextTimeout) -> Result<(), Error> {
         // Held until ureq waits for the answer (every request is followed by a read).
-        self.open_at = None;
         if self.answering {
             // A new request on a connection that has answered before.
             self.reused = true;
@@ -262,7 +251,6 @@ impl Transport for TcpTransport {
     }
 
     fn await_input(&mut self, timeout: NextTimeout) -> Result<bool, Error> {
-        self.open_at = None;
         let read = self.write_held().and_then(|()| {
             let timeout = timeout.for_read();
             let stream = self.stream.clone();
@@ -282,16 +270,11 @@ impl Transport for TcpTransport {
         if !self.held.is_empty() {
             return false; // a request cut off half-way: the connection is not reusable
         }
-        if self.open_at.is_some_and(|t| t.elapsed() < PROBE_STANDS) {
-            return true;
-        }
         // Open when nothing is waiting to be read and the peer has not closed.
         let mut byte = 0u8;
         // SAFETY: a valid socket and a one-byte buffer we own.
         let n = unsafe { libc::recv(self.stream.as_raw_fd(), (&mut byte as *mut u8).cast(), 1, libc::MSG_PEEK | libc::MSG_DONTWAIT) };
-        let open = n < 0 && matches!(io::Error::last_os_error().kind(), io::ErrorKind::WouldBlock);
-        self.open_at = open.then(Instant::now);
-        open
+        n < 0 && matches!(io::Error::last_os_error().kind(), io::ErrorKind::WouldBlock)
     }
 }
 
