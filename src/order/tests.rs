@@ -60,6 +60,17 @@ fn lists_products_and_request_id() {
 }
 
 #[test]
+fn the_request_id_is_written_as_http_build_query_writes_it() {
+    for id in [Value::Str("A b/é&7".into()), Value::Int(-12), Value::Float(158.31), Value::Bool(true)] {
+        let data = Value::Array(vec![(Key::from("x y"), Value::Int(1)), (Key::from(fields::ORDER_IDORDER.name), id.clone())]);
+        let o = Order::from_parts(vec![(Key::from(DATA), data.clone())], true, None, Vec::new());
+        let text = scalar_text(&id).unwrap().into_owned();
+        let whole = [(Key::from(DATA), data), (Key::from(REQUEST), Value::Array(vec![(Key::from(fields::ORDER_IDORDER.name), Value::Str(text))]))];
+        assert_eq!(o.encode(), crate::php::http_build_query(&whole));
+    }
+}
+
+#[test]
 fn a_setter_drops_the_raw_body() {
     let mut o = Order::from_parts(vec![], false, Some("x=1".into()), vec![]);
     assert_eq!(o.encode(), "x=1");
