@@ -15,7 +15,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use ureq::config::Config;
-use ureq::http::header::{ACCEPT, AUTHORIZATION, CONTENT_LENGTH, CONTENT_TYPE, USER_AGENT};
+use ureq::http::header::{ACCEPT, AUTHORIZATION, CONTENT_LENGTH, CONTENT_TYPE, HOST, USER_AGENT};
 use ureq::http::uri::Authority;
 use ureq::http::{HeaderMap, HeaderValue, Method, Request, Response, Uri};
 use ureq::unversioned::resolver::Resolver;
@@ -49,6 +49,8 @@ pub(crate) struct Reply {
 struct Idle {
     https: bool,
     authority: Authority,
+    /// The `Host` value for requests on it, made once per connection.
+    host: HeaderValue,
     transport: Box<dyn Transport>,
     since: Instant,
 }
@@ -89,18 +91,18 @@ impl Engine {
         *request.method_mut() = Method::POST;
         *request.uri_mut() = uri.clone();
         *request.headers_mut() = headers;
+        let https = uri.scheme_str() == Some("https");
+        let authority = uri.authority().ok_or_else(|| Error::BadUri(format!("{uri} has no host")))?;
+        let (mut conn, host) = match self.take(https, authority) {
+            Some(kept) => kept,
+            None => (self.connect(uri, deadline)?, host_value(uri, authority)?),
+        };
         let mut call = Call::new(request)?;
         // In the order ureq wrote them: the wire stays what it was.
         call.header(CONTENT_LENGTH, HeaderValue::from(body.len()))?;
         call.header(USER_AGENT, self.user_agent.clone())?;
         call.header(ACCEPT, HeaderValue::from_static("*/*"))?;
-
-        let https = uri.scheme_str() == Some("https");
-        let authority = uri.authority().ok_or_else(|| Error::BadUri(format!("{uri} has no host")))?;
-        let mut conn = match self.take(https, authority) {
-            Some(kept) => kept,
-            None => self.connect(uri, deadline)?,
-        };
+        call.header(HOST, host.clone())?;
         let call = send(call.proceed(), body, conn.as_mut(), deadline)?;
         let (response, next) = receive(call, conn.as_mut(), deadline, self.config.max_response_header_size())?;
         let mut reply = Reply { response, body: Vec::new(), truncated: false, body_error: None };
@@ -111,7 +113,7 @@ impl Engine {
         };
         // Bytes past the answer (a server sending more than it said) end the connection too.
         if keep && conn.buffers().input().is_empty() {
-            self.put(https, authority, conn);
+            self.put(https, authority, host, conn);
         }
         Ok(reply)
     }
@@ -149,7 +151,7 @@ impl Engine {
     }
 
     /// The most recently used open connection kept for the destination.
-    fn take(&self, https: bool, authority: &Authority) -> Option<Box<dyn Transport>> {
+    fn take(&self, https: bool, authority: &Authority) -> Option<(Box<dyn Transport>, HeaderValue)> {
         loop {
             let mut found = {
                 let mut idle = self.idle.lock().unwrap_or_else(|p| p.into_inner());
@@ -158,12 +160,12 @@ impl Engine {
             };
             // Checked outside the lock (a system call); a dead one is dropped and the next tried.
             if found.since.elapsed() < MAX_IDLE_AGE && found.transport.is_open() {
-                return Some(found.transport);
+                return Some((found.transport, found.host));
             }
         }
     }
 
-    fn put(&self, https: bool, authority: &Authority, transport: Box<dyn Transport>) {
+    fn put(&self, https: bool, authority: &Authority, host: HeaderValue, transport: Box<dyn Transport>) {
         let now = Instant::now();
         let mut idle = self.idle.lock().unwrap_or_else(|p| p.into_inner());
         idle.retain(|c| now.duration_since(c.since) < MAX_IDLE_AGE);
@@ -175,8 +177,19 @@ impl Engine {
         if idle.len() >= MAX_IDLE {
             idle.remove(0);
         }
-        idle.push(Idle { https, authority: authority.clone(), transport, since: now });
+        idle.push(Idle { https, authority: authority.clone(), host, transport, since: now });
     }
+}
+
+/// `Host` as ureq-proto writes it: the port only when it is not the scheme's own.
+fn host_value(uri: &Uri, authority: &Authority) -> Result<HeaderValue, Error> {
+    let host = authority.host();
+    let default = if uri.scheme_str() == Some("https") { 443 } else { 80 };
+    let value = match authority.port_u16() {
+        Some(port) if port != default => HeaderValue::from_str(&format!("{host}:{port}")),
+        _ => HeaderValue::from_str(host),
+    };
+    value.map_err(|e| Error::BadUri(e.to_string()))
 }
 
 /// The time left until `deadline`, as a transport's timeout; an error once it has passed.
