@@ -19,7 +19,7 @@ mod value;
 
 use crate::error::{Error, ErrorKind, Result};
 use crate::php::parse_str::{check_input_vars, MAX_INPUT_VARS};
-use crate::php::{build_query_into, php_float, urlencode_into, variables, Key, Value};
+use crate::php::{build_query_into, php_float, push_nested, variables, Key, Value};
 use fields::{ListField, CONSENTS, CUSTOM_FIELDS, PRODUCT_ATTRIBUTES};
 
 const DATA: &str = "data";
@@ -374,15 +374,7 @@ impl Order {
         build_query_into(&mut out, None, &self.top);
         if self.auto_request && find(&self.top, REQUEST).is_none() {
             if let Some(id) = self.id() {
-                // `build_query_into(Some(REQUEST), [(ORDER_IDORDER, id)])`, without building that array.
-                if !out.is_empty() {
-                    out.push('&');
-                }
-                urlencode_into(&mut out, REQUEST.as_bytes());
-                out.push_str("%5B");
-                urlencode_into(&mut out, fields::ORDER_IDORDER.name.as_bytes());
-                out.push_str("%5D=");
-                urlencode_into(&mut out, id.as_bytes());
+                push_nested(&mut out, REQUEST, fields::ORDER_IDORDER.name, &id);
             }
         }
         Cow::Owned(out)

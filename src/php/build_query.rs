@@ -231,6 +231,21 @@ pub fn build_query_into(out: &mut String, prefix: Option<&str>, pairs: &[(Key, V
     }
 }
 
+/// Appends `outer[inner]=value` as `http_build_query` writes `[outer => [inner =>
+/// value]]`, without building that array (the body's `request[order_idorder]`).
+pub fn push_nested(out: &mut String, outer: &str, inner: &str, value: &str) {
+    // SAFETY: only ASCII (`urlencode`'s, '&', '=') is appended.
+    let out = unsafe { out.as_mut_vec() };
+    if !out.is_empty() {
+        out.push(b'&');
+    }
+    urlencode_vec(out, outer.as_bytes());
+    append(out, b"%5B");
+    urlencode_vec(out, inner.as_bytes());
+    append(out, b"%5D=");
+    urlencode_vec(out, value.as_bytes());
+}
+
 /// One level of `build_query_into`. `open` holds the encoded name of the array so far,
 /// up to its open bracket (`data%5B`; empty at the top), and is restored before
 /// returning: each value's name is written straight into `out`, `open` then the key.
@@ -364,6 +379,9 @@ mod tests {
         assert_eq!(q, "a%5B327%5D=v&a%5B1%5D=w&b%5Bmy+key%5D=1&c+d%5B-3%5D%5B0%5D=-42&f=0.5");
         let mut out = String::from("x=1");
         build_query_into(&mut out, Some("request"), &[("order_idorder".into(), Value::Str("A 1".into()))]);
+        assert_eq!(out, "x=1&request%5Border_idorder%5D=A+1");
+        let mut out = String::from("x=1");
+        push_nested(&mut out, "request", "order_idorder", "A 1");
         assert_eq!(out, "x=1&request%5Border_idorder%5D=A+1");
     }
 }

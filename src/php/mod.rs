@@ -11,5 +11,5 @@ pub(crate) mod parse_str;
 
 pub(crate) use array::variables;
 pub use array::{Key, Value};
-pub use build_query::{build_query_into, http_build_query, urlencode_into};
+pub use build_query::{build_query_into, http_build_query, push_nested, urlencode_into};
 pub use float::php_float;
