@@ -11,6 +11,7 @@
 //! What it does not need is not done here: no redirects are followed (the send
 //! loop reads them), no cookies, no compression, no `Expect: 100-continue`.
 
+use std::io;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -248,7 +249,7 @@ fn receive(mut call: Call<RecvResponse>, conn: &mut dyn Transport, deadline: Ins
             return Ok((response, call.proceed().ok_or(Error::ConnectionFailed)?));
         }
         if !progress {
-            return Err(std::io::Error::new(std::io::ErrorKind::UnexpectedEof, "Peer disconnected").into());
+            return Err(disconnected());
         }
     }
 }
@@ -258,61 +259,45 @@ fn read_body(mut call: Call<RecvBody>, conn: &mut dyn Transport, deadline: Insta
     let close_delimited = call.body_mode() == BodyMode::CloseDelimited;
     let mut closed = false;
     loop {
-        if !close_delimited && call.can_proceed() {
-            break;
-        }
         if reply.body.len() > limit {
             // Cut: the rest is not read, and the connection is not kept.
             reply.body.truncate(limit);
             reply.truncated = true;
             return false;
         }
-        if conn.buffers().can_use_input() {
-            let (used, n) = match decode(&mut call, conn.buffers().input(), &mut reply.body) {
-                Ok(v) => v,
-                Err(e) => return broke(reply, e),
-            };
-            conn.buffers().input_consume(used);
-            if n > 0 || used > 0 {
-                continue;
-            }
-        }
-        if closed {
+        if (!close_delimited && call.can_proceed()) || (closed && !conn.buffers().can_use_input()) {
             break;
+        }
+        if conn.buffers().can_use_input() {
+            match decode(&mut call, conn, &mut reply.body) {
+                Ok((0, 0)) => {}
+                Ok(_) => continue,
+                Err(e) => return broke(reply, e),
+            }
+            if closed {
+                break;
+            }
         }
         let progress = match left(deadline).and_then(|t| conn.maybe_await_input(t)) {
             Ok(progress) => progress,
-            Err(Error::Io(e))
-                if matches!(e.kind(), std::io::ErrorKind::UnexpectedEof | std::io::ErrorKind::ConnectionAborted | std::io::ErrorKind::ConnectionReset) =>
-            {
+            Err(Error::Io(e)) if matches!(e.kind(), io::ErrorKind::UnexpectedEof | io::ErrorKind::ConnectionAborted | io::ErrorKind::ConnectionReset) => {
                 closed = true;
                 true
             }
             Err(e) => return broke(reply, e),
         };
-        let input = conn.buffers().input();
-        let ended = input.is_empty();
-        let (used, n) = match decode(&mut call, input, &mut reply.body) {
-            Ok(v) => v,
+        let ended = conn.buffers().input().is_empty();
+        match decode(&mut call, conn, &mut reply.body) {
+            Ok((_, 0)) if !progress && !ended => return broke(reply, Error::BodyStalled),
+            Ok((_, 0)) if ended || !progress => closed = true,
+            Ok(_) => {}
             Err(e) => return broke(reply, e),
-        };
-        conn.buffers().input_consume(used);
-        if n == 0 && (ended || !progress) {
-            if !progress && !ended {
-                return broke(reply, Error::BodyStalled);
-            }
-            closed = true;
         }
-    }
-    if reply.body.len() > limit {
-        reply.body.truncate(limit);
-        reply.truncated = true;
-        return false;
     }
     // A chunked body ended by `0\r\n` and the peer's close: whole, but the connection is gone.
     if !call.can_proceed() {
         if !call.is_ended_chunked() {
-            return broke(reply, std::io::Error::new(std::io::ErrorKind::UnexpectedEof, "Peer disconnected").into());
+            return broke(reply, disconnected());
         }
         return false;
     }
@@ -323,15 +308,24 @@ fn read_body(mut call: Call<RecvBody>, conn: &mut dyn Transport, deadline: Insta
     }
 }
 
-/// Decodes what `input` holds of the body onto the end of `body` (the decoded
-/// part is never longer than its input, so `body` grows by that at most).
-fn decode(call: &mut Call<RecvBody>, input: &[u8], body: &mut Vec<u8>) -> Result<(usize, usize), Error> {
+/// Decodes what the transport holds of the body onto the end of `body` (the
+/// decoded part is never longer than its input, so `body` grows by that at
+/// most) and consumes it: (input used, bytes decoded).
+fn decode(call: &mut Call<RecvBody>, conn: &mut dyn Transport, body: &mut Vec<u8>) -> Result<(usize, usize), Error> {
+    let input = conn.buffers().input();
     let start = body.len();
     body.resize(start + input.len().max(1), 0);
     let read = call.read(input, &mut body[start..]);
-    let n = read.as_ref().map_or(0, |&(_, n)| n);
+    let (used, n) = read.as_ref().map_or((0, 0), |&v| v);
     body.truncate(start + n);
-    Ok(read?)
+    read?;
+    conn.buffers().input_consume(used);
+    Ok((used, n))
+}
+
+/// The peer closed the connection before the answer was whole.
+fn disconnected() -> Error {
+    io::Error::new(io::ErrorKind::UnexpectedEof, "Peer disconnected").into()
 }
 
 /// Notes a body that broke off; its connection is not kept.
